@@ -1,0 +1,147 @@
+"""Settings: `config/default.toml`, then an optional extra TOML file, then CASEWORK_* variables.
+
+Read when an application, CLI command or scheduler is built, never at import time, so tests
+can pass their own values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from casework import PROJECT_ROOT
+
+DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "default.toml"
+ENV_PREFIX = "CASEWORK_"
+
+
+class ConfigError(Exception):
+    """The settings cannot run Casework; the message says which setting and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    database_url: str = ""
+    instance_path: str = "instance"
+    workflows_path: str = "workflows"
+    secret_key: str = ""
+    timezone: str = "Europe/Rome"
+    default_locale: str = "it"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_use_tls: bool = False
+    mail_sender: str = "casework@localhost"
+    host: str = "127.0.0.1"
+    port: int = 5000
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def instance_dir(self) -> Path:
+        return _from_root(self.instance_path)
+
+    @property
+    def workflows_dir(self) -> Path:
+        return _from_root(self.workflows_path)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.instance_dir / 'casework.sqlite3'}"
+
+
+def _from_root(path: str) -> Path:
+    candidate = Path(path)
+    return candidate if candidate.is_absolute() else PROJECT_ROOT / candidate
+
+
+def _coerce(name: str, raw: Any, kind: type) -> Any:
+    if kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{name}: expected true or false, got {raw!r}")
+    if kind is int:
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
+    return str(raw)
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Merge defaults, the optional `CASEWORK_CONFIG` file, CASEWORK_* variables, overrides."""
+    environ = os.environ if environ is None else environ
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    kinds = {name: type(f.default) for name, f in fields.items()}
+    values: dict[str, Any] = {}
+
+    files = [DEFAULT_CONFIG_FILE]
+    extra = config_file or (Path(environ["CASEWORK_CONFIG"]) if environ.get("CASEWORK_CONFIG") else None)
+    if extra is not None:
+        files.append(extra)
+    for path in files:
+        try:
+            with path.open("rb") as handle:
+                data = tomllib.load(handle)
+        except FileNotFoundError:
+            raise ConfigError(f"configuration file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: {error}") from None
+        for key, raw in data.items():
+            if key not in fields:
+                raise ConfigError(f"{path}: unknown setting {key!r}")
+            values[key] = _coerce(f"{path}: {key}", raw, kinds[key])
+
+    for key in fields:
+        env_name = ENV_PREFIX + key.upper()
+        if env_name in environ:
+            values[key] = _coerce(env_name, environ[env_name], kinds[key])
+
+    for key, raw in (overrides or {}).items():
+        if key not in fields:
+            raise ConfigError(f"unknown setting {key!r}")
+        values[key] = _coerce(key, raw, kinds[key])
+
+    settings = Settings(**values)
+    validate_settings(settings)
+    return settings
+
+
+def validate_settings(settings: Settings) -> None:
+    if settings.env not in {"development", "production", "testing"}:
+        raise ConfigError(f"env: expected development, production or testing, got {settings.env!r}")
+    if settings.is_production and len(settings.secret_key) < 32:
+        raise ConfigError(
+            "production mode needs CASEWORK_SECRET_KEY set to a random value of at least "
+            "32 characters (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+    try:
+        ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"timezone: unknown time zone {settings.timezone!r}") from None

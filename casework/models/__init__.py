@@ -1,0 +1,37 @@
+"""ORM models. Importing this package registers every table on `Base.metadata`."""
+
+from casework.models.base import Base, UTCDateTime, utcnow
+from casework.models.beneficiary import Beneficiary, Gender, HouseholdMember, Relation
+from casework.models.pact import (
+    Action,
+    ActionStatus,
+    AppendOnlyViolation,
+    Commitment,
+    ContactChannel,
+    FollowUpContact,
+    Goal,
+    GoalsAchieved,
+    ItemStatus,
+    Pact,
+    PactMember,
+    PactOutcome,
+    PactRevision,
+    Performer,
+    Priority,
+    Referral,
+    ReferralSource,
+    Screening,
+    TransitionRecord,
+)
+from casework.models.programme import Programme, ProgrammeTarget
+from casework.models.territory import Organisation, OrganisationKind, Territory, TerritoryKind
+from casework.models.user import Role, User
+
+__all__ = [
+    "Action", "ActionStatus", "AppendOnlyViolation", "Base", "Beneficiary", "Commitment",
+    "ContactChannel", "FollowUpContact", "Gender", "Goal", "GoalsAchieved", "HouseholdMember",
+    "ItemStatus", "Organisation", "OrganisationKind", "Pact", "PactMember", "PactOutcome",
+    "PactRevision", "Performer", "Priority", "Programme", "ProgrammeTarget", "Referral",
+    "ReferralSource", "Relation", "Role", "Screening", "Territory", "TerritoryKind",
+    "TransitionRecord", "User", "UTCDateTime", "utcnow",
+]

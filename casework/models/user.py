@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casework.models.base import Base, str_enum, utcnow
+from casework.models.territory import Organisation, Territory
+
+
+class Role(enum.Enum):
+    CASE_MANAGER = "case_manager"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(160))
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    locale: Mapped[str] = mapped_column(String(5), default="it")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    territory: Mapped[Territory] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role.value}>"

@@ -1,0 +1,427 @@
+"""Operations on pacts: the use cases the web layer, the CLI, the demo and the scheduler call.
+
+Each takes the session (the caller's unit of work), the acting user (None for the system)
+and `now`, and never commits: the caller's transaction makes the whole operation atomic,
+which is also the only rollback the workflow machine has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from casework.deadlines import refresh_next_deadline
+from casework.errors import InvalidInput, PactConflict
+from casework.models import (
+    Action,
+    ActionStatus,
+    Beneficiary,
+    Commitment,
+    ContactChannel,
+    FollowUpContact,
+    Goal,
+    GoalsAchieved,
+    Pact,
+    PactMember,
+    PactOutcome,
+    PactRevision,
+    Performer,
+    Priority,
+    Programme,
+    Referral,
+    ReferralSource,
+    Screening,
+    TransitionRecord,
+    User,
+)
+from casework.workflow.engine import EventStatus, WorkflowEngine, WorkflowRegistry
+from casework.workflow.guards import GuardContext
+from casework.workflow.questionnaire import InvalidAnswers, score_screening
+
+ROME = ZoneInfo("Europe/Rome")
+OPEN_EVENT = "open"
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The moment an operation happens and the zone deadlines are counted in."""
+
+    now: datetime
+    zone: ZoneInfo = ROME
+
+
+def _actor_id(actor: User | None) -> int | None:
+    return actor.id if actor is not None else None
+
+
+def _flush(session: Session, pact: Pact, expected_version: int | None) -> None:
+    try:
+        session.flush()
+    except StaleDataError:
+        raise PactConflict(pact.id, expected_version) from None
+
+
+def _touch(pact: Pact, expected_version: int | None, now: datetime) -> None:
+    """Check the caller edited what it read, and mark the pact changed (bumps its version)."""
+    if expected_version is not None and pact.version != expected_version:
+        raise PactConflict(pact.id, expected_version, pact.version)
+    pact.updated_at = now
+
+
+def open_pact(
+    session: Session,
+    registry: WorkflowRegistry,
+    *,
+    beneficiary: Beneficiary,
+    programme: Programme,
+    case_manager: User,
+    actor: User | None,
+    clock: Clock,
+) -> Pact:
+    """Open a pact in the initial state of the programme's current workflow version."""
+    engine = registry.latest(programme.workflow_name)
+    pact = Pact(
+        beneficiary=beneficiary,
+        programme=programme,
+        case_manager=case_manager,
+        workflow_name=engine.name,
+        workflow_version=engine.version,
+        state=engine.definition.initial,
+        opened_at=clock.now,
+        state_entered_at=clock.now,
+        updated_at=clock.now,
+    )
+    session.add(pact)
+    refresh_next_deadline(session, engine.definition, pact, clock.zone)
+    session.flush()
+    session.add(
+        TransitionRecord(
+            pact_id=pact.id, event=OPEN_EVENT, from_state=None, to_state=pact.state,
+            actor_id=_actor_id(actor), at=clock.now, comment="", pact_version=pact.version,
+        )
+    )
+    session.flush()
+    return pact
+
+
+def engine_for(registry: WorkflowRegistry, pact: Pact) -> WorkflowEngine:
+    return registry.get(pact.workflow_name, pact.workflow_version)
+
+
+def previous_state(session: Session, pact: Pact) -> str | None:
+    """The state the pact was in before entering its current one."""
+    return session.scalar(
+        select(TransitionRecord.from_state)
+        .where(TransitionRecord.pact_id == pact.id, TransitionRecord.to_state == pact.state)
+        .order_by(TransitionRecord.id.desc())
+        .limit(1)
+    )
+
+
+def guard_context(session: Session, engine: WorkflowEngine, pact: Pact, clock: Clock, *, comment: str = "", event: str | None = None, actor: User | None = None) -> GuardContext:
+    needs_history = event is None or (
+        (definition := engine.event_definition(event)) is not None and definition.returns_to_previous
+    )
+    return GuardContext(
+        pact=pact, now=clock.now, comment=comment,
+        previous_state=previous_state(session, pact) if needs_history else None,
+        actor_id=_actor_id(actor),
+    )
+
+
+def event_statuses(session: Session, registry: WorkflowRegistry, pact: Pact, clock: Clock) -> list[EventStatus]:
+    """What may happen next to the pact, each with the conditions it still lacks (for the UI)."""
+    engine = engine_for(registry, pact)
+    return engine.event_statuses(guard_context(session, engine, pact, clock))
+
+
+def allowed_events(session: Session, registry: WorkflowRegistry, pact: Pact, clock: Clock) -> list[str]:
+    return [status.event.name for status in event_statuses(session, registry, pact, clock) if status.ready]
+
+
+def transition_pact(
+    session: Session,
+    registry: WorkflowRegistry,
+    pact: Pact,
+    event: str,
+    *,
+    actor: User | None,
+    clock: Clock,
+    expected_version: int | None = None,
+    comment: str = "",
+) -> TransitionRecord:
+    """Fire `event` on the pact: guards, state, audit record, next deadline and version, together.
+
+    Raises EventNotAvailable, TransitionRefused (with the unmet conditions) or PactConflict;
+    on any of them the pact is left as it was.
+    """
+    _touch(pact, expected_version, clock.now)
+    engine = engine_for(registry, pact)
+    ctx = guard_context(session, engine, pact, clock, comment=comment, event=event, actor=actor)
+    source, target = engine.fire(event, ctx)
+    pact.state_entered_at = clock.now
+    pact.closed_at = clock.now if target in engine.definition.final_states else None
+    record = TransitionRecord(
+        pact_id=pact.id, event=event, from_state=source, to_state=target, actor_id=_actor_id(actor),
+        at=clock.now, comment=comment.strip(), pact_version=pact.version + 1,
+    )
+    session.add(record)
+    refresh_next_deadline(session, engine.definition, pact, clock.zone)
+    _flush(session, pact, expected_version)
+    return record
+
+
+def record_referral(
+    session: Session,
+    pact: Pact,
+    *,
+    source: ReferralSource,
+    reason: str,
+    referred_on: date,
+    referrer_name: str = "",
+    referrer_contact: str = "",
+    actor: User | None,
+    clock: Clock,
+    expected_version: int | None = None,
+) -> Referral:
+    errors = {}
+    if not reason.strip():
+        errors["reason"] = "required"
+    if referred_on > clock.now.astimezone(clock.zone).date():
+        errors["referred_on"] = "in_future"
+    if errors:
+        raise InvalidInput(errors)
+    _touch(pact, expected_version, clock.now)
+    referral = pact.referral or Referral(pact=pact)
+    referral.source = source
+    referral.reason = reason.strip()
+    referral.referred_on = referred_on
+    referral.referrer_name = referrer_name.strip()
+    referral.referrer_contact = referrer_contact.strip()
+    referral.recorded_at = clock.now
+    referral.recorded_by_id = _actor_id(actor)
+    session.add(referral)
+    _flush(session, pact, expected_version)
+    return referral
+
+
+def record_screening(
+    session: Session,
+    registry: WorkflowRegistry,
+    pact: Pact,
+    answers: dict[str, object],
+    *,
+    actor: User | None,
+    clock: Clock,
+    expected_version: int | None = None,
+) -> Screening:
+    """Score the answers with the workflow's questionnaire; raises InvalidInput per question."""
+    questionnaire = engine_for(registry, pact).definition.questionnaire
+    if questionnaire is None:
+        raise InvalidInput({"questionnaire": "not_defined"})
+    try:
+        result = score_screening(questionnaire, answers)
+    except InvalidAnswers as error:
+        raise InvalidInput({e.question_id: e.code for e in error.errors}) from None
+    _touch(pact, expected_version, clock.now)
+    screening = Screening(
+        pact=pact, answers=result.answers, need_profile=result.need_profile,
+        total_score=result.total_score, priority=Priority(result.priority),
+        completed_at=clock.now, completed_by_id=_actor_id(actor),
+    )
+    pact.priority = screening.priority
+    session.add(screening)
+    _flush(session, pact, expected_version)
+    return screening
+
+
+def add_goal(
+    session: Session, pact: Pact, *, description: str, need_area: str = "", target_date: date | None = None,
+    clock: Clock, expected_version: int | None = None,
+) -> Goal:
+    if not description.strip():
+        raise InvalidInput({"description": "required"})
+    _touch(pact, expected_version, clock.now)
+    goal = Goal(pact=pact, description=description.strip(), need_area=need_area, target_date=target_date)
+    session.add(goal)
+    _flush(session, pact, expected_version)
+    return goal
+
+
+def add_action(
+    session: Session, pact: Pact, *, description: str, performer: Performer, performer_detail: str = "",
+    due_on: date | None = None, goal: Goal | None = None, clock: Clock, expected_version: int | None = None,
+) -> Action:
+    if not description.strip():
+        raise InvalidInput({"description": "required"})
+    if goal is not None and goal.pact_id != pact.id:
+        raise InvalidInput({"goal": "not_in_pact"})
+    _touch(pact, expected_version, clock.now)
+    action = Action(
+        pact=pact, goal=goal, description=description.strip(), performer=performer,
+        performer_detail=performer_detail.strip(), due_on=due_on,
+    )
+    session.add(action)
+    _flush(session, pact, expected_version)
+    return action
+
+
+def set_action_status(
+    session: Session, action: Action, status: ActionStatus, *, clock: Clock, expected_version: int | None = None
+) -> None:
+    _touch(action.pact, expected_version, clock.now)
+    action.status = status
+    _flush(session, action.pact, expected_version)
+
+
+def add_commitment(
+    session: Session, pact: Pact, *, party: Performer, text: str, clock: Clock, expected_version: int | None = None
+) -> Commitment:
+    if not text.strip():
+        raise InvalidInput({"text": "required"})
+    _touch(pact, expected_version, clock.now)
+    commitment = Commitment(pact=pact, party=party, text=text.strip())
+    session.add(commitment)
+    _flush(session, pact, expected_version)
+    return commitment
+
+
+def _snapshot(pact: Pact) -> dict[str, object]:
+    return {
+        "goals": [
+            {"id": g.id, "description": g.description, "need_area": g.need_area,
+             "target_date": g.target_date.isoformat() if g.target_date else None}
+            for g in pact.goals
+        ],
+        "actions": [
+            {"id": a.id, "goal_id": a.goal_id, "description": a.description, "performer": a.performer.value,
+             "performer_detail": a.performer_detail, "due_on": a.due_on.isoformat() if a.due_on else None}
+            for a in pact.actions if a.status != ActionStatus.CANCELLED
+        ],
+        "commitments": [{"party": c.party.value, "text": c.text} for c in pact.commitments],
+    }
+
+
+def sign_pact(
+    session: Session,
+    pact: Pact,
+    *,
+    signed_on: date,
+    signed_by: str,
+    consent_given: bool,
+    actor: User | None,
+    clock: Clock,
+    expected_version: int | None = None,
+) -> PactRevision:
+    """Freeze the current goals, actions and commitments as a new signed revision."""
+    errors = {}
+    if not signed_by.strip():
+        errors["signed_by"] = "required"
+    if not consent_given:
+        errors["consent_given"] = "consent_required"
+    if signed_on > clock.now.astimezone(clock.zone).date():
+        errors["signed_on"] = "in_future"
+    if not pact.goals:
+        errors["goals"] = "no_goal"
+    if not pact.actions:
+        errors["actions"] = "no_action"
+    if errors:
+        raise InvalidInput(errors)
+    _touch(pact, expected_version, clock.now)
+    number = (pact.latest_revision.number + 1) if pact.revisions else 1
+    revision = PactRevision(
+        pact=pact, number=number, content=_snapshot(pact), created_at=clock.now,
+        created_by_id=_actor_id(actor), signed_on=signed_on, signed_by=signed_by.strip(),
+        consent_given=True,
+    )
+    session.add(revision)
+    _flush(session, pact, expected_version)
+    return revision
+
+
+def log_contact(
+    session: Session,
+    registry: WorkflowRegistry,
+    pact: Pact,
+    *,
+    contact_at: datetime,
+    channel: ContactChannel,
+    notes: str = "",
+    next_contact_on: date | None = None,
+    actor: User | None,
+    clock: Clock,
+    expected_version: int | None = None,
+) -> FollowUpContact:
+    errors = {}
+    if contact_at > clock.now:
+        errors["contact_at"] = "in_future"
+    if contact_at < pact.opened_at:
+        errors["contact_at"] = "before_opening"
+    if next_contact_on is not None and next_contact_on < contact_at.astimezone(clock.zone).date():
+        errors["next_contact_on"] = "before_contact"
+    if errors:
+        raise InvalidInput(errors)
+    _touch(pact, expected_version, clock.now)
+    contact = FollowUpContact(
+        pact=pact, contact_at=contact_at, channel=channel, notes=notes.strip(),
+        next_contact_on=next_contact_on, recorded_by_id=_actor_id(actor),
+    )
+    session.add(contact)
+    session.flush()
+    refresh_next_deadline(session, engine_for(registry, pact).definition, pact, clock.zone)
+    _flush(session, pact, expected_version)
+    return contact
+
+
+def record_outcome(
+    session: Session,
+    registry: WorkflowRegistry,
+    pact: Pact,
+    *,
+    outcome: str,
+    goals_achieved: GoalsAchieved,
+    notes: str = "",
+    actor: User | None,
+    clock: Clock,
+    expected_version: int | None = None,
+) -> PactOutcome:
+    if outcome not in engine_for(registry, pact).definition.outcomes:
+        raise InvalidInput({"outcome": "not_an_option"})
+    _touch(pact, expected_version, clock.now)
+    record = pact.outcome or PactOutcome(pact=pact)
+    record.outcome = outcome
+    record.goals_achieved = goals_achieved
+    record.notes = notes.strip()
+    record.recorded_at = clock.now
+    record.recorded_by_id = _actor_id(actor)
+    session.add(record)
+    _flush(session, pact, expected_version)
+    return record
+
+
+def add_member(
+    session: Session, pact: Pact, *, role: str, user: User | None = None, external_name: str = "",
+    organisation: str = "", contact: str = "", clock: Clock, expected_version: int | None = None,
+) -> PactMember:
+    errors = {}
+    if user is None and not external_name.strip():
+        errors["external_name"] = "required"
+    if not role.strip():
+        errors["role"] = "required"
+    if user is not None and any(m.user_id == user.id for m in pact.members):
+        errors["user"] = "already_member"
+    if errors:
+        raise InvalidInput(errors)
+    _touch(pact, expected_version, clock.now)
+    member = PactMember(
+        pact=pact, user=user, external_name=external_name.strip(), role=role.strip(),
+        organisation=organisation.strip(), contact=contact.strip(), added_at=clock.now,
+    )
+    session.add(member)
+    _flush(session, pact, expected_version)
+    return member

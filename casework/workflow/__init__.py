@@ -1,0 +1,1 @@
+"""Workflow definitions: loaded from files, validated, and driven by one machine each."""

@@ -1,0 +1,120 @@
+"""What a workflow file means once loaded and validated: plain frozen data, no behaviour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+Labels = dict[str, str]  # locale -> text, always with "it" and "en"
+
+PREVIOUS_STATE = "@previous"
+DEADLINE_UNITS = ("working_days", "days", "months")
+FIXED_ANCHORS = ("entered", "opened", "last_contact")
+QUESTION_TYPES = ("choice", "boolean", "scale", "number", "text")
+PRIORITIES = ("low", "medium", "high")
+
+
+def label_in(labels: Labels, locale: str) -> str:
+    return labels.get(locale) or labels["it"]
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    """Something due `amount` units after an anchor while the pact is in the state.
+
+    anchor: "entered" (the state), "opened" (the pact), "last_contact" (latest follow-up
+    contact, else entering the state) or "entered:<state>" (first time the pact entered it).
+    """
+
+    id: str
+    label: Labels
+    amount: int
+    unit: str
+    anchor: str = "entered"
+    remind_before_days: int = 0
+    escalate_after_days: int | None = None
+
+
+@dataclass(frozen=True)
+class StateDef:
+    name: str
+    label: Labels
+    final: bool = False
+    deadlines: tuple[DeadlineRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class EventDef:
+    name: str
+    label: Labels
+    sources: tuple[str, ...]
+    target: str  # a state name, or PREVIOUS_STATE to return where the pact came from
+    guards: tuple[str, ...] = ()
+
+    @property
+    def returns_to_previous(self) -> bool:
+        return self.target == PREVIOUS_STATE
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: Labels
+    score: int = 0
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    label: Labels
+    type: str
+    need_area: str
+    required: bool = True
+    options: tuple[Option, ...] = ()
+    score_if_true: int = 0
+    minimum: int = 0
+    maximum: int = 0
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    label: Labels
+    questions: tuple[Question, ...]
+
+
+@dataclass(frozen=True)
+class PriorityBand:
+    min_score: int
+    priority: str
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    need_areas: dict[str, Labels]
+    sections: tuple[Section, ...]
+    priority_bands: tuple[PriorityBand, ...]  # highest min_score first
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        return tuple(q for section in self.sections for q in section.questions)
+
+
+@dataclass(frozen=True)
+class WorkflowDefinition:
+    name: str
+    version: int
+    label: Labels
+    initial: str
+    states: dict[str, StateDef]
+    events: dict[str, EventDef]
+    questionnaire: Questionnaire | None
+    outcomes: dict[str, Labels]
+    source: Path = field(default=Path("<memory>"), compare=False)
+
+    @property
+    def final_states(self) -> frozenset[str]:
+        return frozenset(name for name, state in self.states.items() if state.final)
+
+    def events_from(self, state: str) -> list[EventDef]:
+        return [event for event in self.events.values() if state in event.sources]
