@@ -66,10 +66,14 @@ def _flush(session: Session, pact: Pact, expected_version: int | None) -> None:
         raise PactConflict(pact.id, expected_version) from None
 
 
-def _touch(pact: Pact, expected_version: int | None, now: datetime) -> None:
-    """Check the caller edited what it read, and mark the pact changed (bumps its version)."""
+def _check_version(pact: Pact, expected_version: int | None) -> None:
     if expected_version is not None and pact.version != expected_version:
         raise PactConflict(pact.id, expected_version, pact.version)
+
+
+def _touch(pact: Pact, expected_version: int | None, now: datetime) -> None:
+    """Check the caller edited what it read, and mark the pact changed (bumps its version)."""
+    _check_version(pact, expected_version)
     pact.updated_at = now
 
 
@@ -160,18 +164,20 @@ def transition_pact(
     Raises EventNotAvailable, TransitionRefused (with the unmet conditions) or PactConflict;
     on any of them the pact is left as it was.
     """
-    _touch(pact, expected_version, clock.now)
     engine = engine_for(registry, pact)
-    ctx = guard_context(session, engine, pact, clock, comment=comment, event=event, actor=actor)
-    source, target = engine.fire(event, ctx)
-    pact.state_entered_at = clock.now
-    pact.closed_at = clock.now if target in engine.definition.final_states else None
-    record = TransitionRecord(
-        pact_id=pact.id, event=event, from_state=source, to_state=target, actor_id=_actor_id(actor),
-        at=clock.now, comment=comment.strip(), pact_version=pact.version + 1,
-    )
-    session.add(record)
-    refresh_next_deadline(session, engine.definition, pact, clock.zone)
+    # No autoflush: the pact must reach the database in one UPDATE, so its version moves once.
+    with session.no_autoflush:
+        _touch(pact, expected_version, clock.now)
+        ctx = guard_context(session, engine, pact, clock, comment=comment, event=event, actor=actor)
+        source, target = engine.fire(event, ctx)
+        pact.state_entered_at = clock.now
+        pact.closed_at = clock.now if target in engine.definition.final_states else None
+        record = TransitionRecord(
+            pact_id=pact.id, event=event, from_state=source, to_state=target, actor_id=_actor_id(actor),
+            at=clock.now, comment=comment.strip(), pact_version=pact.version + 1,
+        )
+        session.add(record)
+        refresh_next_deadline(session, engine.definition, pact, clock.zone)
     _flush(session, pact, expected_version)
     return record
 
@@ -366,13 +372,14 @@ def log_contact(
         errors["next_contact_on"] = "before_contact"
     if errors:
         raise InvalidInput(errors)
-    _touch(pact, expected_version, clock.now)
+    _check_version(pact, expected_version)
     contact = FollowUpContact(
         pact=pact, contact_at=contact_at, channel=channel, notes=notes.strip(),
         next_contact_on=next_contact_on, recorded_by_id=_actor_id(actor),
     )
     session.add(contact)
-    session.flush()
+    session.flush()  # the deadline query below must see this contact
+    _touch(pact, expected_version, clock.now)
     refresh_next_deadline(session, engine_for(registry, pact).definition, pact, clock.zone)
     _flush(session, pact, expected_version)
     return contact

@@ -1,0 +1,153 @@
+"""The `casework` command: database, workflows, demo data and the server."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from casework.config import ConfigError, Settings, load_settings
+from casework.workflow.loader import check_directory
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as error:
+        raise click.ClickException(f"configuration: {error}") from None
+
+
+@click.group()
+def main() -> None:
+    """Casework: case-management workflow engine for territorial welfare programmes."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Create or update the schema to REVISION."""
+    from casework import migrate
+
+    settings = _settings()
+    migrate.upgrade(settings.sqlalchemy_url, revision)
+    click.echo(f"database at revision {revision}: {_safe_url(settings)}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Step the schema back to REVISION (e.g. -1, or base)."""
+    from casework import migrate
+
+    settings = _settings()
+    migrate.downgrade(settings.sqlalchemy_url, revision)
+    click.echo(f"database downgraded to {revision}")
+
+
+@main.group()
+def workflows() -> None:
+    """Workflow definition files."""
+
+
+@workflows.command("check")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of workflow files (default: the configured one).")
+def workflows_check(directory: Path | None) -> None:
+    """Validate every workflow file; print each problem with file and line; exit 1 on any."""
+    directory = directory or _settings().workflows_dir
+    definitions, problems = check_directory(directory)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    for definition in definitions:
+        click.echo(
+            f"ok {definition.source.name}: {definition.name} v{definition.version}, "
+            f"{len(definition.states)} states, {len(definition.events)} events"
+        )
+    if problems:
+        click.echo(f"{len(problems)} problem(s) found", err=True)
+        sys.exit(1)
+
+
+def _safe_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.sqlalchemy_url).render_as_string(hide_password=True)
+
+
+def _load_demo(settings: Settings):
+    from casework import migrate
+    from casework.db import make_engine, make_session_factory, unit_of_work
+    from casework.demo import load_demo
+    from casework.workflow.engine import WorkflowRegistry
+
+    registry = WorkflowRegistry.from_directory(settings.workflows_dir)
+    migrate.upgrade(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            return load_demo(session, registry, now=datetime.now(timezone.utc))
+    finally:
+        engine.dispose()
+
+
+def _print_accounts(summary, settings: Settings) -> None:
+    state = "loaded" if summary.created else "already present"
+    click.echo(f"Demo data {state}: {summary.beneficiaries} beneficiaries, {summary.pacts} pacts ({_safe_url(settings)}).")
+    click.echo("Demo accounts (username / password / role):")
+    for account in summary.accounts:
+        click.echo(f"  {account.username:<14} {account.password:<32} {account.role:<13} {account.territory}")
+
+
+@main.command()
+def demo() -> None:
+    """Create the schema if needed and load the demo data (safe to run again)."""
+    settings = _settings()
+    _print_accounts(_load_demo(settings), settings)
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default from settings).")
+@click.option("--port", default=None, type=int, help="Port (default from settings).")
+def serve(host: str | None, port: int | None) -> None:
+    """Run the web application (development server)."""
+    _serve(_settings(), host, port)
+
+
+def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+    from werkzeug.serving import run_simple
+
+    from casework.web import create_app
+
+    if settings.is_production:
+        raise click.ClickException("the built-in server is for development; run production under gunicorn 'casework.web:create_app()'")
+    if not settings.secret_key:
+        import secrets
+
+        # A development run without a configured key gets a random one: sessions end on restart.
+        settings = load_settings({"secret_key": secrets.token_urlsafe(48)})
+    app = create_app(settings)
+    host = host or settings.host
+    port = port or settings.port
+    click.echo(f"Casework is running: open http://{host}:{port}/ (Ctrl+C to stop)")
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@main.command()
+@click.option("--host", default=None)
+@click.option("--port", default=None, type=int)
+def start(host: str | None, port: int | None) -> None:
+    """Everything a newcomer needs: schema, demo data, accounts printed, server started."""
+    settings = _settings()
+    _print_accounts(_load_demo(settings), settings)
+    _serve(settings, host, port)
+
+
+if __name__ == "__main__":
+    main()

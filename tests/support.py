@@ -1,0 +1,82 @@
+"""Helpers that record what an event's guards need, through the real operations."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from casework import pacts as ops
+from casework.models import ActionStatus, ContactChannel, GoalsAchieved, Pact, Performer, ReferralSource, User
+from casework.pacts import Clock
+from casework.workflow.definition import Questionnaire
+from casework.workflow.engine import WorkflowRegistry
+
+
+def valid_answers(questionnaire: Questionnaire, *, worst: bool = False) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    for question in questionnaire.questions:
+        if question.type == "choice":
+            answers[question.id] = (question.options[-1] if worst else question.options[0]).value
+        elif question.type == "boolean":
+            answers[question.id] = worst
+        elif question.type == "scale":
+            answers[question.id] = question.maximum if worst else question.minimum
+        elif question.type == "number":
+            answers[question.id] = 2 if worst else 0
+        else:
+            answers[question.id] = "annotazione"
+    return answers
+
+
+def satisfy(session: Session, registry: WorkflowRegistry, pact: Pact, event: str, actor: User, clock: Clock) -> str:
+    """Record whatever the event's guards require; returns the comment to pass."""
+    definition = ops.engine_for(registry, pact).definition
+    guards = definition.events[event].guards
+    today = clock.now.astimezone(clock.zone).date()
+    if "has_referral" in guards and pact.referral is None:
+        ops.record_referral(session, pact, source=ReferralSource.SCHOOL, reason="assenze ripetute",
+                            referred_on=today, actor=actor, clock=clock)
+    if "screening_completed" in guards and not pact.screenings:
+        ops.record_screening(session, registry, pact, valid_answers(definition.questionnaire), actor=actor, clock=clock)
+    if {"has_goal", "pact_signed", "signed_goal"} & set(guards) and not pact.goals:
+        ops.add_goal(session, pact, description="trovare lavoro", need_area="lavoro", clock=clock)
+    if {"has_action", "pact_signed", "signed_action", "action_started"} & set(guards) and not pact.actions:
+        ops.add_action(session, pact, description="iscrizione al centro per l'impiego",
+                       performer=Performer.BENEFICIARY, clock=clock)
+    if {"pact_signed", "signed_goal", "signed_action"} & set(guards):
+        revision = pact.latest_revision
+        if revision is None or not revision.is_signed:
+            ops.sign_pact(session, pact, signed_on=today, signed_by="Maria Rossi", consent_given=True,
+                          actor=actor, clock=clock)
+    if "action_started" in guards:
+        ops.set_action_status(session, pact.actions[0], ActionStatus.IN_PROGRESS, clock=clock)
+    if "has_contact" in guards and not pact.contacts:
+        ops.log_contact(session, registry, pact, contact_at=clock.now - timedelta(minutes=5),
+                        channel=ContactChannel.PHONE, actor=actor, clock=clock)
+    if "has_outcome" in guards and pact.outcome is None:
+        ops.record_outcome(session, registry, pact, outcome=next(iter(definition.outcomes)),
+                           goals_achieved=GoalsAchieved.FULLY, actor=actor, clock=clock)
+    if "has_equipe" in guards and not pact.members:
+        ops.add_member(session, pact, role="insegnante", external_name="Prof.ssa Bianchi", clock=clock)
+    return "motivazione" if "has_comment" in guards else ""
+
+
+def advance(session: Session, registry: WorkflowRegistry, pact: Pact, event: str, actor: User, clock: Clock) -> None:
+    comment = satisfy(session, registry, pact, event, actor, clock)
+    ops.transition_pact(session, registry, pact, event, actor=actor, clock=clock, comment=comment)
+    session.commit()
+
+
+DEFAULT_PATHS = {
+    "referral": [],
+    "screening": ["start_screening"],
+    "co_design": ["start_screening", "start_co_design"],
+    "activation": ["start_screening", "start_co_design", "activate"],
+    "follow_up": ["start_screening", "start_co_design", "activate", "start_follow_up"],
+    "closed": ["start_screening", "start_co_design", "activate", "start_follow_up", "close"],
+    "not_eligible": ["start_screening", "declare_not_eligible"],
+    "withdrawn": ["withdraw"],
+    "suspended": ["start_screening", "suspend"],
+}
