@@ -60,10 +60,12 @@ def _actor_id(actor: User | None) -> int | None:
 
 
 def _flush(session: Session, pact: Pact, expected_version: int | None) -> None:
+    # Read before flushing: after a failed flush the session refuses attribute loads.
+    pact_id, read_version = pact.id, expected_version or pact.version
     try:
         session.flush()
     except StaleDataError:
-        raise PactConflict(pact.id, expected_version) from None
+        raise PactConflict(pact_id, read_version) from None
 
 
 def _check_version(pact: Pact, expected_version: int | None) -> None:
@@ -203,15 +205,17 @@ def record_referral(
     if errors:
         raise InvalidInput(errors)
     _touch(pact, expected_version, clock.now)
-    referral = pact.referral or Referral(pact=pact)
-    referral.source = source
-    referral.reason = reason.strip()
-    referral.referred_on = referred_on
-    referral.referrer_name = referrer_name.strip()
-    referral.referrer_contact = referrer_contact.strip()
-    referral.recorded_at = clock.now
-    referral.recorded_by_id = _actor_id(actor)
-    session.add(referral)
+    fields = dict(
+        source=source, reason=reason.strip(), referred_on=referred_on, referrer_name=referrer_name.strip(),
+        referrer_contact=referrer_contact.strip(), recorded_at=clock.now, recorded_by_id=_actor_id(actor),
+    )
+    referral = pact.referral
+    if referral is None:
+        referral = Referral(pact=pact, **fields)
+        session.add(referral)
+    else:
+        for name, value in fields.items():
+            setattr(referral, name, value)
     _flush(session, pact, expected_version)
     return referral
 
@@ -400,13 +404,17 @@ def record_outcome(
     if outcome not in engine_for(registry, pact).definition.outcomes:
         raise InvalidInput({"outcome": "not_an_option"})
     _touch(pact, expected_version, clock.now)
-    record = pact.outcome or PactOutcome(pact=pact)
-    record.outcome = outcome
-    record.goals_achieved = goals_achieved
-    record.notes = notes.strip()
-    record.recorded_at = clock.now
-    record.recorded_by_id = _actor_id(actor)
-    session.add(record)
+    fields = dict(
+        outcome=outcome, goals_achieved=goals_achieved, notes=notes.strip(), recorded_at=clock.now,
+        recorded_by_id=_actor_id(actor),
+    )
+    record = pact.outcome
+    if record is None:
+        record = PactOutcome(pact=pact, **fields)
+        session.add(record)
+    else:
+        for name, value in fields.items():
+            setattr(record, name, value)
     _flush(session, pact, expected_version)
     return record
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -53,7 +52,7 @@ def satisfy(session: Session, registry: WorkflowRegistry, pact: Pact, event: str
     if "action_started" in guards:
         ops.set_action_status(session, pact.actions[0], ActionStatus.IN_PROGRESS, clock=clock)
     if "has_contact" in guards and not pact.contacts:
-        ops.log_contact(session, registry, pact, contact_at=clock.now - timedelta(minutes=5),
+        ops.log_contact(session, registry, pact, contact_at=clock.now,
                         channel=ContactChannel.PHONE, actor=actor, clock=clock)
     if "has_outcome" in guards and pact.outcome is None:
         ops.record_outcome(session, registry, pact, outcome=next(iter(definition.outcomes)),
