@@ -19,7 +19,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     # instead of failing at once when the web process and the scheduler write together.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
 
 

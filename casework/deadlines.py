@@ -37,42 +37,63 @@ def end_of_local_day(day: date, zone: ZoneInfo) -> datetime:
     return next_midnight.astimezone(timezone.utc) - timedelta(microseconds=1)
 
 
-def anchor_time(session: Session, rule: DeadlineRule, pact: Pact) -> datetime | None:
+@dataclass(frozen=True)
+class StatePosition:
+    """Where a pact stands: its state and since when (given explicitly while it is moving)."""
+
+    pact_id: int | None
+    state: str
+    entered_at: datetime
+    opened_at: datetime
+
+    @classmethod
+    def of(cls, pact: Pact) -> StatePosition:
+        return cls(pact.id, pact.state, pact.state_entered_at, pact.opened_at)
+
+
+def anchor_time(session: Session, rule: DeadlineRule, position: StatePosition) -> datetime | None:
     if rule.anchor == "entered":
-        return pact.state_entered_at
+        return position.entered_at
     if rule.anchor == "opened":
-        return pact.opened_at
+        return position.opened_at
     if rule.anchor == "last_contact":
-        last = session.scalar(select(func.max(FollowUpContact.contact_at)).where(FollowUpContact.pact_id == pact.id))
-        return max(pact.state_entered_at, last) if last is not None else pact.state_entered_at
+        last = session.scalar(
+            select(func.max(FollowUpContact.contact_at)).where(FollowUpContact.pact_id == position.pact_id)
+        )
+        return max(position.entered_at, last) if last is not None else position.entered_at
     state = rule.anchor.split(":", 1)[1]
     first = session.scalar(
         select(func.min(TransitionRecord.at)).where(
-            TransitionRecord.pact_id == pact.id, TransitionRecord.to_state == state
+            TransitionRecord.pact_id == position.pact_id, TransitionRecord.to_state == state
         )
     )
-    if first is None and pact.state == state:
-        return pact.state_entered_at
+    if first is None and position.state == state:
+        return position.entered_at
     return first
 
 
-def pact_deadlines(session: Session, definition: WorkflowDefinition, pact: Pact, zone: ZoneInfo) -> list[Deadline]:
-    """Deadlines of the pact's current state, earliest first."""
-    if pact.closed_at is not None:
-        return []
+def state_deadlines(
+    session: Session, definition: WorkflowDefinition, position: StatePosition, zone: ZoneInfo
+) -> list[Deadline]:
+    """Deadlines of the given state, earliest first (none in a final state)."""
     deadlines = []
-    for rule in definition.states[pact.state].deadlines:
-        anchor = anchor_time(session, rule, pact)
-        if anchor is None:
-            continue
-        day = due_date(rule, anchor, zone)
-        deadlines.append(Deadline(rule=rule, due_on=day, due_at=end_of_local_day(day, zone)))
+    with session.no_autoflush:
+        for rule in definition.states[position.state].deadlines:
+            anchor = anchor_time(session, rule, position)
+            if anchor is None:
+                continue
+            day = due_date(rule, anchor, zone)
+            deadlines.append(Deadline(rule=rule, due_on=day, due_at=end_of_local_day(day, zone)))
     return sorted(deadlines, key=lambda d: d.due_at)
 
 
+def next_deadline(
+    session: Session, definition: WorkflowDefinition, position: StatePosition, zone: ZoneInfo
+) -> tuple[datetime | None, str]:
+    """(due time, rule id) of the earliest deadline, stored on the pact for lists and sweeps."""
+    deadlines = state_deadlines(session, definition, position, zone)
+    return (deadlines[0].due_at, deadlines[0].rule.id) if deadlines else (None, "")
+
+
 def refresh_next_deadline(session: Session, definition: WorkflowDefinition, pact: Pact, zone: ZoneInfo) -> None:
-    """Store the earliest deadline of the pact's state, so lists and sweeps read one column."""
-    with session.no_autoflush:
-        deadlines = pact_deadlines(session, definition, pact, zone)
-    pact.next_deadline_at = deadlines[0].due_at if deadlines else None
-    pact.next_deadline_label = deadlines[0].rule.id if deadlines else ""
+    pact.next_deadline_at, pact.next_deadline_label = next_deadline(session, definition, StatePosition.of(pact), zone)

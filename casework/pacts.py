@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from casework.deadlines import refresh_next_deadline
+from casework.deadlines import StatePosition, next_deadline, refresh_next_deadline
 from casework.errors import InvalidInput, PactConflict
 from casework.models import (
     Action,
@@ -119,35 +120,48 @@ def engine_for(registry: WorkflowRegistry, pact: Pact) -> WorkflowEngine:
     return registry.get(pact.workflow_name, pact.workflow_version)
 
 
-def previous_state(session: Session, pact: Pact) -> str | None:
-    """The state the pact was in before entering its current one."""
-    return session.scalar(
-        select(TransitionRecord.from_state)
-        .where(TransitionRecord.pact_id == pact.id, TransitionRecord.to_state == pact.state)
-        .order_by(TransitionRecord.id.desc())
-        .limit(1)
-    )
-
-
-def guard_context(session: Session, engine: WorkflowEngine, pact: Pact, clock: Clock, *, comment: str = "", event: str | None = None, actor: User | None = None) -> GuardContext:
-    needs_history = event is None or (
-        (definition := engine.event_definition(event)) is not None and definition.returns_to_previous
-    )
+def guard_context(pact: Pact, clock: Clock, *, comment: str = "", actor: User | None = None) -> GuardContext:
     return GuardContext(
-        pact=pact, now=clock.now, comment=comment,
-        previous_state=previous_state(session, pact) if needs_history else None,
-        actor_id=_actor_id(actor),
+        pact=pact, now=clock.now, comment=comment, previous_state=pact.entered_from, actor_id=_actor_id(actor)
     )
 
 
-def event_statuses(session: Session, registry: WorkflowRegistry, pact: Pact, clock: Clock) -> list[EventStatus]:
+def event_statuses(registry: WorkflowRegistry, pact: Pact, clock: Clock) -> list[EventStatus]:
     """What may happen next to the pact, each with the conditions it still lacks (for the UI)."""
-    engine = engine_for(registry, pact)
-    return engine.event_statuses(guard_context(session, engine, pact, clock))
+    return engine_for(registry, pact).event_statuses(guard_context(pact, clock))
 
 
-def allowed_events(session: Session, registry: WorkflowRegistry, pact: Pact, clock: Clock) -> list[str]:
-    return [status.event.name for status in event_statuses(session, registry, pact, clock) if status.ready]
+def allowed_events(registry: WorkflowRegistry, pact: Pact, clock: Clock) -> list[str]:
+    return [status.event.name for status in event_statuses(registry, pact, clock) if status.ready]
+
+
+_MOVED_COLUMNS = (
+    "state", "entered_from", "state_entered_at", "closed_at", "next_deadline_at", "next_deadline_label",
+    "updated_at", "version",
+)
+# Built once: statement construction and cache-key generation would otherwise cost more
+# than the database round trips themselves.
+_MOVE_PACT = (
+    update(Pact.__table__)
+    .where(Pact.__table__.c.id == bindparam("pact_id"), Pact.__table__.c.version == bindparam("read_version"))
+    .values({name: bindparam(f"new_{name}") for name in _MOVED_COLUMNS})
+)
+_RECORD_TRANSITION = insert(TransitionRecord.__table__)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The audit record a move wrote (a copy: the row itself is append-only)."""
+
+    id: int
+    pact_id: int
+    event: str
+    from_state: str
+    to_state: str
+    actor_id: int | None
+    at: datetime
+    comment: str
+    pact_version: int
 
 
 def transition_pact(
@@ -160,28 +174,44 @@ def transition_pact(
     clock: Clock,
     expected_version: int | None = None,
     comment: str = "",
-) -> TransitionRecord:
+) -> Transition:
     """Fire `event` on the pact: guards, state, audit record, next deadline and version, together.
 
     Raises EventNotAvailable, TransitionRefused (with the unmet conditions) or PactConflict;
-    on any of them the pact is left as it was.
+    on any of them the pact is left as it was. The row is written with one
+    `UPDATE ... WHERE version = <read>`: the hot path of the engine skips the ORM's flush
+    machinery but keeps its optimistic locking.
     """
+    session.flush()  # earlier pending changes first, so they cannot overwrite this move
+    _check_version(pact, expected_version)
     engine = engine_for(registry, pact)
-    # No autoflush: the pact must reach the database in one UPDATE, so its version moves once.
-    with session.no_autoflush:
-        _touch(pact, expected_version, clock.now)
-        ctx = guard_context(session, engine, pact, clock, comment=comment, event=event, actor=actor)
-        source, target = engine.fire(event, ctx)
-        pact.state_entered_at = clock.now
-        pact.closed_at = clock.now if target in engine.definition.final_states else None
-        record = TransitionRecord(
-            pact_id=pact.id, event=event, from_state=source, to_state=target, actor_id=_actor_id(actor),
-            at=clock.now, comment=comment.strip(), pact_version=pact.version + 1,
-        )
-        session.add(record)
-        refresh_next_deadline(session, engine.definition, pact, clock.zone)
-    _flush(session, pact, expected_version)
-    return record
+    source, target = engine.fire(event, guard_context(pact, clock, comment=comment, actor=actor))
+
+    read_version = pact.version
+    final = target in engine.definition.final_states
+    deadline_at, deadline_label = (None, "") if final else next_deadline(
+        session, engine.definition, StatePosition(pact.id, target, clock.now, pact.opened_at), clock.zone
+    )
+    changes = {
+        "state": target, "entered_from": source, "state_entered_at": clock.now,
+        "closed_at": clock.now if final else None, "next_deadline_at": deadline_at,
+        "next_deadline_label": deadline_label, "updated_at": clock.now, "version": read_version + 1,
+    }
+    connection = session.connection()
+    params = {f"new_{name}": value for name, value in changes.items()}
+    updated = connection.execute(_MOVE_PACT, {"pact_id": pact.id, "read_version": read_version, **params})
+    if updated.rowcount != 1:
+        raise PactConflict(pact.id, read_version)
+    record = {
+        "pact_id": pact.id, "event": event, "from_state": source, "to_state": target,
+        "actor_id": _actor_id(actor), "at": clock.now, "comment": comment.strip(), "pact_version": read_version + 1,
+    }
+    record_id = connection.execute(_RECORD_TRANSITION, record).inserted_primary_key[0]
+    for name, value in changes.items():
+        set_committed_value(pact, name, value)
+    if "transitions" in pact.__dict__:
+        session.expire(pact, ["transitions"])
+    return Transition(id=record_id, **record)
 
 
 def record_referral(

@@ -17,6 +17,7 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _italian_holidays()
 
 
+@lru_cache(maxsize=4096)
 def add_working_days(start: date, count: int) -> date:
     """The `count`-th working day after `start` (start itself never counts)."""
     if count < 0:

@@ -66,6 +66,8 @@ class Pact(Base):
     priority: Mapped[Priority | None] = mapped_column(str_enum(Priority, "priority"))
     opened_at: Mapped[datetime]
     state_entered_at: Mapped[datetime]
+    # The state the pact left to enter its current one: where "resume" returns to.
+    entered_from: Mapped[str | None] = mapped_column(String(40))
     closed_at: Mapped[datetime | None]
     next_deadline_at: Mapped[datetime | None]
     next_deadline_label: Mapped[str] = mapped_column(String(80), default="")

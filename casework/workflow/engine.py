@@ -101,16 +101,30 @@ class WorkflowEngine:
         return [status.event.name for status in self.event_statuses(ctx) if status.ready]
 
     def fire(self, event: str, ctx: GuardContext) -> tuple[str, str]:
-        """Move the pact in memory; returns (from, to). The caller persists and records it."""
+        """Decide where `event` takes the pact; returns (from, to) without touching the pact.
+
+        The machine checks the guards; only when it refuses are they evaluated again, to
+        say which ones failed. The caller persists the move.
+        """
         source = ctx.pact.state
         definition = self._event(event, source)
+        cursor = _StateCursor(source)
+        if self.machine.events[event].trigger(cursor, ctx=ctx):
+            return source, cursor.state
         unmet = self.unmet_guards(definition, ctx)
         if unmet:
             raise TransitionRefused(event, list(unmet))
-        if not self.machine.events[event].trigger(ctx.pact, ctx=ctx):
-            # Only a return to a previous state can get here: the history names no candidate.
-            raise EventNotAvailable(event, source, self.definition.name)
-        return source, ctx.pact.state
+        # Only a return to a previous state gets here: the history names no candidate.
+        raise EventNotAvailable(event, source, self.definition.name)
+
+
+class _StateCursor:
+    """What the machine moves: the state alone, so the ORM row changes only when persisted."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: str):
+        self.state = state
 
 
 class WorkflowRegistry:

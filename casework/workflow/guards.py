@@ -13,7 +13,7 @@ from datetime import datetime
 from casework.models import ActionStatus, Pact
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class GuardContext:
     """What a guard may look at: the pact as loaded, the moment, and the actor's words."""
 

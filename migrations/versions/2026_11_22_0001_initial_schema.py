@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 10:56:58.462852
+Create Date: 2026-11-22 11:04:30.298909
 """
 
 from __future__ import annotations
@@ -149,6 +149,7 @@ def upgrade() -> None:
     sa.Column('priority', sa.Enum('low', 'medium', 'high', name='priority', native_enum=False, create_constraint=True), nullable=True),
     sa.Column('opened_at', casework.models.base.UTCDateTime(), nullable=False),
     sa.Column('state_entered_at', casework.models.base.UTCDateTime(), nullable=False),
+    sa.Column('entered_from', sa.String(length=40), nullable=True),
     sa.Column('closed_at', casework.models.base.UTCDateTime(), nullable=True),
     sa.Column('next_deadline_at', casework.models.base.UTCDateTime(), nullable=True),
     sa.Column('next_deadline_label', sa.String(length=80), nullable=False),
