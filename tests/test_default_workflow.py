@@ -137,11 +137,11 @@ def test_resume_returns_to_the_state_before_suspension(session, registry, world,
 
 def test_allowed_events_lists_only_what_would_succeed(session, registry, world, clock):
     pact = _open(session, registry, world, clock)
-    assert ops.allowed_events(session, registry, pact, clock) == []
-    statuses = {s.event.name: [g.name for g in s.unmet] for s in ops.event_statuses(session, registry, pact, clock)}
+    assert ops.allowed_events(registry, pact, clock) == []
+    statuses = {s.event.name: [g.name for g in s.unmet] for s in ops.event_statuses(registry, pact, clock)}
     assert statuses == {"start_screening": ["has_referral"], "withdraw": ["has_comment"]}
     satisfy(session, registry, pact, "start_screening", world.manager, clock)
-    assert ops.allowed_events(session, registry, pact, clock) == ["start_screening"]
+    assert ops.allowed_events(registry, pact, clock) == ["start_screening"]
 
 
 def test_deadlines_follow_the_state(session, registry, world, clock):
