@@ -57,7 +57,7 @@ def workflows() -> None:
 
 
 @workflows.command("check")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--dir", "directory", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Folder of workflow files (default: the configured one).")
 def workflows_check(directory: Path | None) -> None:
     """Validate every workflow file; print each problem with file and line; exit 1 on any."""

@@ -82,6 +82,8 @@ def _coerce(name: str, raw: Any, kind: type) -> Any:
             return False
         raise ConfigError(f"{name}: expected true or false, got {raw!r}")
     if kind is int:
+        if isinstance(raw, (bool, float)):
+            raise ConfigError(f"{name}: expected a whole number, got {raw!r}")
         try:
             return int(raw)
         except (TypeError, ValueError):
@@ -141,7 +143,13 @@ def validate_settings(settings: Settings) -> None:
             "production mode needs CASEWORK_SECRET_KEY set to a random value of at least "
             "32 characters (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
         )
+    if not 1 <= settings.port <= 65535:
+        raise ConfigError(f"port: expected 1-65535, got {settings.port}")
+    if not 1 <= settings.smtp_port <= 65535:
+        raise ConfigError(f"smtp_port: expected 1-65535, got {settings.smtp_port}")
+    if settings.default_locale not in {"it", "en"}:
+        raise ConfigError(f"default_locale: expected it or en, got {settings.default_locale!r}")
     try:
         ZoneInfo(settings.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ConfigError(f"timezone: unknown time zone {settings.timezone!r}") from None

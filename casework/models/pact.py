@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     JSON,
     CheckConstraint,
     ForeignKey,
@@ -17,7 +18,7 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, relationship
 
 from casework.models.base import Base, str_enum, utcnow
 from casework.models.beneficiary import Beneficiary
@@ -134,7 +135,7 @@ class PactMember(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pact_id: Mapped[int] = mapped_column(ForeignKey("pact.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     external_name: Mapped[str] = mapped_column(String(160), default="")
     role: Mapped[str] = mapped_column(String(80))
     organisation: Mapped[str] = mapped_column(String(200), default="")
@@ -233,7 +234,7 @@ class Action(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pact_id: Mapped[int] = mapped_column(ForeignKey("pact.id", ondelete="CASCADE"), index=True)
-    goal_id: Mapped[int | None] = mapped_column(ForeignKey("goal.id", ondelete="SET NULL"))
+    goal_id: Mapped[int | None] = mapped_column(ForeignKey("goal.id", ondelete="SET NULL"), index=True)
     description: Mapped[str] = mapped_column(Text)
     performer: Mapped[Performer] = mapped_column(str_enum(Performer, "performer"))
     performer_detail: Mapped[str] = mapped_column(String(200), default="")
@@ -370,3 +371,31 @@ class AppendOnlyViolation(Exception):
 @event.listens_for(TransitionRecord, "before_delete")
 def _refuse_rewriting_history(mapper: Any, connection: Any, target: TransitionRecord) -> None:
     raise AppendOnlyViolation("transition records are append-only")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_rewriting_history(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete) and state.bind_mapper is TransitionRecord.__mapper__:
+        raise AppendOnlyViolation("transition records are append-only")
+
+
+# The database refuses too, so neither raw SQL nor another client can rewrite the audit.
+# Migrations create the same objects (see the initial revision).
+APPEND_ONLY_DDL = {
+    "sqlite": [
+        "CREATE TRIGGER transition_record_no_update BEFORE UPDATE ON transition_record "
+        "BEGIN SELECT RAISE(ABORT, 'transition records are append-only'); END",
+        "CREATE TRIGGER transition_record_no_delete BEFORE DELETE ON transition_record "
+        "BEGIN SELECT RAISE(ABORT, 'transition records are append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION refuse_transition_record_change() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'transition records are append-only' "
+        "USING ERRCODE = 'integrity_constraint_violation'; END $$",
+        "CREATE TRIGGER transition_record_append_only BEFORE UPDATE OR DELETE ON transition_record "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_transition_record_change()",
+    ],
+}
+for _dialect, _statements in APPEND_ONLY_DDL.items():
+    for _statement in _statements:
+        event.listen(TransitionRecord.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))

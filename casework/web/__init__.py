@@ -16,6 +16,7 @@ from casework.workflow.engine import WorkflowRegistry
 def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; raises ConfigError or WorkflowFileError instead of starting half-valid."""
     settings = settings or load_settings(overrides)
+    registry = WorkflowRegistry.from_directory(settings.workflows_dir)
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -33,7 +34,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         "settings": settings,
         "engine": engine,
         "session_factory": make_session_factory(engine),
-        "registry": WorkflowRegistry.from_directory(settings.workflows_dir),
+        "registry": registry,
     }
 
     from casework.web import health

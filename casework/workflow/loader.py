@@ -66,17 +66,24 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Map:
+    explicit = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
     loader.flatten_mapping(node)
+    merged = len(node.value) - explicit  # keys from `<<: *anchor` come first and may be overridden
     result = _Map()
     result.line = node.start_mark.line + 1
     result.key_lines = {}
-    for key_node, value_node in node.value:
+    for index, (key_node, value_node) in enumerate(node.value):
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
-        if key in result.key_lines:
+        if isinstance(key, (list, dict)):
+            loader.bad_keys.append(line)
+            continue
+        if key in result.key_lines and index >= merged and result.key_lines[key] not in loader.merged_lines:
             loader.duplicates.append((line, key, result.key_lines[key]))
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = line
+        if index < merged:
+            loader.merged_lines.add(line)
     return result
 
 
@@ -89,6 +96,22 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> _Seq:
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"true/false ({value})"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return repr(value)
+
+
+def _is_name(value: Any) -> bool:
+    return isinstance(value, str) and value.isidentifier()
 
 
 class _Reader:
@@ -110,7 +133,7 @@ class _Reader:
     def mapping(self, value: Any, line: int, what: str) -> _Map | None:
         if isinstance(value, _Map):
             return value
-        self.problem(line, f"{what} must be a mapping, got {type(value).__name__}")
+        self.problem(line, f"{what} must be a mapping (key: value lines), got {_kind(value)}")
         return None
 
     def known_keys(self, mapping: _Map, allowed: set[str], what: str) -> None:
@@ -139,9 +162,9 @@ class _Reader:
         labels = self.mapping(value, line, f"{what} {key}")
         if labels is None:
             return {locale: "" for locale in LOCALES}
-        for key in labels:
-            if key not in LOCALES:
-                self.problem(line, f"{what}: {key!r} is not a language ({', '.join(LOCALES)}); quote texts holding ',' or '?'")
+        for language in labels:
+            if language not in LOCALES:
+                self.problem(line, f"{what}: {language!r} is not a language ({', '.join(LOCALES)}); quote texts holding ',' or '?'")
         for locale in LOCALES:
             if not isinstance(labels.get(locale), str) or not labels[locale].strip():
                 self.problem(line, f"{what}: {key!r} has no {locale!r} text")
@@ -163,7 +186,7 @@ class _Reader:
             return [value]
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return list(value)
-        self.problem(line, f"{what} must be a name or a list of names")
+        self.problem(line, f"{what} must be a name or a list of names, got {_kind(value)}")
         return []
 
 
@@ -176,6 +199,8 @@ def load_workflow_file(path: Path) -> WorkflowDefinition:
         raise WorkflowFileError([Problem(path, 1, f"cannot read file: {error.strerror}")]) from None
     loader = _LineLoader(text)
     loader.duplicates = []
+    loader.bad_keys = []
+    loader.merged_lines = set()
     try:
         data = loader.get_single_data()
     except yaml.YAMLError as error:
@@ -186,6 +211,8 @@ def load_workflow_file(path: Path) -> WorkflowDefinition:
         loader.dispose()
     for line, key, first_line in loader.duplicates:
         reader.problem(line, f"duplicate key {key!r} (first defined at line {first_line})")
+    for line in loader.bad_keys:
+        reader.problem(line, "a key must be a name, not a list or mapping")
     root = reader.mapping(data, 1, "the file")
     if root is None:
         raise WorkflowFileError(reader.problems)
@@ -207,12 +234,15 @@ def _read_definition(r: _Reader, root: _Map) -> WorkflowDefinition | None:
     states = _read_states(r, root)
     events = _read_events(r, root, states)
     initial = r.required(root, "initial", "the workflow")
-    if initial is not None and initial not in states:
+    if initial is not None and not isinstance(initial, str):
+        r.problem(r.line_of(root, "initial"), f"initial must be a state name, got {_kind(initial)}")
+        initial = None
+    elif initial is not None and initial not in states:
         r.problem(r.line_of(root, "initial"), f"initial state {initial!r} is not a declared state")
     questionnaire = _read_questionnaire(r, root["questionnaire"], r.line_of(root, "questionnaire")) if "questionnaire" in root else None
     outcomes = _read_outcomes(r, root)
 
-    if initial in states and events is not None:
+    if initial is not None and initial in states and events is not None:
         _check_graph(r, root, initial, states, events)
     if r.problems:
         return None
@@ -309,14 +339,18 @@ def _read_events(r: _Reader, root: _Map, states: dict[str, StateDef]) -> dict[st
         if spec is None:
             continue
         r.known_keys(spec, {"label", "from", "to", "guards"}, f"event {name!r}")
-        sources = r.names(r.required(spec, "from", f"event {name!r}"), r.line_of(spec, "from"), f"event {name!r} 'from'")
+        raw_sources = r.required(spec, "from", f"event {name!r}")
+        sources = [] if raw_sources is None else r.names(raw_sources, r.line_of(spec, "from"), f"event {name!r} 'from'")
         for source in sources:
             if source not in states:
                 r.problem(r.line_of(spec, "from"), f"event {name!r}: unknown state {source!r} in 'from'")
         if len(set(sources)) != len(sources):
             r.problem(r.line_of(spec, "from"), f"event {name!r}: a state is listed twice in 'from'")
         target = r.required(spec, "to", f"event {name!r}")
-        if target is not None and target != PREVIOUS_STATE and target not in states:
+        if target is not None and not isinstance(target, str):
+            r.problem(r.line_of(spec, "to"), f"event {name!r}: 'to' must be one state name, got {_kind(target)}")
+            target = None
+        elif target is not None and target != PREVIOUS_STATE and target not in states:
             r.problem(r.line_of(spec, "to"), f"event {name!r}: unknown state {target!r} in 'to'")
         guards = r.names(spec.get("guards", []), r.line_of(spec, "guards"), f"event {name!r} 'guards'")
         for guard_name in guards:
@@ -401,13 +435,15 @@ def _read_questionnaire(r: _Reader, value: Any, line: int) -> Questionnaire | No
     for area, body in (areas_raw or {}).items():
         spec = r.mapping(body, r.line_of(areas_raw, area), f"need area {area!r}")
         if spec is not None:
+            r.known_keys(spec, {"label"}, f"need area {area!r}")
             need_areas[str(area)] = r.labels(spec, "label", f"need area {area!r}")
 
     sections: list[Section] = []
     seen_questions: dict[str, int] = {}
-    raw_sections = r.required(root, "sections", "the questionnaire") or []
-    if not isinstance(raw_sections, _Seq):
-        r.problem(r.line_of(root, "sections"), "questionnaire sections must be a list")
+    raw_sections = r.required(root, "sections", "the questionnaire")
+    if not isinstance(raw_sections, _Seq) or not raw_sections:
+        if raw_sections is not None:
+            r.problem(r.line_of(root, "sections"), "questionnaire sections must be a list of at least one section")
         raw_sections = _Seq()
         raw_sections.item_lines = []
     for section_raw, section_line in zip(raw_sections, raw_sections.item_lines, strict=True):
@@ -415,7 +451,10 @@ def _read_questionnaire(r: _Reader, value: Any, line: int) -> Questionnaire | No
         if spec is None:
             continue
         r.known_keys(spec, {"id", "label", "questions"}, "a questionnaire section")
-        section_id = str(spec.get("id", ""))
+        section_id = spec.get("id")
+        if not _is_name(section_id):
+            r.problem(section_line, f"a questionnaire section needs an 'id' that is an identifier, got {_kind(section_id)}")
+            section_id = ""
         questions: list[Question] = []
         raw_questions = spec.get("questions")
         if not isinstance(raw_questions, _Seq) or not raw_questions:
@@ -429,9 +468,10 @@ def _read_questionnaire(r: _Reader, value: Any, line: int) -> Questionnaire | No
         sections.append(Section(id=section_id, label=r.labels(spec, "label", f"section {section_id!r}"), questions=tuple(questions)))
 
     bands: list[PriorityBand] = []
-    raw_bands = r.required(root, "priority", "the questionnaire") or []
-    if not isinstance(raw_bands, _Seq):
-        r.problem(r.line_of(root, "priority"), "priority must be a list of {min_score, priority}")
+    raw_bands = r.required(root, "priority", "the questionnaire")
+    if not isinstance(raw_bands, _Seq) or not raw_bands:
+        if raw_bands is not None:
+            r.problem(r.line_of(root, "priority"), "priority must be a list of at least one {min_score, priority}")
         raw_bands = _Seq()
         raw_bands.item_lines = []
     for band_raw, band_line in zip(raw_bands, raw_bands.item_lines, strict=True):
@@ -474,6 +514,9 @@ def _read_question(
     area = spec.get("need_area")
     if not area:
         r.problem(line, f"{what} has no need area")
+    elif not isinstance(area, str):
+        r.problem(r.line_of(spec, "need_area"), f"{what}: need_area must be one name, got {_kind(area)}")
+        area = None
     elif area not in need_areas:
         r.problem(r.line_of(spec, "need_area"), f"{what}: need area {area!r} is not declared in need_areas")
     options: list[Option] = []
@@ -488,7 +531,12 @@ def _read_question(
                 if option is None:
                     continue
                 r.known_keys(option, {"value", "label", "score"}, f"{what} option")
-                value = str(option.get("value", ""))
+                raw_value = option.get("value")
+                if not isinstance(raw_value, (str, int)) or isinstance(raw_value, bool):
+                    hint = " (quote it: YAML reads yes/no/on/off as true/false)" if isinstance(raw_value, bool) else ""
+                    r.problem(r.line_of(option, "value"), f"{what}: option value must be a text, got {_kind(raw_value)}{hint}")
+                    continue
+                value = str(raw_value)
                 if not value or value in values:
                     r.problem(option_line, f"{what}: option values must be present and distinct")
                 values.add(value)

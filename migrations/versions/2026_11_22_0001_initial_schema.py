@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 11:04:30.298909
+Create Date: 2026-11-22 11:10:09.714623
 """
 
 from __future__ import annotations
@@ -17,6 +17,18 @@ revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
+
+# Copied, not imported: a revision must not change when the models module does.
+APPEND_ONLY_DDL = {
+    'sqlite': [
+        "CREATE TRIGGER transition_record_no_update BEFORE UPDATE ON transition_record BEGIN SELECT RAISE(ABORT, 'transition records are append-only'); END",
+        "CREATE TRIGGER transition_record_no_delete BEFORE DELETE ON transition_record BEGIN SELECT RAISE(ABORT, 'transition records are append-only'); END",
+    ],
+    'postgresql': [
+        "CREATE OR REPLACE FUNCTION refuse_transition_record_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'transition records are append-only' USING ERRCODE = 'integrity_constraint_violation'; END $$",
+        'CREATE TRIGGER transition_record_append_only BEFORE UPDATE OR DELETE ON transition_record FOR EACH ROW EXECUTE FUNCTION refuse_transition_record_change()',
+    ],
+}
 
 
 def upgrade() -> None:
@@ -135,6 +147,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('username', name=op.f('uq_user_account_username'))
     )
     with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_account_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_user_account_territory_id'), ['territory_id'], unique=False)
 
     op.create_table('pact',
@@ -225,6 +238,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('pact_member', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pact_member_pact_id'), ['pact_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_pact_member_user_id'), ['user_id'], unique=False)
 
     op.create_table('pact_outcome',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -321,13 +335,21 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pact_action'))
     )
     with op.batch_alter_table('pact_action', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pact_action_goal_id'), ['goal_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_pact_action_pact_id'), ['pact_id'], unique=False)
 
 
+    for statement in APPEND_ONLY_DDL.get(op.get_bind().dialect.name, []):
+        op.execute(statement)
+
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS transition_record_append_only ON transition_record")
+        op.execute("DROP FUNCTION IF EXISTS refuse_transition_record_change()")
     with op.batch_alter_table('pact_action', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pact_action_pact_id'))
+        batch_op.drop_index(batch_op.f('ix_pact_action_goal_id'))
 
     op.drop_table('pact_action')
     with op.batch_alter_table('transition_record', schema=None) as batch_op:
@@ -342,6 +364,7 @@ def downgrade() -> None:
     op.drop_table('pact_revision')
     op.drop_table('pact_outcome')
     with op.batch_alter_table('pact_member', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pact_member_user_id'))
         batch_op.drop_index(batch_op.f('ix_pact_member_pact_id'))
 
     op.drop_table('pact_member')
@@ -366,6 +389,7 @@ def downgrade() -> None:
     op.drop_table('pact')
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_account_territory_id'))
+        batch_op.drop_index(batch_op.f('ix_user_account_organisation_id'))
 
     op.drop_table('user_account')
     op.drop_table('programme_target')
