@@ -24,6 +24,7 @@ from decimal import Decimal
 from codicefiscale import codicefiscale
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from stdnum.it.codicefiscale import is_valid as cf_is_valid
 
 from casework import pacts as ops
 from casework.deadlines import due_date
@@ -148,7 +149,7 @@ ORGANISATIONS: tuple[tuple[str, OrganisationKind, str | None], ...] = (
 
 # username, full name, role, territory, organisation
 STAFF: tuple[tuple[str, str, Role, str, str | None], ...] = (
-    ("amministratore", "Paola Ghirardi", Role.ADMIN, LODI, None),
+    ("admin", "Paola Ghirardi", Role.ADMIN, LODI, None),
     ("c.bonetto", "Chiara Bonetto", Role.SUPERVISOR, NET, "Unione NET - Unione dei Comuni Nord Est Torino"),
     ("e.gribaudo", "Elena Gribaudo", Role.CASE_MANAGER, NET, "Unione NET - Unione dei Comuni Nord Est Torino"),
     ("m.perotti", "Marco Perotti", Role.CASE_MANAGER, NET, "Unione NET - Unione dei Comuni Nord Est Torino"),
@@ -347,7 +348,12 @@ class _Origin:
     women: tuple[str, ...]
     men: tuple[str, ...]
     surnames: tuple[str, ...]
-    children: tuple[str, ...]
+    boys: tuple[str, ...]
+    girls: tuple[str, ...]
+
+    @property
+    def children(self) -> tuple[str, ...]:
+        return self.boys + self.girls
 
 
 ORIGINS: dict[str, _Origin] = {
@@ -355,47 +361,56 @@ ORIGINS: dict[str, _Origin] = {
                        ("Fatima", "Khadija", "Amina", "Naima", "Salma", "Zineb", "Hanane", "Samira", "Laila", "Meryem"),
                        ("Mohamed", "Youssef", "Rachid", "Hamza", "Karim", "Abdelkader", "Said", "Mustapha"),
                        ("El Amrani", "Benali", "Bouzid", "El Idrissi", "Chakir", "Ouali", "Tahiri", "Belhaj", "Alaoui", "Berrada"),
-                       ("Adam", "Yasmine", "Rayan", "Nour", "Ilyas", "Malak", "Amir", "Sara")),
+                       ("Adam", "Rayan", "Ilyas", "Amir", "Yassin", "Anas"),
+                       ("Yasmine", "Nour", "Malak", "Sara", "Aya", "Hiba")),
     "Romania": _Origin("Romania", "Romania",
                        ("Ioana", "Elena", "Andreea", "Mihaela", "Gabriela", "Alina", "Cristina", "Florentina", "Daniela", "Roxana"),
                        ("Andrei", "Florin", "Ionut", "Marius", "Adrian", "Constantin", "Bogdan", "Vasile"),
                        ("Popescu", "Ionescu", "Constantin", "Dumitru", "Stan", "Munteanu", "Stoica", "Rusu", "Lungu", "Moldovan"),
-                       ("Luca", "Ana", "David", "Maria", "Daria", "Stefan", "Sofia", "Matei")),
+                       ("Luca", "David", "Stefan", "Matei", "Andrei", "Alexandru"),
+                       ("Ana", "Maria", "Daria", "Sofia", "Ioana", "Bianca")),
     "Albania": _Origin("Albania", "Albania",
                        ("Anila", "Elira", "Blerina", "Mirela", "Arjola", "Ornela", "Entela", "Valbona", "Jonida", "Klodiana"),
                        ("Ardit", "Erion", "Gentian", "Arben", "Ilir", "Fatmir", "Besnik", "Dritan"),
                        ("Hoxha", "Shehu", "Kola", "Leka", "Gjoka", "Dervishi", "Marku", "Prifti", "Cela", "Hysa"),
-                       ("Ardit", "Klea", "Aron", "Amelia", "Noel", "Ajla", "Erik", "Sara")),
+                       ("Ardit", "Aron", "Noel", "Erik", "Klevis", "Denis"),
+                       ("Klea", "Amelia", "Ajla", "Sara", "Ambra", "Xhesika")),
     "Nigeria": _Origin("Nigeria", "Nigeria",
                        ("Blessing", "Joy", "Precious", "Chioma", "Ngozi", "Favour", "Gift", "Osas", "Esohe", "Mercy"),
                        ("Emeka", "Chinedu", "Osagie", "Samuel", "Godwin", "Friday", "Kelvin", "Ifeanyi"),
                        ("Okafor", "Eze", "Osagie", "Obi", "Adeyemi", "Igbinosa", "Omoregie", "Okonkwo", "Eghosa", "Nwosu"),
-                       ("Divine", "Precious", "Miracle", "David", "Esther", "Daniel", "Testimony", "Goodness")),
+                       ("Divine", "Miracle", "David", "Daniel", "Emmanuel", "Samuel"),
+                       ("Precious", "Esther", "Testimony", "Goodness", "Blessing", "Favour")),
     "Senegal": _Origin("Senegal", "Senegal",
                        ("Aminata", "Fatou", "Awa", "Mariama", "Khady", "Ndeye", "Astou", "Coumba", "Bineta", "Rokhaya"),
                        ("Mamadou", "Cheikh", "Moussa", "Ousmane", "Ibrahima", "Abdoulaye", "Modou", "Babacar"),
                        ("Diop", "Ndiaye", "Fall", "Sow", "Gueye", "Sarr", "Diallo", "Faye", "Mbaye", "Ba"),
-                       ("Moussa", "Awa", "Ibrahima", "Fatou", "Omar", "Khadija", "Aliou", "Seynabou")),
+                       ("Moussa", "Ibrahima", "Omar", "Aliou", "Mamadou", "Cheikh"),
+                       ("Awa", "Fatou", "Khadija", "Seynabou", "Aminata", "Mariama")),
     "Perù": _Origin("Perù", "Perù",
                     ("Rosa", "Milagros", "Carmen", "Maribel", "Yolanda", "Lucia", "Roxana", "Elizabeth", "Gladys", "Sonia"),
                     ("Jorge", "Luis", "Carlos", "Juan", "Miguel", "Cesar", "Wilmer", "Edwin"),
                     ("Quispe", "Mamani", "Huaman", "Flores", "Rojas", "Condori", "Chavez", "Ramos", "Vargas", "Torres"),
-                    ("Mateo", "Valentina", "Thiago", "Camila", "Santiago", "Luciana", "Fernando", "Ximena")),
+                    ("Mateo", "Thiago", "Santiago", "Fernando", "Diego", "Sebastian"),
+                    ("Valentina", "Camila", "Luciana", "Ximena", "Daniela", "Fernanda")),
     "Ucraina": _Origin("Ucraina", "Ucraina",
                        ("Olena", "Oksana", "Tetiana", "Iryna", "Nataliia", "Yuliia", "Svitlana", "Halyna", "Lyudmyla", "Olha"),
                        ("Oleksandr", "Andrii", "Serhii", "Volodymyr", "Mykola", "Ivan", "Dmytro", "Vasyl"),
                        ("Kovalenko", "Shevchenko", "Bondarenko", "Tkachenko", "Melnyk", "Kravchenko", "Boyko", "Moroz", "Lysenko", "Savchenko"),
-                       ("Maksym", "Sofiia", "Artem", "Anna", "Mykyta", "Veronika", "Bohdan", "Daryna")),
+                       ("Maksym", "Artem", "Mykyta", "Bohdan", "Danylo", "Denys"),
+                       ("Sofiia", "Anna", "Veronika", "Daryna", "Polina", "Viktoriia")),
     "Egitto": _Origin("Egitto", "Egitto",
                       ("Mona", "Heba", "Rania", "Nour", "Amira", "Dina", "Shaimaa", "Marwa", "Yasmin", "Aya"),
                       ("Ahmed", "Mahmoud", "Mostafa", "Mohamed", "Hany", "Tarek", "Sherif", "Khaled"),
                       ("Abdelaziz", "Hassan", "Mahmoud", "Ibrahim", "Elsayed", "Farouk", "Mansour", "Saleh", "Abdallah", "Youssef"),
-                      ("Youssef", "Malak", "Omar", "Jana", "Adam", "Farida", "Seif", "Hana")),
+                      ("Youssef", "Omar", "Adam", "Seif", "Ahmed", "Karim"),
+                      ("Malak", "Jana", "Farida", "Hana", "Mariam", "Salma")),
     "Cina": _Origin("Cina", "Repubblica Popolare Cinese",
                     ("Mei", "Xiaoyan", "Hui", "Jing", "Ying", "Li", "Fang", "Lan", "Xiu", "Yan"),
                     ("Wei", "Jun", "Hao", "Qiang", "Lei", "Ming", "Jian", "Bo"),
                     ("Hu", "Zhou", "Chen", "Wang", "Lin", "Zhang", "Huang", "Xu", "Ye", "Zheng"),
-                    ("Hao", "Yuxin", "Zihan", "Ruoxi", "Haoran", "Yiting", "Junjie", "Xinyi")),
+                    ("Hao", "Haoran", "Junjie", "Zihan", "Yichen", "Jiahao"),
+                    ("Yuxin", "Ruoxi", "Yiting", "Xinyi", "Zixuan", "Yutong")),
 }
 
 # Femminili Plurali: countries of origin of the migrant women of the CIdiS territory
@@ -413,94 +428,95 @@ STREETS = (
 # Texts of referrals, goals, actions, contacts and outcomes (Italian, as case managers write)
 # --------------------------------------------------------------------------------------------
 
-# (allowed genders "FM"/"F"/"M", source, referrer, reason)
+# (needs, source, referrer, reason); needs: genders ("F", "M", "FM") then tags (see _fits)
 REFERRALS: dict[str, tuple[tuple[str, ReferralSource, str, str], ...]] = {
     "TILDE": (
-        ("F", ReferralSource.SOCIAL_SERVICES, "Servizio sociale dell'Unione NET",
-         "Madre sola con due figli in età scolare, disoccupata da oltre un anno dopo la chiusura del negozio in cui lavorava. "
-         "Chiede supporto per rientrare nel lavoro e per organizzare la cura dei figli nel pomeriggio."),
-        ("F", ReferralSource.COMPANY, "Ufficio del personale di un'azienda del territorio",
-         "L'ufficio del personale segnala una dipendente con contratto a termine che fatica a conciliare i turni con la cura "
-         "del figlio piccolo e rischia di non vedersi rinnovare il contratto."),
-        ("F", ReferralSource.EDUCATIONAL_SERVICES, "Centro educativo presso il DegaUrbanLAB di Settimo",
-         "Gli educatori del centro educativo pomeridiano segnalano la madre di un bambino iscritto: lavora a chiamata con "
-         "orari irregolari e chiede aiuto per trovare un impiego più stabile."),
-        ("F", ReferralSource.SCHOOL, "Istituto comprensivo di Volpiano",
-         "La scuola segnala una famiglia monoreddito in difficoltà: la madre cerca lavoro ma non ha una rete per la cura dei "
-         "figli nelle ore pomeridiane."),
-        ("F", ReferralSource.SPORTELLO, "Centro Famiglia di San Benigno Canavese",
-         "Neo-mamma conosciuta al gruppo «I primi 1000 giorni»: vorrebbe rientrare al lavoro dopo la maternità ma non trova "
-         "posto al nido e non ha familiari vicini."),
-        ("F", ReferralSource.SELF, "",
-         "Accesso spontaneo allo sportello TILDE dopo un incontro informativo: cerca un lavoro part-time compatibile con gli "
-         "orari scolastici dei figli."),
+        ("F kids single", ReferralSource.SOCIAL_SERVICES, "Servizio sociale dell'Unione NET",
+         ("Madre sola con figli in età scolare, disoccupata da oltre un anno dopo la chiusura del negozio in cui lavorava. "
+          "Chiede supporto per rientrare nel lavoro e per organizzare la cura dei figli nel pomeriggio.")),
+        ("F baby", ReferralSource.COMPANY, "Ufficio del personale di un'azienda del territorio",
+         ("L'ufficio del personale segnala una dipendente con contratto a termine che fatica a conciliare i turni con la cura "
+          "del figlio piccolo e rischia di non vedersi rinnovare il contratto.")),
+        ("F schoolkid", ReferralSource.EDUCATIONAL_SERVICES, "Centro educativo presso il DegaUrbanLAB di Settimo",
+         ("Gli educatori del centro educativo pomeridiano segnalano la madre di un bambino iscritto: lavora a chiamata con "
+          "orari irregolari e chiede aiuto per trovare un impiego più stabile.")),
+        ("F schoolkid", ReferralSource.SCHOOL, "Istituto comprensivo di Volpiano",
+         ("La scuola segnala una famiglia monoreddito in difficoltà: la madre cerca lavoro ma non ha una rete per la cura dei "
+          "figli nelle ore pomeridiane.")),
+        ("F baby", ReferralSource.SPORTELLO, "Centro Famiglia di San Benigno Canavese",
+         ("Neo-mamma conosciuta al gruppo «I primi 1000 giorni»: vorrebbe rientrare al lavoro dopo la maternità ma non trova "
+          "posto al nido e non ha familiari vicini.")),
+        ("F kids", ReferralSource.SELF, "",
+         ("Accesso spontaneo allo sportello TILDE dopo un incontro informativo: cerca un lavoro part-time compatibile con gli "
+          "orari scolastici dei figli.")),
         ("F", ReferralSource.COMPANY, "Referente welfare aziendale di un'impresa di Leinì",
-         "Lavoratrice part-time su turni, con un genitore non autosufficiente a carico: chiede di conoscere i servizi di "
-         "conciliazione del territorio per non lasciare il lavoro."),
+         ("Lavoratrice part-time su turni, con un genitore non autosufficiente a carico: chiede di conoscere i servizi di "
+          "conciliazione del territorio per non lasciare il lavoro.")),
     ),
     "FEMMINILI_PLURALI": (
-        ("F", ReferralSource.SPORTELLO, "Portineria di comunità di Piossasco",
-         "Donna arrivata in Italia da tre anni per ricongiungimento familiare; parla poco l'italiano e chiede informazioni su "
-         "corsi di lingua e opportunità di lavoro."),
-        ("FM", ReferralSource.SOCIAL_SERVICES, "CIdiS - servizio sociale territoriale",
-         "Nucleo con tre figli minori e un solo reddito precario; il titolo di studio conseguito all'estero non è riconosciuto "
-         "e serve una presa in carico multidimensionale (lavoro, casa, documenti)."),
-        ("F", ReferralSource.SCHOOL, "Scuola primaria del territorio",
-         "Gli insegnanti segnalano le difficoltà della madre a comunicare con la scuola e a orientarsi tra i servizi; la "
-         "famiglia vive in un alloggio sovraffollato."),
+        ("F l2", ReferralSource.SPORTELLO, "Portineria di comunità di Piossasco",
+         ("Donna arrivata in Italia da tre anni per ricongiungimento familiare; parla poco l'italiano e chiede informazioni su "
+          "corsi di lingua e opportunità di lavoro.")),
+        ("FM kids l2", ReferralSource.SOCIAL_SERVICES, "CIdiS - servizio sociale territoriale",
+         ("Nucleo con figli minori e un solo reddito precario; il titolo di studio conseguito all'estero non è riconosciuto "
+          "e serve una presa in carico multidimensionale (lavoro, casa, documenti).")),
+        ("F schoolkid", ReferralSource.SCHOOL, "Scuola primaria del territorio",
+         ("Gli insegnanti segnalano le difficoltà della madre a comunicare con la scuola e a orientarsi tra i servizi; la "
+          "famiglia vive in un alloggio sovraffollato.")),
         ("FM", ReferralSource.OTHER, "Renken Onlus - sportello di orientamento",
-         "Partecipa al percorso di gruppo di orientamento al lavoro; l'orientatrice propone una presa in carico personalizzata "
-         "per problemi abitativi e di documenti."),
-        ("F", ReferralSource.SELF, "",
-         "Si presenta con un'amica che partecipa al progetto: cerca lavoro come assistente familiare e chiede aiuto per il "
-         "rinnovo del permesso di soggiorno."),
+         ("Partecipa al percorso di gruppo di orientamento al lavoro; l'orientatrice propone una presa in carico personalizzata "
+          "per problemi abitativi e di documenti.")),
+        ("F permit", ReferralSource.SELF, "",
+         ("Si presenta con un'amica che partecipa al progetto: cerca lavoro come assistente familiare e chiede aiuto per il "
+          "rinnovo del permesso di soggiorno.")),
         ("FM", ReferralSource.OTHER, "Cooperativa Orso - orientamento al lavoro",
-         "Ha concluso un tirocinio senza assunzione; la cooperativa chiede di costruire un patto di inclusività per "
-         "rafforzare le competenze e la rete di sostegno."),
-        ("F", ReferralSource.SPORTELLO, "Portineria di comunità di Rivalta di Torino",
-         "Madre sola con un figlio piccolo, interessata alla formazione sull'autoimprenditoria: vorrebbe avviare un piccolo "
-         "laboratorio di sartoria."),
+         ("Ha concluso un tirocinio senza assunzione; la cooperativa chiede di costruire un patto di inclusività per "
+          "rafforzare le competenze e la rete di sostegno.")),
+        ("F kids single", ReferralSource.SPORTELLO, "Portineria di comunità di Rivalta di Torino",
+         ("Madre sola con figli piccoli, interessata alla formazione sull'autoimprenditoria: vorrebbe avviare un piccolo "
+          "laboratorio di sartoria.")),
     ),
     "SISACT": (
         ("FM", ReferralSource.OTHER, "UEPE - Ufficio di Esecuzione Penale Esterna",
          "Affidamento in prova ai servizi sociali con prescrizione di svolgere attività lavorativa; senza occupazione da due anni."),
         ("FM", ReferralSource.SPORTELLO, "Sportello per persone sottoposte a provvedimenti - Centro per l'Impiego di Lodi",
-         "Persona in detenzione domiciliare che chiede orientamento per la ricerca di lavoro e per un alloggio temporaneo al "
-         "termine della misura."),
+         ("Persona in detenzione domiciliare che chiede orientamento per la ricerca di lavoro e per un alloggio temporaneo al "
+          "termine della misura.")),
         ("FM", ReferralSource.SOCIAL_SERVICES, "Servizio sociale del Comune di Lodi",
-         "Fine pena a breve, senza rete familiare e senza alloggio: il servizio sociale chiede un percorso di accompagnamento "
-         "abitativo e lavorativo."),
+         ("Fine pena a breve, senza rete familiare e senza alloggio: il servizio sociale chiede un percorso di accompagnamento "
+          "abitativo e lavorativo.")),
         ("FM", ReferralSource.OTHER, "Associazione di volontariato Il Gabbiano onlus",
-         "In messa alla prova con lavori di pubblica utilità presso l'associazione; chiede supporto per trovare un lavoro "
-         "stabile alla conclusione della misura."),
+         ("In messa alla prova con lavori di pubblica utilità presso l'associazione; chiede supporto per trovare un lavoro "
+          "stabile alla conclusione della misura.")),
     ),
     "RICOMINCIO": (
-        ("F", ReferralSource.OTHER, "La Metà di Niente - Centro antiviolenza",
-         "Donna accolta dal Centro antiviolenza dopo l'allontanamento dal maltrattante; con due figli minori, chiede un "
-         "percorso di autonomia abitativa e lavorativa."),
-        ("F", ReferralSource.SOCIAL_SERVICES, "Servizio tutela minori - Comune di Lodi",
+        ("F kids", ReferralSource.OTHER, "La Metà di Niente - Centro antiviolenza",
+         ("Donna accolta dal Centro antiviolenza dopo l'allontanamento dal maltrattante; con i figli minori, chiede un "
+          "percorso di autonomia abitativa e lavorativa.")),
+        ("F kids", ReferralSource.SOCIAL_SERVICES, "Servizio tutela minori - Comune di Lodi",
          "Madre con figli esposti a violenza assistita: necessita di sostegno per la ricerca di un lavoro e di un alloggio."),
         ("F", ReferralSource.OTHER, "Rete Territoriale Antiviolenza di Lodi",
-         "Segnalazione dalla rete antiviolenza dopo un accesso al pronto soccorso; la donna è ospite di una struttura protetta "
-         "e vuole costruire un progetto di autonomia."),
+         ("Segnalazione dalla rete antiviolenza dopo un accesso al pronto soccorso; la donna è ospite di una struttura protetta "
+          "e vuole costruire un progetto di autonomia.")),
         ("F", ReferralSource.SELF, "",
-         "Si rivolge allo sportello dopo aver letto il materiale informativo del progetto: chiede aiuto per uscire da una "
-         "situazione di violenza economica."),
+         ("Si rivolge allo sportello dopo aver letto il materiale informativo del progetto: chiede aiuto per uscire da una "
+          "situazione di violenza economica.")),
     ),
     "CHANCE": (
         ("FM", ReferralSource.SCHOOL, "Istituto Comprensivo Lodi III - referente per la dispersione",
          "Assenze oltre il 25% nel primo quadrimestre e due note disciplinari; la famiglia non si presenta ai colloqui."),
         ("FM", ReferralSource.SCHOOL, "CPIA Lodi",
-         "Iscritto al percorso per la licenza media, ha smesso di frequentare da febbraio senza comunicazioni."),
+         "Iscrizione al percorso per la licenza media, ma da febbraio non frequenta più e non ha dato comunicazioni."),
         ("FM", ReferralSource.SOCIAL_SERVICES, "Servizio tutela minori",
          "Già in carico ai servizi; ha interrotto la frequenza al centro di formazione professionale dopo la bocciatura."),
-        ("FM", ReferralSource.EDUCATIONAL_SERVICES, "Educativa di strada - Famiglia Nuova",
-         "Gli educatori di strada hanno agganciato un adolescente che non frequenta da inizio anno e passa le giornate al parco."),
+        ("M", ReferralSource.EDUCATIONAL_SERVICES, "Educativa di strada - Famiglia Nuova",
+         "Gli educatori di strada hanno agganciato un ragazzo che non frequenta da inizio anno e passa le giornate al parco."),
+        ("F", ReferralSource.EDUCATIONAL_SERVICES, "Educativa di strada - Famiglia Nuova",
+         "Gli educatori di strada hanno agganciato una ragazza che non frequenta da inizio anno e trascorre le giornate fuori casa."),
         ("FM", ReferralSource.SCHOOL, "Scuola secondaria di secondo grado di Codogno",
          "Ripetente al primo anno, demotivazione marcata, chiede di cambiare indirizzo: alto rischio di abbandono."),
         ("FM", ReferralSource.SOCIAL_SERVICES, "Servizio sociale del Comune di Casalpusterlengo",
-         "Famiglia seguita per difficoltà economiche; il figlio maggiore ha accumulato molte assenze e non ha sostenuto gli "
-         "esami di riparazione."),
+         "Famiglia seguita per difficoltà economiche; molte assenze nell'ultimo anno e nessun esame di riparazione sostenuto."),
     ),
 }
 
@@ -521,7 +537,7 @@ PACT_GOALS: dict[str, tuple[tuple[str, tuple[tuple[Performer, str, str], ...]], 
             (Performer.SERVICE, "Ente di formazione accreditato", "Iscrizione al corso OSS e colloquio di ammissione"),
         )),
         ("Rafforzare le competenze digitali per la ricerca attiva di lavoro", (
-            (Performer.SERVICE, "{comunita}", "Partecipazione al laboratorio di competenze digitali (SPID, e-mail, portali del lavoro)"),
+            (Performer.SERVICE, "Punto Digitale Facile del Comune", "Partecipazione al laboratorio di competenze digitali (SPID, e-mail, portali del lavoro)"),
             (Performer.BENEFICIARY, "", "Candidarsi ad almeno tre offerte di lavoro al mese"),
         )),
     ),
@@ -564,6 +580,10 @@ PACT_GOALS: dict[str, tuple[tuple[str, tuple[tuple[Performer, str, str], ...]], 
             (Performer.SERVICE, "{lingua}", "Iscrizione al percorso di primo livello"),
             (Performer.BENEFICIARY, "", "Frequentare le lezioni serali due volte a settimana"),
         )),
+        ("Ottenere una qualifica professionale con un corso serale finanziato", (
+            (Performer.CASE_MANAGER, "", "Ricerca dei corsi di qualifica finanziati compatibili con gli orari di lavoro"),
+            (Performer.BENEFICIARY, "", "Sostenere il colloquio di ammissione e frequentare il corso"),
+        )),
     ),
     "salute": (
         ("Riprendere i controlli sanitari e scegliere il medico di base", (
@@ -578,7 +598,7 @@ PACT_GOALS: dict[str, tuple[tuple[str, tuple[tuple[Performer, str, str], ...]], 
     "relazioni": (
         ("Costruire una rete di relazioni e di sostegno sul territorio", (
             (Performer.SERVICE, "{comunita}", "Partecipazione ai laboratori settimanali"),
-            (Performer.BENEFICIARY, "", "Partecipare al gruppo di mutuo aiuto tra genitori"),
+            (Performer.BENEFICIARY, "", "Partecipare a un gruppo di mutuo aiuto del territorio"),
         )),
     ),
     "mobilita": (
@@ -632,6 +652,20 @@ PROGRAMME_GOALS: dict[str, dict[str, tuple[tuple[str, tuple[tuple[Performer, str
             (Performer.BENEFICIARY, "", "Partecipare agli incontri ogni due settimane"),
         )),),
     },
+}
+
+# Goals that suit only some people (tags as in _Loader._fits).
+GOAL_NEEDS = {
+    "Ottenere un contratto di lavoro part-time compatibile con gli orari scolastici dei figli": "schoolkid",
+    "Organizzare la cura dei figli per liberare tempo per il lavoro e la formazione": "kids",
+    "Attivare il pre e post scuola e i centri estivi per i figli": "schoolkid",
+    "Raggiungere il livello A2 di italiano": "l2",
+    "Ottenere il riconoscimento del titolo di studio conseguito all'estero": "l2",
+    "Conseguire la licenza media": "l2",
+    "Rinnovare il permesso di soggiorno": "permit",
+    "Partecipare agli incontri «I primi 1000 giorni» per neo-mamme": "F baby",
+    "Sostenere i figli vittime di violenza assistita": "kids",
+    "Trovare un alloggio autonomo per sé e per i figli": "kids",
 }
 
 CHANCE_GOALS: dict[str, tuple[tuple[str, tuple[tuple[Performer, str, str], ...]], ...]] = {
@@ -715,39 +749,41 @@ CHANCE_COMMITMENTS = {
 }
 
 PACT_CONTACTS = (
-    (ContactChannel.IN_PERSON, "Colloquio in sede: il percorso procede come concordato; confermati gli impegni per il prossimo mese."),
-    (ContactChannel.PHONE, "Telefonata di monitoraggio: ha iniziato il tirocinio, qualche difficoltà con gli orari dei mezzi pubblici."),
-    (ContactChannel.HOME_VISIT, "Visita domiciliare: la situazione abitativa resta precaria; fissato un appuntamento con lo sportello casa."),
-    (ContactChannel.IN_PERSON, "Colloquio con la scuola dei figli insieme alla famiglia: attivato il pre-scuola da lunedì."),
-    (ContactChannel.VIDEO, "Videochiamata: completato il primo modulo del corso di italiano, in attesa del test A2."),
-    (ContactChannel.IN_PERSON, "Incontro alla portineria di comunità: partecipa con regolarità ai laboratori e ha conosciuto altre mamme del quartiere."),
-    (ContactChannel.PHONE, "Telefonata: ha sostenuto due colloqui di lavoro, in attesa di risposta da una cooperativa di pulizie."),
-    (ContactChannel.EMAIL, "Ricevuta per e-mail la ricevuta della domanda di rinnovo del permesso di soggiorno."),
-    (ContactChannel.IN_PERSON, "Colloquio di verifica: obiettivo lavoro raggiunto in parte (contratto a chiamata); si prosegue la ricerca."),
-    (ContactChannel.PHONE, "Telefonata: il centro educativo conferma la frequenza dei figli due pomeriggi a settimana."),
-    (ContactChannel.IN_PERSON, "Colloquio: rivista la gestione del budget familiare; attivata la tessera dell'emporio solidale."),
+    ("", ContactChannel.IN_PERSON, "Colloquio in sede: il percorso procede come concordato; confermati gli impegni per il prossimo mese."),
+    ("", ContactChannel.PHONE, "Telefonata di monitoraggio: ha iniziato il tirocinio, qualche difficoltà con gli orari dei mezzi pubblici."),
+    ("", ContactChannel.HOME_VISIT, "Visita domiciliare: la situazione abitativa resta precaria; fissato un appuntamento con lo sportello casa."),
+    ("schoolkid", ContactChannel.IN_PERSON, "Colloquio con la scuola dei figli insieme alla famiglia: attivato il pre-scuola da lunedì."),
+    ("l2", ContactChannel.VIDEO, "Videochiamata: completato il primo modulo del corso di italiano, in attesa del test A2."),
+    ("F kids", ContactChannel.IN_PERSON, "Incontro alla portineria di comunità: partecipa con regolarità ai laboratori e ha conosciuto altre mamme del quartiere."),
+    ("", ContactChannel.PHONE, "Telefonata: ha sostenuto due colloqui di lavoro, in attesa di risposta da una cooperativa di pulizie."),
+    ("permit", ContactChannel.EMAIL, "Ricevuta per e-mail la ricevuta della domanda di rinnovo del permesso di soggiorno."),
+    ("", ContactChannel.IN_PERSON, "Colloquio di verifica: obiettivo lavoro raggiunto in parte (contratto a chiamata); si prosegue la ricerca."),
+    ("schoolkid", ContactChannel.PHONE, "Telefonata: il centro educativo conferma la frequenza dei figli due pomeriggi a settimana."),
+    ("", ContactChannel.IN_PERSON, "Colloquio: rivista la gestione del budget familiare; attivata la tessera dell'emporio solidale."),
+    ("", ContactChannel.PHONE, "Telefonata: riferisce un periodo faticoso ma conferma gli impegni; fissato il prossimo colloquio in sede."),
 )
 CHANCE_CONTACTS = (
-    (ContactChannel.IN_PERSON, "Incontro con il tutor: frequenza regolare nelle ultime due settimane."),
-    (ContactChannel.IN_PERSON, "Colloquio con la famiglia e il referente scolastico: condiviso il piano didattico personalizzato."),
-    (ContactChannel.PHONE, "Telefonata di monitoraggio: conferma la presenza allo stage in azienda, il tutor aziendale è soddisfatto."),
-    (ContactChannel.PHONE, "Verifica con il CFP: due assenze ingiustificate; fissato un incontro di rimotivazione."),
-    (ContactChannel.IN_PERSON, "Laboratorio di gruppo: partecipa attivamente, migliora il rapporto con i compagni."),
-    (ContactChannel.HOME_VISIT, "Visita a casa con la mediatrice: i genitori si impegnano a seguire i compiti serali."),
-    (ContactChannel.VIDEO, "Videochiamata con il consiglio di classe: recuperate due insufficienze su quattro."),
+    ("", ContactChannel.IN_PERSON, "Incontro con il tutor: frequenza regolare nelle ultime due settimane."),
+    ("", ContactChannel.IN_PERSON, "Colloquio con la famiglia e il referente scolastico: condiviso il piano didattico personalizzato."),
+    ("", ContactChannel.PHONE, "Telefonata di monitoraggio: conferma la presenza allo stage in azienda, il tutor aziendale è soddisfatto."),
+    ("", ContactChannel.PHONE, "Verifica con il CFP: due assenze ingiustificate; fissato un incontro di rimotivazione."),
+    ("", ContactChannel.IN_PERSON, "Laboratorio di gruppo: partecipa attivamente, migliora il rapporto con i compagni."),
+    ("migrant", ContactChannel.HOME_VISIT, "Visita a casa con la mediatrice: i genitori si impegnano a seguire i compiti serali."),
+    ("", ContactChannel.HOME_VISIT, "Visita a casa: i genitori si impegnano a controllare ogni sera il registro elettronico."),
+    ("", ContactChannel.VIDEO, "Videochiamata con il consiglio di classe: recuperate due insufficienze su quattro."),
 )
 
-SUSPEND_REASONS = (
-    "Ricovero ospedaliero programmato: il percorso riprende dopo la convalescenza.",
-    "Rientro temporaneo nel paese d'origine per motivi familiari.",
-    "In attesa dell'esito della domanda di alloggio: le azioni sul lavoro sono rinviate.",
-    "Su richiesta della persona, per un periodo di assistenza a un familiare malato.",
-    "Corso di formazione intensivo in corso: monitoraggio sospeso fino al termine.",
+SUSPEND_REASONS = (  # (needs, reason) as in REFERRALS
+    ("", "Ricovero ospedaliero programmato: il percorso riprende dopo la convalescenza."),
+    ("migrant", "Rientro temporaneo nel paese d'origine per motivi familiari."),
+    ("", "In attesa dell'esito della domanda di alloggio: le azioni sul lavoro sono rinviate."),
+    ("", "Su richiesta della persona, per un periodo di assistenza a un familiare malato."),
+    ("", "Corso di formazione intensivo in corso: monitoraggio sospeso fino al termine."),
 )
 RESUME_REASONS = (
     "Rientrata la causa della sospensione; si riprende il percorso.",
-    "Concluso il periodo di assistenza al familiare: disponibile a riprendere.",
-    "Esito della domanda arrivato; si riattivano le azioni previste.",
+    "Colloquio di ripresa: confermati gli impegni del patto.",
+    "La persona chiede di riprendere il percorso; si riattivano le azioni previste.",
 )
 WITHDRAW_REASONS = (
     "Ha trovato lavoro autonomamente e non ritiene più necessario il percorso.",
@@ -758,7 +794,7 @@ WITHDRAW_REASONS = (
 CHANCE_WITHDRAW_REASONS = (
     "La famiglia non acconsente al percorso proposto dall'équipe.",
     "Trasferimento della famiglia fuori provincia.",
-    "Il ragazzo o la ragazza rifiuta ogni contatto con il tutor da oltre un mese.",
+    "Rifiuta ogni contatto con il tutor da oltre un mese, nonostante i tentativi di riaggancio.",
 )
 NOT_ELIGIBLE_REASONS = (
     "Residenza fuori dai comuni del progetto: indirizzata ai servizi del comune di residenza.",
@@ -767,7 +803,7 @@ NOT_ELIGIBLE_REASONS = (
 )
 DECLINE_REASONS = (
     "Situazione già seguita dalla neuropsichiatria infantile con un progetto in corso: l'équipe non ritiene opportuna una doppia presa in carico.",
-    "Ha compiuto 18 anni e ha un contratto di lavoro: non rientra nel target del progetto.",
+    "Il nucleo è già seguito da un progetto educativo domiciliare per lo stesso bisogno: l'équipe indirizza il caso a quel servizio.",
     "Le assenze risultano giustificate da motivi di salute documentati: nessun rischio di dispersione.",
 )
 REQUEST_INFO_REASONS = (
@@ -784,12 +820,12 @@ REOPEN_REASONS = (
 )
 
 OUTCOME_NOTES = {
-    "work_entered": "Assunzione con contratto part-time a tempo determinato; orari compatibili con la cura dei figli.",
+    "work_entered": "Assunzione con contratto part-time a tempo determinato, con orari compatibili con gli impegni familiari.",
     "work_kept": "Mantenuto il posto di lavoro grazie alla riorganizzazione dei turni e ai servizi di conciliazione.",
     "school_reenrolled": "Iscrizione a un percorso di istruzione o formazione e frequenza regolare.",
     "housing_found": "Firmato un contratto di locazione a canone concordato.",
     "autonomy_improved": "Maggiore autonomia nell'accesso ai servizi e nella gestione delle pratiche; rete di sostegno attiva.",
-    "no_change": "Obiettivi non raggiunti nonostante l'impegno; indirizzata ai servizi ordinari.",
+    "no_change": "Obiettivi non raggiunti nonostante l'impegno; la persona resta seguita dai servizi ordinari.",
     "moved_away": "Trasferimento fuori territorio: passaggio di informazioni ai servizi del nuovo comune con il consenso della persona.",
     "vocational_training": "Iscrizione al centro di formazione professionale, frequenza regolare nel primo trimestre.",
     "apprenticeship": "Avviato un contratto di apprendistato dopo lo stage in azienda.",
@@ -804,12 +840,13 @@ PACT_OUTCOME_WEIGHTS = {
     "RICOMINCIO": (("housing_found", 35), ("work_entered", 25), ("autonomy_improved", 30), ("moved_away", 10)),
     "CHANCE": (("school_reenrolled", 30), ("vocational_training", 25), ("apprenticeship", 10), ("exam_passed", 10), ("skills_certified", 10), ("dropped_out", 10), ("moved_away", 5)),
 }
-SCREENING_NOTES = (
-    "Disponibile a lavorare su turni se i figli sono seguiti nel pomeriggio.",
-    "Buone competenze di cucito e di cura della casa; nessuna esperienza di lavoro regolare in Italia.",
-    "Ha lavorato come commessa per otto anni; vorrebbe rientrare nello stesso settore.",
-    "Motivata, ma con poca fiducia in se stessa dopo molti rifiuti.",
-    "Vive lontano dalle fermate dei mezzi pubblici; la mobilità è un limite per il lavoro.",
+SCREENING_NOTES = (  # (needs, note) as in REFERRALS
+    ("schoolkid", "Disponibile a lavorare su turni se i figli sono seguiti nel pomeriggio."),
+    ("l2", "Buone competenze di sartoria acquisite nel paese d'origine; nessuna esperienza di lavoro regolare in Italia."),
+    ("", "Ha lavorato per otto anni nel commercio; vorrebbe rientrare nello stesso settore."),
+    ("F", "Motivata, ma con poca fiducia in se stessa dopo molti rifiuti."),
+    ("M", "Motivato, ma con poca fiducia in se stesso dopo molti rifiuti."),
+    ("", "Vive lontano dalle fermate dei mezzi pubblici; la mobilità è un limite per il lavoro."),
 )
 
 # Scenarios: (final state, variant). The first list of each workflow covers every state and
@@ -1057,6 +1094,8 @@ class _Loader:
                     ],
                 )
                 self.session.add(programme)
+            elif programme.workflow_name != spec.workflow:
+                raise ValueError(f"programme {spec.code} exists with workflow {programme.workflow_name!r}, not {spec.workflow!r}")
             self.programmes[spec.code] = programme
 
     # ---- people ---------------------------------------------------------------------------
@@ -1090,7 +1129,7 @@ class _Loader:
         if migrant:
             origin_key = str(_weighted(rng, FP_ORIGINS if code == "FEMMINILI_PLURALI" else OTHER_ORIGINS))
             origin = ORIGINS[origin_key]
-            first = rng.choice(origin.women if female else origin.men) if not young else rng.choice(origin.children)
+            first = rng.choice((origin.girls if female else origin.boys) if young else (origin.women if female else origin.men))
             last = rng.choice(origin.surnames)
             born_in_italy = rng.random() < (0.55 if young else 0.1)
             if born_in_italy:
@@ -1170,7 +1209,7 @@ class _Loader:
                 )
             except ValueError:
                 code = ""
-            if code and code not in self.used_cf and codicefiscale.is_valid(code):
+            if code and code not in self.used_cf and cf_is_valid(code):
                 self.used_cf.add(code)
                 person.birth = birth
                 return code
@@ -1197,7 +1236,7 @@ class _Loader:
                 if final == "not_eligible":
                     severity = self.rng.uniform(0.0, 0.2)
                 else:
-                    severity = self.rng.uniform(0.3, 0.95)
+                    severity = self.rng.uniform(0.2, 0.75)
                 cases.append(_Case(
                     spec=spec, programme=self.programmes[spec.code], engine=engine, manager=manager,
                     person=self._person(spec), final=final, variant=variant, severity=severity,
@@ -1314,15 +1353,15 @@ class _Loader:
                 p.add(g(1, 6), self._op_start_action(case))
         if stop_index >= 4:
             p.add(g(2, 10), self._op_start_action(case), self._op_transition(case, "start_follow_up"))
-            contacts = g(3, 6) if stop == "closed" else g(0, 5)
+            contacts = g(2, 5) if stop == "closed" else g(0, 4)
             pause_at = g(0, max(0, contacts - 1)) if variant == "resumed" else -1
             for number in range(contacts):
-                p.add(g(14, 22), self._op_contact(case, progress=rng.random() < 0.5))
+                p.add(g(14, 22), self._op_contact(case, progress=rng.random() < 0.4))
                 if number == pause_at:
-                    p.add(g(2, 10), self._op_transition(case, "suspend", rng.choice(SUSPEND_REASONS)))
+                    p.add(g(2, 10), self._op_transition(case, "suspend", self._reason(case, SUSPEND_REASONS)))
                     p.add(g(10, 35), self._op_transition(case, "resume", rng.choice(RESUME_REASONS)), self._op_contact(case))
             if stop == "follow_up" and variant == "resumed" and contacts == 0:
-                p.add(g(2, 10), self._op_transition(case, "suspend", rng.choice(SUSPEND_REASONS)))
+                p.add(g(2, 10), self._op_transition(case, "suspend", self._reason(case, SUSPEND_REASONS)))
                 p.add(g(10, 35), self._op_transition(case, "resume", rng.choice(RESUME_REASONS)))
         if stop_index >= 5:
             p.add(g(3, 15), self._op_contact(case, closing=True), self._op_outcome(case), self._op_transition(case, "close"))
@@ -1330,11 +1369,11 @@ class _Loader:
         if final == "not_eligible":
             p.add(g(0, 4), self._op_transition(case, "declare_not_eligible", rng.choice(NOT_ELIGIBLE_REASONS)))
         elif final == "suspended":
-            p.add(g(2, 12), self._op_transition(case, "suspend", rng.choice(SUSPEND_REASONS)))
+            p.add(g(2, 12), self._op_transition(case, "suspend", self._reason(case, SUSPEND_REASONS)))
             p.mark()
         elif final == "withdrawn":
             if suspended_from is not None:
-                p.add(g(2, 12), self._op_transition(case, "suspend", rng.choice(SUSPEND_REASONS)))
+                p.add(g(2, 12), self._op_transition(case, "suspend", self._reason(case, SUSPEND_REASONS)))
             p.add(g(3, 25), self._op_transition(case, "withdraw", rng.choice(WITHDRAW_REASONS)))
         elif variant == "reopened":
             p.add(g(10, 40), self._op_transition(case, "reopen", rng.choice(REOPEN_REASONS)))
@@ -1363,9 +1402,7 @@ class _Loader:
             withdraw_from = variant if variant not in (None, "any") else rng.choice(options)
         stop = withdraw_from or final
         order = ["referral", "equipe_review", "engagement", "individual_project", "accompaniment", "verification", "closed"]
-        if stop == "not_taken_in":
-            stop_index = 1
-        elif variant == "info_requested":
+        if stop == "not_taken_in" or variant == "info_requested":
             stop_index = 1
         else:
             stop_index = order.index(stop)
@@ -1413,9 +1450,9 @@ class _Loader:
             p.add(g(3, 10), self._op_sign(case), self._op_start_action(case), self._op_transition(case, "start_accompaniment"))
             rounds = 2 if variant == "extended" else 1
             for round_ in range(rounds):
-                contacts = g(1, 4) if (stop == "accompaniment" and round_ == rounds - 1) else g(4, 8)
+                contacts = g(1, 4) if (stop == "accompaniment" and round_ == rounds - 1) else g(3, 6)
                 for _ in range(contacts):
-                    p.add(g(6, 10), self._op_contact(case, progress=rng.random() < 0.4))
+                    p.add(g(7, 11), self._op_contact(case, progress=rng.random() < 0.3))
                 if round_ < rounds - 1 or stop_index >= 5:
                     p.add(g(1, 5), self._op_transition(case, "verify"))
                 if round_ < rounds - 1:
@@ -1437,20 +1474,23 @@ class _Loader:
 
     def _op_open(self, case: _Case) -> Op:
         def run(clock: ops.Clock) -> None:
-            case.pact = ops.open_pact(
+            pact = ops.open_pact(
                 self.session, self.registry, beneficiary=case.beneficiary, programme=case.programme,  # type: ignore[arg-type]
                 case_manager=case.manager, actor=case.manager, clock=clock,
             )
+            case.pact = pact
         return run
 
     def _op_referral(self, case: _Case, update: bool = False) -> Op:
         def run(clock: ops.Clock) -> None:
             female = case.person.gender == Gender.FEMALE
-            options = [r for r in REFERRALS[case.spec.code] if ("F" if female else "M") in r[0]]
+            options = [r for r in REFERRALS[case.spec.code] if self._fits(case, r[0])] or [
+                r for r in REFERRALS[case.spec.code] if ("F" if female else "M") in r[0].split()[0]
+            ]
             _, source, referrer, reason = self.rng.choice(options)
             if update and case.pact is not None and case.pact.referral is not None:
                 source, referrer = case.pact.referral.source, case.pact.referral.referrer_name
-                reason = case.pact.referral.reason + " Integrazione: inviati registro delle assenze e relazione del consiglio di classe."
+                reason = case.pact.referral.reason + " Integrazione del segnalante: inviate le informazioni richieste dall'équipe."
             contact = "" if source == ReferralSource.SELF else f"segnalazioni.{_ascii(referrer)[:20] or 'servizio'}@example.org"
             ops.record_referral(
                 self.session, case.pact, source=source, reason=reason,  # type: ignore[arg-type]
@@ -1458,6 +1498,28 @@ class _Loader:
                 referrer_name=referrer, referrer_contact=contact, actor=case.manager, clock=clock,
             )
         return run
+
+    def _fits(self, case: _Case, needs: str) -> bool:
+        """Whether a text suits the person: genders first ("F", "M", "FM"), then tags."""
+        person = case.person
+        children = [m[3] for m in person.household if m[2] == Relation.CHILD and m[3] is not None]
+        ages = [(self.today - born).days / 365.25 for born in children]
+        checks = {
+            "F": person.gender == Gender.FEMALE, "M": person.gender != Gender.FEMALE,
+            "kids": bool(ages), "baby": any(age < 3 for age in ages), "schoolkid": any(6 <= age < 14 for age in ages),
+            "single": not any(m[2] == Relation.PARTNER for m in person.household),
+            "migrant": person.migrant, "l2": person.migrant and person.birth_place == person.citizenship,
+            "permit": person.migrant and person.citizenship != "Italia",
+        }
+        tokens = needs.split()
+        if tokens and set(tokens[0]) <= {"F", "M"}:
+            if not any(checks[g] for g in tokens[0]):
+                return False
+            tokens = tokens[1:]
+        return all(checks[token] for token in tokens)
+
+    def _reason(self, case: _Case, options: Sequence[tuple[str, str]]) -> str:
+        return self.rng.choice([text for needs, text in options if self._fits(case, needs)])
 
     def _op_transition(self, case: _Case, event: str, comment: str = "") -> Op:
         def run(clock: ops.Clock) -> None:
@@ -1475,7 +1537,7 @@ class _Loader:
             return question.minimum + round(level * (question.maximum - question.minimum))
         if question.type == "number":
             return round(level * 2.4)
-        return rng.choice(SCREENING_NOTES)
+        return rng.choice([note for needs, note in SCREENING_NOTES if self._fits(case, needs)])
 
     def _answers(self, questionnaire: Questionnaire, case: _Case) -> dict[str, object]:
         rng = self.rng
@@ -1522,41 +1584,42 @@ class _Loader:
             )
         return run
 
-    def _goal_bank(self, case: _Case, area: str) -> tuple[tuple[str, tuple[tuple[Performer, str, str], ...]], ...]:
+    def _goal_options(self, case: _Case, area: str, used: set[str]) -> list[tuple[str, tuple[tuple[Performer, str, str], ...]]]:
+        """Goals of the area that suit the person and are not in the pact yet, programme's own first."""
         if case.is_chance:
-            return CHANCE_GOALS.get(area, ())
-        special = PROGRAMME_GOALS.get(case.spec.code, {}).get(area)
-        if special and self.rng.random() < 0.7:
-            return special
-        return PACT_GOALS.get(area, ())
+            banks = [CHANCE_GOALS.get(area, ())]
+        else:
+            banks = [PROGRAMME_GOALS.get(case.spec.code, {}).get(area, ()), PACT_GOALS.get(area, ())]
+        for bank in banks:
+            options = [e for e in bank if e[0] not in used and self._fits(case, GOAL_NEEDS.get(e[0], ""))]
+            if options:
+                return options
+        return []
 
     def _areas(self, case: _Case) -> list[str]:
+        """Need areas for goals: the screening's highest scores first, then the programme's usual ones."""
         screening = case.pact.latest_screening if case.pact is not None else None
         profile = dict(screening.need_profile) if screening is not None else {}
         ranked = [area for area, score in sorted(profile.items(), key=lambda item: -item[1]) if score > 0]
-        defaults = ["istruzione", "relazioni"] if case.is_chance else ["lavoro", "conciliazione", "relazioni"]
-        if case.spec.code == "RICOMINCIO":
-            defaults = ["casa", "lavoro", "salute"]
-        if case.spec.code == "SISACT":
-            defaults = ["lavoro", "casa"]
-        return [a for a in ranked + defaults if self._goal_bank_has(case, a)]
-
-    def _goal_bank_has(self, case: _Case, area: str) -> bool:
-        if case.is_chance:
-            return area in CHANCE_GOALS
-        return area in PACT_GOALS or area in PROGRAMME_GOALS.get(case.spec.code, {})
+        defaults = {
+            "CHANCE": ["istruzione", "relazioni"], "RICOMINCIO": ["casa", "lavoro", "salute"],
+            "SISACT": ["lavoro", "casa"],
+        }.get(case.spec.code, ["lavoro", "relazioni", "istruzione"])
+        areas: list[str] = []
+        for area in ranked + defaults:
+            if area not in areas and self._goal_options(case, area, set()):
+                areas.append(area)
+        return areas
 
     def _detail(self, case: _Case, text: str) -> str:
         return text.format(**SERVICE_DETAILS.get(case.spec.code, SERVICE_DETAILS["TILDE"])) if "{" in text else text
 
     def _add_goal(self, case: _Case, clock: ops.Clock, area: str, used: set[str], with_actions: bool) -> None:
         rng = self.rng
-        bank = [entry for entry in self._goal_bank(case, area) if entry[0] not in used] or [
-            entry for entry in PACT_GOALS.get(area, CHANCE_GOALS.get(area, ())) if entry[0] not in used
-        ]
-        if not bank:
+        options = self._goal_options(case, area, used)
+        if not options:
             return
-        text, actions = rng.choice(bank)
+        text, actions = rng.choice(options)
         used.add(text)
         day = self._local_day(clock)
         goal = ops.add_goal(
@@ -1566,7 +1629,7 @@ class _Loader:
         case.goals.append(goal)
         if not with_actions:
             return
-        for performer, detail, description in actions[: rng.randint(1, len(actions))] if len(actions) > 1 else actions:
+        for performer, detail, description in actions[: rng.randint(1, min(2, len(actions)))]:
             case.actions.append(ops.add_action(
                 self.session, case.pact, description=description, performer=performer,  # type: ignore[arg-type]
                 performer_detail=self._detail(case, detail), due_on=day + timedelta(days=rng.randint(10, 75)),
@@ -1579,9 +1642,10 @@ class _Loader:
             areas = self._areas(case)
             used = {goal.description for goal in case.goals}
             if partial:
-                self._add_goal(case, clock, areas[0] if not case.goals else rng.choice(areas), used, with_actions=with_action or rng.random() < 0.5)
+                fresh = [a for a in areas if self._goal_options(case, a, used)] or areas
+                self._add_goal(case, clock, fresh[0] if not case.goals else rng.choice(fresh), used, with_actions=with_action or rng.random() < 0.5)
                 return
-            for area in areas[: rng.randint(1, 3)]:
+            for area in areas[: rng.choice((1, 1, 2, 2, 2, 3))]:
                 self._add_goal(case, clock, area, used, with_actions=True)
             commitments = CHANCE_COMMITMENTS if case.is_chance else PACT_COMMITMENTS
             parties = [Performer.BENEFICIARY, Performer.CASE_MANAGER]
@@ -1639,10 +1703,12 @@ class _Loader:
             rng = self.rng
             pact = case.pact
             assert pact is not None
-            channel, notes = rng.choice(CHANCE_CONTACTS if case.is_chance else PACT_CONTACTS)
+            said = {c.notes for c in pact.contacts[-2:]}
+            options = [c for c in (CHANCE_CONTACTS if case.is_chance else PACT_CONTACTS) if self._fits(case, c[0]) and c[2] not in said]
+            _, channel, notes = rng.choice(options)
             if closing:
                 channel, notes = ContactChannel.IN_PERSON, "Colloquio di verifica finale: ripercorsi obiettivi e azioni del patto, condiviso l'esito."
-            contact_at = max(clock.now - timedelta(minutes=rng.randint(0, 90)), pact.opened_at)
+            contact_at = max(clock.now - timedelta(minutes=rng.randint(0, 90)), pact.state_entered_at)
             every = case.programme.no_contact_days
             ops.log_contact(
                 self.session, self.registry, pact, contact_at=contact_at, channel=channel, notes=notes,
@@ -1691,21 +1757,15 @@ class _Loader:
                     status = ItemStatus.ACHIEVED if index == 0 else ItemStatus.PARTLY_ACHIEVED
                 else:
                     status = ItemStatus.NOT_ACHIEVED
-                # No operation sets a goal's status yet: do what one would (status + touch the pact).
-                goal.status = status
-                pact.updated_at = clock.now
-            self.session.flush()
+                ops.set_goal_status(self.session, goal, status, clock=clock)
         return run
-
-    def _external(self) -> tuple[str, str]:
-        female = self.rng.random() < 0.7
-        return self.rng.choice(ITALIAN_F if female else ITALIAN_M), self.rng.choice(SURNAMES[LODI])
 
     def _op_equipe_user(self, case: _Case) -> Op:
         def run(clock: ops.Clock) -> None:
             colleagues = [self.users[u] for u in case.spec.managers if self.users[u] is not case.manager]
             if colleagues and self.rng.random() < 0.6:
-                user, role = colleagues[0], "educatore dell'équipe CHANCE"
+                user = colleagues[0]
+                role = "educatrice dell'équipe CHANCE" if user.username == "a.boffelli" else "educatore dell'équipe CHANCE"
             else:
                 user, role = self.users["s.cremonesi"], "coordinatrice dell'équipe"
             ops.add_member(self.session, case.pact, role=role, user=user, clock=clock)  # type: ignore[arg-type]
@@ -1713,23 +1773,29 @@ class _Loader:
 
     def _op_external_member(self, case: _Case) -> Op:
         def run(clock: ops.Clock) -> None:
+            rng = self.rng
             code = case.spec.code
-            first, last = self._external()
+            # (role for a man, role for a woman, organisation); None: that role is not offered
             if code == "CHANCE":
-                role, organisation = self.rng.choice((
-                    ("referente scolastico per la dispersione", "Istituto Comprensivo Lodi III"),
-                    ("docente del percorso di primo livello", "CPIA Lodi"),
-                    ("educatore", "Famiglia Nuova Società Cooperativa Sociale"),
-                    ("orientatore", "Azienda Speciale Consortile del Lodigiano per i Servizi alla Persona - CFP"),
-                    ("mediatrice linguistico-culturale", "Emmanuele Società Cooperativa Sociale Onlus"),
-                    ("assistente sociale", "Comune di Lodi"),
-                ))
+                options: tuple[tuple[str | None, str, str], ...] = (
+                    ("referente scolastico per la dispersione", "referente scolastica per la dispersione", "Istituto Comprensivo Lodi III"),
+                    ("docente del percorso di primo livello", "docente del percorso di primo livello", "CPIA Lodi"),
+                    ("educatore", "educatrice", "Famiglia Nuova Società Cooperativa Sociale"),
+                    ("orientatore", "orientatrice", "Azienda Speciale Consortile del Lodigiano per i Servizi alla Persona - CFP"),
+                    (None, "mediatrice linguistico-culturale", "Emmanuele Società Cooperativa Sociale Onlus"),
+                    ("assistente sociale", "assistente sociale", "Comune di Lodi"),
+                )
             elif code == "SISACT":
-                role, organisation = "funzionario di servizio sociale", "UEPE - Ufficio di Esecuzione Penale Esterna di Lodi"
+                options = (("funzionario di servizio sociale", "funzionaria di servizio sociale", "UEPE - Ufficio di Esecuzione Penale Esterna di Lodi"),)
             else:
-                role, organisation = "operatrice di accoglienza", "La Metà di Niente - Centro antiviolenza"
+                options = ((None, "operatrice di accoglienza", "La Metà di Niente - Centro antiviolenza"),)
+            male_role, female_role, organisation = rng.choice(options)
+            female = male_role is None or rng.random() < 0.7
+            first = rng.choice(ITALIAN_F if female else ITALIAN_M)
+            last = rng.choice(SURNAMES[LODI])
             ops.add_member(
-                self.session, case.pact, role=role, external_name=f"{first} {last}", organisation=organisation,  # type: ignore[arg-type]
+                self.session, case.pact, role=female_role if female else str(male_role),  # type: ignore[arg-type]
+                external_name=f"{first} {last}", organisation=organisation,
                 contact=f"{_ascii(first)}.{_ascii(last)}@example.org", clock=clock,
             )
         return run

@@ -27,6 +27,7 @@ from casework.models import (
     FollowUpContact,
     Goal,
     GoalsAchieved,
+    ItemStatus,
     Pact,
     PactMember,
     PactOutcome,
@@ -45,6 +46,8 @@ from casework.workflow.guards import GuardContext
 from casework.workflow.questionnaire import InvalidAnswers, score_screening
 
 ROME = ZoneInfo("Europe/Rome")
+_SINGLE_PARTS = ("referral", "outcome")
+_PARTS = ("members", "screenings", "goals", "actions", "commitments", "revisions", "contacts", *_SINGLE_PARTS)
 OPEN_EVENT = "open"
 
 
@@ -106,6 +109,9 @@ def open_pact(
     session.add(pact)
     refresh_next_deadline(session, engine.definition, pact, clock.zone)
     session.flush()
+    # A new pact has no parts: say so, rather than let each first access run a SELECT.
+    for name in _PARTS:
+        set_committed_value(pact, name, None if name in _SINGLE_PARTS else [])
     session.add(
         TransitionRecord(
             pact_id=pact.id, event=OPEN_EVENT, from_state=None, to_state=pact.state,
@@ -319,6 +325,14 @@ def set_action_status(
     _flush(session, action.pact, expected_version)
 
 
+def set_goal_status(
+    session: Session, goal: Goal, status: ItemStatus, *, clock: Clock, expected_version: int | None = None
+) -> None:
+    _touch(goal.pact, expected_version, clock.now)
+    goal.status = status
+    _flush(session, goal.pact, expected_version)
+
+
 def add_commitment(
     session: Session, pact: Pact, *, party: Performer, text: str, clock: Clock, expected_version: int | None = None
 ) -> Commitment:
@@ -368,7 +382,7 @@ def sign_pact(
         errors["signed_on"] = "in_future"
     if not pact.goals:
         errors["goals"] = "no_goal"
-    if not pact.actions:
+    if not any(action.status != ActionStatus.CANCELLED for action in pact.actions):
         errors["actions"] = "no_action"
     if errors:
         raise InvalidInput(errors)

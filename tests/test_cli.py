@@ -1,0 +1,115 @@
+"""The `casework` command as a newcomer uses it: schema, demo data, and the two-command start."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, inspect, select
+
+from casework import PROJECT_ROOT
+from casework.cli import main
+from casework.db import make_engine
+from casework.models import Base, Beneficiary, Pact
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "CASEWORK_INSTANCE_PATH": str(tmp_path / "instance"),
+        "CASEWORK_DATABASE_URL": "",
+        "CASEWORK_ENV": "development",
+    }
+
+
+def test_db_upgrade_creates_the_schema_in_the_instance_folder(tmp_path):
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=_env(tmp_path))
+    assert result.exit_code == 0, result.output
+    database = tmp_path / "instance" / "casework.sqlite3"
+    engine = make_engine(f"sqlite:///{database}")
+    assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_demo_loads_once_and_prints_the_accounts(tmp_path):
+    runner = CliRunner()
+    first = runner.invoke(main, ["demo"], env=_env(tmp_path))
+    assert first.exit_code == 0, first.output
+    assert "Demo data loaded" in first.output
+    assert re.search(r"^\s+admin\S*\s+\S+\s+admin\b", first.output, re.MULTILINE)
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'instance' / 'casework.sqlite3'}")
+    with engine.connect() as connection:
+        counts = (connection.scalar(select(func.count()).select_from(Beneficiary)),
+                  connection.scalar(select(func.count()).select_from(Pact)))
+    assert counts[0] >= 150
+
+    second = runner.invoke(main, ["demo"], env=_env(tmp_path))
+    assert second.exit_code == 0, second.output
+    assert "already present" in second.output
+    with engine.connect() as connection:
+        assert (connection.scalar(select(func.count()).select_from(Beneficiary)),
+                connection.scalar(select(func.count()).select_from(Pact))) == counts
+    engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_start_serves_the_app_and_prints_where_to_log_in(tmp_path):
+    """The README's first command, minus the install: `casework start`."""
+    port = _free_port()
+    env = {**os.environ, **_env(tmp_path)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "casework.cli", "start", "--port", str(port)],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "Casework is running" in line:
+                break
+        output = "".join(lines)
+        assert f"http://127.0.0.1:{port}/" in output, output
+        assert "admin" in output
+
+        for _ in range(50):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
+                    body = response.read().decode()
+                    assert response.status == 200
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("the server never answered")
+        assert "patto_personalizzato v1" in body
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_readme_shows_the_two_commands_and_ci_runs_the_test_one():
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert "casework start" in readme
+    result = subprocess.run(
+        ["awk", "/<!-- test-command -->/{getline; getline; print; exit}", "README.md"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
+    )
+    assert "pytest" in result.stdout
+    assert "test-command" in (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8")
