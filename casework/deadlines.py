@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -15,30 +16,33 @@ from casework.workdays import add_working_days
 from casework.workflow.definition import DeadlineRule, WorkflowDefinition
 
 
-@dataclass(frozen=True)
-class Deadline:
+class Deadline(NamedTuple):
     rule: DeadlineRule
     due_on: date  # the local (Europe/Rome) day by which it must be done
     due_at: datetime  # end of that day, in UTC
 
 
 def due_date(rule: DeadlineRule, anchor: datetime, zone: ZoneInfo) -> date:
-    start = anchor.astimezone(zone).date()
-    if rule.unit == "working_days":
-        return add_working_days(start, rule.amount)
-    if rule.unit == "months":
-        return start + relativedelta(months=rule.amount)
-    return start + timedelta(days=rule.amount)
+    return _add(anchor.astimezone(zone).date(), rule.amount, rule.unit)
 
 
+@lru_cache(maxsize=8192)
+def _add(start: date, amount: int, unit: str) -> date:
+    if unit == "working_days":
+        return add_working_days(start, amount)
+    if unit == "months":
+        return start + relativedelta(months=amount)
+    return start + timedelta(days=amount)
+
+
+@lru_cache(maxsize=8192)
 def end_of_local_day(day: date, zone: ZoneInfo) -> datetime:
     """The last instant of `day` in `zone`, as UTC: a deadline is met any time that day."""
     next_midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
     return next_midnight.astimezone(timezone.utc) - timedelta(microseconds=1)
 
 
-@dataclass(frozen=True)
-class StatePosition:
+class StatePosition(NamedTuple):
     """Where a pact stands: its state and since when (given explicitly while it is moving)."""
 
     pact_id: int | None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, insert, update
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from casework.db import PreparedStatement
 from casework.deadlines import StatePosition, next_deadline, refresh_next_deadline
 from casework.errors import InvalidInput, PactConflict
 from casework.models import (
@@ -145,21 +147,24 @@ _MOVED_COLUMNS = (
     "state", "entered_from", "state_entered_at", "closed_at", "next_deadline_at", "next_deadline_label",
     "updated_at", "version",
 )
+_RECORDED_COLUMNS = ("pact_id", "event", "from_state", "to_state", "actor_id", "at", "comment", "pact_version")
 # Built once: statement construction and cache-key generation would otherwise cost more
 # than the database round trips themselves.
-_MOVE_PACT = (
-    update(Pact.__table__)
-    .where(Pact.__table__.c.id == bindparam("pact_id"), Pact.__table__.c.version == bindparam("read_version"))
-    .values({name: bindparam(f"new_{name}") for name in _MOVED_COLUMNS})
+_MOVE_PACT = PreparedStatement(
+    update(Pact.__table__).where(
+        Pact.__table__.c.id == bindparam("pact_id"), Pact.__table__.c.version == bindparam("read_version")
+    ),
+    column_keys=_MOVED_COLUMNS,
 )
-_RECORD_TRANSITION = insert(TransitionRecord.__table__)
+_RECORD_TRANSITION = PreparedStatement(insert(TransitionRecord.__table__), column_keys=_RECORDED_COLUMNS)
 
 
-@dataclass(frozen=True)
-class Transition:
-    """The audit record a move wrote (a copy: the row itself is append-only)."""
+class Transition(NamedTuple):
+    """The audit record a move wrote (a copy: the row itself is append-only).
 
-    id: int
+    (pact_id, pact_version) identifies the row.
+    """
+
     pact_id: int
     event: str
     from_state: str
@@ -204,20 +209,18 @@ def transition_pact(
         "next_deadline_label": deadline_label, "updated_at": clock.now, "version": read_version + 1,
     }
     connection = session.connection()
-    params = {f"new_{name}": value for name, value in changes.items()}
-    updated = connection.execute(_MOVE_PACT, {"pact_id": pact.id, "read_version": read_version, **params})
-    if updated.rowcount != 1:
+    if _MOVE_PACT.rowcount(connection, {**changes, "pact_id": pact.id, "read_version": read_version}) != 1:
         raise PactConflict(pact.id, read_version)
     record = {
         "pact_id": pact.id, "event": event, "from_state": source, "to_state": target,
         "actor_id": _actor_id(actor), "at": clock.now, "comment": comment.strip(), "pact_version": read_version + 1,
     }
-    record_id = connection.execute(_RECORD_TRANSITION, record).inserted_primary_key[0]
+    _RECORD_TRANSITION.rowcount(connection, record)
     for name, value in changes.items():
         set_committed_value(pact, name, value)
     if "transitions" in pact.__dict__:
         session.expire(pact, ["transitions"])
-    return Transition(id=record_id, **record)
+    return Transition(**record)
 
 
 def record_referral(

@@ -182,10 +182,10 @@ def test_an_enum_value_the_schema_knows_is_accepted_with_raw_sql(engine, ids):
 
 # --- append-only history ----------------------------------------------------------------
 
-def _record(engine: Engine, ids: Ids) -> int:
+def _record(engine: Engine, ids: Ids, version: int = 1) -> int:
     with Session(engine) as session:
         record = TransitionRecord(pact_id=ids.pact, event="open", from_state=None, to_state="referral",
-                                  actor_id=ids.user, at=OPENED, pact_version=1)
+                                  actor_id=ids.user, at=OPENED, pact_version=version)
         session.add(record)
         session.commit()
         return record.id
@@ -220,9 +220,15 @@ def test_transition_records_cannot_be_rewritten_with_a_bulk_update(engine, ids):
 
 
 def test_transition_records_can_be_added(engine, ids):
-    _record(engine, ids)
-    _record(engine, ids)
+    _record(engine, ids, version=1)
+    _record(engine, ids, version=2)
     assert _count(engine, "transition_record") == 2
+
+
+def test_one_record_per_pact_version(engine, ids):
+    _record(engine, ids, version=1)
+    with pytest.raises(IntegrityError):
+        _record(engine, ids, version=1)
 
 
 def test_a_pact_with_history_cannot_be_deleted(engine, ids):
@@ -326,7 +332,10 @@ def test_the_deadline_sweep_and_history_have_their_indexes():
     assert "closed_at IS NULL" in str(deadline.dialect_options["postgresql"]["where"])
     assert "closed_at IS NULL" in str(deadline.dialect_options["sqlite"]["where"])
     history = Base.metadata.tables["transition_record"]
-    assert any([c.name for c in ix.columns] == ["pact_id", "id"] for ix in history.indexes)
+    assert any(
+        isinstance(constraint, UniqueConstraint) and [c.name for c in constraint.columns] == ["pact_id", "pact_version"]
+        for constraint in history.constraints
+    )
 
 
 def test_constraint_names_follow_the_naming_convention():

@@ -344,7 +344,8 @@ class TransitionRecord(Base):
 
     __tablename__ = "transition_record"
     __table_args__ = (
-        Index("ix_transition_record_pact_id_id", "pact_id", "id"),
+        # A pact's history in order, and one record per version the pact reached by a move.
+        UniqueConstraint("pact_id", "pact_version"),
         CheckConstraint("pact_version >= 1", name="pact_version_positive"),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 Labels = dict[str, str]  # locale -> text, always with "it" and "en"
@@ -112,7 +113,7 @@ class WorkflowDefinition:
     outcomes: dict[str, Labels]
     source: Path = field(default=Path("<memory>"), compare=False)
 
-    @property
+    @cached_property
     def final_states(self) -> frozenset[str]:
         return frozenset(name for name, state in self.states.items() if state.final)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 11:10:09.714623
+Create Date: 2026-11-22 11:37:09.094176
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ APPEND_ONLY_DDL = {
         'CREATE TRIGGER transition_record_append_only BEFORE UPDATE OR DELETE ON transition_record FOR EACH ROW EXECUTE FUNCTION refuse_transition_record_change()',
     ],
 }
+
 
 
 def upgrade() -> None:
@@ -316,11 +317,9 @@ def upgrade() -> None:
     sa.CheckConstraint('pact_version >= 1', name=op.f('ck_transition_record_pact_version_positive')),
     sa.ForeignKeyConstraint(['actor_id'], ['user_account.id'], name=op.f('fk_transition_record_actor_id_user_account')),
     sa.ForeignKeyConstraint(['pact_id'], ['pact.id'], name=op.f('fk_transition_record_pact_id_pact'), ondelete='RESTRICT'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_transition_record'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_transition_record')),
+    sa.UniqueConstraint('pact_id', 'pact_version', name=op.f('uq_transition_record_pact_id_pact_version'))
     )
-    with op.batch_alter_table('transition_record', schema=None) as batch_op:
-        batch_op.create_index('ix_transition_record_pact_id_id', ['pact_id', 'id'], unique=False)
-
     op.create_table('pact_action',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('pact_id', sa.Integer(), nullable=False),
@@ -352,9 +351,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_pact_action_goal_id'))
 
     op.drop_table('pact_action')
-    with op.batch_alter_table('transition_record', schema=None) as batch_op:
-        batch_op.drop_index('ix_transition_record_pact_id_id')
-
     op.drop_table('transition_record')
     with op.batch_alter_table('screening', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_screening_pact_id'))
