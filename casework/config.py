@@ -42,6 +42,9 @@ class Settings:
     mail_sender: str = "casework@localhost"
     host: str = "127.0.0.1"
     port: int = 5000
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    max_upload_mb: int = 10
 
     @property
     def is_production(self) -> bool:

@@ -300,12 +300,15 @@ QUERIED_FOREIGN_KEYS = {
     "territory.parent_id", "organisation.territory_id", "programme.territory_id",
     "programme_target.programme_id", "beneficiary.comune_id", "household_member.beneficiary_id",
     "user_account.territory_id", "user_account.organisation_id", "pact_member.user_id", "pact_action.goal_id",
+    "beneficiary.created_by_id", "user_session.user_id", "document.beneficiary_id", "document.pact_id",
+    "journal_entry.pact_id",
 }
 # Foreign keys only followed from the row that holds them ("who recorded this"): not indexed
 # on purpose. A new foreign key must be added to one of the two sets.
 UNINDEXED_FOREIGN_KEYS = {
     "referral.recorded_by_id", "screening.completed_by_id", "pact_revision.created_by_id",
     "follow_up_contact.recorded_by_id", "pact_outcome.recorded_by_id", "transition_record.actor_id",
+    "access_log_entry.user_id", "change_record.actor_id", "document.uploaded_by_id", "journal_entry.author_id",
 }
 
 

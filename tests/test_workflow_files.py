@@ -431,7 +431,8 @@ def test_the_application_refuses_to_start_with_an_invalid_workflow(tmp_path):
 
 def test_the_application_starts_with_the_shipped_workflows(tmp_path):
     app = create_app(overrides={"workflows_path": str(SHIPPED), "instance_path": str(tmp_path / "instance"),
-                                "database_url": "sqlite:///" + str(tmp_path / "x.sqlite3"), "env": "testing"})
+                                "database_url": "sqlite:///" + str(tmp_path / "x.sqlite3"), "env": "testing",
+                                "secret_key": "k" * 40})
     try:
         assert app.extensions["casework"]["registry"].names() == ["chance_dispersione", "patto_personalizzato"]
     finally:

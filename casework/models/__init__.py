@@ -1,11 +1,10 @@
 """ORM models. Importing this package registers every table on `Base.metadata`."""
 
-from casework.models.base import Base, UTCDateTime, utcnow
+from casework.models.base import AppendOnlyViolation, Base, UTCDateTime, utcnow
 from casework.models.beneficiary import Beneficiary, Gender, HouseholdMember, Relation
 from casework.models.pact import (
     Action,
     ActionStatus,
-    AppendOnlyViolation,
     Commitment,
     ContactChannel,
     FollowUpContact,
@@ -23,11 +22,15 @@ from casework.models.pact import (
     Screening,
     TransitionRecord,
 )
+from casework.models.casefile import ChangeRecord, Document, DocumentKind, JournalEntry, JournalKind
 from casework.models.programme import Programme, ProgrammeTarget
+from casework.models.security import AccessLogEntry, LoginAttempt, UserSession
 from casework.models.territory import Organisation, OrganisationKind, Territory, TerritoryKind
 from casework.models.user import Role, User
 
 __all__ = [
+    "AccessLogEntry", "ChangeRecord", "Document", "DocumentKind", "JournalEntry", "JournalKind",
+    "LoginAttempt", "UserSession",
     "Action", "ActionStatus", "AppendOnlyViolation", "Base", "Beneficiary", "Commitment",
     "ContactChannel", "FollowUpContact", "Gender", "Goal", "GoalsAchieved", "HouseholdMember",
     "ItemStatus", "Organisation", "OrganisationKind", "Pact", "PactMember", "PactOutcome",

@@ -6,8 +6,8 @@ import enum
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import DDL, DateTime, Enum, MetaData, event
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -61,3 +61,49 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class AppendOnlyViolation(Exception):
+    """An attempt to change or delete a row of an audit table."""
+
+
+def append_only_ddl(table: str) -> dict[str, list[str]]:
+    """Triggers that make the database itself refuse UPDATE and DELETE on `table`."""
+    message = f"{table} rows are append-only"
+    return {
+        "sqlite": [
+            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} BEGIN SELECT RAISE(ABORT, '{message}'); END",
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} BEGIN SELECT RAISE(ABORT, '{message}'); END",
+        ],
+        "postgresql": [
+            "CREATE OR REPLACE FUNCTION refuse_audit_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN RAISE EXCEPTION '% rows are append-only', TG_TABLE_NAME "
+            "USING ERRCODE = 'integrity_constraint_violation'; END $$",
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_audit_change()",
+        ],
+    }
+
+
+_APPEND_ONLY_MAPPERS: set[Any] = set()
+
+
+def make_append_only(model: type[Base]) -> None:
+    """Audit rows are never rewritten: refused by the ORM, by bulk statements and by the database."""
+
+    def refuse(mapper: Any, connection: Any, target: Any) -> None:
+        raise AppendOnlyViolation(f"{model.__tablename__} rows are append-only")
+
+    event.listen(model, "before_update", refuse)
+    event.listen(model, "before_delete", refuse)
+    _APPEND_ONLY_MAPPERS.add(model.__mapper__)
+    for dialect, statements in append_only_ddl(model.__tablename__).items():
+        for statement in statements:
+            # DDL() applies %-formatting to its text; the PostgreSQL message needs a literal %.
+            event.listen(model.__table__, "after_create", DDL(statement.replace("%", "%%")).execute_if(dialect=dialect))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_rewrites(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete) and state.bind_mapper in _APPEND_ONLY_MAPPERS:
+        raise AppendOnlyViolation("audit rows are append-only")

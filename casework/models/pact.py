@@ -7,7 +7,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    DDL,
     JSON,
     CheckConstraint,
     ForeignKey,
@@ -15,12 +14,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
     text,
 )
-from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casework.models.base import Base, str_enum, utcnow
+from casework.models.base import Base, make_append_only, str_enum, utcnow
 from casework.models.beneficiary import Beneficiary
 from casework.models.programme import Programme
 from casework.models.user import User
@@ -364,39 +362,4 @@ class TransitionRecord(Base):
     actor: Mapped[User | None] = relationship()
 
 
-class AppendOnlyViolation(Exception):
-    pass
-
-
-@event.listens_for(TransitionRecord, "before_update")
-@event.listens_for(TransitionRecord, "before_delete")
-def _refuse_rewriting_history(mapper: Any, connection: Any, target: TransitionRecord) -> None:
-    raise AppendOnlyViolation("transition records are append-only")
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _refuse_bulk_rewriting_history(state: ORMExecuteState) -> None:
-    if (state.is_update or state.is_delete) and state.bind_mapper is TransitionRecord.__mapper__:
-        raise AppendOnlyViolation("transition records are append-only")
-
-
-# The database refuses too, so neither raw SQL nor another client can rewrite the audit.
-# Migrations create the same objects (see the initial revision).
-APPEND_ONLY_DDL = {
-    "sqlite": [
-        "CREATE TRIGGER transition_record_no_update BEFORE UPDATE ON transition_record "
-        "BEGIN SELECT RAISE(ABORT, 'transition records are append-only'); END",
-        "CREATE TRIGGER transition_record_no_delete BEFORE DELETE ON transition_record "
-        "BEGIN SELECT RAISE(ABORT, 'transition records are append-only'); END",
-    ],
-    "postgresql": [
-        "CREATE OR REPLACE FUNCTION refuse_transition_record_change() RETURNS trigger "
-        "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'transition records are append-only' "
-        "USING ERRCODE = 'integrity_constraint_violation'; END $$",
-        "CREATE TRIGGER transition_record_append_only BEFORE UPDATE OR DELETE ON transition_record "
-        "FOR EACH ROW EXECUTE FUNCTION refuse_transition_record_change()",
-    ],
-}
-for _dialect, _statements in APPEND_ONLY_DDL.items():
-    for _statement in _statements:
-        event.listen(TransitionRecord.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+make_append_only(TransitionRecord)

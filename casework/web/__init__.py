@@ -5,27 +5,46 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request, session
+from flask_babel import lazy_gettext as _l
 
 from casework import PROJECT_ROOT
 from casework.config import Settings, load_settings
 from casework.db import make_engine, make_session_factory
 from casework.workflow.engine import WorkflowRegistry
 
+LOCALES = ("it", "en")
+TRANSLATIONS = PROJECT_ROOT / "casework" / "web" / "translations"
+
 
 def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; raises ConfigError or WorkflowFileError instead of starting half-valid."""
     settings = settings or load_settings(overrides)
     registry = WorkflowRegistry.from_directory(settings.workflows_dir)
+    if not settings.secret_key and settings.env != "development":
+        from casework.config import ConfigError
+
+        raise ConfigError("secret_key: set CASEWORK_SECRET_KEY (sessions and CSRF tokens are signed with it)")
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "casework" / "web" / "static"),
         instance_path=str(settings.instance_dir),
-        instance_relative_config=True,
     )
     app.config.update(
-        SECRET_KEY=settings.secret_key or None,
+        SECRET_KEY=settings.secret_key or _development_key(),
         TESTING=settings.env == "testing",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        SESSION_COOKIE_NAME="casework_session",
+        REMEMBER_COOKIE_SECURE=settings.is_production,
+        # Long enough for a case manager writing a long note; the session timeout still applies.
+        WTF_CSRF_TIME_LIMIT=settings.session_max_hours * 3600,
+        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
+        BABEL_DEFAULT_LOCALE=settings.default_locale,
+        BABEL_DEFAULT_TIMEZONE=settings.timezone,
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
     )
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
 
@@ -37,7 +56,51 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         "registry": registry,
     }
 
-    from casework.web import health
+    from casework.web import assets, errors, filters, health
+    from casework.web.context import close_db
+    from casework.web.extensions import babel, csrf, login_manager
+    from casework.web.security import init_security
 
-    app.register_blueprint(health.blueprint)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    init_security(app)
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    app.teardown_appcontext(close_db)
+    filters.register(app)
+    errors.register(app)
+
+    from casework.web import auth, home
+
+    for blueprint in (health.blueprint, assets.blueprint, auth.blueprint, home.blueprint):
+        app.register_blueprint(blueprint)
+    app.context_processor(_template_globals)
     return app
+
+
+def _template_globals() -> dict[str, Any]:
+    from flask_babel import get_locale
+
+    return {"current_locale": lambda: str(get_locale()), "main_menu": _main_menu}
+
+
+def _main_menu() -> list[tuple[str, str]]:
+    """Menu entries (endpoint, label); blueprints added later extend MAIN_MENU."""
+    return [(endpoint, str(label)) for endpoint, label in MAIN_MENU]
+
+
+MAIN_MENU: list[tuple[str, Any]] = [("home.today", _l("Today"))]
+
+
+def _select_locale() -> str:
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return chosen
+    return request.accept_languages.best_match(LOCALES) or LOCALES[0]
+
+
+def _development_key() -> str:
+    import secrets
+
+    # Development without a configured key: a random one, so sessions end on restart.
+    return secrets.token_urlsafe(48)

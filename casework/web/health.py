@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app
 from sqlalchemy import text
 
 blueprint = Blueprint("health", __name__)
@@ -25,8 +25,3 @@ def _status() -> dict[str, object]:
 def health() -> tuple[dict[str, object], int]:
     status = _status()
     return status, 200 if status["status"] == "ok" else 503
-
-
-@blueprint.get("/")
-def index() -> str:
-    return render_template("health.html", status=_status())

@@ -1,0 +1,76 @@
+"""Who may see which people and pacts: the one place that knows.
+
+Every query for beneficiaries or pacts that serves a person starts from `visible_pacts` or
+`visible_beneficiaries`; views never filter by role or territory themselves.
+
+- A case manager sees the pacts they manage or sit on the équipe of, and the people of
+  those pacts (plus the people they registered who have no pact yet).
+- A supervisor sees every pact of their territory and the territories below it, except
+  restricted cases (violence, court orders), which only the people assigned see.
+- An administrator manages accounts and programmes, and sees no case data.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, exists, literal, or_, select, true
+from sqlalchemy.orm import Session
+
+from casework.models import Beneficiary, Pact, PactMember, Programme, Role, Territory, User
+
+
+def territory_subtree(user: User) -> Select[tuple[int]]:
+    """Ids of the user's territory and every territory below it (recursive, any depth)."""
+    tree = select(Territory.id).where(Territory.id == user.territory_id).cte("tree", recursive=True)
+    tree = tree.union_all(select(Territory.id).where(Territory.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def _assigned(user: User):
+    is_member = exists().where(PactMember.pact_id == Pact.id, PactMember.user_id == user.id)
+    return or_(Pact.case_manager_id == user.id, is_member)
+
+
+def pact_visibility(user: User):
+    """The WHERE condition selecting the pacts `user` may see."""
+    if not user.active or user.role == Role.ADMIN:
+        return literal(False)
+    if user.role == Role.CASE_MANAGER:
+        return _assigned(user)
+    in_territory = exists().where(
+        Programme.id == Pact.programme_id,
+        or_(
+            Programme.territory_id.in_(territory_subtree(user)),
+            exists().where(Beneficiary.id == Pact.beneficiary_id, Beneficiary.comune_id.in_(territory_subtree(user))),
+        ),
+        or_(Programme.restricted.is_(False), _assigned(user)),
+    )
+    return in_territory if user.role == Role.SUPERVISOR else literal(False)
+
+
+def visible_pacts(user: User) -> Select[tuple[Pact]]:
+    return select(Pact).where(pact_visibility(user))
+
+
+def visible_beneficiaries(user: User) -> Select[tuple[Beneficiary]]:
+    if not user.active or user.role == Role.ADMIN:
+        return select(Beneficiary).where(literal(False))
+    has_visible_pact = exists().where(Pact.beneficiary_id == Beneficiary.id, pact_visibility(user))
+    return select(Beneficiary).where(or_(has_visible_pact, Beneficiary.created_by_id == user.id))
+
+
+def can_see_pact(session: Session, user: User, pact_id: int) -> bool:
+    return session.scalar(select(true()).where(Pact.id == pact_id, pact_visibility(user))) is not None
+
+
+def can_see_beneficiary(session: Session, user: User, beneficiary_id: int) -> bool:
+    query = visible_beneficiaries(user).where(Beneficiary.id == beneficiary_id).with_only_columns(Beneficiary.id)
+    return session.scalar(query) is not None
+
+
+def get_visible_pact(session: Session, user: User, pact_id: int) -> Pact | None:
+    """The pact if the user may see it, else None (the caller answers 404, not 403: no leaks)."""
+    return session.scalars(visible_pacts(user).where(Pact.id == pact_id)).one_or_none()
+
+
+def get_visible_beneficiary(session: Session, user: User, beneficiary_id: int) -> Beneficiary | None:
+    return session.scalars(visible_beneficiaries(user).where(Beneficiary.id == beneficiary_id)).one_or_none()

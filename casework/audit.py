@@ -1,0 +1,48 @@
+"""The access log and the edit history: what the Garante expects an administrator to keep."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from casework.models import AccessLogEntry, ChangeRecord, User
+
+
+def log_access(
+    session: Session, user: User | None, action: str, subject_type: str, subject_id: int | None, *,
+    now: datetime, ip_address: str = "", detail: str = "",
+) -> None:
+    """Record that `user` viewed, downloaded, printed or exported a person's data."""
+    session.add(AccessLogEntry(
+        at=now, user_id=user.id if user else None, action=action, subject_type=subject_type,
+        subject_id=subject_id, detail=detail[:300], ip_address=ip_address[:45],
+    ))
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def record_changes(
+    session: Session, entity: str, entity_id: int, before: Mapping[str, Any], after: Mapping[str, Any], *,
+    actor: User | None, now: datetime,
+) -> list[ChangeRecord]:
+    """One ChangeRecord per field whose value differs between `before` and `after`."""
+    records = [
+        ChangeRecord(entity=entity, entity_id=entity_id, field=field, old_value=_text(before.get(field)),
+                     new_value=_text(value), at=now, actor_id=actor.id if actor else None)
+        for field, value in after.items()
+        if _text(before.get(field)) != _text(value)
+    ]
+    session.add_all(records)
+    return records

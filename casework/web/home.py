@@ -1,0 +1,22 @@
+"""Oggi (Today): the case manager's starting page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_babel import get_locale
+from flask_login import login_required
+
+from casework.today import search_beneficiaries, todays_work
+from casework.web import context
+
+blueprint = Blueprint("home", __name__)
+
+
+@blueprint.get("/")
+@login_required
+def today():
+    query = request.args.get("q", "").strip()
+    locale = str(get_locale())
+    work = todays_work(context.db(), context.actor(), context.registry(), now=context.now(), locale=locale)
+    results = search_beneficiaries(context.db(), context.actor(), query) if query else None
+    return render_template("home/today.html", work=work, query=query, results=results)
