@@ -1,0 +1,115 @@
+"""Sign-in, sessions that really end, throttling, CSRF, headers, language, error pages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from casework import auth
+from casework.models import LoginAttempt, UserSession
+from tests.web.conftest import PASSWORD, csrf_token, sign_in, submit
+
+
+def test_pages_need_a_signed_in_user(client_and_people):
+    client, _ = client_and_people
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+def test_sign_in_and_out(client_and_people, db):
+    client, people = client_and_people
+    response = sign_in(client, "giulia")
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    [record] = db.scalars(select(UserSession)).all()
+    assert record.ended_at is None
+
+    assert submit(client, "/logout", {}, form_page="/").status_code == 302
+    db.expire_all()
+    assert db.scalars(select(UserSession)).one().ended_at is not None
+    assert client.get("/").status_code == 302
+
+
+def test_a_copied_session_cookie_stops_working_after_logout(app, people, db):
+    client = app.test_client()
+    sign_in(client, "giulia")
+    stolen = app.test_client()
+    stolen.set_cookie("casework_session", client.get_cookie("casework_session").value)
+    assert stolen.get("/").status_code == 200
+    submit(client, "/logout", {}, form_page="/")
+    assert stolen.get("/").status_code == 302
+
+
+def test_deactivating_an_account_ends_its_sessions(app, people, db):
+    client = app.test_client()
+    sign_in(client, "giulia")
+    assert client.get("/").status_code == 200
+    user = db.get(type(people.manager), people.manager.id)
+    auth.deactivate_user(db, user, now=datetime.now(timezone.utc))
+    db.commit()
+    assert client.get("/").status_code == 302
+    assert "Nome utente o password errati." in sign_in(client, "giulia").get_data(as_text=True)
+
+
+def test_failed_sign_in_does_not_tell_whether_the_account_exists(client_and_people):
+    client, _ = client_and_people
+    client.post("/language", data={"locale": "en", "csrf_token": csrf_token(client)})
+    wrong_password = sign_in(client, "giulia", "sbagliata").get_data(as_text=True)
+    unknown_user = sign_in(client, "nessuno", "sbagliata").get_data(as_text=True)
+    assert "Wrong username or password." in wrong_password
+    assert "Wrong username or password." in unknown_user
+
+
+def test_sign_in_is_throttled_after_repeated_failures(client_and_people, db):
+    client, _ = client_and_people
+    for _ in range(auth.MAX_FAILURES_PER_USERNAME):
+        sign_in(client, "giulia", "sbagliata")
+    # Even the right password is refused while throttled, with a message that says to wait.
+    page = sign_in(client, "giulia", PASSWORD)
+    assert page.status_code == 422
+    assert client.get("/").status_code == 302
+    attempts = db.scalars(select(LoginAttempt).where(LoginAttempt.username == "giulia")).all()
+    assert len(attempts) == auth.MAX_FAILURES_PER_USERNAME + 1
+
+
+def test_forms_without_a_csrf_token_are_refused(client_and_people):
+    client, _ = client_and_people
+    response = client.post("/login", data={"username": "giulia", "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/").status_code == 302
+
+
+def test_security_headers(client_and_people):
+    client, _ = client_and_people
+    response = client.get("/login")
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+    cookie = response.headers.get("Set-Cookie", "")
+    sign_in(client, "giulia")
+    assert "HttpOnly" in client.get("/").headers.get("Set-Cookie", "HttpOnly") or cookie == ""
+
+
+def test_italian_by_default_and_english_on_request(client_and_people):
+    client, _ = client_and_people
+    assert "Accedi" in client.get("/login").get_data(as_text=True)
+    client.post("/language", data={"locale": "en", "csrf_token": csrf_token(client)})
+    assert "Sign in" in client.get("/login").get_data(as_text=True)
+
+
+def test_error_pages_are_translated(client_and_people):
+    client, _ = client_and_people
+    sign_in(client, "giulia")
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "Pagina non trovata" in response.get_data(as_text=True)
+
+
+def test_open_redirects_are_refused(client_and_people):
+    client, _ = client_and_people
+    response = submit(client, "/login?next=https://evil.example/", {"username": "giulia", "password": PASSWORD},
+                      form_page="/login")
+    assert response.headers["Location"] == "/"
