@@ -70,9 +70,10 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     filters.register(app)
     errors.register(app)
 
-    from casework.web import auth, home
+    from casework.web import auth, beneficiaries, casefile, home, pacts
 
-    for blueprint in (health.blueprint, assets.blueprint, auth.blueprint, home.blueprint):
+    for blueprint in (health.blueprint, assets.blueprint, auth.blueprint, home.blueprint,
+                      beneficiaries.blueprint, pacts.blueprint, casefile.blueprint):
         app.register_blueprint(blueprint)
     app.context_processor(_template_globals)
     return app
@@ -85,11 +86,17 @@ def _template_globals() -> dict[str, Any]:
 
 
 def _main_menu() -> list[tuple[str, str]]:
-    """Menu entries (endpoint, label); blueprints added later extend MAIN_MENU."""
-    return [(endpoint, str(label)) for endpoint, label in MAIN_MENU]
+    """Menu entries (endpoint, label) whose endpoint exists in this app."""
+    from flask import current_app
+
+    return [(endpoint, str(label)) for endpoint, label in MAIN_MENU if endpoint in current_app.view_functions]
 
 
-MAIN_MENU: list[tuple[str, Any]] = [("home.today", _l("Today"))]
+MAIN_MENU: list[tuple[str, Any]] = [
+    ("home.today", _l("Today")),
+    ("beneficiaries.index", _l("Beneficiaries")),
+    ("beneficiaries.new", _l("New beneficiary")),
+]
 
 
 def _select_locale() -> str:
