@@ -34,11 +34,18 @@ class StageCount:
 
 
 @dataclass(frozen=True)
+class RecentMove:
+    record: TransitionRecord
+    event_label: str
+    state_label: str
+
+
+@dataclass(frozen=True)
 class Today:
     overdue: list[DueItem]
     due_soon: list[DueItem]
     stage_counts: list[StageCount]
-    recent: list[TransitionRecord]
+    recent: list[RecentMove]
 
 
 def _deadline_label(registry: WorkflowRegistry, pact: Pact, locale: str) -> str:
@@ -85,7 +92,26 @@ def todays_work(session: Session, user: User, registry: WorkflowRegistry, *, now
         .where(pact_visibility(user)).order_by(TransitionRecord.at.desc(), TransitionRecord.id.desc()).limit(10)
         .options(joinedload(TransitionRecord.pact).joinedload(Pact.beneficiary), joinedload(TransitionRecord.actor))
     ).all()
-    return Today(overdue=overdue, due_soon=due_soon, stage_counts=stage_counts, recent=list(recent))
+    moves = [
+        RecentMove(
+            record=record,
+            event_label=_event_label(registry, record.pact, record.event, locale),
+            state_label=_state_label(registry, record.pact.workflow_name, record.pact.workflow_version,
+                                     record.to_state, locale),
+        )
+        for record in recent
+    ]
+    return Today(overdue=overdue, due_soon=due_soon, stage_counts=stage_counts, recent=moves)
+
+
+def _event_label(registry: WorkflowRegistry, pact: Pact, event: str, locale: str) -> str:
+    definition = registry.get(pact.workflow_name, pact.workflow_version).definition
+    if event in definition.events:
+        return label_in(definition.events[event].label, locale)
+    return label_in(OPENED, locale) if event == "open" else event
+
+
+OPENED = {"it": "Apertura del patto", "en": "Pact opened"}
 
 
 def search_beneficiaries(session: Session, user: User, text: str, *, limit: int = 50) -> list[Beneficiary]:

@@ -66,8 +66,11 @@ def login():
 def logout():
     auth.end_session(context.db(), current_user.get_id(), now=context.now())
     context.db().commit()
+    locale = session.get("locale")
     logout_user()
     session.clear()
+    if locale:
+        session["locale"] = locale  # the sign-in page stays in the language the person reads
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 
