@@ -26,7 +26,9 @@ def territory_subtree(user: User) -> Select[tuple[int]]:
 
 
 def _assigned(user: User):
-    is_member = exists().where(PactMember.pact_id == Pact.id, PactMember.user_id == user.id)
+    # Correlated explicitly: nested inside the supervisor's EXISTS over programme, automatic
+    # correlation would miss the outer pact and ask "is the user on ANY pact's équipe".
+    is_member = exists().where(PactMember.pact_id == Pact.id, PactMember.user_id == user.id).correlate(Pact)
     return or_(Pact.case_manager_id == user.id, is_member)
 
 
@@ -36,14 +38,16 @@ def pact_visibility(user: User):
         return literal(False)
     if user.role == Role.CASE_MANAGER:
         return _assigned(user)
+    # One subtree for both tests: two would be two CTEs of the same name, which cannot compile.
+    subtree = territory_subtree(user)
+    lives_in_territory = exists().where(
+        Beneficiary.id == Pact.beneficiary_id, Beneficiary.comune_id.in_(subtree)
+    ).correlate(Pact)
     in_territory = exists().where(
         Programme.id == Pact.programme_id,
-        or_(
-            Programme.territory_id.in_(territory_subtree(user)),
-            exists().where(Beneficiary.id == Pact.beneficiary_id, Beneficiary.comune_id.in_(territory_subtree(user))),
-        ),
+        or_(Programme.territory_id.in_(subtree), lives_in_territory),
         or_(Programme.restricted.is_(False), _assigned(user)),
-    )
+    ).correlate(Pact)
     return in_territory if user.role == Role.SUPERVISOR else literal(False)
 
 
