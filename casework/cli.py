@@ -1,4 +1,4 @@
-"""The `casework` command: database, workflows, demo data and the server."""
+"""The `casework` command: database, workflows, demo data, the server and the scheduler."""
 
 from __future__ import annotations
 
@@ -115,12 +115,75 @@ def demo() -> None:
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (default from settings).")
 @click.option("--port", default=None, type=int, help="Port (default from settings).")
-def serve(host: str | None, port: int | None) -> None:
+@click.option("--with-scheduler", is_flag=True, help="Also run the reminder scheduler in this process (demo only).")
+def serve(host: str | None, port: int | None, with_scheduler: bool) -> None:
     """Run the web application (development server)."""
-    _serve(_settings(), host, port)
+    _serve(_settings(), host, port, with_scheduler)
 
 
-def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+@main.command()
+def scheduler() -> None:
+    """Run the reminder scheduler: reminders, escalations, e-mail and daily digests.
+
+    Run exactly one per installation beside the web processes (a second one is harmless:
+    they take turns). Stops on SIGTERM or Ctrl+C.
+    """
+    import logging
+
+    from casework.scheduler import run_scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per job run
+    settings = _settings()
+    click.echo(f"Casework scheduler running on {_safe_url(settings)} (Ctrl+C to stop)")
+    run_scheduler(settings)
+
+
+@main.group()
+def mail() -> None:
+    """The e-mail outbox."""
+
+
+@mail.command("failed")
+@click.option("--limit", default=50, show_default=True)
+def mail_failed(limit: int) -> None:
+    """List e-mails given up on after their last retry (exit 1 if there are any)."""
+    from casework.db import make_engine, make_session_factory
+    from casework.mail import failed_emails
+
+    engine = make_engine(_settings().sqlalchemy_url)
+    try:
+        with make_session_factory(engine)() as session:
+            failed = failed_emails(session, limit=limit)
+            for email in failed:
+                click.echo(f"{email.id}\t{email.created_at:%Y-%m-%d %H:%M}\t{email.to_address}\t{email.kind}\t"
+                           f"{email.attempts} attempts\t{email.last_error}")
+    finally:
+        engine.dispose()
+    click.echo(f"{len(failed)} failed e-mail(s)", err=True)
+    if failed:
+        sys.exit(1)
+
+
+@mail.command("retry")
+@click.argument("email_id", type=int)
+def mail_retry(email_id: int) -> None:
+    """Put a failed e-mail back in the outbox; the scheduler sends it at its next run."""
+    from casework.db import make_engine, make_session_factory, unit_of_work
+    from casework.mail import retry_email
+
+    engine = make_engine(_settings().sqlalchemy_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            queued = retry_email(session, email_id, now=datetime.now(timezone.utc))
+    finally:
+        engine.dispose()
+    if not queued:
+        raise click.ClickException(f"e-mail {email_id} is not a failed e-mail")
+    click.echo(f"e-mail {email_id} queued again")
+
+
+def _serve(settings: Settings, host: str | None, port: int | None, with_scheduler: bool = False) -> None:
     from werkzeug.serving import run_simple
 
     from casework.web import create_app
@@ -135,18 +198,32 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     app = create_app(settings)
     host = host or settings.host
     port = port or settings.port
+    background = None
+    if with_scheduler:
+        from casework.scheduler import build_scheduler, make_jobs
+
+        # Demo convenience only: in production the scheduler is its own process (`casework scheduler`).
+        jobs, _ = make_jobs(settings)
+        background = build_scheduler(jobs, blocking=False)
+        background.start()
+        click.echo("The reminder scheduler runs in this process too.")
     click.echo(f"Casework is running: open http://{host}:{port}/ (Ctrl+C to stop)")
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        if background is not None:
+            background.shutdown(wait=False)
 
 
 @main.command()
 @click.option("--host", default=None)
 @click.option("--port", default=None, type=int)
-def start(host: str | None, port: int | None) -> None:
+@click.option("--with-scheduler", is_flag=True, help="Also run the reminder scheduler in this process.")
+def start(host: str | None, port: int | None, with_scheduler: bool) -> None:
     """Everything a newcomer needs: schema, demo data, accounts printed, server started."""
     settings = _settings()
     _print_accounts(_load_demo(settings), settings)
-    _serve(settings, host, port)
+    _serve(settings, host, port, with_scheduler)
 
 
 if __name__ == "__main__":

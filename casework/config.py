@@ -45,6 +45,23 @@ class Settings:
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     max_upload_mb: int = 10
+    # Links in e-mails point here; empty: http://<host>:<port>.
+    public_url: str = ""
+    smtp_timeout_seconds: int = 30
+    # Reminders and escalations go out at this local hour of their day; digests at digest_hour.
+    reminder_hour: int = 8
+    digest_hour: int = 7
+    scheduler_sweep_seconds: int = 60
+    scheduler_mail_seconds: int = 30
+    scheduler_digest_seconds: int = 300
+    scheduler_batch_size: int = 200
+    # A failed e-mail is tried again after mail_retry_seconds, then twice that, and so on,
+    # at most mail_max_attempts times in all; then it is marked failed for an administrator.
+    mail_max_attempts: int = 6
+    mail_retry_seconds: int = 60
+    # How long a sender may hold a message it claimed before another sender may take it over:
+    # longer than smtp_timeout_seconds, or a slow send could be repeated.
+    mail_lease_seconds: int = 300
 
     @property
     def is_production(self) -> bool:
@@ -61,6 +78,10 @@ class Settings:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -150,6 +171,17 @@ def validate_settings(settings: Settings) -> None:
         raise ConfigError(f"port: expected 1-65535, got {settings.port}")
     if not 1 <= settings.smtp_port <= 65535:
         raise ConfigError(f"smtp_port: expected 1-65535, got {settings.smtp_port}")
+    for name in ("reminder_hour", "digest_hour"):
+        if not 0 <= getattr(settings, name) <= 23:
+            raise ConfigError(f"{name}: expected an hour 0-23, got {getattr(settings, name)}")
+    for name in (
+        "smtp_timeout_seconds", "scheduler_sweep_seconds", "scheduler_mail_seconds", "scheduler_digest_seconds",
+        "scheduler_batch_size", "mail_max_attempts", "mail_retry_seconds", "mail_lease_seconds",
+    ):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"{name}: expected a whole number >= 1, got {getattr(settings, name)}")
+    if settings.mail_lease_seconds <= settings.smtp_timeout_seconds:
+        raise ConfigError("mail_lease_seconds must be longer than smtp_timeout_seconds, or a slow send could be repeated")
     if settings.default_locale not in {"it", "en"}:
         raise ConfigError(f"default_locale: expected it or en, got {settings.default_locale!r}")
     try:

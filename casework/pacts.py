@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from casework.db import PreparedStatement
@@ -83,6 +83,8 @@ def _touch(pact: Pact, expected_version: int | None, now: datetime) -> None:
     """Check the caller edited what it read, and mark the pact changed (bumps its version)."""
     _check_version(pact, expected_version)
     pact.updated_at = now
+    # Even at the same instant the row must be written, or its version would not move.
+    flag_modified(pact, "updated_at")
 
 
 def open_pact(
@@ -364,6 +366,26 @@ def _snapshot(pact: Pact) -> dict[str, object]:
     }
 
 
+def _content_errors(pact: Pact) -> dict[str, str]:
+    errors = {}
+    if not pact.goals:
+        errors["goals"] = "no_goal"
+    if not any(action.status != ActionStatus.CANCELLED for action in pact.actions):
+        errors["actions"] = "no_action"
+    return errors
+
+
+def _signature_errors(signed_on: date, signed_by: str, consent_given: bool, clock: Clock) -> dict[str, str]:
+    errors = {}
+    if not signed_by.strip():
+        errors["signed_by"] = "required"
+    if not consent_given:
+        errors["consent_given"] = "consent_required"
+    if signed_on > clock.now.astimezone(clock.zone).date():
+        errors["signed_on"] = "in_future"
+    return errors
+
+
 def sign_pact(
     session: Session,
     pact: Pact,
@@ -376,17 +398,7 @@ def sign_pact(
     expected_version: int | None = None,
 ) -> PactRevision:
     """Freeze the current goals, actions and commitments as a new signed revision."""
-    errors = {}
-    if not signed_by.strip():
-        errors["signed_by"] = "required"
-    if not consent_given:
-        errors["consent_given"] = "consent_required"
-    if signed_on > clock.now.astimezone(clock.zone).date():
-        errors["signed_on"] = "in_future"
-    if not pact.goals:
-        errors["goals"] = "no_goal"
-    if not any(action.status != ActionStatus.CANCELLED for action in pact.actions):
-        errors["actions"] = "no_action"
+    errors = {**_signature_errors(signed_on, signed_by, consent_given, clock), **_content_errors(pact)}
     if errors:
         raise InvalidInput(errors)
     _touch(pact, expected_version, clock.now)
@@ -399,6 +411,107 @@ def sign_pact(
     session.add(revision)
     _flush(session, pact, expected_version)
     return revision
+
+
+def changed_since_latest_revision(pact: Pact) -> bool:
+    """Whether the co-designed content differs from the latest revision (True when there is none)."""
+    revision = pact.latest_revision
+    return revision is None or revision.content != _snapshot(pact)
+
+
+def prepare_revision(
+    session: Session, pact: Pact, *, actor: User | None, clock: Clock, expected_version: int | None = None
+) -> PactRevision:
+    """Freeze the current goals, actions and commitments as an unsigned revision, to print and sign.
+
+    Preparing again with nothing changed returns the same draft, so printing twice does not
+    multiply revisions; a content identical to the latest signed revision is refused
+    ("unchanged"): there is nothing new to sign.
+    """
+    errors = _content_errors(pact)
+    latest = pact.latest_revision
+    content = _snapshot(pact)
+    if not errors and latest is not None and latest.content == content:
+        if not latest.is_signed:
+            _check_version(pact, expected_version)
+            return latest
+        errors["revision"] = "unchanged"
+    if errors:
+        raise InvalidInput(errors)
+    _touch(pact, expected_version, clock.now)
+    revision = PactRevision(
+        pact=pact, number=(latest.number + 1) if latest else 1, content=content, created_at=clock.now,
+        created_by_id=_actor_id(actor),
+    )
+    session.add(revision)
+    _flush(session, pact, expected_version)
+    return revision
+
+
+def record_signature(
+    session: Session,
+    pact: Pact,
+    *,
+    signed_on: date,
+    signed_by: str,
+    consent_given: bool,
+    actor: User | None,
+    clock: Clock,
+    expected_version: int | None = None,
+) -> PactRevision:
+    """Record that the pact was signed: the draft prepared for printing, else the current content.
+
+    The draft is signed as it was printed, even if goals changed since: the signature is
+    about the paper. A pact whose latest revision is signed and unchanged is refused
+    ("already_signed").
+    """
+    draft = pact.latest_revision
+    if draft is None or draft.is_signed:
+        if draft is not None and draft.content == _snapshot(pact):
+            raise InvalidInput({"revision": "already_signed"})
+        return sign_pact(
+            session, pact, signed_on=signed_on, signed_by=signed_by, consent_given=consent_given, actor=actor,
+            clock=clock, expected_version=expected_version,
+        )
+    errors = _signature_errors(signed_on, signed_by, consent_given, clock)
+    if "signed_on" not in errors and signed_on < draft.created_at.astimezone(clock.zone).date():
+        errors["signed_on"] = "before_draft"
+    if errors:
+        raise InvalidInput(errors)
+    _touch(pact, expected_version, clock.now)
+    draft.signed_on = signed_on
+    draft.signed_by = signed_by.strip()
+    draft.consent_given = True
+    _flush(session, pact, expected_version)
+    return draft
+
+
+def remove_goal(session: Session, goal: Goal, *, clock: Clock, expected_version: int | None = None) -> None:
+    """Delete a goal entered by mistake; its actions stay, linked to no goal. Revisions keep their copy."""
+    pact = goal.pact
+    _touch(pact, expected_version, clock.now)
+    for action in pact.actions:
+        if action.goal_id == goal.id:
+            action.goal = None
+    pact.goals.remove(goal)
+    _flush(session, pact, expected_version)
+
+
+def remove_action(session: Session, action: Action, *, clock: Clock, expected_version: int | None = None) -> None:
+    """Delete an action entered by mistake (an action that will not happen is cancelled instead)."""
+    pact = action.pact
+    _touch(pact, expected_version, clock.now)
+    pact.actions.remove(action)
+    _flush(session, pact, expected_version)
+
+
+def remove_commitment(
+    session: Session, commitment: Commitment, *, clock: Clock, expected_version: int | None = None
+) -> None:
+    pact = commitment.pact
+    _touch(pact, expected_version, clock.now)
+    pact.commitments.remove(commitment)
+    _flush(session, pact, expected_version)
 
 
 def log_contact(
@@ -417,7 +530,8 @@ def log_contact(
     errors = {}
     if contact_at > clock.now:
         errors["contact_at"] = "in_future"
-    if contact_at < pact.opened_at:
+    # Forms give minutes: a contact in the minute the pact was opened is not before it.
+    if contact_at < pact.opened_at.replace(second=0, microsecond=0):
         errors["contact_at"] = "before_opening"
     if next_contact_on is not None and next_contact_on < contact_at.astimezone(clock.zone).date():
         errors["next_contact_on"] = "before_contact"

@@ -35,3 +35,15 @@ def working_days_between(start: date, end: date) -> int:
     if end < start:
         return -working_days_between(end, start)
     return sum(1 for offset in range(1, (end - start).days + 1) if is_working_day(start + timedelta(days=offset)))
+
+
+def working_day_on_or_before(day: date) -> date:
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def working_day_on_or_after(day: date) -> date:
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day

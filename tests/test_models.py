@@ -302,6 +302,10 @@ QUERIED_FOREIGN_KEYS = {
     "user_account.territory_id", "user_account.organisation_id", "pact_member.user_id", "pact_action.goal_id",
     "beneficiary.created_by_id", "user_session.user_id", "document.beneficiary_id", "document.pact_id",
     "journal_entry.pact_id",
+    "pact_deadline.pact_id", "reminder.pact_id", "reminder.recipient_id", "reminder.deadline_id",
+    "reminder.email_id", "notification.user_id", "notification.pact_id", "notification.deadline_id",
+    "outbound_email.recipient_id", "deadline_pause.pact_id", "deadline_anchor_move.pact_id",
+    "calendar_feed_token.user_id",
 }
 # Foreign keys only followed from the row that holds them ("who recorded this"): not indexed
 # on purpose. A new foreign key must be added to one of the two sets.
@@ -309,6 +313,7 @@ UNINDEXED_FOREIGN_KEYS = {
     "referral.recorded_by_id", "screening.completed_by_id", "pact_revision.created_by_id",
     "follow_up_contact.recorded_by_id", "pact_outcome.recorded_by_id", "transition_record.actor_id",
     "access_log_entry.user_id", "change_record.actor_id", "document.uploaded_by_id", "journal_entry.author_id",
+    "deadline_pause.paused_by_id", "deadline_pause.resumed_by_id", "deadline_anchor_move.moved_by_id",
 }
 
 

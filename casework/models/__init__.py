@@ -24,6 +24,20 @@ from casework.models.pact import (
 )
 from casework.models.casefile import ChangeRecord, Document, DocumentKind, JournalEntry, JournalKind
 from casework.models.programme import Programme, ProgrammeTarget
+from casework.models.reminders import (
+    CalendarFeedToken,
+    DeadlineAnchorMove,
+    DeadlinePause,
+    DeadlineRefresh,
+    EmailStatus,
+    Notification,
+    NotificationKind,
+    OutboundEmail,
+    PactDeadline,
+    Reminder,
+    ReminderKind,
+    SchedulerLock,
+)
 from casework.models.security import AccessLogEntry, LoginAttempt, UserSession
 from casework.models.territory import Organisation, OrganisationKind, Territory, TerritoryKind
 from casework.models.user import Role, User
@@ -37,4 +51,7 @@ __all__ = [
     "PactRevision", "Performer", "Priority", "Programme", "ProgrammeTarget", "Referral",
     "ReferralSource", "Relation", "Role", "Screening", "Territory", "TerritoryKind",
     "TransitionRecord", "User", "UTCDateTime", "utcnow",
+    "CalendarFeedToken", "DeadlineAnchorMove", "DeadlinePause", "DeadlineRefresh", "EmailStatus",
+    "Notification", "NotificationKind", "OutboundEmail", "PactDeadline", "Reminder", "ReminderKind",
+    "SchedulerLock",
 ]

@@ -25,6 +25,7 @@ class DeadlineRule:
 
     anchor: "entered" (the state), "opened" (the pact), "last_contact" (latest follow-up
     contact, else entering the state) or "entered:<state>" (first time the pact entered it).
+    Reminders, escalations and repetitions are sent by the scheduler (casework.reminders).
     """
 
     id: str
@@ -34,6 +35,13 @@ class DeadlineRule:
     anchor: str = "entered"
     remind_before_days: int = 0
     escalate_after_days: int | None = None
+    # Overdue by this many days, escalate again: to the territorial manager (the supervisors
+    # of the territory above the one first escalated to). Needs escalate_after_days, and is larger.
+    escalate_again_after_days: int | None = None
+    # A recurring deadline: while the rule stays active and its anchor does not move, it falls
+    # due again every `every` units after the first due day (each with its own reminder and
+    # escalations). With `from: last_contact` a contact restarts the series.
+    every: int | None = None
 
 
 @dataclass(frozen=True)

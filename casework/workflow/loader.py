@@ -293,7 +293,12 @@ def _read_deadlines(r: _Reader, spec: _Map, state: str, state_names: set[Any]) -
         body = r.mapping(item, line, what)
         if body is None:
             continue
-        r.known_keys(body, {"id", "label", "in", "unit", "from", "remind_before_days", "escalate_after_days"}, what)
+        r.known_keys(
+            body,
+            {"id", "label", "in", "unit", "from", "every", "remind_before_days", "escalate_after_days",
+             "escalate_again_after_days"},
+            what,
+        )
         rule_id = body.get("id")
         if not isinstance(rule_id, str) or not rule_id.isidentifier():
             r.problem(line, f"{what}: 'id' must be an identifier")
@@ -315,11 +320,21 @@ def _read_deadlines(r: _Reader, spec: _Map, state: str, state_names: set[Any]) -
             )
         remind = r.integer(body, "remind_before_days", f"{what} {rule_id!r}", minimum=0, default=0)
         escalate = r.integer(body, "escalate_after_days", f"{what} {rule_id!r}", minimum=0, default=-1)
+        escalate = None if escalate in (None, -1) else escalate
+        escalate_again = r.integer(body, "escalate_again_after_days", f"{what} {rule_id!r}", minimum=1, default=-1)
+        escalate_again = None if escalate_again in (None, -1) else escalate_again
+        if escalate_again is not None and (escalate is None or escalate_again <= escalate):
+            r.problem(
+                r.line_of(body, "escalate_again_after_days"),
+                f"{what} {rule_id!r}: 'escalate_again_after_days' needs 'escalate_after_days' and must be larger than it",
+            )
+        every = r.integer(body, "every", f"{what} {rule_id!r}", minimum=1, default=-1)
+        every = None if every in (None, -1) else every
         rules.append(
             DeadlineRule(
                 id=rule_id, label=r.labels(body, "label", f"{what} {rule_id!r}"), amount=amount or 1,
                 unit=unit, anchor=anchor, remind_before_days=remind or 0,
-                escalate_after_days=None if escalate in (None, -1) else escalate,
+                escalate_after_days=escalate, escalate_again_after_days=escalate_again, every=every,
             )
         )
     return rules

@@ -20,7 +20,7 @@ from casework.models import Base
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--lang=it-IT",
 ]
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

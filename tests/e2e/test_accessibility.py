@@ -5,9 +5,24 @@ from __future__ import annotations
 import json
 
 import pytest
+from playwright.sync_api import expect
 
 from casework import PROJECT_ROOT
 from tests.e2e.conftest import sign_in
+from tests.e2e.test_case_manager_flow import (
+    ACTION,
+    CASE_MANAGER,
+    add_goal_action_commitment,
+    answer_screening,
+    fill_person_form,
+    make_move,
+    mistyped,
+    new_person,
+    record_referral,
+    register_beneficiary,
+    start_case,
+    tick,
+)
 
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -49,3 +64,61 @@ def test_sign_in_page_with_an_error(audited_page):
 def test_today(audited_page):
     sign_in(audited_page, "e.gribaudo")
     assert violations(audited_page) == [], json.dumps(violations(audited_page), indent=1)
+
+
+def test_new_beneficiary_form_with_an_error(audited_page):
+    person = new_person()
+    sign_in(audited_page, CASE_MANAGER)
+    audited_page.goto("/beneficiaries/new")
+    fill_person_form(audited_page, person, mistyped(person.codice_fiscale))
+    audited_page.get_by_role("button", name="Registra", exact=True).click()
+    expect(audited_page.get_by_label("Codice fiscale", exact=True)).to_have_attribute("aria-invalid", "true")
+    assert violations(audited_page) == []
+
+
+def test_beneficiary_page(audited_page):
+    sign_in(audited_page, CASE_MANAGER)
+    register_beneficiary(audited_page, new_person())
+    assert violations(audited_page) == []
+
+
+def test_pact_pages_from_referral_to_closure(audited_page):
+    """The pact page at each stage, with the forms each stage opens, the print view and the timeline."""
+    page = audited_page
+    found: dict[str, list[str]] = {}
+    _, pact_id = start_case(page)
+    found["pact at referral"] = violations(page)
+
+    record_referral(page, "Accesso spontaneo allo sportello: cerca un lavoro compatibile con la cura dei figli.")
+    make_move(page, "Avvia lo screening", "Screening")
+    found["pact at screening, questionnaire open"] = violations(page)
+
+    answer_screening(page)
+    make_move(page, "Avvia la co-progettazione", "Co-progettazione")
+    add_goal_action_commitment(page)
+    page.get_by_role("button", name="Prepara il patto per la firma").click()
+    found["pact at co-design, awaiting signature"] = violations(page)
+
+    page.get_by_role("link", name="Stampa la versione 1").click()
+    found["print view"] = violations(page)
+
+    page.get_by_role("link", name="Torna al patto").click()
+    signature = page.get_by_role("region", name="Firma del patto")
+    tick(signature, "Il beneficiario/a ha dato il consenso al trattamento dei propri dati personali, come descritto "
+                    "nel patto")
+    signature.get_by_role("button", name="Registra la firma").click()
+    make_move(page, "Attiva il patto", "Attivazione")
+    page.get_by_role("button", name=f"Segna come: In corso ({ACTION})").click()
+    make_move(page, "Avvia il monitoraggio", "Monitoraggio")
+    found["pact at follow-up"] = violations(page)
+
+    outcome = page.get_by_role("region", name="Esito", exact=True)
+    outcome.get_by_label("Esito", exact=True).select_option(label="Maggiore autonomia")
+    tick(outcome.get_by_role("group", name="Obiettivi raggiunti"), "In parte")
+    outcome.get_by_role("button", name="Salva l'esito").click()
+    make_move(page, "Chiudi con esito", "Chiuso")
+    found["pact closed"] = violations(page)
+
+    page.goto(f"/pacts/{pact_id}/timeline")
+    found["timeline page"] = violations(page)
+    assert {name: problems for name, problems in found.items() if problems} == {}
