@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from casework.audit import record_changes
 from casework.db import PreparedStatement
 from casework.deadlines import StatePosition, next_deadline, refresh_next_deadline
 from casework.errors import InvalidInput, PactConflict
@@ -255,8 +256,15 @@ def record_referral(
         referral = Referral(pact=pact, **fields)
         session.add(referral)
     else:
-        for name, value in fields.items():
-            setattr(referral, name, value)
+        # A correction keeps who first recorded the referral and leaves the old values in the
+        # pact's edit history.
+        edited = ("source", "reason", "referred_on", "referrer_name", "referrer_contact")
+        record_changes(
+            session, "pact", pact.id, {f"referral_{name}": getattr(referral, name) for name in edited},
+            {f"referral_{name}": fields[name] for name in edited}, actor=actor, now=clock.now,
+        )
+        for name in edited:
+            setattr(referral, name, fields[name])
     _flush(session, pact, expected_version)
     return referral
 

@@ -116,6 +116,11 @@ REFERRAL_SOURCES = {
 }
 PRIORITIES = {Priority.LOW: _l("low"), Priority.MEDIUM: _l("medium"), Priority.HIGH: _l("high")}
 EDITED_FIELDS = {
+    "referral_source": _l("referral source"),
+    "referral_reason": _l("reason for the referral"),
+    "referral_referred_on": _l("date of the referral"),
+    "referral_referrer_name": _l("referrer"),
+    "referral_referrer_contact": _l("referrer's contact"),
     "case_manager": _l("case manager"),
     "case_manager_id": _l("case manager"),
     "priority": _l("priority"),
