@@ -52,6 +52,8 @@ ROME = ZoneInfo("Europe/Rome")
 _SINGLE_PARTS = ("referral", "outcome")
 _PARTS = ("members", "screenings", "goals", "actions", "commitments", "revisions", "contacts", *_SINGLE_PARTS)
 OPEN_EVENT = "open"
+# The record of a pact's creation is not a workflow event, so its label lives here.
+OPEN_EVENT_LABEL = {"it": "Apertura del patto", "en": "Pact opened"}
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from casework.access import pact_visibility, visible_beneficiaries
 from casework.models import Beneficiary, Pact, TransitionRecord, User
+from casework.pact_view import deadline_label
+from casework.pacts import OPEN_EVENT, OPEN_EVENT_LABEL
 from casework.workflow.definition import label_in
 from casework.workflow.engine import WorkflowRegistry
 
@@ -48,14 +50,6 @@ class Today:
     recent: list[RecentMove]
 
 
-def _deadline_label(registry: WorkflowRegistry, pact: Pact, locale: str) -> str:
-    definition = registry.get(pact.workflow_name, pact.workflow_version).definition
-    for rule in definition.states[pact.state].deadlines:
-        if rule.id == pact.next_deadline_label:
-            return label_in(rule.label, locale)
-    return pact.next_deadline_label
-
-
 def _state_label(registry: WorkflowRegistry, workflow: str, version: int, state: str, locale: str) -> str:
     return label_in(registry.get(workflow, version).definition.states[state].label, locale)
 
@@ -74,7 +68,7 @@ def todays_work(session: Session, user: User, registry: WorkflowRegistry, *, now
         delta = (now - pact.next_deadline_at) if late else (pact.next_deadline_at - now)
         item = DueItem(
             pact=pact, state_label=_state_label(registry, pact.workflow_name, pact.workflow_version, pact.state, locale),
-            deadline_label=_deadline_label(registry, pact, locale), overdue=late, days=delta.days,
+            deadline_label=deadline_label(registry.get(pact.workflow_name, pact.workflow_version).definition, pact, locale), overdue=late, days=delta.days,
         )
         (overdue if late else due_soon).append(item)
 
@@ -108,10 +102,7 @@ def _event_label(registry: WorkflowRegistry, pact: Pact, event: str, locale: str
     definition = registry.get(pact.workflow_name, pact.workflow_version).definition
     if event in definition.events:
         return label_in(definition.events[event].label, locale)
-    return label_in(OPENED, locale) if event == "open" else event
-
-
-OPENED = {"it": "Apertura del patto", "en": "Pact opened"}
+    return label_in(OPEN_EVENT_LABEL, locale) if event == OPEN_EVENT else event
 
 
 def search_beneficiaries(session: Session, user: User, text: str, *, limit: int = 50) -> list[Beneficiary]:
