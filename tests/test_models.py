@@ -306,6 +306,8 @@ QUERIED_FOREIGN_KEYS = {
     "reminder.email_id", "notification.user_id", "notification.pact_id", "notification.deadline_id",
     "outbound_email.recipient_id", "deadline_pause.pact_id", "deadline_anchor_move.pact_id",
     "calendar_feed_token.user_id",
+    "pact_approval.pact_id", "pact_approval.revision_id", "pact_reassignment.pact_id",
+    "pact_reassignment.from_manager_id", "pact_reassignment.to_manager_id",
 }
 # Foreign keys only followed from the row that holds them ("who recorded this"): not indexed
 # on purpose. A new foreign key must be added to one of the two sets.
@@ -314,6 +316,7 @@ UNINDEXED_FOREIGN_KEYS = {
     "follow_up_contact.recorded_by_id", "pact_outcome.recorded_by_id", "transition_record.actor_id",
     "access_log_entry.user_id", "change_record.actor_id", "document.uploaded_by_id", "journal_entry.author_id",
     "deadline_pause.paused_by_id", "deadline_pause.resumed_by_id", "deadline_anchor_move.moved_by_id",
+    "pact_approval.decided_by_id", "pact_reassignment.actor_id",
 }
 
 

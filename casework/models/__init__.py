@@ -38,6 +38,7 @@ from casework.models.reminders import (
     ReminderKind,
     SchedulerLock,
 )
+from casework.models.supervision import ApprovalDecision, PactApproval, PactReassignment
 from casework.models.security import AccessLogEntry, LoginAttempt, UserSession
 from casework.models.territory import Organisation, OrganisationKind, Territory, TerritoryKind
 from casework.models.user import Role, User
@@ -54,4 +55,5 @@ __all__ = [
     "CalendarFeedToken", "DeadlineAnchorMove", "DeadlinePause", "DeadlineRefresh", "EmailStatus",
     "Notification", "NotificationKind", "OutboundEmail", "PactDeadline", "Reminder", "ReminderKind",
     "SchedulerLock",
+    "ApprovalDecision", "PactApproval", "PactReassignment",
 ]

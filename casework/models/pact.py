@@ -345,6 +345,8 @@ class TransitionRecord(Base):
         # A pact's history in order, and one record per version the pact reached by a move.
         UniqueConstraint("pact_id", "pact_version"),
         CheckConstraint("pact_version >= 1", name="pact_version_positive"),
+        # Indicators find when pacts reached a stage (funnel, days to activation).
+        Index("ix_transition_record_to_state_at", "to_state", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -356,6 +358,8 @@ class TransitionRecord(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     at: Mapped[datetime]
     comment: Mapped[str] = mapped_column(Text, default="")
+    # The code the actor picked from the event's `reasons` (e.g. why a beneficiary withdrew).
+    reason: Mapped[str | None] = mapped_column(String(60))
     pact_version: Mapped[int]
 
     pact: Mapped[Pact] = relationship(back_populates="transitions")

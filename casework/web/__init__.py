@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from casework import PROJECT_ROOT
 from casework.config import Settings, load_settings
 from casework.db import make_engine, make_session_factory
+from casework.models import Role
 from casework.workflow.engine import WorkflowRegistry
 
 LOCALES = ("it", "en")
@@ -70,10 +71,27 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     filters.register(app)
     errors.register(app)
 
-    from casework.web import auth, beneficiaries, casefile, home, pacts
+    from casework.web import (
+        admin,
+        approvals,
+        auth,
+        beneficiaries,
+        calendar,
+        casefile,
+        caseload,
+        exports,
+        home,
+        indicators,
+        notifications,
+        pacts,
+        programmes,
+    )
 
     for blueprint in (health.blueprint, assets.blueprint, auth.blueprint, home.blueprint,
-                      beneficiaries.blueprint, pacts.blueprint, casefile.blueprint):
+                      beneficiaries.blueprint, pacts.blueprint, casefile.blueprint,
+                      notifications.blueprint, calendar.blueprint, admin.blueprint,
+                      caseload.blueprint, approvals.blueprint, indicators.blueprint,
+                      exports.blueprint, programmes.blueprint):
         app.register_blueprint(blueprint)
     app.context_processor(_template_globals)
     return app
@@ -86,16 +104,28 @@ def _template_globals() -> dict[str, Any]:
 
 
 def _main_menu() -> list[tuple[str, str]]:
-    """Menu entries (endpoint, label) whose endpoint exists in this app."""
+    """Menu entries (endpoint, label) for the signed-in user's role whose endpoint exists."""
     from flask import current_app
+    from flask_login import current_user
 
-    return [(endpoint, str(label)) for endpoint, label in MAIN_MENU if endpoint in current_app.view_functions]
+    role = current_user.user.role if current_user.is_authenticated else None
+    return [
+        (endpoint, str(label))
+        for endpoint, label, roles in MAIN_MENU
+        if role in roles and endpoint in current_app.view_functions
+    ]
 
 
-MAIN_MENU: list[tuple[str, Any]] = [
-    ("home.today", _l("Today")),
-    ("beneficiaries.index", _l("Beneficiaries")),
-    ("beneficiaries.new", _l("New beneficiary")),
+_CASEWORK = (Role.CASE_MANAGER, Role.SUPERVISOR)
+MAIN_MENU: list[tuple[str, Any, tuple[Role, ...]]] = [
+    ("home.today", _l("Today"), _CASEWORK),
+    ("beneficiaries.index", _l("Beneficiaries"), _CASEWORK),
+    ("beneficiaries.new", _l("New beneficiary"), _CASEWORK),
+    ("caseload.index", _l("Caseloads"), (Role.SUPERVISOR,)),
+    ("approvals.index", _l("Approvals"), (Role.SUPERVISOR,)),
+    ("indicators.index", _l("Indicators"), (Role.SUPERVISOR,)),
+    ("programmes.index", _l("Programmes"), (Role.SUPERVISOR,)),
+    ("admin.failed_mail", _l("Failed e-mail"), (Role.ADMIN,)),
 ]
 
 

@@ -13,6 +13,8 @@ DEADLINE_UNITS = ("working_days", "days", "months")
 FIXED_ANCHORS = ("entered", "opened", "last_contact")
 QUESTION_TYPES = ("choice", "boolean", "scale", "number", "text")
 PRIORITIES = ("low", "medium", "high")
+# Milestones a workflow may name (indicators measure days from referral to each).
+MILESTONES = ("activation",)
 
 
 def label_in(labels: Labels, locale: str) -> str:
@@ -59,6 +61,8 @@ class EventDef:
     sources: tuple[str, ...]
     target: str  # a state name, or PREVIOUS_STATE to return where the pact came from
     guards: tuple[str, ...] = ()
+    # Reason codes the actor picks from (e.g. why a beneficiary withdrew), counted by indicators.
+    reasons: dict[str, Labels] = field(default_factory=dict)
 
     @property
     def returns_to_previous(self) -> bool:
@@ -119,6 +123,8 @@ class WorkflowDefinition:
     events: dict[str, EventDef]
     questionnaire: Questionnaire | None
     outcomes: dict[str, Labels]
+    # Milestone name -> state: where indicators find e.g. the pact's activation in this workflow.
+    milestones: dict[str, str] = field(default_factory=dict)
     source: Path = field(default=Path("<memory>"), compare=False)
 
     @cached_property

@@ -22,6 +22,7 @@ class GuardContext:
     comment: str = ""
     previous_state: str | None = None
     actor_id: int | None = None
+    reason: str | None = None  # a code from the event's `reasons`, checked by the caller
 
 
 @dataclass(frozen=True)
@@ -114,3 +115,11 @@ def _has_comment(ctx: GuardContext) -> bool:
 @guard("has_equipe", it="il caso non ha ancora un'équipe", en="the case has no équipe members yet")
 def _has_equipe(ctx: GuardContext) -> bool:
     return bool(ctx.pact.members)
+
+
+REASON_GUARD = "has_reason"
+
+
+@guard(REASON_GUARD, it="serve scegliere un motivo", en="a reason must be chosen")
+def _has_reason(ctx: GuardContext) -> bool:
+    return bool(ctx.reason)

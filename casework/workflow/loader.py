@@ -12,6 +12,7 @@ import yaml
 from casework.workflow.definition import (
     DEADLINE_UNITS,
     FIXED_ANCHORS,
+    MILESTONES,
     PREVIOUS_STATE,
     PRIORITIES,
     QUESTION_TYPES,
@@ -26,7 +27,7 @@ from casework.workflow.definition import (
     StateDef,
     WorkflowDefinition,
 )
-from casework.workflow.guards import GUARDS
+from casework.workflow.guards import GUARDS, REASON_GUARD
 
 LOCALES = ("it", "en")
 
@@ -224,7 +225,10 @@ def load_workflow_file(path: Path) -> WorkflowDefinition:
 
 
 def _read_definition(r: _Reader, root: _Map) -> WorkflowDefinition | None:
-    r.known_keys(root, {"name", "version", "label", "initial", "states", "events", "questionnaire", "outcomes"}, "the workflow")
+    r.known_keys(
+        root, {"name", "version", "label", "initial", "states", "events", "questionnaire", "outcomes", "milestones"},
+        "the workflow",
+    )
     name = r.required(root, "name", "the workflow")
     if name is not None and (not isinstance(name, str) or not name.isidentifier()):
         r.problem(r.line_of(root, "name"), f"name must be a lower-case identifier, got {name!r}")
@@ -240,7 +244,8 @@ def _read_definition(r: _Reader, root: _Map) -> WorkflowDefinition | None:
     elif initial is not None and initial not in states:
         r.problem(r.line_of(root, "initial"), f"initial state {initial!r} is not a declared state")
     questionnaire = _read_questionnaire(r, root["questionnaire"], r.line_of(root, "questionnaire")) if "questionnaire" in root else None
-    outcomes = _read_outcomes(r, root)
+    outcomes = _read_codes(r, root, "outcomes", "outcome")
+    milestones = _read_milestones(r, root, states)
 
     if initial is not None and initial in states and events is not None:
         _check_graph(r, root, initial, states, events)
@@ -248,7 +253,7 @@ def _read_definition(r: _Reader, root: _Map) -> WorkflowDefinition | None:
         return None
     return WorkflowDefinition(
         name=name, version=version, label=label, initial=initial, states=states, events=events,
-        questionnaire=questionnaire, outcomes=outcomes, source=r.path,
+        questionnaire=questionnaire, outcomes=outcomes, milestones=milestones, source=r.path,
     )
 
 
@@ -353,7 +358,7 @@ def _read_events(r: _Reader, root: _Map, states: dict[str, StateDef]) -> dict[st
         spec = r.mapping(body, line, f"event {name!r}")
         if spec is None:
             continue
-        r.known_keys(spec, {"label", "from", "to", "guards"}, f"event {name!r}")
+        r.known_keys(spec, {"label", "from", "to", "guards", "reasons"}, f"event {name!r}")
         raw_sources = r.required(spec, "from", f"event {name!r}")
         sources = [] if raw_sources is None else r.names(raw_sources, r.line_of(spec, "from"), f"event {name!r} 'from'")
         for source in sources:
@@ -374,9 +379,12 @@ def _read_events(r: _Reader, root: _Map, states: dict[str, StateDef]) -> dict[st
                     r.line_of(spec, "guards"),
                     f"event {name!r}: unknown guard {guard_name!r} (known: {', '.join(sorted(GUARDS))})",
                 )
+        reasons = _read_codes(r, spec, "reasons", f"event {name!r} reason")
+        if REASON_GUARD in guards and not reasons:
+            r.problem(r.line_of(spec, "guards"), f"event {name!r}: guard {REASON_GUARD!r} needs a 'reasons' list to choose from")
         events[name] = EventDef(
             name=name, label=r.labels(spec, "label", f"event {name!r}"), sources=tuple(sources),
-            target=str(target), guards=tuple(guards),
+            target=str(target), guards=tuple(guards), reasons=reasons,
         )
     if not events:
         r.problem(r.line_of(root, "events"), "the workflow declares no events")
@@ -424,20 +432,42 @@ def _check_graph(r: _Reader, root: _Map, initial: str, states: dict[str, StateDe
             r.problem(line, f"dead end: state {name!r} has no way out and is not marked final")
 
 
-def _read_outcomes(r: _Reader, root: _Map) -> dict[str, Labels]:
-    if "outcomes" not in root:
+def _read_codes(r: _Reader, parent: _Map, key: str, what: str) -> dict[str, Labels]:
+    """A mapping of identifier codes to labels: the outcomes of a workflow, the reasons of an event."""
+    if key not in parent:
         return {}
-    raw = r.mapping(root["outcomes"], r.line_of(root, "outcomes"), "outcomes")
+    raw = r.mapping(parent[key], r.line_of(parent, key), key)
     if raw is None:
         return {}
-    outcomes: dict[str, Labels] = {}
+    codes: dict[str, Labels] = {}
     for code, body in raw.items():
         line = r.line_of(raw, code)
-        spec = r.mapping(body, line, f"outcome {code!r}")
+        if not isinstance(code, str) or not code.isidentifier():
+            r.problem(line, f"{what} code {code!r} must be an identifier")
+            continue
+        spec = r.mapping(body, line, f"{what} {code!r}")
         if spec is not None:
-            r.known_keys(spec, {"label"}, f"outcome {code!r}")
-            outcomes[str(code)] = r.labels(spec, "label", f"outcome {code!r}")
-    return outcomes
+            r.known_keys(spec, {"label"}, f"{what} {code!r}")
+            codes[code] = r.labels(spec, "label", f"{what} {code!r}")
+    return codes
+
+
+def _read_milestones(r: _Reader, root: _Map, states: dict[str, StateDef]) -> dict[str, str]:
+    if "milestones" not in root:
+        return {}
+    raw = r.mapping(root["milestones"], r.line_of(root, "milestones"), "milestones")
+    if raw is None:
+        return {}
+    milestones: dict[str, str] = {}
+    for name, state in raw.items():
+        line = r.line_of(raw, name)
+        if name not in MILESTONES:
+            r.problem(line, f"unknown milestone {name!r} (known: {', '.join(MILESTONES)})")
+        elif not isinstance(state, str) or state not in states:
+            r.problem(line, f"milestone {name!r}: {state!r} is not a declared state")
+        else:
+            milestones[name] = state
+    return milestones
 
 
 def _read_questionnaire(r: _Reader, value: Any, line: int) -> Questionnaire | None:
