@@ -7,7 +7,8 @@ Every query for beneficiaries or pacts that serves a person starts from `visible
   those pacts (plus the people they registered who have no pact yet).
 - A supervisor sees every pact of their territory and the territories below it, except
   restricted cases (violence, court orders), which only the people assigned see.
-- An administrator manages accounts and programmes, and sees no case data.
+- An administrator manages accounts, and sees no case data.
+- Programmes and case managers a supervisor oversees are those of their territory subtree.
 """
 
 from __future__ import annotations
@@ -78,3 +79,20 @@ def get_visible_pact(session: Session, user: User, pact_id: int) -> Pact | None:
 
 def get_visible_beneficiary(session: Session, user: User, beneficiary_id: int) -> Beneficiary | None:
     return session.scalars(visible_beneficiaries(user).where(Beneficiary.id == beneficiary_id)).one_or_none()
+
+
+def visible_programmes(user: User) -> Select[tuple[Programme]]:
+    """Programmes a supervisor oversees (and may edit): those of their territory subtree."""
+    if not user.active or user.role != Role.SUPERVISOR:
+        return select(Programme).where(literal(False))
+    return select(Programme).where(Programme.territory_id.in_(territory_subtree(user)))
+
+
+def visible_case_managers(user: User) -> Select[tuple[User]]:
+    """Active case managers of a supervisor's territory subtree: whose caseloads they review
+    and to whom they may hand a pact."""
+    if not user.active or user.role != Role.SUPERVISOR:
+        return select(User).where(literal(False))
+    return select(User).where(
+        User.role == Role.CASE_MANAGER, User.active.is_(True), User.territory_id.in_(territory_subtree(user))
+    )
