@@ -121,6 +121,7 @@ MAIN_MENU: list[tuple[str, Any, tuple[Role, ...]]] = [
     ("home.today", _l("Today"), _CASEWORK),
     ("beneficiaries.index", _l("Beneficiaries"), _CASEWORK),
     ("beneficiaries.new", _l("New beneficiary"), _CASEWORK),
+    ("calendar.index", _l("Calendar feed"), _CASEWORK),
     ("caseload.index", _l("Caseloads"), (Role.SUPERVISOR,)),
     ("approvals.index", _l("Approvals"), (Role.SUPERVISOR,)),
     ("indicators.index", _l("Indicators"), (Role.SUPERVISOR,)),

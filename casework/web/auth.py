@@ -13,6 +13,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from casework import auth
+from casework.models import Role
 from casework.web import context
 from casework.web.security import SignedIn
 
@@ -27,17 +28,24 @@ class LoginForm(FlaskForm):
                              render_kw={"autocomplete": "current-password"})
 
 
+def _landing() -> str:
+    """Where a signed-in user starts: an administrator sees no case data, so not on Today."""
+    if current_user.is_authenticated and context.actor().role == Role.ADMIN:
+        return url_for("admin.failed_mail")
+    return url_for("home.today")
+
+
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: an open redirect would turn the login page into a lure."""
     if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("home.today")
+    return _landing()
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("home.today"))
+        return redirect(_landing())
     form = LoginForm()
     if form.validate_on_submit():
         db = context.db()

@@ -91,7 +91,7 @@ def people(app: Flask, db) -> People:
 
 
 def csrf_token(client: FlaskClient, url: str = "/login") -> str:
-    page = client.get(url).get_data(as_text=True)
+    page = client.get(url, follow_redirects=True).get_data(as_text=True)
     match = CSRF.search(page)
     assert match, f"no CSRF token on {url}"
     return match.group(1)
