@@ -23,7 +23,10 @@ from casework.models import (
     JournalEntry,
     JournalKind,
     Pact,
+    PactApproval,
     PactMember,
+    PactReassignment,
+    PactRevision,
     Role,
     Territory,
     TransitionRecord,
@@ -51,6 +54,8 @@ class EntryKind(enum.Enum):
     REVISION = "revision"
     DOCUMENT = "document"
     OUTCOME = "outcome"
+    REASSIGNMENT = "reassignment"
+    APPROVAL = "approval"
 
 
 @dataclass(frozen=True)
@@ -58,8 +63,11 @@ class TimelineEntry:
     """One thing that happened in the case file: when, who, and what (by kind).
 
     `code` is the machine value the web layer translates (journal kind, contact channel,
-    edited field, document kind, event or outcome code); `label` and the state labels are
-    already in the reader's language because the workflow file carries them.
+    edited field, document kind, event, outcome code or approval decision); `label` and the
+    state labels are already in the reader's language because the workflow file carries them.
+    A reassignment names the former and the new case manager in `from_label` and `to_label`
+    and its reason in `text`; an approval decision has the revision's `number` and the
+    comment in `text`.
     """
 
     at: datetime
@@ -119,6 +127,13 @@ def timeline(
         .where(or_(Document.pact_id == pact.id, Document.beneficiary_id == pact.beneficiary_id))
         .order_by(Document.id)
     ).all()
+    reassignments = session.scalars(
+        select(PactReassignment).where(PactReassignment.pact_id == pact.id).order_by(PactReassignment.id)
+    ).all()
+    approvals = session.execute(
+        select(PactApproval, PactRevision.number).join(PactRevision, PactRevision.id == PactApproval.revision_id)
+        .where(PactApproval.pact_id == pact.id).order_by(PactApproval.id)
+    ).tuples().all()
 
     actor_ids = {r.actor_id for r in transitions} | {j.author_id for j in journal} | {e.actor_id for e in edits}
     actor_ids |= {d.uploaded_by_id for d in documents} | {c.recorded_by_id for c in pact.contacts}
@@ -127,6 +142,9 @@ def timeline(
         actor_ids.add(pact.referral.recorded_by_id)
     if pact.outcome is not None:
         actor_ids.add(pact.outcome.recorded_by_id)
+    for moved in reassignments:
+        actor_ids |= {moved.actor_id, moved.from_manager_id, moved.to_manager_id}
+    actor_ids |= {approval.decided_by_id for approval, _ in approvals}
     names = _full_names(session, actor_ids)
 
     def who(user_id: int | None) -> str:
@@ -183,6 +201,16 @@ def timeline(
             at=outcome.recorded_at, kind=EntryKind.OUTCOME, actor=who(outcome.recorded_by_id), code=outcome.outcome,
             label=label_in(labels, locale) if labels else outcome.outcome, text=outcome.notes,
         ))
+    entries += [
+        TimelineEntry(at=r.at, kind=EntryKind.REASSIGNMENT, actor=who(r.actor_id), from_label=who(r.from_manager_id),
+                      to_label=who(r.to_manager_id), text=r.reason)
+        for r in reassignments
+    ]
+    entries += [
+        TimelineEntry(at=a.decided_at, kind=EntryKind.APPROVAL, actor=who(a.decided_by_id), code=a.decision.value,
+                      number=number, text=a.comment)
+        for a, number in approvals
+    ]
     # Newest first. A move and the records its guards needed often share one instant: the
     # move came after them, so at equal times moves count as later.
     ordered = [

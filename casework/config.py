@@ -10,7 +10,7 @@ import dataclasses
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,6 +23,82 @@ ENV_PREFIX = "CASEWORK_"
 
 class ConfigError(Exception):
     """The settings cannot run Casework; the message says which setting and why."""
+
+
+CASELOAD_TABLE = "caseload"
+# The key of the multiplier for pacts not yet given a priority (before their screening).
+NO_PRIORITY = "none"
+CASELOAD_PRIORITIES = ("low", "medium", "high", NO_PRIORITY)
+
+
+@dataclass(frozen=True)
+class CaseloadWeights:
+    """How much one open pact weighs in a case manager's caseload: its stage's weight times
+    its priority's multiplier. The `[caseload]` table of the configuration.
+
+    Pairs rather than dicts, so that Settings stays hashable.
+    """
+
+    default_stage_weight: float = 1.0
+    stage_weights: tuple[tuple[str, float], ...] = (
+        ("referral", 0.5), ("screening", 1.0), ("co_design", 1.5), ("activation", 1.5), ("follow_up", 1.0),
+        ("suspended", 0.5), ("equipe_review", 0.5), ("engagement", 1.5), ("individual_project", 1.5),
+        ("accompaniment", 1.0), ("verification", 1.0),
+    )
+    priority_multipliers: tuple[tuple[str, float], ...] = (
+        ("low", 0.8), ("medium", 1.0), ("high", 1.5), (NO_PRIORITY, 1.0),
+    )
+
+    def stage_weight(self, state: str) -> float:
+        return dict(self.stage_weights).get(state, self.default_stage_weight)
+
+    def priority_multiplier(self, priority: str | None) -> float:
+        return dict(self.priority_multipliers).get(priority or NO_PRIORITY, 1.0)
+
+
+def _number(name: str, raw: Any) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw < 0:
+        raise ConfigError(f"{name}: expected a number >= 0, got {raw!r}")
+    return float(raw)
+
+
+def _caseload_weights(name: str, table: Mapping[str, Any]) -> CaseloadWeights:
+    """The `[caseload]` table, already merged across files, checked key by key."""
+    known = {"default_stage_weight", "stage_weights", "priority_multipliers"}
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"{name}: unknown key {key!r} in [caseload] (expected one of: {', '.join(sorted(known))})")
+    defaults = CaseloadWeights()
+    stages = dict(defaults.stage_weights)
+    priorities = dict(defaults.priority_multipliers)
+    for key, target in (("stage_weights", stages), ("priority_multipliers", priorities)):
+        given = table.get(key, {})
+        if not isinstance(given, Mapping):
+            raise ConfigError(f"{name}: [caseload.{key}] must be a table of names and numbers")
+        for item, raw in given.items():
+            if key == "priority_multipliers" and item not in CASELOAD_PRIORITIES:
+                raise ConfigError(f"{name}: unknown priority {item!r} in [caseload.priority_multipliers] "
+                                  f"(expected one of: {', '.join(CASELOAD_PRIORITIES)})")
+            target[item] = _number(f"{name}: caseload.{key}.{item}", raw)
+    default_weight = _number(f"{name}: caseload.default_stage_weight",
+                             table.get("default_stage_weight", defaults.default_stage_weight))
+    return CaseloadWeights(default_stage_weight=default_weight, stage_weights=tuple(stages.items()),
+                           priority_multipliers=tuple(priorities.items()))
+
+
+def _merge_caseload(into: dict[str, Any], name: str, raw: Any) -> None:
+    # A later file overrides single stages or priorities, not the whole table.
+    if isinstance(raw, CaseloadWeights):
+        raw = {"default_stage_weight": raw.default_stage_weight, "stage_weights": dict(raw.stage_weights),
+               "priority_multipliers": dict(raw.priority_multipliers)}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{name}: [caseload] must be a table")
+    _caseload_weights(name, raw)  # refused here, the error names the file it came from
+    for key, value in raw.items():
+        if isinstance(value, Mapping) and isinstance(into.get(key), Mapping):
+            into[key] = {**into[key], **value}
+        else:
+            into[key] = value
 
 
 @dataclass(frozen=True)
@@ -62,6 +138,7 @@ class Settings:
     # How long a sender may hold a message it claimed before another sender may take it over:
     # longer than smtp_timeout_seconds, or a slow send could be repeated.
     mail_lease_seconds: int = 300
+    caseload: CaseloadWeights = field(default_factory=CaseloadWeights)
 
     @property
     def is_production(self) -> bool:
@@ -126,6 +203,7 @@ def load_settings(
     fields = {f.name: f for f in dataclasses.fields(Settings)}
     kinds = {name: type(f.default) for name, f in fields.items()}
     values: dict[str, Any] = {}
+    caseload: dict[str, Any] = {}
 
     files = [DEFAULT_CONFIG_FILE]
     extra = config_file or (Path(environ["CASEWORK_CONFIG"]) if environ.get("CASEWORK_CONFIG") else None)
@@ -142,17 +220,26 @@ def load_settings(
         for key, raw in data.items():
             if key not in fields:
                 raise ConfigError(f"{path}: unknown setting {key!r}")
+            if key == CASELOAD_TABLE:
+                _merge_caseload(caseload, str(path), raw)
+                continue
             values[key] = _coerce(f"{path}: {key}", raw, kinds[key])
 
     for key in fields:
         env_name = ENV_PREFIX + key.upper()
         if env_name in environ:
+            if key == CASELOAD_TABLE:
+                raise ConfigError(f"{env_name}: the [caseload] table is set in a TOML file (CASEWORK_CONFIG)")
             values[key] = _coerce(env_name, environ[env_name], kinds[key])
 
     for key, raw in (overrides or {}).items():
         if key not in fields:
             raise ConfigError(f"unknown setting {key!r}")
+        if key == CASELOAD_TABLE:
+            _merge_caseload(caseload, "caseload", raw)
+            continue
         values[key] = _coerce(key, raw, kinds[key])
+    values[CASELOAD_TABLE] = _caseload_weights("caseload", caseload)
 
     settings = Settings(**values)
     validate_settings(settings)

@@ -681,3 +681,42 @@ def move_deadline_anchor(
     session.flush()
     _changed(session, registry, pact, now, policy, expected_version)
     return _live_row(session, registry, pact, rule_id, now, policy)
+
+
+# --- a pact handed to another case manager ------------------------------------------------
+
+def hand_over_reminders(session: Session, pact_ids: Iterable[int], from_manager_id: int, *, now: datetime) -> None:
+    """After `pact_ids` left `from_manager_id` for another case manager, within that transaction.
+
+    A reminder's recipient is read from the pact when it fires (`_recipients`), so every one
+    still to come goes to the new case manager. One already written stays written: the sweep
+    knows it by pact, rule, due day and kind, whoever received it, so it goes to nobody again.
+    What the former manager still has waiting about these pacts is no longer theirs to act
+    on: their unread reminder notifications are resolved, and a reminder e-mail not yet sent
+    that is only about these pacts is cancelled (one that also lists other pacts still goes).
+    Escalations go to supervisors, who stay the same, and are left alone.
+    """
+    ids = sorted(set(pact_ids))
+    if not ids:
+        return
+    session.execute(
+        update(Notification).where(
+            Notification.user_id == from_manager_id, Notification.pact_id.in_(ids),
+            Notification.kind == NotificationKind.REMINDER,
+            Notification.resolved_at.is_(None), Notification.done_at.is_(None),
+        ).values(resolved_at=now).execution_options(synchronize_session=False)
+    )
+    email_ids = set(session.scalars(select(Reminder.email_id).where(
+        Reminder.recipient_id == from_manager_id, Reminder.pact_id.in_(ids), Reminder.kind == ReminderKind.REMINDER,
+        Reminder.email_id.is_not(None),
+    )))
+    if not email_ids:
+        return
+    also_about_others = set(session.scalars(select(Reminder.email_id).where(
+        Reminder.email_id.in_(email_ids), Reminder.pact_id.not_in(ids))))
+    cancel = email_ids - also_about_others
+    if cancel:
+        session.execute(
+            update(OutboundEmail).where(OutboundEmail.id.in_(cancel), OutboundEmail.status == EmailStatus.PENDING)
+            .values(status=EmailStatus.CANCELLED).execution_options(synchronize_session=False)
+        )

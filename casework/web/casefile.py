@@ -41,6 +41,7 @@ from casework.audit import log_access
 from casework.diagram import DiagramText, main_path, workflow_svg
 from casework.errors import InvalidInput, PactConflict
 from casework.models import (
+    ApprovalDecision,
     Beneficiary,
     ContactChannel,
     Document,
@@ -356,6 +357,15 @@ def _timeline_row(entry: casefile.TimelineEntry) -> TimelineRow:
         title = _("Document uploaded: %(kind)s", kind=DOCUMENT_KINDS[DocumentKind(entry.code)])
         link_url = url_for("casefile.download_document", document_id=entry.document_id)
         link_text = _("Download %(name)s", name=entry.text)
+    elif entry.kind == kind.REASSIGNMENT:
+        title = _("Case manager changed: from %(previous)s to %(new)s", previous=entry.from_label, new=entry.to_label)
+        details.append(_("Reason: %(reason)s", reason=entry.text))
+    elif entry.kind == kind.APPROVAL:
+        if entry.code == ApprovalDecision.APPROVED.value:
+            title = _("Pact approved (revision %(number)s)", number=entry.number)
+        else:
+            title = _("Pact sent back for changes (revision %(number)s)", number=entry.number)
+        details.append(entry.text)
     else:
         title = _("Outcome recorded: %(outcome)s", outcome=entry.label)
         details.append(entry.text)
