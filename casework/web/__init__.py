@@ -125,6 +125,7 @@ MAIN_MENU: list[tuple[str, Any, tuple[Role, ...]]] = [
     ("caseload.index", _l("Caseloads"), (Role.SUPERVISOR,)),
     ("approvals.index", _l("Approvals"), (Role.SUPERVISOR,)),
     ("indicators.index", _l("Indicators"), (Role.SUPERVISOR,)),
+    ("exports.index", _l("Exports"), (Role.SUPERVISOR,)),
     ("programmes.index", _l("Programmes"), (Role.SUPERVISOR,)),
     ("admin.failed_mail", _l("Failed e-mail"), (Role.ADMIN,)),
 ]
