@@ -32,6 +32,7 @@ from casework.models import (
     TransitionRecord,
     User,
 )
+from casework.pact_view import reason_label
 from casework.pacts import Clock, add_member, engine_for
 from casework.workflow.definition import label_in
 from casework.workflow.engine import WorkflowRegistry
@@ -153,7 +154,8 @@ def timeline(
     entries: list[TimelineEntry] = [
         TimelineEntry(
             at=r.at, kind=EntryKind.TRANSITION, actor=who(r.actor_id), code=r.event, label=event_label(r.event),
-            from_label=state_label(r.from_state), to_label=state_label(r.to_state), text=r.comment,
+            from_label=state_label(r.from_state), to_label=state_label(r.to_state),
+            text=" — ".join(filter(None, (reason_label(definition, r.event, r.reason, locale), r.comment))),
         )
         for r in transitions
     ]

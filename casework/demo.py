@@ -27,10 +27,12 @@ from sqlalchemy.orm import Session
 from stdnum.it.codicefiscale import is_valid as cf_is_valid
 
 from casework import pacts as ops
+from casework.approvals import decide
 from casework.deadlines import due_date
 from casework.models import (
     Action,
     ActionStatus,
+    ApprovalDecision,
     Beneficiary,
     ContactChannel,
     Gender,
@@ -785,16 +787,23 @@ RESUME_REASONS = (
     "Colloquio di ripresa: confermati gli impegni del patto.",
     "La persona chiede di riprendere il percorso; si riattivano le azioni previste.",
 )
-WITHDRAW_REASONS = (
-    "Ha trovato lavoro autonomamente e non ritiene più necessario il percorso.",
-    "Trasferimento in un'altra regione per ricongiungersi con la famiglia.",
-    "Non si presenta agli appuntamenti da oltre due mesi e comunica di non voler proseguire.",
-    "Rinuncia per motivi personali dopo il primo colloquio di co-progettazione.",
+WITHDRAW_REASONS = (  # (reason code of the workflow's `withdraw` event, note)
+    ("found_solution", "Ha trovato lavoro autonomamente e non ritiene più necessario il percorso."),
+    ("moved_away", "Trasferimento in un'altra regione per ricongiungersi con la famiglia."),
+    ("not_reachable", "Non si presenta agli appuntamenti da oltre due mesi e non risponde al telefono."),
+    ("no_longer_interested", "Rinuncia dopo il primo colloquio di co-progettazione: non ritiene utile il percorso."),
+    ("family", "Deve assistere un familiare non autosufficiente e non riesce a seguire gli impegni del patto."),
+    ("other_service", "Presa in carico dal Centro di Salute Mentale con un progetto individuale dedicato."),
 )
 CHANCE_WITHDRAW_REASONS = (
-    "La famiglia non acconsente al percorso proposto dall'équipe.",
-    "Trasferimento della famiglia fuori provincia.",
-    "Rifiuta ogni contatto con il tutor da oltre un mese, nonostante i tentativi di riaggancio.",
+    ("family_refuses", "La famiglia non acconsente al percorso proposto dall'équipe."),
+    ("moved_away", "Trasferimento della famiglia fuori provincia."),
+    ("not_reachable", "Rifiuta ogni contatto con il tutor da oltre un mese, nonostante i tentativi di riaggancio."),
+    ("reenrolled_independently", "Si è iscritto/a a un istituto professionale con la famiglia, senza bisogno dell'accompagnamento."),
+)
+SEND_BACK_COMMENTS = (  # the coordinator's comments on a CHANCE individual project
+    "Manca un obiettivo sulla frequenza scolastica con una data di verifica: aggiungetelo prima dell'avvio.",
+    "Gli impegni della famiglia sono troppo generici: indicate chi accompagna il ragazzo o la ragazza agli incontri.",
 )
 NOT_ELIGIBLE_REASONS = (
     "Residenza fuori dai comuni del progetto: indirizzata ai servizi del comune di residenza.",
@@ -865,6 +874,9 @@ CHANCE_COVERAGE = (
     ("referral", None), ("referral", "info_requested"), ("equipe_review", None), ("not_taken_in", None),
     ("engagement", None), ("individual_project", None), ("accompaniment", None), ("accompaniment", "extended"),
     ("verification", None), ("withdrawn", "engagement"), ("closed", None),
+    # Left in the coordinator's approvals queue: two signed projects, one revised after a send-back.
+    ("individual_project", "awaiting_approval"), ("individual_project", "awaiting_approval"),
+    ("individual_project", "sent_back"),
 )
 CHANCE_POOL = (
     (("referral", None), 3), (("referral", "info_requested"), 1), (("equipe_review", None), 4), (("not_taken_in", None), 4),
@@ -1374,7 +1386,7 @@ class _Loader:
         elif final == "withdrawn":
             if suspended_from is not None:
                 p.add(g(2, 12), self._op_transition(case, "suspend", self._reason(case, SUSPEND_REASONS)))
-            p.add(g(3, 25), self._op_transition(case, "withdraw", rng.choice(WITHDRAW_REASONS)))
+            p.add(g(3, 25), self._op_withdraw(case, WITHDRAW_REASONS))
         elif variant == "reopened":
             p.add(g(10, 40), self._op_transition(case, "reopen", rng.choice(REOPEN_REASONS)))
             if final == "co_design":
@@ -1442,12 +1454,20 @@ class _Loader:
             p.add(g(1, 5), self._op_transition(case, "start_project"))
             if final == "individual_project":
                 p.mark()
-                if rng.random() < 0.7:
+                if variant in ("awaiting_approval", "sent_back"):
+                    p.add(g(3, 10), self._op_design(case))
+                    p.add(g(2, 6), self._op_sign(case))
+                if variant == "sent_back":
+                    p.add(g(1, 4), self._op_decide(case, ApprovalDecision.SENT_BACK))
+                    p.add(g(2, 6), self._op_design(case, partial=True, with_action=True), self._op_sign(case))
+                elif variant is None and rng.random() < 0.7:
                     p.add(g(3, 10), self._op_design(case, partial=rng.random() < 0.5))
             else:
                 p.add(g(3, 10), self._op_design(case))
         if stop_index >= 4:
-            p.add(g(3, 10), self._op_sign(case), self._op_start_action(case), self._op_transition(case, "start_accompaniment"))
+            # The coordinator approves the signed project before the accompaniment starts.
+            p.add(g(3, 10), self._op_sign(case), self._op_start_action(case))
+            p.add(g(1, 3), self._op_decide(case, ApprovalDecision.APPROVED), self._op_transition(case, "start_accompaniment"))
             rounds = 2 if variant == "extended" else 1
             for round_ in range(rounds):
                 contacts = g(1, 4) if (stop == "accompaniment" and round_ == rounds - 1) else g(3, 6)
@@ -1462,7 +1482,7 @@ class _Loader:
         if stop_index >= 6:
             p.add(g(2, 12), self._op_outcome(case), self._op_transition(case, "close"))
         if final == "withdrawn":
-            p.add(g(3, 20), self._op_transition(case, "withdraw", rng.choice(CHANCE_WITHDRAW_REASONS)))
+            p.add(g(3, 20), self._op_withdraw(case, CHANCE_WITHDRAW_REASONS))
         if final == "accompaniment":
             p.mark()
         return p
@@ -1521,9 +1541,23 @@ class _Loader:
     def _reason(self, case: _Case, options: Sequence[tuple[str, str]]) -> str:
         return self.rng.choice([text for needs, text in options if self._fits(case, needs)])
 
-    def _op_transition(self, case: _Case, event: str, comment: str = "") -> Op:
+    def _op_transition(self, case: _Case, event: str, comment: str = "", reason: str | None = None) -> Op:
         def run(clock: ops.Clock) -> None:
-            ops.transition_pact(self.session, self.registry, case.pact, event, actor=case.manager, clock=clock, comment=comment)  # type: ignore[arg-type]
+            ops.transition_pact(self.session, self.registry, case.pact, event, actor=case.manager, clock=clock,  # type: ignore[arg-type]
+                                comment=comment, reason=reason)
+        return run
+
+    def _op_withdraw(self, case: _Case, reasons: Sequence[tuple[str, str]]) -> Op:
+        code, note = self.rng.choice(reasons)
+        return self._op_transition(case, "withdraw", note, reason=code)
+
+    def _op_decide(self, case: _Case, decision: ApprovalDecision) -> Op:
+        """The Lodi coordinator's decision on the project's latest revision."""
+        comment = self.rng.choice(SEND_BACK_COMMENTS) if decision == ApprovalDecision.SENT_BACK else ""
+
+        def run(clock: ops.Clock) -> None:
+            decide(self.session, self.registry, self.users["s.cremonesi"], case.pact, expected_version=None,  # type: ignore[arg-type]
+                   decision=decision, comment=comment, now=clock.now)
         return run
 
     def _answer(self, question: Question, level: float, case: _Case) -> object:

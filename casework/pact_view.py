@@ -12,8 +12,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casework.approvals import approval_status
 from casework.deadlines import StatePosition, state_deadlines
 from casework.models import (
     Action,
@@ -26,7 +28,9 @@ from casework.models import (
     PactOutcome,
     PactRevision,
     Referral,
+    Role,
     Screening,
+    TransitionRecord,
     User,
 )
 from casework.pacts import ROME, Clock, changed_since_latest_revision, engine_for, event_statuses
@@ -38,9 +42,11 @@ from casework.workflow.definition import (
     label_in,
 )
 from casework.workflow.engine import EventStatus, WorkflowRegistry
-from casework.workflow.guards import Guard
+from casework.workflow.guards import APPROVAL_GUARD, REASON_GUARD, Guard
 
-REASON_GUARD = "has_comment"
+COMMENT_GUARD = "has_comment"
+# What the person gives with the move itself, so it cannot be missing beforehand.
+_GIVEN_WITH_THE_MOVE = (COMMENT_GUARD, REASON_GUARD)
 
 # Which parts of the page record what each guard looks for: a panel whose guard holds an
 # event back is marked as needed for that event.
@@ -93,23 +99,26 @@ class Header:
     deadline_on: date | None  # the local day by which it is due
     overdue: bool
     deadlines: tuple[DeadlineView, ...]  # every deadline of the stage, earliest first
+    stage_reason: str  # the reason picked with the move into this stage (e.g. why they withdrew), or ""
 
 
 @dataclass(frozen=True)
 class PossibleEvent:
     """An event possible from the current stage.
 
-    `available`: the engine allows it now, given a reason when `needs_reason` (a reason is
-    typed with the move, so it cannot be missing beforehand). Otherwise `reasons` says, in
-    the reader's language, what is still missing.
+    `available`: the engine allows it now, given a comment when `needs_comment` and one of
+    `reason_choices` when there are any (both are given with the move, so they cannot be
+    missing beforehand). Otherwise `missing` says, in the reader's language, what is still
+    missing.
     """
 
     name: str
     label: str
     target_label: str
     available: bool
-    needs_reason: bool
-    reasons: tuple[str, ...]
+    needs_comment: bool
+    reason_choices: tuple[Choice, ...]  # the reasons to pick one from (e.g. why a beneficiary withdrew)
+    missing: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -249,6 +258,22 @@ class OutcomePanel:
 
 
 @dataclass(frozen=True)
+class ApprovalView:
+    """Where the latest revision stands with the supervisor, when the workflow asks for approval.
+
+    status: "not_prepared", "waiting", "approved" or "sent_back".
+    """
+
+    status: str
+    revision_number: int | None
+    decided_by: str
+    decided_at: datetime | None
+    comment: str
+    unlocks: tuple[str, ...]  # labels of the moves that wait for the approval
+    viewer_may_decide: bool  # a supervisor looking at a waiting pact: the approvals queue is theirs
+
+
+@dataclass(frozen=True)
 class PrintPage:
     workflow_label: str
     programme_name: str
@@ -268,6 +293,7 @@ class PactPage:
     signature: SignaturePanel
     follow_up: FollowUpPanel
     outcome: OutcomePanel
+    approval: ApprovalView | None
 
     @property
     def editable(self) -> bool:
@@ -297,11 +323,25 @@ def pact_page(
             regular_contacts=_counts_from_last_contact(definition, pact.state),
         ),
         outcome=_outcome_panel(definition, pact, locale, waiting.get("outcome", ())),
+        approval=_approval_view(session, registry, definition, pact, user, locale),
     )
 
 
 def stage_label(registry: WorkflowRegistry, pact: Pact, locale: str) -> str:
     return label_in(engine_for(registry, pact).definition.states[pact.state].label, locale)
+
+
+def reason_label(definition: WorkflowDefinition, event: str, code: str | None, locale: str) -> str:
+    """The words for a reason code recorded with a move ("" for none; the code itself if unknown)."""
+    if not code:
+        return ""
+    found = definition.events.get(event)
+    labels = found.reasons.get(code) if found else None
+    return label_in(labels, locale) if labels else code
+
+
+def reason_choices(event: EventDef, locale: str) -> tuple[Choice, ...]:
+    return tuple(Choice(code, label_in(labels, locale)) for code, labels in event.reasons.items())
 
 
 def deadline_label(definition: WorkflowDefinition, pact: Pact, locale: str) -> str:
@@ -331,13 +371,22 @@ def _header(
         deadline_label=deadline_label(definition, pact, locale) if due_at else "",
         deadline_on=due_at.astimezone(zone).date() if due_at else None,
         overdue=due_at is not None and due_at < now, deadlines=deadlines,
+        stage_reason=_stage_reason(session, definition, pact, locale),
     )
+
+
+def _stage_reason(session: Session, definition: WorkflowDefinition, pact: Pact, locale: str) -> str:
+    entered = session.execute(
+        select(TransitionRecord.event, TransitionRecord.reason)
+        .where(TransitionRecord.pact_id == pact.id).order_by(TransitionRecord.id.desc()).limit(1)
+    ).first()
+    return reason_label(definition, entered.event, entered.reason, locale) if entered else ""
 
 
 def _possible_event(
     definition: WorkflowDefinition, pact: Pact, event: EventDef, unmet: tuple[Guard, ...], locale: str
 ) -> PossibleEvent:
-    missing = tuple(guard.message(locale) for guard in unmet if guard.name != REASON_GUARD)
+    missing = tuple(guard.message(locale) for guard in unmet if guard.name not in _GIVEN_WITH_THE_MOVE)
     if event.returns_to_previous:
         target = definition.states.get(pact.entered_from or "")
     else:
@@ -345,7 +394,25 @@ def _possible_event(
     return PossibleEvent(
         name=event.name, label=label_in(event.label, locale),
         target_label=label_in(target.label, locale) if target else "",
-        available=not missing, needs_reason=REASON_GUARD in event.guards, reasons=missing,
+        available=not missing, needs_comment=COMMENT_GUARD in event.guards,
+        reason_choices=reason_choices(event, locale), missing=missing,
+    )
+
+
+def _approval_view(
+    session: Session, registry: WorkflowRegistry, definition: WorkflowDefinition, pact: Pact, user: User,
+    locale: str,
+) -> ApprovalView | None:
+    status = approval_status(session, registry, pact)
+    if status is None:
+        return None
+    unlocks = tuple(
+        label_in(event.label, locale) for event in definition.events_from(pact.state) if APPROVAL_GUARD in event.guards
+    )
+    return ApprovalView(
+        status=status.status, revision_number=status.revision_number, decided_by=status.decided_by,
+        decided_at=status.decided_at, comment=status.comment, unlocks=unlocks,
+        viewer_may_decide=status.waiting and user.role == Role.SUPERVISOR,
     )
 
 

@@ -90,6 +90,13 @@ def _touch(pact: Pact, expected_version: int | None, now: datetime) -> None:
     flag_modified(pact, "updated_at")
 
 
+# For the modules that record something else about a pact (approvals): the same version
+# check and version bump as every operation here, so a concurrent edit is caught alike.
+check_version = _check_version
+touch = _touch
+flush_checked = _flush
+
+
 def open_pact(
     session: Session,
     registry: WorkflowRegistry,
@@ -133,9 +140,12 @@ def engine_for(registry: WorkflowRegistry, pact: Pact) -> WorkflowEngine:
     return registry.get(pact.workflow_name, pact.workflow_version)
 
 
-def guard_context(pact: Pact, clock: Clock, *, comment: str = "", actor: User | None = None) -> GuardContext:
+def guard_context(
+    pact: Pact, clock: Clock, *, comment: str = "", actor: User | None = None, reason: str | None = None
+) -> GuardContext:
     return GuardContext(
-        pact=pact, now=clock.now, comment=comment, previous_state=pact.entered_from, actor_id=_actor_id(actor)
+        pact=pact, now=clock.now, comment=comment, previous_state=pact.entered_from, actor_id=_actor_id(actor),
+        reason=reason,
     )
 
 
@@ -152,7 +162,9 @@ _MOVED_COLUMNS = (
     "state", "entered_from", "state_entered_at", "closed_at", "next_deadline_at", "next_deadline_label",
     "updated_at", "version",
 )
-_RECORDED_COLUMNS = ("pact_id", "event", "from_state", "to_state", "actor_id", "at", "comment", "pact_version")
+_RECORDED_COLUMNS = (
+    "pact_id", "event", "from_state", "to_state", "actor_id", "at", "comment", "reason", "pact_version",
+)
 # Built once: statement construction and cache-key generation would otherwise cost more
 # than the database round trips themselves.
 _MOVE_PACT = PreparedStatement(
@@ -178,6 +190,20 @@ class Transition(NamedTuple):
     at: datetime
     comment: str
     pact_version: int
+    reason: str | None = None  # the code picked from the event's `reasons`
+
+
+def _chosen_reason(engine: WorkflowEngine, event: str, reason: str | None) -> str | None:
+    """The reason code given with a move, checked against the event's list (None when none given).
+
+    An event without a list accepts no reason: a code there would be counted by nobody.
+    """
+    if reason is None or not reason.strip():
+        return None
+    definition = engine.event_definition(event)
+    if definition is not None and reason.strip() not in definition.reasons:
+        raise InvalidInput({"reason": "unknown_reason"})
+    return reason.strip()
 
 
 def transition_pact(
@@ -190,18 +216,23 @@ def transition_pact(
     clock: Clock,
     expected_version: int | None = None,
     comment: str = "",
+    reason: str | None = None,
 ) -> Transition:
     """Fire `event` on the pact: guards, state, audit record, next deadline and version, together.
 
-    Raises EventNotAvailable, TransitionRefused (with the unmet conditions) or PactConflict;
-    on any of them the pact is left as it was. The row is written with one
+    `reason` is a code from the event's `reasons` (e.g. why a beneficiary withdrew); another
+    code raises InvalidInput({"reason": "unknown_reason"}).
+
+    Raises EventNotAvailable, TransitionRefused (with the unmet conditions), InvalidInput or
+    PactConflict; on any of them the pact is left as it was. The row is written with one
     `UPDATE ... WHERE version = <read>`: the hot path of the engine skips the ORM's flush
     machinery but keeps its optimistic locking.
     """
     session.flush()  # earlier pending changes first, so they cannot overwrite this move
     _check_version(pact, expected_version)
     engine = engine_for(registry, pact)
-    source, target = engine.fire(event, guard_context(pact, clock, comment=comment, actor=actor))
+    reason = _chosen_reason(engine, event, reason)
+    source, target = engine.fire(event, guard_context(pact, clock, comment=comment, actor=actor, reason=reason))
 
     read_version = pact.version
     final = target in engine.definition.final_states
@@ -218,7 +249,8 @@ def transition_pact(
         raise PactConflict(pact.id, read_version)
     record = {
         "pact_id": pact.id, "event": event, "from_state": source, "to_state": target,
-        "actor_id": _actor_id(actor), "at": clock.now, "comment": comment.strip(), "pact_version": read_version + 1,
+        "actor_id": _actor_id(actor), "at": clock.now, "comment": comment.strip(), "reason": reason,
+        "pact_version": read_version + 1,
     }
     _RECORD_TRANSITION.rowcount(connection, record)
     for name, value in changes.items():

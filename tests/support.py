@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework import pacts as ops
-from casework.models import ActionStatus, ContactChannel, GoalsAchieved, Pact, Performer, ReferralSource, User
+from casework.access import can_see_pact
+from casework.approvals import decide, is_waiting
+from casework.models import (
+    ActionStatus,
+    ApprovalDecision,
+    ContactChannel,
+    GoalsAchieved,
+    Pact,
+    Performer,
+    ReferralSource,
+    Role,
+    User,
+)
 from casework.pacts import Clock
 from casework.workflow.definition import Questionnaire
 from casework.workflow.engine import WorkflowRegistry
@@ -59,12 +72,32 @@ def satisfy(session: Session, registry: WorkflowRegistry, pact: Pact, event: str
                            goals_achieved=GoalsAchieved.FULLY, actor=actor, clock=clock)
     if "has_equipe" in guards and not pact.members:
         ops.add_member(session, pact, role="insegnante", external_name="Prof.ssa Bianchi", clock=clock)
+    if "supervisor_approved" in guards and is_waiting(session, registry, pact):
+        approve(session, registry, pact, clock)
     return "motivazione" if "has_comment" in guards else ""
+
+
+def reason_for(registry: WorkflowRegistry, pact: Pact, event: str) -> str | None:
+    """The first of the event's reason codes, when it has a list to choose from."""
+    found = ops.engine_for(registry, pact).event_definition(event)
+    return next(iter(found.reasons), None) if found is not None else None
+
+
+def approve(session: Session, registry: WorkflowRegistry, pact: Pact, clock: Clock) -> None:
+    """The latest revision approved by a supervisor who sees the pact and did not prepare it."""
+    author = pact.latest_revision.created_by_id
+    supervisors = session.scalars(
+        select(User).where(User.role == Role.SUPERVISOR, User.active.is_(True)).order_by(User.id)
+    ).all()
+    supervisor = next(s for s in supervisors if s.id != author and can_see_pact(session, s, pact.id))
+    decide(session, registry, supervisor, pact, expected_version=None, decision=ApprovalDecision.APPROVED,
+           comment="", now=clock.now)
 
 
 def advance(session: Session, registry: WorkflowRegistry, pact: Pact, event: str, actor: User, clock: Clock) -> None:
     comment = satisfy(session, registry, pact, event, actor, clock)
-    ops.transition_pact(session, registry, pact, event, actor=actor, clock=clock, comment=comment)
+    ops.transition_pact(session, registry, pact, event, actor=actor, clock=clock, comment=comment,
+                        reason=reason_for(registry, pact, event))
     session.commit()
 
 

@@ -31,12 +31,12 @@ def test_second_writer_of_an_interleaved_pair_gets_a_conflict(session_factory, r
         theirs = second.get(Pact, pact_id)
         assert mine.version == theirs.version == 1
 
-        ops.transition_pact(first, registry, mine, "withdraw", actor=world.manager, clock=clock, comment="trasferita")
+        ops.transition_pact(first, registry, mine, "withdraw", actor=world.manager, clock=clock, comment="trasferita", reason="moved_away")
         first.commit()
 
         with pytest.raises(PactConflict):
             ops.transition_pact(second, registry, theirs, "withdraw", actor=world.colleague, clock=clock,
-                                comment="non risponde")
+                                comment="non risponde", reason="not_reachable")
         second.rollback()
 
     with session_factory() as check:
@@ -53,12 +53,12 @@ def test_version_read_in_an_earlier_request_is_checked(session_factory, registry
     with unit_of_work(session_factory) as session:
         pact = session.get(Pact, pact_id)
         ops.transition_pact(session, registry, pact, "withdraw", actor=world.colleague, clock=clock,
-                            comment="trasferita", expected_version=1)
+                            comment="trasferita", reason="moved_away", expected_version=1)
     with session_factory() as session:
         pact = session.get(Pact, pact_id)
         with pytest.raises(PactConflict) as conflict:
             ops.transition_pact(session, registry, pact, "withdraw", actor=world.manager, clock=clock,
-                                comment="x", expected_version=1)
+                                comment="x", reason="other", expected_version=1)
         assert (conflict.value.expected_version, conflict.value.actual_version) == (1, 2)
 
 
@@ -73,7 +73,8 @@ def test_threads_racing_on_one_pact_exactly_one_wins(session_factory, registry, 
             with unit_of_work(session_factory) as session:
                 pact = session.get(Pact, pact_id)
                 loaded.wait(timeout=10)
-                ops.transition_pact(session, registry, pact, "withdraw", actor=actor, clock=clock, comment=comment)
+                ops.transition_pact(session, registry, pact, "withdraw", actor=actor, clock=clock, comment=comment,
+                                    reason="other")
             result = "won"
         except PactConflict:
             result = "conflict"

@@ -57,12 +57,13 @@ def test_utc_timestamps_written_by_the_hot_path_read_back_equal(engine, session,
     session.commit()
     moved_at = datetime(2026, 3, 3, 14, 30, 15, 123456, tzinfo=timezone.utc)
     transition = ops.transition_pact(session, registry, pact, "withdraw", actor=world.manager,
-                                     clock=ops.Clock(moved_at), comment="trasferita")
+                                     clock=ops.Clock(moved_at), comment="trasferita", reason="moved_away")
     session.commit()
     with Session(engine) as fresh:
         stored = fresh.get(Pact, pact.id)
         assert (stored.state, stored.state_entered_at, stored.closed_at, stored.version) == (
             "withdrawn", moved_at, moved_at, 2)
         record = fresh.scalars(select(TransitionRecord).where(TransitionRecord.pact_version == 2)).one()
-        assert (record.at, record.event, record.comment) == (moved_at, "withdraw", "trasferita")
+        assert (record.at, record.event, record.comment, record.reason) == (
+            moved_at, "withdraw", "trasferita", "moved_away")
         assert transition.at == record.at

@@ -13,7 +13,7 @@ from casework.errors import EventNotAvailable, TransitionRefused
 from casework.models import ContactChannel, Pact, TransitionRecord
 from casework.pacts import Clock
 from casework.workflow.engine import WorkflowRegistry
-from tests.support import DEFAULT_PATHS, advance, satisfy
+from tests.support import DEFAULT_PATHS, advance, reason_for, satisfy
 
 WORKFLOW = "patto_personalizzato"
 
@@ -27,7 +27,7 @@ REFUSALS = {
     "start_follow_up": ["no action of the pact has started yet"],
     "close": ["the outcome has not been recorded"],
     "suspend": ["a reason is required"],
-    "withdraw": ["a reason is required"],
+    "withdraw": ["a reason must be chosen"],
     "reopen": ["a reason is required"],
 }
 
@@ -70,9 +70,11 @@ def test_each_move(session, registry, world, clock, event, source):
     pact = _reach(session, registry, world, clock, source)
     later = Clock(clock.now + timedelta(days=1))
     comment = satisfy(session, registry, pact, event, world.manager, later)
+    reason = reason_for(registry, pact, event)
     session.commit()
     version = pact.version
-    record = ops.transition_pact(session, registry, pact, event, actor=world.manager, clock=later, comment=comment)
+    record = ops.transition_pact(session, registry, pact, event, actor=world.manager, clock=later, comment=comment,
+                                 reason=reason)
     session.commit()
 
     target = DEFINITION.events[event].target
@@ -82,7 +84,7 @@ def test_each_move(session, registry, world, clock, event, source):
     assert pact.version == version + 1
     assert (record.event, record.from_state, record.to_state, record.actor_id, record.at) == (
         event, source, expected, world.manager.id, later.now)
-    assert record.comment == comment
+    assert (record.comment, record.reason) == (comment, reason)
     assert record.pact_version == pact.version
     assert pact.state_entered_at == later.now
     final = expected in {"closed", "withdrawn", "not_eligible"}
@@ -139,7 +141,7 @@ def test_allowed_events_lists_only_what_would_succeed(session, registry, world, 
     pact = _open(session, registry, world, clock)
     assert ops.allowed_events(registry, pact, clock) == []
     statuses = {s.event.name: [g.name for g in s.unmet] for s in ops.event_statuses(registry, pact, clock)}
-    assert statuses == {"start_screening": ["has_referral"], "withdraw": ["has_comment"]}
+    assert statuses == {"start_screening": ["has_referral"], "withdraw": ["has_reason"]}
     satisfy(session, registry, pact, "start_screening", world.manager, clock)
     assert ops.allowed_events(registry, pact, clock) == ["start_screening"]
 

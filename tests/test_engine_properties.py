@@ -12,7 +12,7 @@ from casework import pacts as ops
 from casework.errors import EventNotAvailable, TransitionRefused
 from casework.models import TransitionRecord
 from casework.workflow.engine import WorkflowRegistry
-from tests.support import satisfy
+from tests.support import reason_for, satisfy
 
 REGISTRY = WorkflowRegistry.from_directory(PROJECT_ROOT / "workflows")
 WORKFLOWS = {"patto_personalizzato": "programme", "chance_dispersione": "chance"}
@@ -36,13 +36,15 @@ def test_random_event_sequences_keep_the_invariants(session, world, clock, workf
                              case_manager=world.manager, actor=world.manager, clock=clock)
         session.commit()
         for event, prepare in steps:
-            comment = ""
+            comment, reason = "", None
             if prepare:
                 comment = satisfy(session, REGISTRY, pact, event, world.manager, clock)
+                reason = reason_for(REGISTRY, pact, event)
                 session.commit()
             before = (pact.state, pact.version)
             try:
-                ops.transition_pact(session, REGISTRY, pact, event, actor=world.manager, clock=clock, comment=comment)
+                ops.transition_pact(session, REGISTRY, pact, event, actor=world.manager, clock=clock, comment=comment,
+                                    reason=reason)
                 session.commit()
             except (TransitionRefused, EventNotAvailable):
                 session.rollback()

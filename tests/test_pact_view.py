@@ -85,22 +85,29 @@ def test_moves_not_ready_say_why_in_the_readers_language(session, registry, worl
     english = {event.name: event for event in page_of(session, registry, world, pact, clock, "en").events}
     assert set(italian) == {"start_screening", "withdraw"}
     assert not italian["start_screening"].available
-    assert italian["start_screening"].reasons == ("la segnalazione non è stata registrata",)
-    assert english["start_screening"].reasons == ("the referral has not been recorded",)
+    assert italian["start_screening"].missing == ("la segnalazione non è stata registrata",)
+    assert english["start_screening"].missing == ("the referral has not been recorded",)
     assert italian["start_screening"].label == "Avvia lo screening"
     assert italian["start_screening"].target_label == "Screening"
 
 
-def test_a_move_that_needs_a_reason_is_available_with_a_reason_field(session, registry, world, pact, clock):
-    withdraw = {event.name: event for event in page_of(session, registry, world, pact, clock).events}["withdraw"]
-    assert withdraw.available and withdraw.needs_reason and withdraw.reasons == ()
+def test_a_move_that_needs_a_reason_is_available_with_its_reasons_to_choose(session, registry, world, pact, clock):
+    withdraw = {event.name: event for event in page_of(session, registry, world, pact, clock, "en").events}["withdraw"]
+    assert withdraw.available and withdraw.missing == () and not withdraw.needs_comment
+    assert ("moved_away", "Moved out of the territory") in [(c.value, c.label) for c in withdraw.reason_choices]
+
+
+def test_a_move_that_needs_a_comment_is_available_with_a_comment_field(session, registry, world, pact, clock):
+    advance(session, registry, pact, "start_screening", world.manager, clock)
+    suspend = {event.name: event for event in page_of(session, registry, world, pact, clock).events}["suspend"]
+    assert suspend.available and suspend.needs_comment and suspend.missing == () and suspend.reason_choices == ()
 
 
 def test_a_recorded_referral_makes_screening_possible(session, registry, world, pact, clock):
     refer(session, pact, world, clock)
     page = page_of(session, registry, world, pact, clock)
     start = {event.name: event for event in page.events}["start_screening"]
-    assert start.available and not start.needs_reason
+    assert start.available and not start.needs_comment and start.reason_choices == ()
     assert page.referral.referral.reason == "assenze ripetute"
     assert page.referral.needed_for == ()
 

@@ -372,7 +372,7 @@ def test_a_move_between_states_ends_one_deadline_and_starts_the_next(session, se
     sweep_at(session_factory, registry, rome(2026, 3, 3, 10))
     assert [r.rule_id for r in live_deadlines(session, pact)] == ["pact_signature_due"]
     ops.transition_pact(session, registry, pact, "withdraw", actor=world.manager,
-                        clock=ops.Clock(rome(2026, 3, 5, 9)), comment="trasferita")
+                        clock=ops.Clock(rome(2026, 3, 5, 9)), comment="trasferita", reason="moved_away")
     session.commit()
     # Even before the queued refresh is taken, a due row of a pact that moved fires nothing.
     with session_factory() as check:

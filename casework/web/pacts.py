@@ -40,6 +40,7 @@ from casework.pact_view import (
     pact_page,
     print_page,
     questionnaire_sections,
+    reason_choices,
     stage_label,
 )
 from casework.web import context
@@ -361,18 +362,25 @@ def outcome(pact_id: int):
 @login_required
 def transition(pact_id: int):
     pact = _visible_pact(pact_id)
-    form = forms.TransitionForm(request.form)
+    event = ops.engine_for(context.registry(), pact).event_definition(request.form.get("event", ""))
+    form = forms.transition_form(reason_choices(event, _locale()) if event else (), request.form)
     if not form.validate():
-        return _render(pact, status=422, move=form, alerts=[str(STALE_FORM_MESSAGE)])
+        # The reason speaks next to its field; what belongs to no field of the page speaks at the top.
+        stale = form.version.errors or form.event.errors
+        alerts = [str(STALE_FORM_MESSAGE)] if stale else [str(error) for error in form.comment.errors]
+        return _render(pact, status=422, move=form, alerts=alerts)
     try:
         ops.transition_pact(
             context.db(), context.registry(), pact, form.event.data, actor=context.actor(), clock=context.clock(),
-            expected_version=form.version.data, comment=form.comment.data or "",
+            expected_version=form.version.data, comment=form.comment.data or "", reason=form.reason.data or None,
         )
     except PactConflict:
         context.db().rollback()
         form.keep_input_at(pact.version)
         return _render(pact, status=409, move=form, alerts=[str(CONFLICT_MESSAGE)])
+    except InvalidInput as error:
+        context.db().rollback()
+        return _render(pact, status=422, move=form, alerts=_attach_errors(form, error.errors))
     except TransitionRefused as refused:
         context.db().rollback()
         return _render(pact, status=422, move=form, alerts=refused.messages(_locale()))

@@ -10,7 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from casework.models import ActionStatus, Pact
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
+from casework.models import ActionStatus, ApprovalDecision, Pact, PactApproval
 
 
 @dataclass(slots=True)
@@ -123,3 +126,32 @@ REASON_GUARD = "has_reason"
 @guard(REASON_GUARD, it="serve scegliere un motivo", en="a reason must be chosen")
 def _has_reason(ctx: GuardContext) -> bool:
     return bool(ctx.reason)
+
+
+APPROVAL_GUARD = "supervisor_approved"
+
+
+@guard(
+    APPROVAL_GUARD,
+    it="il patto non è ancora stato approvato dal coordinatore",
+    en="the pact has not been approved by a supervisor yet",
+)
+def _supervisor_approved(ctx: GuardContext) -> bool:
+    # Approvals are read only when an event asks for them, from the pact's own session: a
+    # relationship would load them for every pact, and most workflows never ask.
+    revision = ctx.pact.latest_revision
+    session = object_session(ctx.pact)
+    if revision is None or revision.id is None or session is None:
+        return False
+    decisions = session.execute(
+        select(PactApproval.decision, PactApproval.decided_by_id)
+        .where(PactApproval.revision_id == revision.id)
+        .order_by(PactApproval.decided_at, PactApproval.id)
+    ).all()
+    approved = False
+    for decision, decided_by_id in decisions:
+        if decision == ApprovalDecision.SENT_BACK:
+            approved = False
+        elif decided_by_id != revision.created_by_id:
+            approved = True
+    return approved

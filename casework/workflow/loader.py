@@ -432,6 +432,10 @@ def _check_graph(r: _Reader, root: _Map, initial: str, states: dict[str, StateDe
             r.problem(line, f"dead end: state {name!r} has no way out and is not marked final")
 
 
+# Outcome and reason codes are stored in columns of this width.
+CODE_MAX_LENGTH = 60
+
+
 def _read_codes(r: _Reader, parent: _Map, key: str, what: str) -> dict[str, Labels]:
     """A mapping of identifier codes to labels: the outcomes of a workflow, the reasons of an event."""
     if key not in parent:
@@ -444,6 +448,9 @@ def _read_codes(r: _Reader, parent: _Map, key: str, what: str) -> dict[str, Labe
         line = r.line_of(raw, code)
         if not isinstance(code, str) or not code.isidentifier():
             r.problem(line, f"{what} code {code!r} must be an identifier")
+            continue
+        if len(code) > CODE_MAX_LENGTH:
+            r.problem(line, f"{what} code {code!r} is longer than {CODE_MAX_LENGTH} characters")
             continue
         spec = r.mapping(body, line, f"{what} {code!r}")
         if spec is not None:

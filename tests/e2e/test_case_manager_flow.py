@@ -268,9 +268,11 @@ def test_from_referral_to_closure(page):
     expect(moves.get_by_role("listitem").filter(has_text="Avvia lo screening")).to_contain_text(
         "la segnalazione non è stata registrata")
     expect(moves.get_by_role("button", name="Avvia lo screening", exact=True)).to_have_count(0)
-    # A move sent without the reason it needs is refused, and says why in Italian.
+    # A move sent without the reason it needs is refused, and says so next to the list of reasons.
     moves.get_by_role("button", name="Registra la rinuncia", exact=True).click()
-    expect(page.get_by_role("alert")).to_contain_text("serve una motivazione")
+    reason = page.get_by_label("Motivazione per “Registra la rinuncia” (obbligatoria)")
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#reason-withdraw-error")).to_have_attribute("role", "alert")
     assert stage_of(page) == "Segnalazione"
 
     record_referral(page, "Madre sola con due figli, ha perso il lavoro a tempo determinato e chiede aiuto "

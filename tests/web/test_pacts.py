@@ -52,8 +52,9 @@ def post(client, pact_id: int, path: str, data: dict):
     return submit(client, f"/pacts/{pact_id}/{path}", data, form_page=f"/pacts/{pact_id}")
 
 
-def move(client, db, pact_id: int, event: str, comment: str = "", *, read_version: int | None = None):
-    data = {"event": event, "comment": comment, "version": read_version or version(db, pact_id)}
+def move(client, db, pact_id: int, event: str, comment: str = "", *, read_version: int | None = None,
+         reason: str = ""):
+    data = {"event": event, "comment": comment, "reason": reason, "version": read_version or version(db, pact_id)}
     return post(client, pact_id, "transition", data)
 
 
@@ -197,7 +198,7 @@ def test_only_allowed_moves_are_buttons_and_the_others_say_why(app, people):
     ("co_design", "activate", "the pact has not been signed"),
     ("activation", "start_follow_up", "no action of the pact has started yet"),
     ("follow_up", "close", "the outcome has not been recorded"),
-    ("follow_up", "withdraw", "a reason is required"),
+    ("follow_up", "withdraw", "Choose a reason."),
 ])
 def test_a_refused_move_shows_the_engines_reason(app, db, people, registry, state, event, reason):
     reach(db, registry, people, state)
@@ -216,14 +217,15 @@ def test_a_move_from_the_wrong_stage_is_refused_in_words(app, db, people):
 
 def test_a_move_with_its_reason_is_recorded(app, db, people):
     client = signed_in(app, "giulia")
-    response = move(client, db, people.pact.id, "withdraw", "si è trasferita")
+    response = move(client, db, people.pact.id, "withdraw", "si è trasferita", reason="moved_away")
     assert response.status_code == 302
     pact = current(db, people.pact.id)
     assert pact.state == "withdrawn" and not pact.is_open
     record = db.scalars(select(TransitionRecord).where(TransitionRecord.event == "withdraw")).one()
-    assert (record.comment, record.actor_id) == ("si è trasferita", people.manager.id)
+    assert (record.comment, record.reason, record.actor_id) == ("si è trasferita", "moved_away", people.manager.id)
     page = text(client.get(f"/pacts/{people.pact.id}"))
     assert "The pact is now at the stage: Withdrawn." in page
+    assert "reason: Moved out of the territory" in page
     assert f'action="/pacts/{people.pact.id}/referral"' not in page  # a closed pact offers no forms
 
 
@@ -619,7 +621,8 @@ def test_a_move_on_a_stale_page_is_a_conflict_and_keeps_the_reason(app, db, peop
     assert post(first, people.pact.id, "referral", fields(
         "referral", version=read, source="self", reason="si è presentata allo sportello",
         referred_on=today())).status_code == 302
-    response = move(second, db, people.pact.id, "withdraw", "non interessata", read_version=read)
+    response = move(second, db, people.pact.id, "withdraw", "non interessata", read_version=read,
+                    reason="no_longer_interested")
     assert response.status_code == 409
     assert "Someone else changed this pact" in text(response) and "non interessata" in text(response)
     assert current(db, people.pact.id).state == "referral"

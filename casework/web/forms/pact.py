@@ -27,7 +27,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from casework.models import (
@@ -116,7 +116,9 @@ ERROR_MESSAGES = {
     "already_signed": _l("This version of the pact is already signed."),
     "before_draft": _l("The signature cannot come before the day the pact was prepared for signature."),
     "not_defined": _l("This workflow has no screening questionnaire."),
+    "unknown_reason": _l("Choose one of the reasons listed."),
 }
+CHOOSE_REASON = _l("Choose a reason.")
 
 
 def error_message(code: str) -> str:
@@ -211,6 +213,19 @@ class OutcomeForm(PactForm):
 class TransitionForm(PactForm):
     event = HiddenField(validators=[InputRequired()])
     comment = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
+    # Choices and validators are the event's (see transition_form): the event is in the same form.
+    reason = SelectField(_l("Reason"), choices=[], validate_choice=False)
+
+
+def transition_form(reasons: Iterable[Choice], formdata: Any = None, **data: Any) -> TransitionForm:
+    """The move form for one event: a reason from `reasons` is required when there are any, refused otherwise."""
+    form = TransitionForm(formdata=formdata, data=data)
+    reasons = list(reasons)
+    form.reason.choices = _options(reasons, blank=CHOOSE)
+    codes = [choice.value for choice in reasons]
+    presence = InputRequired(message=CHOOSE_REASON) if codes else Optional()
+    form.reason.validators = [presence, AnyOf(codes, message=ERROR_MESSAGES["unknown_reason"])]
+    return form
 
 
 def referral_form(formdata: Any = None, **data: Any) -> ReferralForm:
