@@ -24,17 +24,27 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from casework import PROJECT_ROOT  # noqa: E402
-from casework import pacts as ops  # noqa: E402
-from casework.db import _sqlite_pragmas, make_engine, make_session_factory  # noqa: E402
-from casework.deadlines import StatePosition, next_deadline  # noqa: E402
-from casework.pacts import ROME  # noqa: E402
-from casework.models import (  # noqa: E402
-    Base, Beneficiary, Gender, Pact, Programme, ReferralSource, Role, Territory, TerritoryKind, User,
+from sqlalchemy.orm import Session
+
+from casework import PROJECT_ROOT
+from casework import pacts as ops
+from casework.db import _sqlite_pragmas, make_engine, make_session_factory
+from casework.deadlines import StatePosition, next_deadline
+from casework.models import (
+    Base,
+    Beneficiary,
+    Gender,
+    Pact,
+    Programme,
+    ReferralSource,
+    Role,
+    Territory,
+    TerritoryKind,
+    User,
 )
-from casework.workflow.engine import WorkflowRegistry  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
-from casework.workflow.guards import GuardContext  # noqa: E402
+from casework.pacts import ROME
+from casework.workflow.engine import WorkflowRegistry
+from casework.workflow.guards import GuardContext
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 # Screening <-> suspended: a guarded event (suspend needs a reason) and a return to the

@@ -28,12 +28,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import Engine, bindparam, delete, insert, select, text, update  # noqa: E402
+from sqlalchemy import Engine, bindparam, delete, insert, select, text, update
 
-from casework import PROJECT_ROOT  # noqa: E402
-from casework.db import make_engine, make_session_factory  # noqa: E402
-from casework.deadlines import rule_deadline  # noqa: E402
-from casework.models import (  # noqa: E402
+from casework import PROJECT_ROOT
+from casework.db import make_engine, make_session_factory
+from casework.deadlines import rule_deadline
+from casework.models import (
     Base,
     Beneficiary,
     DeadlineRefresh,
@@ -49,8 +49,8 @@ from casework.models import (  # noqa: E402
     TerritoryKind,
     User,
 )
-from casework.reminders import ReminderPolicy, open_firings, sweep  # noqa: E402
-from casework.workflow.engine import WorkflowRegistry  # noqa: E402
+from casework.reminders import ReminderPolicy, open_firings, sweep
+from casework.workflow.engine import WorkflowRegistry
 
 ROME = ReminderPolicy().zone
 NOW = datetime(2026, 3, 16, 9, 0, tzinfo=ROME).astimezone(timezone.utc)  # Monday 16 March 2026, 09:00

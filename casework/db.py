@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import make_url
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.expression import Executable
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:

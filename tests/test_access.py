@@ -9,7 +9,16 @@ from sqlalchemy import select
 
 from casework import pacts as ops
 from casework.access import can_see_beneficiary, can_see_pact, visible_beneficiaries, visible_pacts
-from casework.models import Beneficiary, Gender, PactMember, Programme, Role, Territory, TerritoryKind, User
+from casework.models import (
+    Beneficiary,
+    Gender,
+    PactMember,
+    Programme,
+    Role,
+    Territory,
+    TerritoryKind,
+    User,
+)
 
 
 @pytest.fixture

@@ -10,7 +10,16 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, ForeignKeyConstraint, Index, UniqueConstraint, inspect, select, text, update
+from sqlalchemy import (
+    Engine,
+    ForeignKeyConstraint,
+    Index,
+    UniqueConstraint,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 

@@ -217,7 +217,7 @@ def test_concurrent_sweeps_write_each_reminder_once(session, session_factory, re
         try:
             barrier.wait()
             sweep_at(session_factory, registry, rome(2025, 5, 8, 9), ReminderPolicy(zone=ROME, batch_size=5))
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=run) for _ in range(4)]

@@ -2,6 +2,7 @@
 
 from casework.models.base import AppendOnlyViolation, Base, UTCDateTime, utcnow
 from casework.models.beneficiary import Beneficiary, Gender, HouseholdMember, Relation
+from casework.models.casefile import ChangeRecord, Document, DocumentKind, JournalEntry, JournalKind
 from casework.models.pact import (
     Action,
     ActionStatus,
@@ -22,7 +23,6 @@ from casework.models.pact import (
     Screening,
     TransitionRecord,
 )
-from casework.models.casefile import ChangeRecord, Document, DocumentKind, JournalEntry, JournalKind
 from casework.models.programme import Programme, ProgrammeTarget
 from casework.models.reminders import (
     CalendarFeedToken,
@@ -38,22 +38,67 @@ from casework.models.reminders import (
     ReminderKind,
     SchedulerLock,
 )
-from casework.models.supervision import ApprovalDecision, PactApproval, PactReassignment
 from casework.models.security import AccessLogEntry, LoginAttempt, UserSession
+from casework.models.supervision import ApprovalDecision, PactApproval, PactReassignment
 from casework.models.territory import Organisation, OrganisationKind, Territory, TerritoryKind
 from casework.models.user import Role, User
 
 __all__ = [
-    "AccessLogEntry", "ChangeRecord", "Document", "DocumentKind", "JournalEntry", "JournalKind",
-    "LoginAttempt", "UserSession",
-    "Action", "ActionStatus", "AppendOnlyViolation", "Base", "Beneficiary", "Commitment",
-    "ContactChannel", "FollowUpContact", "Gender", "Goal", "GoalsAchieved", "HouseholdMember",
-    "ItemStatus", "Organisation", "OrganisationKind", "Pact", "PactMember", "PactOutcome",
-    "PactRevision", "Performer", "Priority", "Programme", "ProgrammeTarget", "Referral",
-    "ReferralSource", "Relation", "Role", "Screening", "Territory", "TerritoryKind",
-    "TransitionRecord", "User", "UTCDateTime", "utcnow",
-    "CalendarFeedToken", "DeadlineAnchorMove", "DeadlinePause", "DeadlineRefresh", "EmailStatus",
-    "Notification", "NotificationKind", "OutboundEmail", "PactDeadline", "Reminder", "ReminderKind",
+    "AccessLogEntry",
+    "Action",
+    "ActionStatus",
+    "AppendOnlyViolation",
+    "ApprovalDecision",
+    "Base",
+    "Beneficiary",
+    "CalendarFeedToken",
+    "ChangeRecord",
+    "Commitment",
+    "ContactChannel",
+    "DeadlineAnchorMove",
+    "DeadlinePause",
+    "DeadlineRefresh",
+    "Document",
+    "DocumentKind",
+    "EmailStatus",
+    "FollowUpContact",
+    "Gender",
+    "Goal",
+    "GoalsAchieved",
+    "HouseholdMember",
+    "ItemStatus",
+    "JournalEntry",
+    "JournalKind",
+    "LoginAttempt",
+    "Notification",
+    "NotificationKind",
+    "Organisation",
+    "OrganisationKind",
+    "OutboundEmail",
+    "Pact",
+    "PactApproval",
+    "PactDeadline",
+    "PactMember",
+    "PactOutcome",
+    "PactReassignment",
+    "PactRevision",
+    "Performer",
+    "Priority",
+    "Programme",
+    "ProgrammeTarget",
+    "Referral",
+    "ReferralSource",
+    "Relation",
+    "Reminder",
+    "ReminderKind",
+    "Role",
     "SchedulerLock",
-    "ApprovalDecision", "PactApproval", "PactReassignment",
+    "Screening",
+    "Territory",
+    "TerritoryKind",
+    "TransitionRecord",
+    "UTCDateTime",
+    "User",
+    "UserSession",
+    "utcnow",
 ]

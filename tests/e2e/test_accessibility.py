@@ -122,3 +122,19 @@ def test_pact_pages_from_referral_to_closure(audited_page):
     page.goto(f"/pacts/{pact_id}/timeline")
     found["timeline page"] = violations(page)
     assert {name: problems for name, problems in found.items() if problems} == {}
+
+
+@pytest.mark.parametrize("path", [
+    "/caseload", "/caseload/pacts", "/approvals", "/indicators", "/exports", "/programmes", "/programmes/new",
+    "/notifications", "/calendar",
+])
+def test_supervisor_pages(audited_page, path):
+    sign_in(audited_page, "s.cremonesi")
+    audited_page.goto(path)
+    assert violations(audited_page) == []
+
+
+def test_failed_mail_page(audited_page):
+    sign_in(audited_page, "admin")
+    audited_page.goto("/admin/failed-mail")
+    assert violations(audited_page) == []

@@ -14,7 +14,15 @@ from flask.testing import FlaskClient
 
 from casework import pacts as ops
 from casework.models import (
-    Base, Beneficiary, Gender, Pact, Programme, Role, Territory, TerritoryKind, User,
+    Base,
+    Beneficiary,
+    Gender,
+    Pact,
+    Programme,
+    Role,
+    Territory,
+    TerritoryKind,
+    User,
 )
 from casework.passwords import hash_password
 
@@ -31,6 +39,21 @@ def app(tmp_path: Path) -> Iterator[Flask]:
         "database_url": f"sqlite:///{tmp_path / 'web.sqlite3'}",
     })
     Base.metadata.create_all(app.extensions["casework"]["engine"])
+    yield app
+    app.extensions["casework"]["engine"].dispose()
+
+
+@pytest.fixture
+def engine_app(engine, tmp_path: Path) -> Iterator[Flask]:
+    """The web app on the `engine` fixture's database: SQLite, and PostgreSQL when configured.
+
+    A test module runs on both databases by declaring `app` as this fixture."""
+    from casework.web import create_app
+
+    app = create_app(overrides={
+        "env": "testing", "secret_key": "t" * 48, "instance_path": str(tmp_path / "instance"),
+        "database_url": engine.url.render_as_string(hide_password=False),
+    })
     yield app
     app.extensions["casework"]["engine"].dispose()
 

@@ -16,16 +16,8 @@ FEED_URL = re.compile(r'value="(http://localhost/calendar/([A-Za-z0-9_-]+)\.ics)
 
 
 @pytest.fixture
-def app(engine, tmp_path):
-    """The web app on the `engine` fixture's database: SQLite, and PostgreSQL when configured."""
-    from casework.web import create_app
-
-    app = create_app(overrides={
-        "env": "testing", "secret_key": "t" * 48, "instance_path": str(tmp_path / "instance"),
-        "database_url": engine.url.render_as_string(hide_password=False),
-    })
-    yield app
-    app.extensions["casework"]["engine"].dispose()
+def app(engine_app):
+    return engine_app
 
 
 def client_for(app, username: str):
