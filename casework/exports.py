@@ -38,7 +38,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from casework.access import (
@@ -49,7 +49,7 @@ from casework.access import (
 )
 from casework.audit import log_access
 from casework.errors import InvalidInput
-from casework.indicators import AGE_BANDS, IndicatorScope, compute, selectable_territories
+from casework.indicators import AGE_BANDS, IndicatorScope, compute, period_problems, selectable_territories
 from casework.models import (
     Beneficiary,
     FollowUpContact,
@@ -196,7 +196,10 @@ DATASET_FIELDS: tuple[FieldDoc, ...] = (
     FieldDoc("comune_istat", "text", "code",
              {"it": "Comune (ISTAT)", "en": "Comune (ISTAT)"},
              {"it": "Codice ISTAT del comune di residenza", "en": "ISTAT code of the comune of residence"},
-             {"it": "6 cifre; vuoto se non registrato", "en": "6 digits; empty when not recorded"}),
+             {"it": "6 cifre; vuoto se non registrato e per i progetti riservati (violenza, provvedimenti "
+                    "giudiziari), dove il comune basterebbe a riconoscere la persona",
+              "en": "6 digits; empty when not recorded, and for restricted programmes (violence, court orders), "
+                    "where the comune alone could point to the person"}),
     FieldDoc("gender", "text", "code",
              {"it": "Genere", "en": "Gender"},
              {"it": "Genere registrato nella scheda della persona", "en": "Gender as recorded in the person's record"},
@@ -616,7 +619,7 @@ def _subtree_of(territory_id: int):
 def check_scope(session: Session, user: User, scope: IndicatorScope) -> tuple[Programme | None, Territory | None]:
     """The scope's programme and territory, if the user oversees them; else InvalidInput
     (the same rules and codes as casework.indicators.compute)."""
-    errors: dict[str, str] = {}
+    errors = period_problems(scope)
     programme = territory = None
     if scope.programme_id is not None:
         programme = session.scalars(visible_programmes(user).where(Programme.id == scope.programme_id)).first()
@@ -628,8 +631,6 @@ def check_scope(session: Session, user: User, scope: IndicatorScope) -> tuple[Pr
         ).first()
         if territory is None:
             errors["territory"] = "not_an_option"
-    if scope.end < scope.start:
-        errors["end"] = "before_start"
     if errors:
         raise InvalidInput(errors)
     return programme, territory
@@ -782,7 +783,8 @@ def _dataset(
     query = (
         select(
             Pact.id, Pact.beneficiary_id, Programme.code, Pact.workflow_name, Pact.workflow_version,
-            comune.istat_code, Beneficiary.gender, Beneficiary.birth_date, Beneficiary.migrant_background,
+            # A restricted case (violence, court orders) in a small comune is findable from its comune.
+            case((Programme.restricted.is_(True), None), else_=comune.istat_code), Beneficiary.gender, Beneficiary.birth_date, Beneficiary.migrant_background,
             Pact.priority, Screening.need_profile, Pact.state, Pact.opened_at, Referral.referred_on,
             first_screening_at, first_signed_on, _activation_at(registry), Pact.closed_at,
             PactOutcome.outcome, PactOutcome.goals_achieved, reason,

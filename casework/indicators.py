@@ -286,6 +286,19 @@ def selectable_territories(session: Session, user: User) -> list[Territory]:
     ))
 
 
+def period_problems(scope: IndicatorScope) -> dict[str, str]:
+    """Field -> error code for a period that cannot be reported on (empty when it can)."""
+    errors: dict[str, str] = {}
+    for name, day in (("start", scope.start), ("end", scope.end)):
+        if not EARLIEST_DAY <= day <= LATEST_DAY:
+            errors[name] = "out_of_range"
+    if not errors and scope.end < scope.start:
+        errors["end"] = "before_start"
+    elif not errors and _years_before(scope.end, MAX_PERIOD_YEARS) >= scope.start:
+        errors["end"] = "period_too_long"
+    return errors
+
+
 def compute(
     session: Session, registry: WorkflowRegistry, user: User, scope: IndicatorScope, *,
     now: datetime, locale: str, zone: ZoneInfo = ROME,
@@ -295,14 +308,7 @@ def compute(
     Raises InvalidInput for a period that ends before it starts, a programme the user does
     not oversee or a territory outside theirs.
     """
-    errors: dict[str, str] = {}
-    for name, day in (("start", scope.start), ("end", scope.end)):
-        if not EARLIEST_DAY <= day <= LATEST_DAY:
-            errors[name] = "out_of_range"
-    if not errors and scope.end < scope.start:
-        errors["end"] = "before_start"
-    elif not errors and _years_before(scope.end, MAX_PERIOD_YEARS) >= scope.start:
-        errors["end"] = "period_too_long"
+    errors = period_problems(scope)
     programme = None
     if scope.programme_id is not None:
         programme = session.scalars(

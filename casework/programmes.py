@@ -301,14 +301,15 @@ def _cleaned_targets(targets: Sequence[Any], errors: dict[str, str]) -> list[tup
         elif indicator in seen:
             errors[target_field(index, "indicator")] = "duplicate_indicator"
         seen.add(indicator)
-        if problem := _value_problem(value, measured.kind if measured else None):
+        problem = _value_problem(value, measured.kind if measured else None)
+        if problem:
             errors[target_field(index, "value")] = problem
         if len(description) > MAX_TARGET_DESCRIPTION:
             errors[target_field(index, "description")] = "too_long"
         elif measured is None and indicator and not description:
             # Casework cannot compute it: the words are all a reader will have.
             errors[target_field(index, "description")] = "describe_unmeasured"
-        if value is not None and value.is_finite():
+        if value is not None and not problem:
             cleaned.append((indicator, value.quantize(TARGET_PLACES), description))
     return cleaned
 

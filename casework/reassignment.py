@@ -147,7 +147,7 @@ def reassign_pacts(
     for pact in pacts:
         by_previous[previous[pact.id]].append(pact)
     for manager_id, handed in by_previous.items():
-        hand_over_reminders(session, [pact.id for pact in handed], manager_id, now=now)
+        hand_over_reminders(session, [pact.id for pact in handed], manager_id, target.id, now=now)
     _notify_managers(session, registry, actor, target, pacts, previous, by_previous, reason, now=now, zone=zone)
     session.flush()
     return records

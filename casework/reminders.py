@@ -685,16 +685,19 @@ def move_deadline_anchor(
 
 # --- a pact handed to another case manager ------------------------------------------------
 
-def hand_over_reminders(session: Session, pact_ids: Iterable[int], from_manager_id: int, *, now: datetime) -> None:
-    """After `pact_ids` left `from_manager_id` for another case manager, within that transaction.
+def hand_over_reminders(
+    session: Session, pact_ids: Iterable[int], from_manager_id: int, to_manager_id: int, *, now: datetime
+) -> None:
+    """After `pact_ids` left `from_manager_id` for `to_manager_id`, within that transaction.
 
     A reminder's recipient is read from the pact when it fires (`_recipients`), so every one
     still to come goes to the new case manager. One already written stays written: the sweep
-    knows it by pact, rule, due day and kind, whoever received it, so it goes to nobody again.
-    What the former manager still has waiting about these pacts is no longer theirs to act
-    on: their unread reminder notifications are resolved, and a reminder e-mail not yet sent
-    that is only about these pacts is cancelled (one that also lists other pacts still goes).
-    Escalations go to supervisors, who stay the same, and are left alone.
+    knows it by pact, rule, due day and kind, whoever received it, so it is not sent again.
+    Instead the former manager's unread reminder notifications about these pacts move to the
+    new manager, who now has to act on them (unsnoozed: the snooze was the former manager's
+    plan); a reminder e-mail to the former manager not yet sent that is only about these pacts
+    is cancelled (one that also lists other pacts still goes). Escalations go to supervisors,
+    who stay the same, and are left alone.
     """
     ids = sorted(set(pact_ids))
     if not ids:
@@ -704,7 +707,7 @@ def hand_over_reminders(session: Session, pact_ids: Iterable[int], from_manager_
             Notification.user_id == from_manager_id, Notification.pact_id.in_(ids),
             Notification.kind == NotificationKind.REMINDER,
             Notification.resolved_at.is_(None), Notification.done_at.is_(None),
-        ).values(resolved_at=now).execution_options(synchronize_session=False)
+        ).values(user_id=to_manager_id, snoozed_until=None).execution_options(synchronize_session=False)
     )
     email_ids = set(session.scalars(select(Reminder.email_id).where(
         Reminder.recipient_id == from_manager_id, Reminder.pact_id.in_(ids), Reminder.kind == ReminderKind.REMINDER,

@@ -527,3 +527,11 @@ def test_one_indicator_table_as_csv(session, registry, caseload):
     with pytest.raises(InvalidInput):
         exports.export_indicators(session, registry, supervisor, PERIOD, fmt="csv", table_key="nope",
                                   now=NOW, locale="en")
+
+
+def test_a_restricted_case_is_exported_without_its_comune(session, registry, caseload):
+    # The manager assigned to the restricted case sees it; its comune would point to the person.
+    rows = dataset(session, registry, caseload.world.manager)
+    secret = by_pact(rows, SECRET, caseload.restricted)
+    assert (secret["programme"], secret["comune_istat"], secret["gender"]) == ("RDM", None, "female")
+    assert by_pact(rows, SECRET, caseload.a)["comune_istat"] == "001265"

@@ -219,10 +219,14 @@ def test_a_reminder_already_sent_is_sent_to_nobody_again(session, session_factor
 
     reassign(session, registry, world.supervisor, [pact, alone], world.colleague, now=rome(2026, 3, 16, 9))
     session.commit()
-    # Her reminders about the pacts she handed over are resolved; the one about the pact she keeps
-    # is not; the notice of the reassignment is new.
+    # Her reminders about the pacts she handed over move to Marco, who must act on them now; the
+    # one about the pact she keeps stays hers; the notice of the reassignment is new for both.
     waiting = list_notifications(session, registry, world.manager, now=rome(2026, 3, 16, 10))
     assert [(note.kind, note.pact_id) for note in waiting] == [("message", None), ("reminder", other.id)]
+    taken_over = list_notifications(session, registry, world.colleague, now=rome(2026, 3, 16, 10))
+    assert sorted((note.kind, note.pact_id) for note in taken_over if note.kind == "reminder") == sorted(
+        [("reminder", pact.id), ("reminder", alone.id)])
+    assert unread_count(session, world.colleague, rome(2026, 3, 16, 10)) == 3  # two reminders, one notice
     # The e-mail only about a pact handed over is not sent; the one also about her own pact still goes.
     statuses = {email.id: email.status for email in emails(session_factory)}
     assert statuses == {both.id: EmailStatus.PENDING, only_alone.id: EmailStatus.CANCELLED}

@@ -139,7 +139,7 @@ def test_reason_labels_for_the_timeline(registry):
 
 # The pact page in the browser ------------------------------------------------------------------------
 
-def _english_client(app):
+def _english_client(app):  # noqa: F811
     client = app.test_client()
     sign_in(client, "giulia")
     client.post("/language", data={"locale": "en", "csrf_token": csrf_token(client, "/")})
@@ -155,7 +155,7 @@ def _text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-def test_the_move_form_has_a_required_list_of_reasons(app, people):
+def test_the_move_form_has_a_required_list_of_reasons(app, people):  # noqa: F811
     page = _text(_english_client(app).get(f"/pacts/{people.pact.id}"))
     assert '<label for="reason-withdraw"' in page and "Reason for “Record withdrawal” (required)" in page
     assert '<select id="reason-withdraw" name="reason" aria-required="true"' in page
@@ -167,7 +167,7 @@ def test_the_move_form_has_a_required_list_of_reasons(app, people):
     ("", "Choose a reason."),
     ("trasferita", "Choose one of the reasons listed."),
 ])
-def test_a_missing_or_unknown_reason_is_said_next_to_the_list(app, db, people, reason, message):
+def test_a_missing_or_unknown_reason_is_said_next_to_the_list(app, db, people, reason, message):  # noqa: F811
     client = _english_client(app)
     response = _move(client, people.pact.id, people.pact.version, reason=reason, comment="non risponde")
     assert response.status_code == 422
@@ -179,7 +179,7 @@ def test_a_missing_or_unknown_reason_is_said_next_to_the_list(app, db, people, r
     assert db.get(type(people.pact), people.pact.id).state == "referral"
 
 
-def test_a_withdrawal_with_its_reason_is_shown_on_the_page(app, db, people):
+def test_a_withdrawal_with_its_reason_is_shown_on_the_page(app, db, people):  # noqa: F811
     client = _english_client(app)
     response = _move(client, people.pact.id, people.pact.version, reason="other_service", comment="")
     assert response.status_code == 302

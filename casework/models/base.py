@@ -19,6 +19,11 @@ NAMING_CONVENTION = {
 }
 
 
+# The largest value an INTEGER id holds on PostgreSQL: a larger number in a URL or a form is
+# no row's id, and must be answered as such rather than overflow the driver.
+MAX_ID = 2**31 - 1
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores aware datetimes as naive UTC and returns them aware, on SQLite and PostgreSQL alike.
 

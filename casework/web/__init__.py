@@ -7,11 +7,13 @@ from typing import Any
 
 from flask import Flask, request, session
 from flask_babel import lazy_gettext as _l
+from werkzeug.routing import IntegerConverter
 
 from casework import PROJECT_ROOT
 from casework.config import Settings, load_settings
 from casework.db import make_engine, make_session_factory
 from casework.models import Role
+from casework.models.base import MAX_ID
 from casework.workflow.engine import WorkflowRegistry
 
 LOCALES = ("it", "en")
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         programmes,
     )
 
+    app.url_map.converters["int"] = RowIdConverter
     for blueprint in (health.blueprint, assets.blueprint, auth.blueprint, home.blueprint,
                       beneficiaries.blueprint, pacts.blueprint, casefile.blueprint,
                       notifications.blueprint, calendar.blueprint, admin.blueprint,
@@ -95,6 +98,14 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         app.register_blueprint(blueprint)
     app.context_processor(_template_globals)
     return app
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in a URL: a number larger than any id is no page (404), not a driver overflow."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _template_globals() -> dict[str, Any]:

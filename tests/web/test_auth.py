@@ -113,3 +113,12 @@ def test_open_redirects_are_refused(client_and_people):
     response = submit(client, "/login?next=https://evil.example/", {"username": "giulia", "password": PASSWORD},
                       form_page="/login")
     assert response.headers["Location"] == "/"
+
+
+def test_an_id_larger_than_any_row_is_not_found(app, people):
+    client = app.test_client()
+    sign_in(client, "giulia")
+    for url in ["/pacts/99999999999999999999", "/beneficiaries/2147483648"]:
+        assert client.get(url).status_code == 404, url
+    token = csrf_token(client, "/notifications")
+    assert client.post("/notifications/99999999999999999999/done", data={"csrf_token": token}).status_code == 404

@@ -169,8 +169,9 @@ def test_the_drill_down_lists_pacts_with_links_and_versions(app, people, caseloa
     assert "Bianchi Maria" not in page  # not overdue
 
 
-def test_a_bad_page_number_is_explained(app, people, caseload):
-    response = client_for(app, "elena").get("/caseload/pacts?page=0")
+@pytest.mark.parametrize("page", ["0", "9223372036854775807"])
+def test_a_bad_page_number_is_explained(app, people, caseload, page):
+    response = client_for(app, "elena").get(f"/caseload/pacts?page={page}")
     assert response.status_code == 422
 
 
@@ -200,6 +201,8 @@ def test_reassigning_from_the_drill_down(app, db, people, caseload):
     ({"reassign-to_manager": ""}, "reassign-to_manager", "Choose the case manager who takes the pacts over."),
     ({"reassign-pacts": []}, "reassign-pacts", "Select at least one pact."),
     ({"reassign-pacts": ["12;x"]}, "reassign-pacts", "This form is out of date"),
+    ({"reassign-pacts": ["²:1"]}, "reassign-pacts", "This form is out of date"),
+    ({"reassign-pacts": ["99999999999999999999:1"]}, "reassign-pacts", "This form is out of date"),
     ({"reassign-to_manager": "giulia"}, "reassign-to_manager", "Choose an active case manager of your territory."),
 ])
 def test_bad_input_is_explained_next_to_the_field(app, db, people, caseload, data, field, message):

@@ -184,6 +184,9 @@ def test_bad_pact_filters_show_the_error_next_to_the_field(app, db, people, quer
     ("/exports/pseudonymised.xlsx?start=someday&end=2026-03-01", "Write the date as dd/mm/yyyy"),
     ("/exports/indicators.xlsx?start=2026-01-01&end=", "Enter a date as dd/mm/yyyy."),
     ("/exports/indicators/gender.csv?territory=x", 'id="territory-error"'),
+    ("/exports/pseudonymised.csv?start=0001-01-01&end=2026-03-01", "Choose a date between 1900 and 2999."),
+    ("/exports/pseudonymised.xlsx?start=2026-01-01&end=9999-12-31", "Choose a date between 1900 and 2999."),
+    ("/exports/pseudonymised.csv?start=1990-01-01&end=2026-03-01", "The period can last at most 10 years."),
 ])
 def test_bad_scopes_show_the_error_next_to_the_field(app, db, people, url, message):
     """The scope is read by the indicators page's own filter form: its messages."""

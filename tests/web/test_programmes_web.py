@@ -279,6 +279,10 @@ BAD_INPUT_GROUPS = {
         ("targets-1-value", "tanti", "Write a number, e.g. 300 or 0.80."),
         ("targets-3-indicator", "unknown", "Choose one of the indicators in the list."),
     ],
+    "too large for the database": [
+        ("targets-0-value", "1" * 40, "This number is too large."),
+        ("territory_id", "99999999999999999999", ""),
+    ],
 }
 
 

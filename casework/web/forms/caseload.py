@@ -3,6 +3,7 @@ reassignment (POST), which carries the version of each pact the supervisor selec
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
@@ -33,6 +34,11 @@ DEADLINE_LABELS = {
     DeadlineFilter.OVERDUE.value: _l("Overdue"),
     DeadlineFilter.THIS_WEEK.value: _l("Due this week"),
 }
+
+# What the drill-down writes in each checkbox: "<pact id>:<version read>" (ASCII digits only).
+SELECTION = re.compile(r"(?P<pact>[0-9]{1,9}):(?P<version>[0-9]{1,9})")
+# Far beyond any caseload, small enough that the page's OFFSET stays a normal integer.
+MAX_PAGE = 100_000
 
 
 def _choices(options: Iterable[Option], everything: str) -> list[SelectChoice]:
@@ -80,7 +86,7 @@ class DrillDownForm(CaseloadFilterForm):
     manager = SelectField(_l("Case manager"), validators=[Optional()])
     deadline = SelectField(_l("Deadline"), validators=[Optional()])
     flagged = BooleanField(_l("Only pacts without a recent contact"))
-    page = IntegerField(validators=[Optional(), NumberRange(min=1)])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
 
     def offer(self, choices: CaseloadChoices) -> DrillDownForm:
         super().offer(choices)
@@ -138,15 +144,16 @@ class ReassignForm(FlaskForm):
         """Pact id -> version read; None if a value is not of the form the page writes."""
         chosen: dict[int, int] = {}
         for value in self.pacts.data or []:
-            pact, _, version = value.partition(":")
-            if not (pact.isdigit() and version.isdigit()):
+            found = SELECTION.fullmatch(value)
+            if found is None:
                 return None
-            chosen[int(pact)] = int(version)
+            chosen[int(found["pact"])] = int(found["version"])
         return chosen
 
     @property
     def to_manager_id(self) -> int | None:
-        return int(self.to_manager.data) if (self.to_manager.data or "").isdigit() else None
+        chosen = self.to_manager.data or ""
+        return int(chosen) if re.fullmatch(r"[0-9]{1,9}", chosen) else None
 
 
 def selection_value(pact_id: int, version: int) -> str:

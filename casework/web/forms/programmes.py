@@ -33,6 +33,7 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import TextInput
 
 from casework.models import Programme, TerritoryKind
+from casework.models.base import MAX_ID
 from casework.programmes import ProgrammeInput, TargetInput, TerritoryChoice, programme_fingerprint
 from casework.targets import TARGET_INDICATORS
 from casework.web.forms.beneficiary import DayField
@@ -111,9 +112,10 @@ def _territory_id(value: Any) -> int | None:
     if value is None or value == "":
         return None
     try:
-        return int(value)
+        territory_id = int(value)
     except (TypeError, ValueError):
         return 0  # an id no territory has: refused by the core as outside the territory
+    return territory_id if 0 < territory_id <= MAX_ID else 0
 
 
 class TargetRowForm(Form):
