@@ -19,11 +19,19 @@ from sqlalchemy.orm import Session
 from casework.models import Beneficiary, Pact, PactMember, Programme, Role, Territory, User
 
 
-def territory_subtree(user: User) -> Select[tuple[int]]:
-    """Ids of the user's territory and every territory below it (recursive, any depth)."""
-    tree = select(Territory.id).where(Territory.id == user.territory_id).cte("tree", recursive=True)
+def territory_and_below(territory_id: int, *, name: str = "tree") -> Select[tuple[int]]:
+    """Ids of a territory and every territory below it (recursive, any depth).
+
+    `name` names the CTE: one statement that needs two subtrees must give them two names.
+    """
+    tree = select(Territory.id).where(Territory.id == territory_id).cte(name, recursive=True)
     tree = tree.union_all(select(Territory.id).where(Territory.parent_id == tree.c.id))
     return select(tree.c.id)
+
+
+def territory_subtree(user: User) -> Select[tuple[int]]:
+    """Ids of the user's territory and every territory below it."""
+    return territory_and_below(user.territory_id)
 
 
 def _assigned(user: User):

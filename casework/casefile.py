@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from casework.access import territory_and_below
 from casework.audit import record_changes
 from casework.documents import pact_documents
 from casework.errors import CaseworkError, InvalidInput, PactConflict
@@ -28,7 +29,6 @@ from casework.models import (
     PactReassignment,
     PactRevision,
     Role,
-    Territory,
     TransitionRecord,
     User,
 )
@@ -260,12 +260,6 @@ def can_manage_equipe(user: User, pact: Pact) -> bool:
     return user.active and (user.id == pact.case_manager_id or user.role == Role.SUPERVISOR)
 
 
-def _territory_and_below(territory_id: int):
-    tree = select(Territory.id).where(Territory.id == territory_id).cte("programme_tree", recursive=True)
-    tree = tree.union_all(select(Territory.id).where(Territory.parent_id == tree.c.id))
-    return select(tree.c.id)
-
-
 def eligible_colleagues(session: Session, pact: Pact) -> list[User]:
     """Active case managers and supervisors of the programme's territory or below, not yet on the pact."""
     taken = {member.user_id for member in pact.members if member.user_id is not None} | {pact.case_manager_id}
@@ -274,7 +268,7 @@ def eligible_colleagues(session: Session, pact: Pact) -> list[User]:
         .where(
             User.active.is_(True),
             User.role.in_([Role.CASE_MANAGER, Role.SUPERVISOR]),
-            User.territory_id.in_(_territory_and_below(pact.programme.territory_id)),
+            User.territory_id.in_(territory_and_below(pact.programme.territory_id, name="programme_tree")),
         )
         .order_by(User.full_name, User.id)
     ).all()

@@ -38,18 +38,27 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from casework.access import (
     pact_visibility,
+    territory_and_below,
     territory_subtree,
     visible_case_managers,
     visible_programmes,
 )
 from casework.audit import log_access
 from casework.errors import InvalidInput
-from casework.indicators import AGE_BANDS, IndicatorScope, compute, period_problems, selectable_territories
+from casework.indicators import (
+    ACTIVATION,
+    AGE_BANDS,
+    IndicatorScope,
+    compute,
+    milestone_reached,
+    period_problems,
+    selectable_territories,
+)
 from casework.models import (
     Beneficiary,
     FollowUpContact,
@@ -610,12 +619,6 @@ def _period_bounds(scope: IndicatorScope, zone: ZoneInfo) -> tuple[datetime, dat
     return start, end
 
 
-def _subtree_of(territory_id: int):
-    tree = select(Territory.id).where(Territory.id == territory_id).cte("scope_tree", recursive=True)
-    tree = tree.union_all(select(Territory.id).where(Territory.parent_id == tree.c.id))
-    return select(tree.c.id)
-
-
 def check_scope(session: Session, user: User, scope: IndicatorScope) -> tuple[Programme | None, Territory | None]:
     """The scope's programme and territory, if the user oversees them; else InvalidInput
     (the same rules and codes as casework.indicators.compute)."""
@@ -717,11 +720,8 @@ def age_band(birth_date: date | None, on: date) -> str:
 
 def _activation_at(registry: WorkflowRegistry):
     """When each pact first entered its workflow's activation milestone; NULL where none."""
-    entered_milestone = [
-        and_(Pact.workflow_name == engine.name, Pact.workflow_version == engine.version,
-             TransitionRecord.to_state == engine.definition.milestones["activation"])
-        for engine in registry.engines() if "activation" in engine.definition.milestones
-    ]
+    entered_milestone = milestone_reached(
+        (engine.definition for engine in registry.engines()), ACTIVATION, Pact.workflow_name, Pact.workflow_version)
     if not entered_milestone:
         return literal(None, type_=TransitionRecord.at.type)
     return (
@@ -800,7 +800,7 @@ def _dataset(
     if scope.programme_id is not None:
         query = query.where(Pact.programme_id == scope.programme_id)
     if scope.territory_id is not None:
-        query = query.where(Beneficiary.comune_id.in_(_subtree_of(scope.territory_id)))
+        query = query.where(Beneficiary.comune_id.in_(territory_and_below(scope.territory_id, name="scope_tree")))
     found = session.execute(query).all()
 
     # The programme's workflow even without rows, so an empty file still has its columns.

@@ -40,7 +40,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from casework.access import pact_visibility, territory_subtree, visible_programmes
+from casework.access import (
+    pact_visibility,
+    territory_and_below,
+    territory_subtree,
+    visible_programmes,
+)
 from casework.errors import InvalidInput
 from casework.models import (
     Beneficiary,
@@ -286,6 +291,19 @@ def selectable_territories(session: Session, user: User) -> list[Territory]:
     ))
 
 
+def milestone_reached(
+    definitions: Iterable[WorkflowDefinition], milestone: str,
+    workflow_name: ColumnElement[str], workflow_version: ColumnElement[int],
+) -> list[ColumnElement[bool]]:
+    """Per workflow that names `milestone`: "this transition record entered it", for a pact
+    whose workflow columns are given (an empty list when no workflow names it)."""
+    return [
+        and_(workflow_name == definition.name, workflow_version == definition.version,
+             TransitionRecord.to_state == definition.milestones[milestone])
+        for definition in definitions if milestone in definition.milestones
+    ]
+
+
 def period_problems(scope: IndicatorScope) -> dict[str, str]:
     """Field -> error code for a period that cannot be reported on (empty when it can)."""
     errors: dict[str, str] = {}
@@ -426,11 +444,9 @@ class _Counter:
         if self.scope.programme_id is not None:
             conditions.append(Pact.programme_id == self.scope.programme_id)
         if self.scope.territory_id is not None:
-            tree = select(Territory.id).where(Territory.id == self.scope.territory_id).cte(
-                "scope_territory", recursive=True)
-            tree = tree.union_all(select(Territory.id).where(Territory.parent_id == tree.c.id))
+            in_scope = territory_and_below(self.scope.territory_id, name="scope_territory")
             conditions.append(Pact.beneficiary_id.in_(
-                select(Beneficiary.id).where(Beneficiary.comune_id.in_(select(tree.c.id)))
+                select(Beneficiary.id).where(Beneficiary.comune_id.in_(in_scope))
             ))
         return select(
             Pact.id.label("pact_id"), Pact.beneficiary_id, Pact.workflow_name, Pact.workflow_version,
@@ -640,11 +656,8 @@ class _Counter:
         pacts = self.scoped()
         calendar = self.calendar
         # Each pact's first time at each milestone, by the end of the period: indexed lookups per pact.
-        activation_states = [
-            and_(pacts.c.workflow_name == definition.name, pacts.c.workflow_version == definition.version,
-                 TransitionRecord.to_state == definition.milestones[ACTIVATION])
-            for definition in self.definitions() if ACTIVATION in definition.milestones
-        ]
+        activation_states = milestone_reached(
+            self.definitions(), ACTIVATION, pacts.c.workflow_name, pacts.c.workflow_version)
         first_screening = select(func.min(Screening.completed_at)).where(
             Screening.pact_id == pacts.c.pact_id, Screening.completed_at < self.end_at).scalar_subquery()
         first_signature = select(func.min(PactRevision.signed_on)).where(

@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from casework.access import get_visible_pact
 from casework.approvals import QueueItem, approval_queue, decide
 from casework.errors import InvalidInput, PactConflict
 from casework.models import ApprovalDecision, Role
@@ -75,9 +74,7 @@ def index():
 
 def _decide(pact_id: int, kind: str) -> Response | tuple[str, int]:
     db = context.db()
-    pact = get_visible_pact(db, context.actor(), pact_id)
-    if pact is None:
-        abort(404)
+    pact = context.visible_pact(pact_id)
     form = decision_form(kind, pact_id, request.form)
     if not form.validate():
         alerts = (str(STALE_FORM_MESSAGE),) if form.version.errors else ()

@@ -35,7 +35,6 @@ from casework.access import (
     can_see_beneficiary,
     can_see_pact,
     get_visible_beneficiary,
-    get_visible_pact,
 )
 from casework.audit import log_access
 from casework.diagram import DiagramText, main_path, workflow_svg
@@ -212,13 +211,6 @@ class BeneficiaryDocuments:
 
 def _locale() -> str:
     return str(get_locale())
-
-
-def _visible_pact(pact_id: int) -> Pact:
-    pact = get_visible_pact(context.db(), context.actor(), pact_id)
-    if pact is None:
-        abort(404)
-    return pact
 
 
 def _visible_beneficiary(beneficiary_id: int) -> Beneficiary:
@@ -482,7 +474,7 @@ def _form_page(pact: Pact, panel: str, status: int, *, message: str = "", **form
 @blueprint.get("/pacts/<int:pact_id>/timeline")
 @login_required
 def timeline_page(pact_id: int):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     entries = casefile.timeline(context.db(), context.registry(), pact, locale=_locale())
     _log("view", "pact", pact.id, detail="timeline")
     context.db().commit()
@@ -493,7 +485,7 @@ def timeline_page(pact_id: int):
 @blueprint.post("/pacts/<int:pact_id>/journal")
 @login_required
 def add_journal_entry(pact_id: int):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     form = journal_form()
     if form.validate_on_submit():
         at = form.at.data.replace(tzinfo=context.settings().zone)
@@ -513,7 +505,7 @@ def add_journal_entry(pact_id: int):
 @blueprint.post("/pacts/<int:pact_id>/equipe/contacts", defaults={"kind": "external"})
 @login_required
 def add_member(pact_id: int, kind: str):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     db = context.db()
     if not casefile.can_manage_equipe(context.actor(), pact):
         abort(403)
@@ -538,7 +530,7 @@ def add_member(pact_id: int, kind: str):
             _show_errors(form, error)
         except PactConflict:
             db.rollback()
-            pact = _visible_pact(pact_id)
+            pact = context.visible_pact(pact_id)
             form.version.data = str(pact.version)
             return _form_page(pact, "equipe", 409, message=str(CONFLICT_MESSAGE), **{kind: form})
         else:
@@ -551,7 +543,7 @@ def add_member(pact_id: int, kind: str):
 @blueprint.post("/pacts/<int:pact_id>/equipe/remove")
 @login_required
 def remove_member(pact_id: int):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     db = context.db()
     if not casefile.can_manage_equipe(context.actor(), pact):
         abort(403)
@@ -567,7 +559,7 @@ def remove_member(pact_id: int):
         return redirect(_pact_url(pact_id, "equipe"))
     except PactConflict:
         db.rollback()
-        return _form_page(_visible_pact(pact_id), "equipe", 409, message=str(CONFLICT_MESSAGE))
+        return _form_page(context.visible_pact(pact_id), "equipe", 409, message=str(CONFLICT_MESSAGE))
     db.commit()
     flash(_("The équipe has been updated."), "success")
     return redirect(_pact_url(pact_id, "equipe"))
@@ -595,7 +587,7 @@ def _store_upload(form: DocumentForm, **owner: Any) -> bool:
 @blueprint.post("/pacts/<int:pact_id>/documents")
 @login_required
 def upload_pact_document(pact_id: int):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     form = document_form()
     if _store_upload(form, pact=pact):
         return redirect(_pact_url(pact.id, "documents"))
@@ -651,7 +643,7 @@ def download_document(document_id: int):
 @blueprint.get("/pacts/<int:pact_id>/workflow.svg")
 @login_required
 def workflow_diagram(pact_id: int):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     svg = _diagram(pact, casefile.workflow_path(context.db(), pact))
     _log("view", "pact", pact.id, detail="workflow diagram")
     context.db().commit()

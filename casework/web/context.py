@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import current_app, g, request
+from flask import abort, current_app, g, request
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from casework.access import get_visible_pact
 from casework.config import Settings
-from casework.models import User
+from casework.models import Pact, User
 from casework.pacts import Clock
 from casework.workflow.engine import WorkflowRegistry
 
@@ -50,3 +51,12 @@ def actor() -> User:
 
 def client_ip() -> str:
     return request.remote_addr or ""
+
+
+def visible_pact(pact_id: int) -> Pact:
+    """The pact if the signed-in user may see it; otherwise 404, the same for "not yours" as
+    for "does not exist", so ids leak nothing."""
+    pact = get_visible_pact(db(), actor(), pact_id)
+    if pact is None:
+        abort(404)
+    return pact

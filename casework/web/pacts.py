@@ -20,7 +20,6 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from casework import pacts as ops
-from casework.access import get_visible_pact
 from casework.audit import log_access
 from casework.errors import EventNotAvailable, InvalidInput, PactConflict, TransitionRefused
 from casework.models import (
@@ -57,13 +56,6 @@ STALE_FORM_MESSAGE = _l("This form is incomplete or out of date: reload the page
 
 def _locale() -> str:
     return str(get_locale())
-
-
-def _visible_pact(pact_id: int) -> Pact:
-    pact = get_visible_pact(context.db(), context.actor(), pact_id)
-    if pact is None:
-        abort(404)
-    return pact
 
 
 def _today() -> date:
@@ -143,7 +135,7 @@ def _render(
 @blueprint.get("/pacts/<int:pact_id>")
 @login_required
 def show(pact_id: int):
-    return _render(_visible_pact(pact_id))
+    return _render(context.visible_pact(pact_id))
 
 
 def _attach_errors(form: Any, errors: dict[str, str], field_names: dict[str, str] | None = None) -> list[str]:
@@ -185,7 +177,7 @@ def _save(
 @blueprint.post("/pacts/<int:pact_id>/referral")
 @login_required
 def referral(pact_id: int):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     form = forms.referral_form(request.form)
     return _save(pact, "referral", form, lambda version: ops.record_referral(
         context.db(), pact, source=ReferralSource(form.source.data), reason=form.reason.data,
@@ -198,7 +190,7 @@ def referral(pact_id: int):
 @blueprint.post("/pacts/<int:pact_id>/screening")
 @login_required
 def screening(pact_id: int):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     questionnaire = ops.engine_for(context.registry(), pact).definition.questionnaire
     if questionnaire is None:
         abort(404)
@@ -214,7 +206,7 @@ def screening(pact_id: int):
 @blueprint.post("/pacts/<int:pact_id>/goals")
 @login_required
 def add_goal(pact_id: int):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     questionnaire = ops.engine_for(context.registry(), pact).definition.questionnaire
     form = forms.goal_form(need_area_choices(questionnaire, _locale()), request.form)
     return _save(pact, "goal", form, lambda version: ops.add_goal(
@@ -226,7 +218,7 @@ def add_goal(pact_id: int):
 @blueprint.post("/pacts/<int:pact_id>/actions")
 @login_required
 def add_action(pact_id: int):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     form = forms.action_form(_goal_choices(pact), request.form)
     goals = {str(goal.id): goal for goal in pact.goals}
     return _save(pact, "action", form, lambda version: ops.add_action(
@@ -239,7 +231,7 @@ def add_action(pact_id: int):
 @blueprint.post("/pacts/<int:pact_id>/commitments")
 @login_required
 def add_commitment(pact_id: int):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     form = forms.commitment_form(request.form)
     return _save(pact, "commitment", form, lambda version: ops.add_commitment(
         context.db(), pact, party=Performer(form.party.data), text=form.text.data, clock=context.clock(),
@@ -257,7 +249,7 @@ def _item(items: list, item_id: int) -> Any:
 @blueprint.post("/pacts/<int:pact_id>/goals/<int:goal_id>/status")
 @login_required
 def goal_status(pact_id: int, goal_id: int):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     goal = _item(pact.goals, goal_id)
     form = forms.GoalStatusForm(request.form)
     return _save(pact, "goal_status", form, lambda version: ops.set_goal_status(
@@ -268,7 +260,7 @@ def goal_status(pact_id: int, goal_id: int):
 @blueprint.post("/pacts/<int:pact_id>/actions/<int:action_id>/status")
 @login_required
 def action_status(pact_id: int, action_id: int):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     action = _item(pact.actions, action_id)
     form = forms.ActionStatusForm(request.form)
     return _save(pact, "action_status", form, lambda version: ops.set_action_status(
@@ -279,7 +271,7 @@ def action_status(pact_id: int, action_id: int):
 @blueprint.post("/pacts/<int:pact_id>/goals/<int:goal_id>/remove")
 @login_required
 def remove_goal(pact_id: int, goal_id: int):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     goal = _item(pact.goals, goal_id)
     return _save(pact, "remove", forms.VersionForm(request.form), lambda version: ops.remove_goal(
         context.db(), goal, clock=context.clock(), expected_version=version,
@@ -289,7 +281,7 @@ def remove_goal(pact_id: int, goal_id: int):
 @blueprint.post("/pacts/<int:pact_id>/actions/<int:action_id>/remove")
 @login_required
 def remove_action(pact_id: int, action_id: int):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     action = _item(pact.actions, action_id)
     return _save(pact, "remove", forms.VersionForm(request.form), lambda version: ops.remove_action(
         context.db(), action, clock=context.clock(), expected_version=version,
@@ -299,7 +291,7 @@ def remove_action(pact_id: int, action_id: int):
 @blueprint.post("/pacts/<int:pact_id>/commitments/<int:commitment_id>/remove")
 @login_required
 def remove_commitment(pact_id: int, commitment_id: int):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     commitment = _item(pact.commitments, commitment_id)
     return _save(pact, "remove", forms.VersionForm(request.form), lambda version: ops.remove_commitment(
         context.db(), commitment, clock=context.clock(), expected_version=version,
@@ -309,7 +301,7 @@ def remove_commitment(pact_id: int, commitment_id: int):
 @blueprint.post("/pacts/<int:pact_id>/revision")
 @login_required
 def prepare_revision(pact_id: int):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     return _save(pact, "revision", forms.VersionForm(request.form), lambda version: ops.prepare_revision(
         context.db(), pact, actor=context.actor(), clock=context.clock(), expected_version=version,
     ), success=_("The pact is ready to print and sign."), anchor="signature")
@@ -318,7 +310,7 @@ def prepare_revision(pact_id: int):
 @blueprint.post("/pacts/<int:pact_id>/signature")
 @login_required
 def signature(pact_id: int):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     form = forms.signature_form(request.form)
     return _save(pact, "signature", form, lambda version: ops.record_signature(
         context.db(), pact, signed_on=form.signed_on.data, signed_by=form.signed_by.data,
@@ -330,7 +322,7 @@ def signature(pact_id: int):
 @blueprint.post("/pacts/<int:pact_id>/contacts")
 @login_required
 def contact(pact_id: int):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     form = forms.contact_form(request.form)
     zone = context.settings().zone
 
@@ -348,7 +340,7 @@ def contact(pact_id: int):
 @blueprint.post("/pacts/<int:pact_id>/outcome")
 @login_required
 def outcome(pact_id: int):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     definition = ops.engine_for(context.registry(), pact).definition
     form = forms.outcome_form(outcome_choices(definition, _locale()), request.form)
     return _save(pact, "outcome", form, lambda version: ops.record_outcome(
@@ -361,7 +353,7 @@ def outcome(pact_id: int):
 @blueprint.post("/pacts/<int:pact_id>/transition")
 @login_required
 def transition(pact_id: int):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     event = ops.engine_for(context.registry(), pact).event_definition(request.form.get("event", ""))
     form = forms.transition_form(reason_choices(event, _locale()) if event else (), request.form)
     if not form.validate():
@@ -396,7 +388,7 @@ def transition(pact_id: int):
 @blueprint.get("/pacts/<int:pact_id>/print")
 @login_required
 def print_view(pact_id: int):
-    pact = _visible_pact(pact_id)
+    pact = context.visible_pact(pact_id)
     sheet = print_page(context.registry(), pact, locale=_locale())
     if sheet is None:
         flash(_("Prepare the pact for signature before printing it."), "info")
