@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy.orm import Session
 
 from casework import PROJECT_ROOT
-from casework import pacts as ops
+from casework.pacts import operations as ops
 from casework.db import _sqlite_pragmas, make_engine, make_session_factory
-from casework.deadlines import StatePosition, next_deadline
+from casework.reminders.deadlines import StatePosition, next_deadline
 from casework.models import (
     Base,
     Beneficiary,
@@ -42,7 +42,7 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.pacts import ROME
+from casework.pacts.operations import ROME
 from casework.workflow.engine import WorkflowRegistry
 from casework.workflow.guards import GuardContext
 

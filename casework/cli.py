@@ -84,7 +84,7 @@ def _safe_url(settings: Settings) -> str:
 def _load_demo(settings: Settings):
     from casework import migrate
     from casework.db import make_engine, make_session_factory, unit_of_work
-    from casework.demo import load_demo
+    from casework.demo.loader import load_demo
     from casework.workflow.engine import WorkflowRegistry
 
     registry = WorkflowRegistry.from_directory(settings.workflows_dir)
@@ -130,7 +130,7 @@ def scheduler() -> None:
     """
     import logging
 
-    from casework.scheduler import run_scheduler
+    from casework.reminders.scheduler import run_scheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per job run
@@ -149,7 +149,7 @@ def mail() -> None:
 def mail_failed(limit: int) -> None:
     """List e-mails given up on after their last retry (exit 1 if there are any)."""
     from casework.db import make_engine, make_session_factory
-    from casework.mail import failed_emails
+    from casework.reminders.mail import failed_emails
 
     engine = make_engine(_settings().sqlalchemy_url)
     try:
@@ -170,7 +170,7 @@ def mail_failed(limit: int) -> None:
 def mail_retry(email_id: int) -> None:
     """Put a failed e-mail back in the outbox; the scheduler sends it at its next run."""
     from casework.db import make_engine, make_session_factory, unit_of_work
-    from casework.mail import retry_email
+    from casework.reminders.mail import retry_email
 
     engine = make_engine(_settings().sqlalchemy_url)
     try:
@@ -200,7 +200,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, with_schedule
     port = port or settings.port
     background = None
     if with_scheduler:
-        from casework.scheduler import build_scheduler, make_jobs
+        from casework.reminders.scheduler import build_scheduler, make_jobs
 
         # Demo convenience only: in production the scheduler is its own process (`casework scheduler`).
         jobs, _ = make_jobs(settings)

@@ -32,7 +32,7 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.pacts import Clock
+from casework.pacts.operations import Clock
 from casework.workflow.engine import WorkflowRegistry
 
 POSTGRES_URL_VARIABLE = "CASEWORK_TEST_POSTGRES_URL"

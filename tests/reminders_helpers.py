@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from casework import pacts as ops
+from casework.pacts import operations as ops
 from casework.models import (
     Beneficiary,
     Gender,
@@ -32,7 +32,7 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.reminders import ReminderPolicy, SweepReport, sweep
+from casework.reminders.deadline_rows import ReminderPolicy, SweepReport, sweep
 from casework.workflow.engine import WorkflowRegistry
 from tests.support import DEFAULT_PATHS, advance
 

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework import pacts as ops
-from casework.access import can_see_pact
-from casework.approvals import decide, is_waiting
+from casework.pacts import operations as ops
+from casework.security.access import can_see_pact
+from casework.supervision.approvals import decide, is_waiting
 from casework.models import (
     ActionStatus,
     ApprovalDecision,
@@ -21,7 +21,7 @@ from casework.models import (
     Role,
     User,
 )
-from casework.pacts import Clock
+from casework.pacts.operations import Clock
 from casework.workflow.definition import Questionnaire
 from casework.workflow.engine import WorkflowRegistry
 

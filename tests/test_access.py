@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from casework import pacts as ops
-from casework.access import can_see_beneficiary, can_see_pact, visible_beneficiaries, visible_pacts
+from casework.pacts import operations as ops
+from casework.security.access import can_see_beneficiary, can_see_pact, visible_beneficiaries, visible_pacts
 from casework.models import (
     Beneficiary,
     Gender,

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from casework import pacts as ops
-from casework.approvals import (
+from casework.pacts import operations as ops
+from casework.supervision.approvals import (
     DecisionNotAllowed,
     approval_queue,
     approval_status,
@@ -29,7 +29,7 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.pacts import Clock
+from casework.pacts.operations import Clock
 from tests.support import advance
 
 APPROVED, SENT_BACK = ApprovalDecision.APPROVED, ApprovalDecision.SENT_BACK

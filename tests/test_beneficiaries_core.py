@@ -9,8 +9,8 @@ import pytest
 from codicefiscale import codicefiscale
 from sqlalchemy import select
 
-from casework import beneficiaries as people
-from casework.access import can_see_beneficiary
+from casework.people import beneficiaries as people
+from casework.security.access import can_see_beneficiary
 from casework.errors import InvalidInput
 from casework.models import (
     AccessLogEntry,
@@ -25,7 +25,7 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.pacts import Clock
+from casework.pacts.operations import Clock
 from tests.conftest import MONDAY_9AM
 
 

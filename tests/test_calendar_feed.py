@@ -7,8 +7,8 @@ from datetime import date, datetime, timezone
 from icalendar import Calendar
 from sqlalchemy import select
 
-from casework import pacts as ops
-from casework.calendar_feed import (
+from casework.pacts import operations as ops
+from casework.reminders.calendar_feed import (
     create_feed_token,
     has_feed_token,
     ics_feed,

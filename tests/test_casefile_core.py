@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from casework import casefile
-from casework import pacts as ops
-from casework.access import can_see_pact
-from casework.audit import record_changes
-from casework.casefile import EntryKind
-from casework.documents import store_document
+from casework.pacts import casefile
+from casework.pacts import operations as ops
+from casework.security.access import can_see_pact
+from casework.security.audit import record_changes
+from casework.pacts.casefile import EntryKind
+from casework.pacts.documents import store_document
 from casework.errors import InvalidInput, PactConflict
 from casework.models import (
     Beneficiary,
@@ -28,7 +28,7 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.pacts import Clock
+from casework.pacts.operations import Clock
 from tests.conftest import MONDAY_9AM
 from tests.support import advance
 

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from casework import pacts as ops
-from casework.caseload import (
+from casework.pacts import operations as ops
+from casework.supervision.caseload import (
     CaseloadFilters,
     DeadlineFilter,
     caseload_choices,

@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 
 from markupsafe import Markup
 
-from casework.charts import ChartText, chart_svg
-from casework.report_tables import Column, Table
+from casework.reporting.charts import ChartText, chart_svg
+from casework.reporting.report_tables import Column, Table
 
 SVG = "{http://www.w3.org/2000/svg}"
 TEXT = ChartText(no_data="Nessun dato per questo periodo.")

@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from casework import pacts as ops
+from casework.pacts import operations as ops
 from casework.db import unit_of_work
 from casework.errors import PactConflict
 from casework.models import Pact, TransitionRecord

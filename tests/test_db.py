@@ -49,7 +49,7 @@ def test_database_errors_arrive_as_sqlalchemy_exceptions(engine):
 
 def test_utc_timestamps_written_by_the_hot_path_read_back_equal(engine, session, registry, world, clock):
     """A move written through prepared statements reads back exactly through the ORM."""
-    from casework import pacts as ops
+    from casework.pacts import operations as ops
     from casework.models import Pact, TransitionRecord
 
     pact = ops.open_pact(session, registry, beneficiary=world.beneficiary, programme=world.programme,

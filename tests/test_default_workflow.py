@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from casework import PROJECT_ROOT
-from casework import pacts as ops
+from casework.pacts import operations as ops
 from casework.errors import EventNotAvailable, TransitionRefused
 from casework.models import ContactChannel, Pact, TransitionRecord
-from casework.pacts import Clock
+from casework.pacts.operations import Clock
 from casework.workflow.engine import WorkflowRegistry
 from tests.support import DEFAULT_PATHS, advance, reason_for, satisfy
 

@@ -16,7 +16,7 @@ from stdnum.it import codicefiscale
 
 from casework import PROJECT_ROOT
 from casework.db import make_engine, make_session_factory
-from casework.demo import DemoSummary, load_demo
+from casework.demo.loader import DemoSummary, load_demo
 from casework.models import (
     Base,
     Beneficiary,
@@ -31,7 +31,7 @@ from casework.models import (
     TransitionRecord,
     User,
 )
-from casework.passwords import verify_password
+from casework.security.passwords import verify_password
 from casework.workflow.engine import WorkflowRegistry
 
 # A Monday morning in Rome; the demo's history lies before it.

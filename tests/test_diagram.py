@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from casework.diagram import DiagramText, layout, main_path, workflow_svg
+from casework.pacts.diagram import DiagramText, layout, main_path, workflow_svg
 from casework.workflow.definition import StateDef
 
 SVG = "{http://www.w3.org/2000/svg}"

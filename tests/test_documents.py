@@ -8,8 +8,8 @@ import io
 import pytest
 from sqlalchemy import select
 
-from casework import documents
-from casework import pacts as ops
+from casework.pacts import documents
+from casework.pacts import operations as ops
 from casework.errors import InvalidInput
 from casework.models import Document, DocumentKind
 from tests.conftest import MONDAY_9AM

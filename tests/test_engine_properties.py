@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from casework import PROJECT_ROOT
-from casework import pacts as ops
+from casework.pacts import operations as ops
 from casework.errors import EventNotAvailable, TransitionRefused
 from casework.models import TransitionRecord
 from casework.workflow.engine import WorkflowRegistry

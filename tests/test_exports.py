@@ -27,11 +27,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event, select
 
-from casework import exports
-from casework import pacts as ops
+from casework.reporting import exports
+from casework.pacts import operations as ops
 from casework.errors import InvalidInput
-from casework.exports import About, PactFilters
-from casework.indicators import IndicatorScope, compute
+from casework.reporting.exports import About, PactFilters
+from casework.reporting.indicators import IndicatorScope, compute
 from casework.models import (
     AccessLogEntry,
     ActionStatus,
@@ -48,8 +48,8 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.pacts import Clock
-from casework.report_tables import Column, Table
+from casework.pacts.operations import Clock
+from casework.reporting.report_tables import Column, Table
 from tests.support import valid_answers
 
 SECRET = "s" * 48

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from casework.errors import InvalidInput
-from casework.indicators import IndicatorScope, compute
+from casework.reporting.indicators import IndicatorScope, compute
 from casework.models import (
     Beneficiary,
     ContactChannel,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from casework.config import load_settings
-from casework.mail import (
+from casework.reminders.mail import (
     MailPolicy,
     SmtpMailer,
     build_message,

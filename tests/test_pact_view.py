@@ -1,4 +1,4 @@
-"""What the pact page shows (casework.pact_view), and the operations the page added to casework.pacts."""
+"""What the pact page shows (casework.pacts.page), and the operations the page added to casework.pacts.operations."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from casework import pacts as ops
+from casework.pacts import operations as ops
 from casework.errors import InvalidInput, PactConflict
 from casework.models import (
     ActionStatus,
@@ -16,8 +16,8 @@ from casework.models import (
     Priority,
     ReferralSource,
 )
-from casework.pact_view import pact_page, print_page, stage_label
-from casework.pacts import Clock
+from casework.pacts.page import pact_page, print_page, stage_label
+from casework.pacts.operations import Clock
 from tests.support import advance, valid_answers
 
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from casework import pacts as ops
-from casework import programmes as core
+from casework.pacts import operations as ops
+from casework.supervision import programmes as core
 from casework.errors import InvalidInput
 from casework.models import (
     Beneficiary,

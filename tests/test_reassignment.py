@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from casework.access import can_see_pact
-from casework.casefile import EntryKind, timeline
+from casework.security.access import can_see_pact
+from casework.pacts.casefile import EntryKind, timeline
 from casework.errors import InvalidInput, PactConflict
 from casework.models import (
     ApprovalDecision,
@@ -23,8 +23,8 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.notifications import list_notifications, unread_count
-from casework.reassignment import ReassignmentRefused, reassign_pacts
+from casework.reminders.notifications import list_notifications, unread_count
+from casework.supervision.reassignment import ReassignmentRefused, reassign_pacts
 from tests.reminders_helpers import emails, fired, open_pact_at, rome, sweep_at
 
 OPENED = rome(2026, 3, 2, 9)  # Monday: the screening is due Monday 16 March, its reminder Friday 13 at 08:00

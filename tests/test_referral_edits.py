@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from casework import pacts as ops
+from casework.pacts import operations as ops
 from casework.models import ChangeRecord, ReferralSource
 
 

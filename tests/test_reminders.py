@@ -12,8 +12,8 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from casework import pacts as ops
-from casework.deadlines import due_date
+from casework.pacts import operations as ops
+from casework.reminders.deadlines import due_date
 from casework.errors import InvalidInput, PactConflict
 from casework.models import (
     ContactChannel,
@@ -25,8 +25,8 @@ from casework.models import (
     Programme,
     Reminder,
 )
-from casework.notifications import list_notifications, unread_count
-from casework.reminders import (
+from casework.reminders.notifications import list_notifications, unread_count
+from casework.reminders.deadline_rows import (
     ReminderPolicy,
     live_deadlines,
     move_deadline_anchor,

@@ -8,7 +8,7 @@ import pytest
 
 from casework.errors import InvalidInput
 from casework.models import OutboundEmail
-from casework.notifications import (
+from casework.reminders.notifications import (
     list_notifications,
     mark_all_done,
     mark_done,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import sessionmaker
 from casework import PROJECT_ROOT
 from casework.config import load_settings
 from casework.models import EmailStatus, Notification, OutboundEmail, Reminder
-from casework.scheduler import DIGEST_JOB, MAIL_JOB, SWEEP_JOB, SchedulerJobs, build_scheduler
+from casework.reminders.scheduler import DIGEST_JOB, MAIL_JOB, SWEEP_JOB, SchedulerJobs, build_scheduler
 from tests.reminders_helpers import (
     add_territorial_manager,
     count,
@@ -62,8 +62,8 @@ def test_three_interval_jobs_with_stable_ids_that_catch_up(registry):
 
 
 def test_the_web_application_never_loads_the_scheduler():
-    code = ("import sys, casework.web, casework.web.home, casework.web.pacts; "
-            "print(any(m == 'apscheduler' or m.startswith('apscheduler.') or m == 'casework.scheduler' for m in sys.modules))")
+    code = ("import sys, casework.web, casework.web.pacts.today, casework.web.pacts.page; "
+            "print(any(m == 'apscheduler' or m.startswith('apscheduler.') or m == 'casework.reminders.scheduler' for m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
                             check=False)
     assert result.returncode == 0, result.stderr
@@ -208,7 +208,7 @@ def test_schedulers_killed_mid_sweep_and_mid_send_then_restarted_deliver_everyth
     """Killed mid-sweep, then between claiming a message and handing it over: once each.
 
     (Killed after the SMTP server accepted a message but before recording it, a sender would
-    send it again: SMTP cannot do better, see casework.mail. So the first process here reaches
+    send it again: SMTP cannot do better, see casework.reminders.mail. So the first process here reaches
     no SMTP server, and the second is killed while the server holds its conversation.)
     """
     handler, port = smtp_server

@@ -7,10 +7,10 @@ import html
 import pytest
 from sqlalchemy import func, select
 
-from casework import pacts as ops
+from casework.pacts import operations as ops
 from casework.errors import InvalidInput, TransitionRefused
 from casework.models import TransitionRecord
-from casework.pact_view import pact_page, reason_label
+from casework.pacts.page import pact_page, reason_label
 from tests.support import advance
 from tests.web.conftest import app, csrf_token, db, people, sign_in, submit  # noqa: F401 - the web fixtures
 
@@ -190,7 +190,7 @@ def test_a_withdrawal_with_its_reason_is_shown_on_the_page(app, db, people):  # 
 
 
 def test_the_timeline_says_why_the_beneficiary_withdrew(session, registry, world, clock):
-    from casework.casefile import EntryKind, timeline
+    from casework.pacts.casefile import EntryKind, timeline
 
     pact = open_pact(session, registry, world, clock)
     ops.transition_pact(session, registry, pact, "withdraw", actor=world.manager, clock=clock,

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from casework.deadlines import due_date, end_of_local_day
-from casework.workdays import add_working_days, is_working_day, working_days_between
+from casework.reminders.deadlines import due_date, end_of_local_day
+from casework.reminders.workdays import add_working_days, is_working_day, working_days_between
 from casework.workflow.definition import DeadlineRule
 
 ROME = ZoneInfo("Europe/Rome")

@@ -10,11 +10,11 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from casework import PROJECT_ROOT
-from casework import pacts as ops
+from casework.pacts import operations as ops
 from casework.cli import main
 from casework.errors import TransitionRefused
 from casework.models import TransitionRecord
-from casework.pacts import Clock
+from casework.pacts.operations import Clock
 from casework.web import create_app
 from casework.workflow.engine import WorkflowRegistry
 from casework.workflow.loader import WorkflowFileError, check_directory, load_workflow_file

@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     from casework.web import assets, errors, filters, health
     from casework.web.context import close_db
     from casework.web.extensions import babel, csrf, login_manager
-    from casework.web.security import init_security
+    from casework.web.session_security import init_security
 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
@@ -73,26 +73,18 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     filters.register(app)
     errors.register(app)
 
-    from casework.web import (
-        admin,
-        approvals,
-        auth,
-        beneficiaries,
-        calendar,
-        casefile,
-        caseload,
-        exports,
-        home,
-        indicators,
-        notifications,
-        pacts,
-        programmes,
-    )
+    from casework.web.administration import failed_mail
+    from casework.web.pacts import casefile, page, today
+    from casework.web.people import beneficiaries
+    from casework.web.reminders import calendar_feed, notifications
+    from casework.web.reporting import exports, indicators
+    from casework.web.security import auth
+    from casework.web.supervision import approvals, caseload, programmes
 
     app.url_map.converters["int"] = RowIdConverter
-    for blueprint in (health.blueprint, assets.blueprint, auth.blueprint, home.blueprint,
-                      beneficiaries.blueprint, pacts.blueprint, casefile.blueprint,
-                      notifications.blueprint, calendar.blueprint, admin.blueprint,
+    for blueprint in (health.blueprint, assets.blueprint, auth.blueprint, today.blueprint,
+                      beneficiaries.blueprint, page.blueprint, casefile.blueprint,
+                      notifications.blueprint, calendar_feed.blueprint, failed_mail.blueprint,
                       caseload.blueprint, approvals.blueprint, indicators.blueprint,
                       exports.blueprint, programmes.blueprint):
         app.register_blueprint(blueprint)

@@ -8,10 +8,10 @@ from flask import abort, current_app, g, request
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
-from casework.access import get_visible_pact
+from casework.security.access import get_visible_pact
 from casework.config import Settings
 from casework.models import Pact, User
-from casework.pacts import Clock
+from casework.pacts.operations import Clock
 from casework.workflow.engine import WorkflowRegistry
 
 

@@ -27,7 +27,7 @@ class DeadlineRule:
 
     anchor: "entered" (the state), "opened" (the pact), "last_contact" (latest follow-up
     contact, else entering the state) or "entered:<state>" (first time the pact entered it).
-    Reminders, escalations and repetitions are sent by the scheduler (casework.reminders).
+    Reminders, escalations and repetitions are sent by the scheduler (casework.reminders.deadline_rows).
     """
 
     id: str

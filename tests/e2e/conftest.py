@@ -43,7 +43,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The application with the demo data, served on 127.0.0.1 from a background thread."""
     from werkzeug.serving import make_server
 
-    from casework.demo import load_demo
+    from casework.demo.loader import load_demo
     from casework.web import create_app
 
     folder: Path = tmp_path_factory.mktemp("e2e")

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from casework import pacts as ops
+from casework.pacts import operations as ops
 from casework.models import (
     Base,
     Beneficiary,
@@ -24,7 +24,7 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.passwords import hash_password
+from casework.security.passwords import hash_password
 
 PASSWORD = "una-password-lunga-2026"
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from casework.config import load_settings
-from casework.mail import MailPolicy, SmtpMailer, deliver_due_emails, queue_email
+from casework.reminders.mail import MailPolicy, SmtpMailer, deliver_due_emails, queue_email
 from casework.models import EmailStatus, OutboundEmail
 from tests.reminders_helpers import running_smtp_server
 from tests.web.conftest import csrf_token, sign_in, submit

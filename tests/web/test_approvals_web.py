@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from casework import pacts as ops
+from casework.pacts import operations as ops
 from casework.models import ApprovalDecision, Notification, Pact, PactApproval, Performer, Programme
 from tests.support import advance
 from tests.web.conftest import csrf_token, sign_in, submit

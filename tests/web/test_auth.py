@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from casework import auth
+from casework.security import auth
 from casework.models import LoginAttempt, UserSession
 from tests.web.conftest import PASSWORD, csrf_token, sign_in, submit
 

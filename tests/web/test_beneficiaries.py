@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from codicefiscale import codicefiscale
 from sqlalchemy import func, select
 
-from casework import beneficiaries as core
+from casework.people import beneficiaries as core
 from casework.models import (
     AccessLogEntry,
     Beneficiary,
@@ -23,7 +23,7 @@ from casework.models import (
     Territory,
     TerritoryKind,
 )
-from casework.pacts import Clock
+from casework.pacts.operations import Clock
 from tests.web.conftest import csrf_token, sign_in, submit
 
 LUCIA_CF = codicefiscale.encode(lastname="Ferrero", firstname="Lucia", gender="F", birthdate="12/08/1992",
@@ -125,7 +125,7 @@ def test_a_supervisor_of_another_territory_gets_not_found(client_and_people, db,
     local = Beneficiary(first_name="Sara", last_name="Lodigiani", gender=Gender.FEMALE, comune=comune)
     db.add_all([comune, programme, local])
     db.flush()
-    from casework import pacts as ops
+    from casework.pacts import operations as ops
 
     ops.open_pact(db, app.extensions["casework"]["registry"], beneficiary=local, programme=programme,
                   case_manager=people.colleague, actor=people.colleague, clock=Clock(datetime.now(UTC)))

@@ -13,11 +13,11 @@ from flask import abort, render_template_string
 from flask_login import login_required
 from sqlalchemy import select
 
-from casework import casefile
-from casework.access import get_visible_beneficiary, get_visible_pact
-from casework.audit import record_changes
+from casework.pacts import casefile
+from casework.security.access import get_visible_beneficiary, get_visible_pact
+from casework.security.audit import record_changes
 from casework.models import AccessLogEntry, Document, JournalEntry, Pact, PactMember
-from casework.pacts import Clock
+from casework.pacts.operations import Clock
 from casework.web import context
 from tests.support import advance
 from tests.web.conftest import csrf_token, sign_in, submit
@@ -40,12 +40,12 @@ def pages(app):
     @login_required
     def pact_page(pact_id: int):
         pact = get_visible_pact(context.db(), context.actor(), pact_id) or abort(404)
-        return render_template_string('{% include "casefile/_panels.html" ignore missing %}', pact=pact)
+        return render_template_string('{% include "pacts/casefile/_panels.html" ignore missing %}', pact=pact)
 
     @login_required
     def person_page(beneficiary_id: int):
         beneficiary = get_visible_beneficiary(context.db(), context.actor(), beneficiary_id) or abort(404)
-        return render_template_string('{% include "casefile/_beneficiary_documents.html" ignore missing %}',
+        return render_template_string('{% include "pacts/casefile/_beneficiary_documents.html" ignore missing %}',
                                       beneficiary=beneficiary)
 
     app.add_url_rule("/test/pacts/<int:pact_id>", "test_pact_page", pact_page)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from casework import pacts as ops
+from casework.pacts import operations as ops
 from casework.models import (
     ApprovalDecision,
     Beneficiary,

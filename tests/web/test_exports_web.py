@@ -13,9 +13,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from casework import exports
-from casework import pacts as ops
-from casework.indicators import IndicatorScope, compute
+from casework.reporting import exports
+from casework.pacts import operations as ops
+from casework.reporting.indicators import IndicatorScope, compute
 from casework.models import AccessLogEntry, Beneficiary, Gender, Programme, Territory, TerritoryKind
 from tests.web.conftest import csrf_token, sign_in
 

@@ -21,7 +21,7 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.passwords import hash_password
+from casework.security.passwords import hash_password
 from casework.web import context
 from tests.test_indicators import TRIAL_WORKFLOW, Builder, at
 from tests.web.conftest import PASSWORD, csrf_token, sign_in

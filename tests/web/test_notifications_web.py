@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from casework.models import Notification
-from casework.notifications import notify
-from casework.reminders import ReminderPolicy, sweep
+from casework.reminders.notifications import notify
+from casework.reminders.deadline_rows import ReminderPolicy, sweep
 from casework.web import context
 from tests.web.conftest import csrf_token, sign_in, submit
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
-from casework import pacts as ops
+from casework.pacts import operations as ops
 from casework.models import (
     AccessLogEntry,
     ActionStatus,

@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from casework import programmes as core
+from casework.supervision import programmes as core
 from casework.models import Base, Programme, Territory, User
 from tests.conftest import _empty_all_tables
 from tests.web.conftest import csrf_token, sign_in, submit
@@ -395,7 +395,7 @@ def test_the_workflow_of_a_programme_with_pacts_cannot_change(client_and_people,
 
 def test_lifting_a_restriction_over_existing_pacts_is_refused(client_and_people, db, app):
     client, people = client_and_people
-    from casework import pacts as ops
+    from casework.pacts import operations as ops
 
     ops.open_pact(db, app.extensions["casework"]["registry"], beneficiary=people.beneficiary,
                   programme=people.restricted, case_manager=people.manager, actor=people.manager,

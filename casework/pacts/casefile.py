@@ -1,0 +1,401 @@
+"""The case file around a pact: its timeline, the journal (diario del caso) and the équipe.
+
+Like casework.pacts.operations, each operation takes the caller's session, the acting user and the
+moment it happens, and never commits.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from casework.security.access import territory_and_below
+from casework.security.audit import record_changes
+from casework.pacts.documents import pact_documents
+from casework.errors import CaseworkError, InvalidInput, PactConflict
+from casework.models import (
+    ChangeRecord,
+    Document,
+    JournalEntry,
+    JournalKind,
+    Pact,
+    PactApproval,
+    PactMember,
+    PactReassignment,
+    PactRevision,
+    Role,
+    TransitionRecord,
+    User,
+)
+from casework.pacts.page import reason_label
+from casework.pacts.operations import Clock, add_member, engine_for
+from casework.workflow.definition import label_in
+from casework.workflow.engine import WorkflowRegistry
+
+PACT_ENTITY = "pact"
+BENEFICIARY_ENTITY = "beneficiary"
+# The field under which équipe changes are kept in the pact's edit history.
+EQUIPE_FIELD = "equipe"
+MAX_JOURNAL_TEXT = 10_000
+
+
+class EntryKind(enum.Enum):
+    TRANSITION = "transition"
+    REFERRAL = "referral"
+    SCREENING = "screening"
+    CONTACT = "contact"
+    JOURNAL = "journal"
+    PACT_EDIT = "pact_edit"
+    PERSON_EDIT = "person_edit"
+    REVISION = "revision"
+    DOCUMENT = "document"
+    OUTCOME = "outcome"
+    REASSIGNMENT = "reassignment"
+    APPROVAL = "approval"
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One thing that happened in the case file: when, who, and what (by kind).
+
+    `code` is the machine value the web layer translates (journal kind, contact channel,
+    edited field, document kind, event, outcome code or approval decision); `label` and the
+    state labels are already in the reader's language because the workflow file carries them.
+    A reassignment names the former and the new case manager in `from_label` and `to_label`
+    and its reason in `text`; an approval decision has the revision's `number` and the
+    comment in `text`.
+    """
+
+    at: datetime
+    kind: EntryKind
+    actor: str  # full name; "" when the system acted or the account is unknown
+    code: str = ""
+    label: str = ""
+    from_label: str = ""
+    to_label: str = ""
+    text: str = ""
+    old_value: str = ""
+    new_value: str = ""
+    number: int | None = None  # revision number
+    signed_on: date | None = None
+    document_id: int | None = None
+
+
+class EquipeChangeRefused(CaseworkError):
+    """Only the pact's case manager or a supervisor who sees the pact changes its équipe."""
+
+
+def timeline(
+    session: Session, registry: WorkflowRegistry, pact: Pact, *, locale: str, limit: int | None = None
+) -> list[TimelineEntry]:
+    """Everything recorded on the pact and its beneficiary, newest first.
+
+    The caller has checked that the reader may see the pact (casework.security.access).
+    """
+    definition = engine_for(registry, pact).definition
+
+    def state_label(state: str | None) -> str:
+        if state is None:
+            return ""
+        found = definition.states.get(state)
+        return label_in(found.label, locale) if found else state
+
+    def event_label(event: str) -> str:
+        found = definition.events.get(event)
+        return label_in(found.label, locale) if found else ""
+
+    transitions = session.scalars(
+        select(TransitionRecord).where(TransitionRecord.pact_id == pact.id).order_by(TransitionRecord.id)
+    ).all()
+    journal = session.scalars(
+        select(JournalEntry).where(JournalEntry.pact_id == pact.id).order_by(JournalEntry.id)
+    ).all()
+    edits = session.scalars(
+        select(ChangeRecord)
+        .where(or_(
+            (ChangeRecord.entity == PACT_ENTITY) & (ChangeRecord.entity_id == pact.id),
+            (ChangeRecord.entity == BENEFICIARY_ENTITY) & (ChangeRecord.entity_id == pact.beneficiary_id),
+        ))
+        .order_by(ChangeRecord.id)
+    ).all()
+    documents = session.scalars(
+        select(Document)
+        .where(or_(Document.pact_id == pact.id, Document.beneficiary_id == pact.beneficiary_id))
+        .order_by(Document.id)
+    ).all()
+    reassignments = session.scalars(
+        select(PactReassignment).where(PactReassignment.pact_id == pact.id).order_by(PactReassignment.id)
+    ).all()
+    approvals = session.execute(
+        select(PactApproval, PactRevision.number).join(PactRevision, PactRevision.id == PactApproval.revision_id)
+        .where(PactApproval.pact_id == pact.id).order_by(PactApproval.id)
+    ).tuples().all()
+
+    actor_ids = {r.actor_id for r in transitions} | {j.author_id for j in journal} | {e.actor_id for e in edits}
+    actor_ids |= {d.uploaded_by_id for d in documents} | {c.recorded_by_id for c in pact.contacts}
+    actor_ids |= {r.created_by_id for r in pact.revisions} | {s.completed_by_id for s in pact.screenings}
+    if pact.referral is not None:
+        actor_ids.add(pact.referral.recorded_by_id)
+    if pact.outcome is not None:
+        actor_ids.add(pact.outcome.recorded_by_id)
+    for moved in reassignments:
+        actor_ids |= {moved.actor_id, moved.from_manager_id, moved.to_manager_id}
+    actor_ids |= {approval.decided_by_id for approval, _ in approvals}
+    names = _full_names(session, actor_ids)
+
+    def who(user_id: int | None) -> str:
+        return names.get(user_id, "") if user_id is not None else ""
+
+    entries: list[TimelineEntry] = [
+        TimelineEntry(
+            at=r.at, kind=EntryKind.TRANSITION, actor=who(r.actor_id), code=r.event, label=event_label(r.event),
+            from_label=state_label(r.from_state), to_label=state_label(r.to_state),
+            text=" — ".join(filter(None, (reason_label(definition, r.event, r.reason, locale), r.comment))),
+        )
+        for r in transitions
+    ]
+    if pact.referral is not None:
+        referral = pact.referral
+        entries.append(TimelineEntry(
+            at=referral.recorded_at, kind=EntryKind.REFERRAL, actor=who(referral.recorded_by_id),
+            code=referral.source.value, text=referral.reason,
+        ))
+    entries += [
+        TimelineEntry(at=s.completed_at, kind=EntryKind.SCREENING, actor=who(s.completed_by_id),
+                      code=s.priority.value, number=s.total_score)
+        for s in pact.screenings
+    ]
+    entries += [
+        TimelineEntry(at=c.contact_at, kind=EntryKind.CONTACT, actor=who(c.recorded_by_id),
+                      code=c.channel.value, text=c.notes)
+        for c in pact.contacts
+    ]
+    entries += [
+        TimelineEntry(at=j.at, kind=EntryKind.JOURNAL, actor=who(j.author_id), code=j.kind.value, text=j.text)
+        for j in journal
+    ]
+    entries += [
+        TimelineEntry(
+            at=e.at, kind=EntryKind.PACT_EDIT if e.entity == PACT_ENTITY else EntryKind.PERSON_EDIT,
+            actor=who(e.actor_id), code=e.field, old_value=e.old_value, new_value=e.new_value,
+        )
+        for e in edits
+    ]
+    entries += [
+        TimelineEntry(at=r.created_at, kind=EntryKind.REVISION, actor=who(r.created_by_id), number=r.number,
+                      signed_on=r.signed_on, text=r.signed_by)
+        for r in pact.revisions
+    ]
+    entries += [
+        TimelineEntry(at=d.uploaded_at, kind=EntryKind.DOCUMENT, actor=who(d.uploaded_by_id), code=d.kind.value,
+                      text=d.original_name, document_id=d.id)
+        for d in documents
+    ]
+    if pact.outcome is not None:
+        outcome = pact.outcome
+        labels = definition.outcomes.get(outcome.outcome)
+        entries.append(TimelineEntry(
+            at=outcome.recorded_at, kind=EntryKind.OUTCOME, actor=who(outcome.recorded_by_id), code=outcome.outcome,
+            label=label_in(labels, locale) if labels else outcome.outcome, text=outcome.notes,
+        ))
+    entries += [
+        TimelineEntry(at=r.at, kind=EntryKind.REASSIGNMENT, actor=who(r.actor_id), from_label=who(r.from_manager_id),
+                      to_label=who(r.to_manager_id), text=r.reason)
+        for r in reassignments
+    ]
+    entries += [
+        TimelineEntry(at=a.decided_at, kind=EntryKind.APPROVAL, actor=who(a.decided_by_id), code=a.decision.value,
+                      number=number, text=a.comment)
+        for a, number in approvals
+    ]
+    # Newest first. A move and the records its guards needed often share one instant: the
+    # move came after them, so at equal times moves count as later.
+    ordered = [
+        entry for _, entry in sorted(
+            enumerate(entries), key=lambda pair: (pair[1].at, pair[1].kind == EntryKind.TRANSITION, pair[0]),
+            reverse=True,
+        )
+    ]
+    return ordered if limit is None else ordered[:limit]
+
+
+def _full_names(session: Session, user_ids: set[int | None]) -> dict[int, str]:
+    ids = {user_id for user_id in user_ids if user_id is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).tuples().all())
+
+
+def add_journal_entry(
+    session: Session, pact: Pact, *, kind: JournalKind, at: datetime, text: str, actor: User | None, now: datetime
+) -> JournalEntry:
+    """A dated note on the pact. Notes only add, so they do not move the pact's version."""
+    errors = {}
+    if not text.strip():
+        errors["text"] = "required"
+    elif len(text.strip()) > MAX_JOURNAL_TEXT:
+        errors["text"] = "too_long"
+    if at > now:
+        errors["at"] = "in_future"
+    if errors:
+        raise InvalidInput(errors)
+    entry = JournalEntry(
+        pact_id=pact.id, kind=kind, at=at, text=text.strip(), author_id=actor.id if actor else None, recorded_at=now,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+# --- Équipe ---------------------------------------------------------------------------
+
+
+def can_manage_equipe(user: User, pact: Pact) -> bool:
+    """Whether `user`, who already may see the pact, may add or remove équipe members."""
+    return user.active and (user.id == pact.case_manager_id or user.role == Role.SUPERVISOR)
+
+
+def eligible_colleagues(session: Session, pact: Pact) -> list[User]:
+    """Active case managers and supervisors of the programme's territory or below, not yet on the pact."""
+    taken = {member.user_id for member in pact.members if member.user_id is not None} | {pact.case_manager_id}
+    users = session.scalars(
+        select(User)
+        .where(
+            User.active.is_(True),
+            User.role.in_([Role.CASE_MANAGER, Role.SUPERVISOR]),
+            User.territory_id.in_(territory_and_below(pact.programme.territory_id, name="programme_tree")),
+        )
+        .order_by(User.full_name, User.id)
+    ).all()
+    return [user for user in users if user.id not in taken]
+
+
+def _describe(member: PactMember) -> str:
+    name = member.user.full_name if member.user is not None else member.external_name
+    details = ", ".join(part for part in (member.role, member.organisation) if part)
+    return f"{name} ({details})" if details else name
+
+
+def _require_manager(actor: User, pact: Pact) -> None:
+    if not can_manage_equipe(actor, pact):
+        raise EquipeChangeRefused(f"{actor.username} may not change the équipe of pact {pact.id}")
+
+
+def add_colleague(
+    session: Session, pact: Pact, user: User | None, role: str, *, actor: User, clock: Clock,
+    expected_version: int | None = None,
+) -> PactMember:
+    """Put a colleague on the équipe: from then on they see the pact (casework.security.access)."""
+    _require_manager(actor, pact)
+    errors = {}
+    if user is None:
+        errors["user"] = "required"
+    elif user.id == pact.case_manager_id:
+        errors["user"] = "is_case_manager"
+    elif any(member.user_id == user.id for member in pact.members):
+        errors["user"] = "already_member"
+    elif user.id not in {candidate.id for candidate in eligible_colleagues(session, pact)}:
+        errors["user"] = "not_eligible"
+    if not role.strip():
+        errors["role"] = "required"
+    if errors:
+        raise InvalidInput(errors)
+    member = add_member(session, pact, role=role, user=user, clock=clock, expected_version=expected_version)
+    record_changes(session, PACT_ENTITY, pact.id, {EQUIPE_FIELD: ""}, {EQUIPE_FIELD: _describe(member)},
+                   actor=actor, now=clock.now)
+    session.flush()
+    return member
+
+
+def add_external_member(
+    session: Session, pact: Pact, *, name: str, role: str, organisation: str = "", contact: str = "",
+    actor: User, clock: Clock, expected_version: int | None = None,
+) -> PactMember:
+    """Put an outside contact (teacher, mediator, someone of an organisation) on the équipe."""
+    _require_manager(actor, pact)
+    member = add_member(session, pact, role=role, external_name=name, organisation=organisation, contact=contact,
+                        clock=clock, expected_version=expected_version)
+    record_changes(session, PACT_ENTITY, pact.id, {EQUIPE_FIELD: ""}, {EQUIPE_FIELD: _describe(member)},
+                   actor=actor, now=clock.now)
+    session.flush()
+    return member
+
+
+def remove_member(
+    session: Session, pact: Pact, member_id: int, *, actor: User, clock: Clock, expected_version: int | None = None
+) -> None:
+    """Take someone off the équipe; a colleague removed no longer sees the pact."""
+    _require_manager(actor, pact)
+    if expected_version is not None and pact.version != expected_version:
+        raise PactConflict(pact.id, expected_version, pact.version)
+    member = next((m for m in pact.members if m.id == member_id), None)
+    if member is None:
+        raise InvalidInput({"member": "not_in_pact"})
+    record_changes(session, PACT_ENTITY, pact.id, {EQUIPE_FIELD: _describe(member)}, {EQUIPE_FIELD: ""},
+                   actor=actor, now=clock.now)
+    pact.members.remove(member)
+    pact.updated_at = clock.now  # moves the version: an équipe change conflicts with a stale form
+    read_version = pact.version
+    try:
+        session.flush()
+    except StaleDataError:
+        raise PactConflict(pact.id, read_version) from None
+
+
+# --- What the case file shows -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    """What the case-file panels of a pact show, computed once per page."""
+
+    timeline: list[TimelineEntry]
+    has_more: bool
+    members: list[PactMember]
+    colleagues: list[User]  # who may be added to the équipe
+    documents: list[Document]
+    may_manage_equipe: bool
+    path: WorkflowPath
+
+
+@dataclass(frozen=True)
+class WorkflowPath:
+    """The states a pact has been in and the moves it made, for drawing its workflow."""
+
+    current: str
+    states: tuple[str, ...]  # in the order the pact first entered them
+    moves: frozenset[tuple[str, str, str]]  # (event, from, to)
+
+
+def workflow_path(session: Session, pact: Pact) -> WorkflowPath:
+    records = session.execute(
+        select(TransitionRecord.event, TransitionRecord.from_state, TransitionRecord.to_state)
+        .where(TransitionRecord.pact_id == pact.id)
+        .order_by(TransitionRecord.id)
+    ).all()
+    states = [state for _, source, target in records for state in (source, target) if state is not None]
+    states.append(pact.state)
+    moves = {(event, source, target) for event, source, target in records if source is not None}
+    return WorkflowPath(current=pact.state, states=tuple(dict.fromkeys(states)), moves=frozenset(moves))
+
+
+def case_file(
+    session: Session, registry: WorkflowRegistry, pact: Pact, user: User, *, locale: str, latest: int = 20
+) -> CaseFile:
+    """Timeline (latest entries), équipe, documents and workflow path of a pact `user` may see."""
+    entries = timeline(session, registry, pact, locale=locale)
+    may_manage = can_manage_equipe(user, pact)
+    return CaseFile(
+        timeline=entries[:latest],
+        has_more=len(entries) > latest,
+        members=list(pact.members),
+        colleagues=eligible_colleagues(session, pact) if may_manage else [],
+        documents=pact_documents(session, pact),
+        may_manage_equipe=may_manage,
+        path=workflow_path(session, pact),
+    )

@@ -1,0 +1,252 @@
+"""When a pact's deadlines fall, from the rules of its current state, its pauses and moved anchors."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import Date, bindparam, cast, func, literal_column, null, select, union_all
+from sqlalchemy.orm import Session
+
+from casework.db import PreparedStatement
+from casework.models import (
+    DeadlineAnchorMove,
+    DeadlinePause,
+    FollowUpContact,
+    Pact,
+    TransitionRecord,
+    UTCDateTime,
+)
+from casework.reminders.workdays import add_working_days, working_days_between
+from casework.workflow.definition import DeadlineRule, WorkflowDefinition
+
+
+class Deadline(NamedTuple):
+    rule: DeadlineRule
+    due_on: date  # the local (Europe/Rome) day by which it must be done
+    due_at: datetime  # end of that day, in UTC
+    # What it counts from: the rule's own anchor, and the local day actually used.
+    natural_anchor_at: datetime | None = None
+    anchor_on: date | None = None
+    # Stopped by an open pause: its due day is as of the pause and moves when it resumes.
+    paused: bool = False
+    # Days (working days for a working-days rule) added for pauses that ended.
+    extension: int = 0
+
+
+def due_date(rule: DeadlineRule, anchor: datetime, zone: ZoneInfo) -> date:
+    return _add(anchor.astimezone(zone).date(), rule.amount, rule.unit)
+
+
+@lru_cache(maxsize=8192)
+def _add(start: date, amount: int, unit: str) -> date:
+    if unit == "working_days":
+        return add_working_days(start, amount)
+    if unit == "months":
+        return start + relativedelta(months=amount)
+    return start + timedelta(days=amount)
+
+
+def extend(day: date, extension: int, unit: str) -> date:
+    """`day` pushed later by paused time: working days for a working-days rule, else days."""
+    if not extension:
+        return day
+    if unit == "working_days":
+        return add_working_days(day, extension)
+    return day + timedelta(days=extension)
+
+
+def occurrence_due(rule: DeadlineRule, anchor_on: date, extension: int, index: int) -> date:
+    """The due day of the `index`-th occurrence (0: the first) of a rule counted from `anchor_on`."""
+    return extend(_add(anchor_on, rule.amount + index * (rule.every or 0), rule.unit), extension, rule.unit)
+
+
+@lru_cache(maxsize=8192)
+def end_of_local_day(day: date, zone: ZoneInfo) -> datetime:
+    """The last instant of `day` in `zone`, as UTC: a deadline is met any time that day."""
+    next_midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    return next_midnight.astimezone(timezone.utc) - timedelta(microseconds=1)
+
+
+def local_time(day: date, hour: int, zone: ZoneInfo) -> datetime:
+    """`hour`:00 on the local `day`, as UTC (the zone's offset that day, summer or winter)."""
+    return datetime.combine(day, time(hour), tzinfo=zone).astimezone(timezone.utc)
+
+
+class StatePosition(NamedTuple):
+    """Where a pact stands: its state and since when (given explicitly while it is moving)."""
+
+    pact_id: int | None
+    state: str
+    entered_at: datetime
+    opened_at: datetime
+
+    @classmethod
+    def of(cls, pact: Pact) -> StatePosition:
+        return cls(pact.id, pact.state, pact.state_entered_at, pact.opened_at)
+
+
+class Pause(NamedTuple):
+    starts_on: date  # the local day it began
+    ends_on: date | None  # the local day it was resumed (not counted); None while paused
+
+
+class Adjustments(NamedTuple):
+    """What people changed about a pact's deadlines, by rule id."""
+
+    pauses: dict[str, list[Pause]]
+    anchor_moves: dict[str, list[tuple[datetime, date]]]  # (the anchor replaced, the day used), oldest first
+
+
+NO_ADJUSTMENTS = Adjustments({}, {})
+
+def _adjustments_statement() -> PreparedStatement:
+    pact_id = bindparam("pact_id")
+    pauses = select(
+        literal_column("'pause'"), DeadlinePause.rule_id, DeadlinePause.paused_at, DeadlinePause.resumed_at,
+        cast(null(), Date), DeadlinePause.id,
+    ).where(DeadlinePause.pact_id == pact_id)
+    moves = select(
+        literal_column("'anchor'"), DeadlineAnchorMove.rule_id, DeadlineAnchorMove.natural_anchor_at,
+        cast(null(), UTCDateTime()), DeadlineAnchorMove.anchor_on, DeadlineAnchorMove.id,
+    ).where(DeadlineAnchorMove.pact_id == pact_id)
+    return PreparedStatement(union_all(pauses, moves))
+
+
+# Read at every move of every pact: built once and run on the driver's cursor, like the
+# engine's own statements (casework.db.PreparedStatement), so a move pays for one small query.
+_ADJUSTMENTS = _adjustments_statement()
+_RESULT_PROCESSORS: dict[str, tuple] = {}
+
+
+def _processors(dialect) -> tuple:
+    if dialect.name not in _RESULT_PROCESSORS:
+        moment, day = UTCDateTime(), Date()
+        _RESULT_PROCESSORS[dialect.name] = (
+            moment.dialect_impl(dialect).result_processor(dialect, None) or (lambda value: value),
+            day.dialect_impl(dialect).result_processor(dialect, None) or (lambda value: value),
+        )
+    return _RESULT_PROCESSORS[dialect.name]
+
+
+def load_adjustments(session: Session, pact_id: int | None, zone: ZoneInfo) -> Adjustments:
+    """The pauses and moved anchors of a pact's deadlines, in one query."""
+    if pact_id is None:
+        return NO_ADJUSTMENTS
+    connection = session.connection()
+    cursor = _ADJUSTMENTS.execute(connection, {"pact_id": pact_id})
+    try:
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if not rows:
+        return NO_ADJUSTMENTS
+    moment, day_of = _processors(connection.dialect)
+    result = Adjustments({}, {})
+    for kind, rule_id, at, until, day, _ in sorted(rows, key=lambda row: (row[0], row[5])):
+        at = moment(at)
+        if kind == "pause":
+            until = moment(until)
+            ends_on = until.astimezone(zone).date() if until is not None else None
+            result.pauses.setdefault(rule_id, []).append(Pause(at.astimezone(zone).date(), ends_on))
+        else:
+            result.anchor_moves.setdefault(rule_id, []).append((at, day_of(day)))
+    return result
+
+
+def paused_extension(rule: DeadlineRule, anchor_on: date, pauses: list[Pause]) -> tuple[int, bool]:
+    """(days not counted because of ended pauses, whether a pause is still open).
+
+    A pause from day A to day B (resumed) stops the days A..B-1; only days after the anchor
+    day count, so pauses of an earlier cycle change nothing.
+    """
+    extension, open_pause = 0, False
+    first_counted = anchor_on + timedelta(days=1)
+    for pause in pauses:
+        if pause.ends_on is None:
+            open_pause = True
+            continue
+        start = max(pause.starts_on, first_counted)
+        if pause.ends_on <= start:
+            continue
+        if rule.unit == "working_days":
+            extension += working_days_between(start - timedelta(days=1), pause.ends_on - timedelta(days=1))
+        else:
+            extension += (pause.ends_on - start).days
+    return extension, open_pause
+
+
+def anchor_time(session: Session, rule: DeadlineRule, position: StatePosition) -> datetime | None:
+    if rule.anchor == "entered":
+        return position.entered_at
+    if rule.anchor == "opened":
+        return position.opened_at
+    if rule.anchor == "last_contact":
+        last = session.scalar(
+            select(func.max(FollowUpContact.contact_at)).where(FollowUpContact.pact_id == position.pact_id)
+        )
+        return max(position.entered_at, last) if last is not None else position.entered_at
+    state = rule.anchor.split(":", 1)[1]
+    first = session.scalar(
+        select(func.min(TransitionRecord.at)).where(
+            TransitionRecord.pact_id == position.pact_id, TransitionRecord.to_state == state
+        )
+    )
+    if first is None and position.state == state:
+        return position.entered_at
+    return first
+
+
+def rule_deadline(
+    rule: DeadlineRule, natural_anchor: datetime, zone: ZoneInfo, adjustments: Adjustments = NO_ADJUSTMENTS
+) -> Deadline:
+    """A rule's deadline from its anchor, with the anchor moves and pauses people recorded."""
+    anchor_on = natural_anchor.astimezone(zone).date()
+    for replaced, day in adjustments.anchor_moves.get(rule.id, ()):
+        if replaced == natural_anchor:
+            anchor_on = day  # the latest move of this anchor wins
+    extension, paused = paused_extension(rule, anchor_on, adjustments.pauses.get(rule.id, []))
+    day = occurrence_due(rule, anchor_on, extension, 0)
+    return Deadline(
+        rule=rule, due_on=day, due_at=end_of_local_day(day, zone), natural_anchor_at=natural_anchor,
+        anchor_on=anchor_on, paused=paused, extension=extension,
+    )
+
+
+def state_deadlines(
+    session: Session,
+    definition: WorkflowDefinition,
+    position: StatePosition,
+    zone: ZoneInfo,
+    adjustments: Adjustments | None = None,
+) -> list[Deadline]:
+    """Deadlines of the given state, earliest first (none in a final state), paused ones included."""
+    deadlines = []
+    rules = definition.states[position.state].deadlines
+    with session.no_autoflush:
+        if adjustments is None:
+            adjustments = load_adjustments(session, position.pact_id, zone) if rules else NO_ADJUSTMENTS
+        for rule in rules:
+            anchor = anchor_time(session, rule, position)
+            if anchor is None:
+                continue
+            deadlines.append(rule_deadline(rule, anchor, zone, adjustments))
+    return sorted(deadlines, key=lambda d: d.due_at)
+
+
+def next_deadline(
+    session: Session, definition: WorkflowDefinition, position: StatePosition, zone: ZoneInfo
+) -> tuple[datetime | None, str]:
+    """(due time, rule id) of the earliest running deadline, stored on the pact for lists and sweeps.
+
+    A paused deadline is not running: a pact whose only deadline is paused has none.
+    """
+    running = [d for d in state_deadlines(session, definition, position, zone) if not d.paused]
+    return (running[0].due_at, running[0].rule.id) if running else (None, "")
+
+
+def refresh_next_deadline(session: Session, definition: WorkflowDefinition, pact: Pact, zone: ZoneInfo) -> None:
+    pact.next_deadline_at, pact.next_deadline_label = next_deadline(session, definition, StatePosition.of(pact), zone)

@@ -1,0 +1,254 @@
+"""E-mail: the outbox (queued in the deciding transaction) and its delivery through SMTP.
+
+Delivery is claim, send, record:
+
+1. claim: in a short transaction, a due message moves to `sending` with a lease (its
+   `next_attempt_at` becomes the lease's expiry) and its attempt is counted;
+2. send: through SMTP, outside any transaction (a slow server must not hold a database lock);
+3. record: `sent`, or back to `pending` with the next attempt after an exponential backoff,
+   or `failed` after the last attempt or a permanent refusal (5xx), for an administrator.
+
+A sender that dies after claiming leaves the message `sending` until its lease runs out; the
+next delivery run takes it again and sends it, once. A sender that dies after the SMTP
+server accepted a message but before recording it would send it again: SMTP offers nothing
+better; the Message-ID stays the same across attempts, so receiving systems can tell.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import smtplib
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from casework.config import Settings
+from casework.reminders.scheduler_lock import take_turn
+from casework.models import EmailStatus, OutboundEmail, User
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(hours=6)
+MAIL_TURN = "mail"
+
+
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> None:
+        """Hand the message to the mail server; raise on failure."""
+
+
+class SmtpMailer:
+    """Sends through the configured SMTP server (smtp_* settings), one connection per message."""
+
+    def __init__(self, settings: Settings):
+        self.host = settings.smtp_host
+        self.port = settings.smtp_port
+        self.username = settings.smtp_username
+        self.password = settings.smtp_password
+        self.use_tls = settings.smtp_use_tls
+        self.timeout = settings.smtp_timeout_seconds
+
+    def send(self, message: EmailMessage) -> None:
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.use_tls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.username:
+                smtp.login(self.username, self.password)
+            smtp.send_message(message)
+
+
+@dataclass(frozen=True)
+class MailPolicy:
+    sender: str = "casework@localhost"
+    max_attempts: int = 6
+    retry_seconds: int = 60
+    lease_seconds: int = 300
+    batch_size: int = 20
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MailPolicy:
+        return cls(
+            sender=settings.mail_sender, max_attempts=settings.mail_max_attempts,
+            retry_seconds=settings.mail_retry_seconds, lease_seconds=settings.mail_lease_seconds,
+        )
+
+    def backoff(self, attempts: int) -> timedelta:
+        """Wait before the next attempt, after `attempts` failed ones: retry, 2x, 4x... at most 6 h."""
+        return min(timedelta(seconds=self.retry_seconds * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def email_values(*, dedupe_key: str, kind: str, recipient: User, subject: str, body: str, now: datetime) -> dict:
+    """The outbox row of a new message, as values for an INSERT."""
+    return {
+        "dedupe_key": dedupe_key, "kind": kind, "recipient_id": recipient.id, "to_address": recipient.email,
+        "subject": subject[:300], "body": body, "created_at": now, "status": EmailStatus.PENDING, "attempts": 0,
+        "next_attempt_at": now, "claimed_by": "", "sent_at": None, "last_error": "",
+    }
+
+
+def queue_email(
+    session: Session, *, dedupe_key: str, kind: str, recipient: User, subject: str, body: str, now: datetime
+) -> OutboundEmail | None:
+    """Put a message in the outbox (sent after the caller commits); None if the user has no address."""
+    if not recipient.email:
+        return None
+    email = OutboundEmail(**email_values(dedupe_key=dedupe_key, kind=kind, recipient=recipient, subject=subject,
+                                         body=body, now=now))
+    session.add(email)
+    return email
+
+
+def message_id(email: OutboundEmail, sender: str) -> str:
+    """The same for every attempt at one message, so a receiver can tell a repeat."""
+    domain = sender.rpartition("@")[2] or "localhost"
+    digest = hashlib.sha256(email.dedupe_key.encode()).hexdigest()[:16]
+    return f"<casework.{email.id}.{digest}@{domain}>"
+
+
+def build_message(email: OutboundEmail, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = email.to_address
+    message["Subject"] = email.subject
+    message["Date"] = format_datetime(email.created_at)
+    message["Message-ID"] = message_id(email, sender)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(email.body)
+    return message
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    lost_leases: int = 0
+
+
+def _permanent(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
+
+
+def _claim(session_factory: sessionmaker[Session], holder: str, policy: MailPolicy, now: datetime) -> list[OutboundEmail]:
+    lease_until = now + timedelta(seconds=policy.lease_seconds)
+    with session_factory() as session:
+        take_turn(session, MAIL_TURN, holder, now)
+        due = select(OutboundEmail.id).where(
+            OutboundEmail.status.in_([EmailStatus.PENDING, EmailStatus.SENDING]),
+            OutboundEmail.next_attempt_at <= now,
+        ).order_by(OutboundEmail.next_attempt_at, OutboundEmail.id).limit(policy.batch_size)
+        claimed = []
+        for email_id in session.scalars(due.with_for_update(skip_locked=True)).all():
+            # Compare-and-set: only one sender can move a row whose lease is free.
+            changed = session.execute(
+                update(OutboundEmail)
+                .where(
+                    OutboundEmail.id == email_id,
+                    OutboundEmail.status.in_([EmailStatus.PENDING, EmailStatus.SENDING]),
+                    OutboundEmail.next_attempt_at <= now,
+                )
+                .values(status=EmailStatus.SENDING, claimed_by=holder, attempts=OutboundEmail.attempts + 1,
+                        next_attempt_at=lease_until)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if changed == 1:
+                claimed.append(email_id)
+        emails = list(session.scalars(select(OutboundEmail).where(OutboundEmail.id.in_(claimed)))) if claimed else []
+        session.commit()
+        return sorted(emails, key=lambda e: e.id)
+
+
+def _record(
+    session_factory: sessionmaker[Session], email: OutboundEmail, holder: str, policy: MailPolicy, now: datetime,
+    error: Exception | None, report: DeliveryReport,
+) -> None:
+    if error is None:
+        values = {"status": EmailStatus.SENT, "sent_at": now, "last_error": ""}
+    elif email.attempts >= policy.max_attempts or _permanent(error):
+        values = {"status": EmailStatus.FAILED, "last_error": _describe(error)}
+    else:
+        values = {"status": EmailStatus.PENDING, "next_attempt_at": now + policy.backoff(email.attempts),
+                  "last_error": _describe(error)}
+    with session_factory() as session:
+        changed = session.execute(
+            update(OutboundEmail)
+            .where(OutboundEmail.id == email.id, OutboundEmail.claimed_by == holder,
+                   OutboundEmail.status == EmailStatus.SENDING)
+            .values(**values).execution_options(synchronize_session=False)
+        ).rowcount
+        session.commit()
+    if changed != 1:
+        # Our lease ran out and another sender took the message over.
+        report.lost_leases += 1
+        log.warning("e-mail %s: lease lost before its result was recorded", email.id)
+    elif error is None:
+        report.sent += 1
+    elif values["status"] == EmailStatus.FAILED:
+        report.failed += 1
+        log.error("e-mail %s to %s failed for good: %s", email.id, email.to_address, values["last_error"])
+    else:
+        report.retried += 1
+        log.warning("e-mail %s to %s not sent (attempt %s), retrying: %s", email.id, email.to_address,
+                    email.attempts, values["last_error"])
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:1000]
+
+
+def deliver_due_emails(
+    session_factory: sessionmaker[Session],
+    mailer: Mailer,
+    *,
+    clock: Callable[[], datetime],
+    policy: MailPolicy,
+    holder: str,
+    max_batches: int | None = None,
+) -> DeliveryReport:
+    """Send every message due by now (pending, due for a retry, or left by a dead sender).
+
+    `clock` is read at each step: leases and backoffs count from when things happen.
+    """
+    report = DeliveryReport()
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        batches += 1
+        emails = _claim(session_factory, holder, policy, clock())
+        if not emails:
+            break
+        for email in emails:
+            try:
+                mailer.send(build_message(email, policy.sender))
+                error = None
+            except (smtplib.SMTPException, OSError) as exc:
+                error = exc
+            _record(session_factory, email, holder, policy, clock(), error, report)
+    return report
+
+
+def failed_emails(session: Session, *, limit: int = 100) -> list[OutboundEmail]:
+    """Messages given up on, newest first: what an administrator must look at."""
+    return list(session.scalars(
+        select(OutboundEmail).where(OutboundEmail.status == EmailStatus.FAILED)
+        .order_by(OutboundEmail.created_at.desc(), OutboundEmail.id.desc()).limit(limit)
+    ))
+
+
+def retry_email(session: Session, email_id: int, *, now: datetime) -> bool:
+    """Put a failed message back in the outbox with fresh attempts; False if it is not failed."""
+    changed = session.execute(
+        update(OutboundEmail).where(OutboundEmail.id == email_id, OutboundEmail.status == EmailStatus.FAILED)
+        .values(status=EmailStatus.PENDING, attempts=0, next_attempt_at=now, claimed_by="")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return changed == 1

@@ -1,0 +1,385 @@
+"""In-app notifications and the texts of every notice and e-mail, in the recipient's language.
+
+Texts are small it/en templates kept here, like workflow labels, not gettext strings: they
+are rendered by the scheduler, which has no request and no Flask. Placeholders are named
+(`{pact}`), dates are written dd/mm/yyyy.
+
+E-mails and calendar entries name pacts by number and programme, never the person: they
+leave the system for mailboxes and calendar services, and a name next to a programme for
+victims of violence is special-category data (GDPR art. 9). Inside Casework a notification
+shows the person's name to whoever may see the pact.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from casework.security.access import pact_visibility
+from casework.errors import InvalidInput, UnknownWorkflow
+from casework.reminders.scheduler_lock import take_turn
+from casework.reminders.mail import queue_email
+from casework.models import (
+    Beneficiary,
+    Notification,
+    NotificationKind,
+    OutboundEmail,
+    Pact,
+    PactDeadline,
+    Programme,
+    Role,
+    User,
+)
+from casework.workflow.definition import Labels, label_in
+from casework.workflow.engine import WorkflowRegistry
+
+LOCALES = ("it", "en")
+
+TEXTS: dict[str, Labels] = {
+    # In-app notifications: a title and a line.
+    "reminder.title": {"it": "Promemoria: {deadline}", "en": "Reminder: {deadline}"},
+    "reminder.body": {
+        "it": "Patto n. {pact} ({programme}){person}: da fare entro il {due}.",
+        "en": "Pact no. {pact} ({programme}){person}: due by {due}.",
+    },
+    "escalation.title": {"it": "Scadenza superata: {deadline}", "en": "Overdue: {deadline}"},
+    "escalation.body": {
+        "it": "Patto n. {pact} ({programme}){person}, operatore/trice {manager}: scaduto il {due}.",
+        "en": "Pact no. {pact} ({programme}){person}, case manager {manager}: was due on {due}.",
+    },
+    "escalation_again.title": {
+        "it": "Sollecito, scadenza ancora superata: {deadline}",
+        "en": "Still overdue: {deadline}",
+    },
+    "escalation_again.body": {
+        "it": "Patto n. {pact} ({programme}){person}, operatore/trice {manager}: scaduto il {due}, "
+              "già segnalato al/la responsabile del territorio.",
+        "en": "Pact no. {pact} ({programme}){person}, case manager {manager}: was due on {due}; "
+              "already escalated to the territory's supervisor.",
+    },
+    "message.title": {"it": "Avviso", "en": "Notice"},
+    "restricted_pact": {"it": "Patto n. {pact}", "en": "Pact no. {pact}"},
+    # E-mails.
+    "email.greeting": {"it": "Buongiorno {name},", "en": "Hello {name},"},
+    "email.reminder.subject.one": {"it": "[Casework] Promemoria: {deadline}", "en": "[Casework] Reminder: {deadline}"},
+    "email.reminder.subject.many": {"it": "[Casework] Promemoria: {count} scadenze", "en": "[Casework] Reminder: {count} deadlines"},
+    "email.reminder.intro": {
+        "it": "queste scadenze dei patti che segui si avvicinano:",
+        "en": "these deadlines of the pacts you manage are coming up:",
+    },
+    "email.reminder.item": {
+        "it": "- Patto n. {pact} ({programme}) - {deadline}: entro il {due}",
+        "en": "- Pact no. {pact} ({programme}) - {deadline}: due by {due}",
+    },
+    "email.escalation.subject.one": {
+        "it": "[Casework] Scadenza superata: patto n. {pact}", "en": "[Casework] Overdue: pact no. {pact}",
+    },
+    "email.escalation.subject.many": {
+        "it": "[Casework] {count} scadenze superate", "en": "[Casework] {count} overdue deadlines",
+    },
+    "email.escalation.intro": {
+        "it": "questi patti del tuo territorio hanno una scadenza superata:",
+        "en": "these pacts of your territory are overdue:",
+    },
+    "email.escalation.item": {
+        "it": "- Patto n. {pact} ({programme}) - {deadline}: scaduto il {due}, operatore/trice {manager}{again}",
+        "en": "- Pact no. {pact} ({programme}) - {deadline}: was due on {due}, case manager {manager}{again}",
+    },
+    "email.escalation.again": {
+        "it": " (secondo sollecito: già segnalato al territorio)",
+        "en": " (second escalation: already escalated to the territory)",
+    },
+    "email.digest.subject": {"it": "[Casework] Il tuo riepilogo del {day}", "en": "[Casework] Your digest for {day}"},
+    "email.digest.intro": {
+        "it": "ecco le scadenze dei patti che segui: {overdue} superate, {soon} nei prossimi 7 giorni; "
+              "{unread} notifiche da leggere.",
+        "en": "here are the deadlines of the pacts you manage: {overdue} overdue, {soon} in the next 7 days; "
+              "{unread} unread notifications.",
+    },
+    "email.digest.overdue": {"it": "Scadenze superate:", "en": "Overdue:"},
+    "email.digest.soon": {"it": "Nei prossimi 7 giorni:", "en": "In the next 7 days:"},
+    "email.digest.item": {
+        "it": "- Patto n. {pact} ({programme}) - {deadline}: {due}",
+        "en": "- Pact no. {pact} ({programme}) - {deadline}: {due}",
+    },
+    "email.link": {"it": "  {url}", "en": "  {url}"},
+    "email.footer": {
+        "it": "Per riservatezza le e-mail di Casework non riportano i nomi delle persone: "
+              "apri Casework per i dettagli.\n{url}",
+        "en": "For confidentiality, Casework's e-mails do not name people: open Casework for the details.\n{url}",
+    },
+}
+
+
+def locale_of(user: User) -> str:
+    return user.locale if user.locale in LOCALES else "it"
+
+
+def text(key: str, locale: str, **params: Any) -> str:
+    return label_in(TEXTS[key], locale).format(**params)
+
+
+def format_day(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def rule_label(registry: WorkflowRegistry, workflow: str, version: int, rule_id: str, locale: str) -> str:
+    """The label of a deadline rule in `locale`, wherever in the workflow's states it is declared."""
+    try:
+        definition = registry.get(workflow, version).definition
+    except UnknownWorkflow:
+        return rule_id
+    for state in definition.states.values():
+        for rule in state.deadlines:
+            if rule.id == rule_id:
+                return label_in(rule.label, locale)
+    return rule_id
+
+
+# --- in-app notifications ----------------------------------------------------------------
+
+def notify(
+    session: Session, user: User, message: Labels, *, now: datetime, pact: Pact | None = None
+) -> Notification:
+    """A notice for `user` with a text per language (e.g. "this pact was reassigned to you")."""
+    if not all(message.get(locale, "").strip() for locale in LOCALES):
+        raise ValueError("a notification needs a text in Italian and in English")
+    notification = Notification(
+        user_id=user.id, kind=NotificationKind.MESSAGE, pact_id=pact.id if pact is not None else None,
+        message=dict(message), created_at=now,
+    )
+    session.add(notification)
+    session.flush()
+    return notification
+
+
+def _unread(user: User, now: datetime):
+    return (
+        Notification.user_id == user.id,
+        Notification.done_at.is_(None),
+        Notification.resolved_at.is_(None),
+        or_(Notification.snoozed_until.is_(None), Notification.snoozed_until <= now),
+    )
+
+
+def unread_count(session: Session, user: User, now: datetime) -> int:
+    """Notifications waiting for the user: not done, not resolved, not snoozed past `now`."""
+    return session.scalar(select(func.count()).select_from(Notification).where(*_unread(user, now))) or 0
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    """A notification as the list shows it, in the reader's language."""
+
+    id: int
+    kind: str
+    title: str
+    body: str
+    created_at: datetime
+    pact_id: int | None
+    due_on: date | None
+    done: bool
+    snoozed_until: datetime | None
+    resolved: bool
+
+
+def list_notifications(
+    session: Session,
+    registry: WorkflowRegistry,
+    user: User,
+    *,
+    now: datetime,
+    include_done: bool = False,
+    limit: int = 50,
+    locale: str | None = None,
+) -> list[NotificationView]:
+    """The user's notifications, newest first: by default those waiting (as `unread_count` counts).
+
+    The person's name appears only on pacts the user may see (access.pact_visibility).
+    """
+    query = select(Notification).where(Notification.user_id == user.id)
+    if not include_done:
+        query = query.where(*_unread(user, now))
+    rows = session.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)).all()
+    pact_ids = {row.pact_id for row in rows if row.pact_id is not None}
+    details: dict[int, Any] = {}
+    if pact_ids:
+        for pact_id, workflow, version, programme, manager, first, last in session.execute(
+            select(Pact.id, Pact.workflow_name, Pact.workflow_version, Programme.code, User.full_name,
+                   Beneficiary.first_name, Beneficiary.last_name)
+            .join(Programme, Programme.id == Pact.programme_id)
+            .join(User, User.id == Pact.case_manager_id)
+            .join(Beneficiary, Beneficiary.id == Pact.beneficiary_id)
+            .where(Pact.id.in_(pact_ids))
+        ):
+            details[pact_id] = (workflow, version, programme, manager, f"{first} {last}")
+        visible = set(session.scalars(select(Pact.id).where(Pact.id.in_(pact_ids), pact_visibility(user))))
+    else:
+        visible = set()
+    locale = locale or locale_of(user)
+    return [_view(row, details.get(row.pact_id), row.pact_id in visible, registry, locale) for row in rows]
+
+
+def _view(row: Notification, detail: Any, visible: bool, registry: WorkflowRegistry, locale: str) -> NotificationView:
+    if row.kind == NotificationKind.MESSAGE or detail is None:
+        title = text("message.title", locale)
+        body = label_in(row.message, locale) if row.message else ""
+    else:
+        workflow, version, programme, manager, person = detail
+        params = {
+            "deadline": rule_label(registry, workflow, version, row.rule_id, locale),
+            "pact": row.pact_id, "programme": programme, "manager": manager,
+            "person": f", {person}" if visible else "",
+            "due": format_day(row.due_on) if row.due_on else "",
+        }
+        title = text(f"{row.kind.value}.title", locale, **params)
+        body = text(f"{row.kind.value}.body", locale, **params)
+    return NotificationView(
+        id=row.id, kind=row.kind.value, title=title, body=body, created_at=row.created_at, pact_id=row.pact_id,
+        due_on=row.due_on, done=row.done_at is not None, snoozed_until=row.snoozed_until,
+        resolved=row.resolved_at is not None,
+    )
+
+
+def _own(session: Session, user: User, notification_id: int) -> Notification | None:
+    return session.scalars(
+        select(Notification).where(Notification.id == notification_id, Notification.user_id == user.id)
+    ).one_or_none()
+
+
+def mark_done(session: Session, user: User, notification_id: int, *, now: datetime) -> bool:
+    """Mark one of the user's notifications done; False if it is not theirs (answer 404)."""
+    notification = _own(session, user, notification_id)
+    if notification is None:
+        return False
+    if notification.done_at is None:
+        notification.done_at = now
+    notification.snoozed_until = None
+    session.flush()
+    return True
+
+
+def mark_all_done(session: Session, user: User, *, now: datetime) -> int:
+    result = session.execute(
+        update(Notification).where(*_unread(user, now)).values(done_at=now, snoozed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def snooze(session: Session, user: User, notification_id: int, *, until: datetime, now: datetime) -> bool:
+    """Hide a notification until `until` (it then counts as unread again); False if not theirs.
+
+    Raises InvalidInput({"until": "not_in_future"}) for a time not after `now`.
+    """
+    if until <= now:
+        raise InvalidInput({"until": "not_in_future"})
+    notification = _own(session, user, notification_id)
+    if notification is None:
+        return False
+    notification.snoozed_until = until
+    notification.done_at = None
+    session.flush()
+    return True
+
+
+# --- the daily digest --------------------------------------------------------------------
+
+DIGEST_TURN = "digest"
+DUE_SOON = timedelta(days=7)
+_DIGEST_LINES = 50
+
+
+def digest_key(user_id: int, day: date) -> str:
+    return f"digest:{user_id}:{day.isoformat()}"
+
+
+def queue_daily_digests(
+    session_factory: sessionmaker[Session],
+    registry: WorkflowRegistry,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    digest_hour: int,
+    base_url: str,
+    holder: str,
+) -> int:
+    """Queue today's digest e-mail for each case manager with something due, once a day.
+
+    Nothing happens before `digest_hour` local time; after it, any run queues the digests not
+    yet queued today (so a scheduler started late still sends them). Returns how many.
+    """
+    local = now.astimezone(zone)
+    if local.hour < digest_hour:
+        return 0
+    day = local.date()
+    with session_factory() as session:
+        take_turn(session, DIGEST_TURN, holder, now)
+        managers = {user.id: user for user in session.scalars(
+            select(User).where(User.role == Role.CASE_MANAGER, User.active.is_(True), User.email != ""))}
+        if not managers:
+            session.commit()
+            return 0
+        done = set(session.scalars(select(OutboundEmail.dedupe_key).where(
+            OutboundEmail.dedupe_key.in_([digest_key(user_id, day) for user_id in managers]))))
+        waiting = {user_id: user for user_id, user in managers.items() if digest_key(user_id, day) not in done}
+        items: dict[int, list[Any]] = defaultdict(list)
+        if waiting:
+            for row in session.execute(
+                select(Pact.case_manager_id, Pact.id, Pact.workflow_name, Pact.workflow_version, Programme.code,
+                       PactDeadline.rule_id, PactDeadline.due_on, PactDeadline.due_at)
+                .join(PactDeadline, PactDeadline.pact_id == Pact.id)
+                .join(Programme, Programme.id == Pact.programme_id)
+                .where(Pact.case_manager_id.in_(list(waiting)), Pact.closed_at.is_(None),
+                       PactDeadline.ended_at.is_(None), PactDeadline.paused.is_(False),
+                       PactDeadline.due_at < now + DUE_SOON)
+                .order_by(PactDeadline.due_at, Pact.id)
+            ):
+                items[row[0]].append(row)
+        unread = dict(session.execute(
+            select(Notification.user_id, func.count()).where(
+                Notification.user_id.in_(list(waiting)), Notification.done_at.is_(None),
+                Notification.resolved_at.is_(None),
+                or_(Notification.snoozed_until.is_(None), Notification.snoozed_until <= now),
+            ).group_by(Notification.user_id)
+        ).all()) if waiting else {}
+        queued = 0
+        for user_id, user in sorted(waiting.items()):
+            if not items[user_id]:
+                continue
+            body = _digest_body(registry, user, items[user_id], unread.get(user_id, 0), now, base_url)
+            subject = text("email.digest.subject", locale_of(user), day=format_day(day))
+            if queue_email(session, dedupe_key=digest_key(user_id, day), kind="digest", recipient=user,
+                           subject=subject, body=body, now=now) is not None:
+                queued += 1
+        session.commit()
+        return queued
+
+
+def _digest_body(registry: WorkflowRegistry, user: User, rows: list[Any], unread: int, now: datetime,
+                 base_url: str) -> str:
+    locale = locale_of(user)
+    overdue = [row for row in rows if row.due_at < now]
+    soon = [row for row in rows if row.due_at >= now]
+    lines = [text("email.greeting", locale, name=user.full_name), "",
+             text("email.digest.intro", locale, overdue=len(overdue), soon=len(soon), unread=unread)]
+    for heading, group in (("email.digest.overdue", overdue), ("email.digest.soon", soon)):
+        if not group:
+            continue
+        lines += ["", text(heading, locale)]
+        for row in group[:_DIGEST_LINES]:
+            lines.append(text(
+                "email.digest.item", locale, pact=row.id, programme=row.code, due=format_day(row.due_on),
+                deadline=rule_label(registry, row.workflow_name, row.workflow_version, row.rule_id, locale),
+            ))
+            lines.append(text("email.link", locale, url=f"{base_url}/pacts/{row.id}"))
+        if len(group) > _DIGEST_LINES:
+            lines.append(f"  (+{len(group) - _DIGEST_LINES})")
+    lines += ["", text("email.footer", locale, url=base_url + "/")]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,182 @@
+"""The scheduler process: three interval jobs that sweep deadlines, send e-mail and queue digests.
+
+Run it with `casework scheduler`, as one process beside the web processes, which never run
+jobs. It holds no schedule of its own: deadlines are rows of Casework's tables (see
+casework.reminders.deadline_rows), so a restart loses nothing and APScheduler only says "sweep now".
+
+- The job store is in memory and the jobs have stable ids: each process has its own three
+  jobs, none is ever stored or shared (APScheduler cannot share a job store across processes).
+- Each job runs at start (catch-up after downtime) and then every interval; `coalesce` folds
+  runs missed while a job was busy into one, `misfire_grace_time=None` runs a late job however
+  late, and `max_instances=1` never overlaps a job with itself.
+- Several scheduler processes may run at once (a restart overlapping the old process, two
+  hosts): their database writes take turns (casework.reminders.scheduler_lock: the write lock on SQLite, a row
+  lock on PostgreSQL), reminders have a unique key, and e-mails are claimed under a lease, so
+  nothing is sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy.orm import Session, sessionmaker
+
+from casework.config import Settings
+from casework.reminders.mail import Mailer, MailPolicy, SmtpMailer, deliver_due_emails
+from casework.reminders.notifications import queue_daily_digests
+from casework.reminders.deadline_rows import ReminderPolicy, sweep
+from casework.workflow.engine import WorkflowRegistry
+
+log = logging.getLogger(__name__)
+
+SWEEP_JOB = "casework.sweep"
+MAIL_JOB = "casework.reminders.mail"
+DIGEST_JOB = "casework.digest"
+
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def process_name() -> str:
+    """Who holds a lock or a lease: host, process and a random part (pids are reused)."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class SchedulerJobs:
+    """What each job does, with everything it needs; callable without APScheduler (tests, CLI)."""
+
+    settings: Settings
+    registry: WorkflowRegistry
+    session_factory: sessionmaker[Session]
+    mailer: Mailer
+    clock: Callable[[], datetime] = utcnow
+    holder: str = ""
+
+    def __post_init__(self) -> None:
+        self.holder = self.holder or process_name()
+        self.reminder_policy = ReminderPolicy.from_settings(self.settings)
+        self.mail_policy = MailPolicy.from_settings(self.settings)
+        # The digest job also sweeps and sends: one thread of this process at a time does each.
+        self._sweeping = threading.Lock()
+        self._sending = threading.Lock()
+
+    def sweep(self) -> None:
+        with self._sweeping:
+            self._sweep()
+
+    def send_mail(self) -> None:
+        with self._sending:
+            self._send_mail()
+
+    def _sweep(self) -> None:
+        report = sweep(self.session_factory, self.registry, now=self.clock(), policy=self.reminder_policy,
+                       holder=self.holder)
+        if report.refreshed or report.fired:
+            log.info("sweep: %s pacts refreshed, %s reminders and escalations, %s e-mails queued",
+                     report.refreshed, report.fired, report.emails)
+
+    def _send_mail(self) -> None:
+        report = deliver_due_emails(self.session_factory, self.mailer, clock=self.clock, policy=self.mail_policy,
+                                    holder=self.holder)
+        if report.sent or report.retried or report.failed:
+            log.info("mail: %s sent, %s to retry, %s failed", report.sent, report.retried, report.failed)
+
+    def digest(self) -> None:
+        # The digest reads the deadline rows: bring them up to date first (the sweep takes its
+        # turn with any other sweep running, so this costs little when nothing changed).
+        self.sweep()
+        queued = queue_daily_digests(
+            self.session_factory, self.registry, now=self.clock(), zone=self.settings.zone,
+            digest_hour=self.settings.digest_hour, base_url=self.settings.base_url, holder=self.holder,
+        )
+        if queued:
+            log.info("digest: %s queued", queued)
+            self.send_mail()
+
+    def run_all(self) -> None:
+        """One pass of every job, in order: what a scheduler does at start."""
+        self.sweep()
+        self.digest()
+        self.send_mail()
+
+
+def _guarded(job: Callable[[], None], name: str) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            job()
+        except Exception:  # a failing run must not stop the scheduler: the next run tries again
+            log.exception("job %s failed; it runs again at its next interval", name)
+
+    run.__name__ = name
+    return run
+
+
+def build_scheduler(jobs: SchedulerJobs, *, blocking: bool = True) -> BaseScheduler:
+    """A scheduler with the three jobs, each due at once (catch-up) and then every interval."""
+    scheduler_class = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = scheduler_class(
+        jobstores={"default": {"type": "memory"}},
+        executors={"default": ThreadPoolExecutor(max_workers=3)},
+        job_defaults=JOB_DEFAULTS,
+        timezone=timezone.utc,
+    )
+    start = utcnow()
+    settings = jobs.settings
+    for job_id, function, seconds in (
+        (SWEEP_JOB, jobs.sweep, settings.scheduler_sweep_seconds),
+        (MAIL_JOB, jobs.send_mail, settings.scheduler_mail_seconds),
+        (DIGEST_JOB, jobs.digest, settings.scheduler_digest_seconds),
+    ):
+        scheduler.add_job(
+            _guarded(function, job_id), "interval", seconds=seconds, id=job_id, name=job_id,
+            next_run_time=start, replace_existing=True, **JOB_DEFAULTS,
+        )
+    return scheduler
+
+
+def make_jobs(settings: Settings, *, mailer: Mailer | None = None) -> tuple[SchedulerJobs, Any]:
+    """Jobs bound to the configured database and workflows; also returns the engine to dispose."""
+    from casework.db import make_engine, make_session_factory
+
+    registry = WorkflowRegistry.from_directory(settings.workflows_dir)
+    engine = make_engine(settings.sqlalchemy_url)
+    jobs = SchedulerJobs(settings=settings, registry=registry, session_factory=make_session_factory(engine),
+                         mailer=mailer or SmtpMailer(settings))
+    return jobs, engine
+
+
+def run_scheduler(settings: Settings) -> None:
+    """The `casework scheduler` process: runs until SIGTERM or Ctrl+C."""
+    jobs, engine = make_jobs(settings)
+    scheduler = build_scheduler(jobs, blocking=True)
+
+    def stop(signum: int, frame: Any) -> None:
+        log.info("stopping (signal %s)", signum)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    log.info("scheduler %s started: sweep every %ss, mail every %ss, digest every %ss", jobs.holder,
+             settings.scheduler_sweep_seconds, settings.scheduler_mail_seconds, settings.scheduler_digest_seconds)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        engine.dispose()

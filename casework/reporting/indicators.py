@@ -1,0 +1,856 @@
+"""Impact indicators for funders: who was reached, how far pacts went, how fast, with what outcome.
+
+Every figure is an aggregate computed by the database (GROUP BY, COUNT, window functions)
+over the pacts the reader may see (`casework.security.access.pact_visibility`), in one programme or
+all of them, optionally one territory, over a period of local days. Pacts are never loaded.
+The result is a list of `casework.reporting.report_tables.Table`: the page, the charts and the CSV and
+XLSX exports all read the same rows, whose cells are raw numbers (shares between 0 and 1,
+days as numbers, None where a figure cannot be computed).
+
+Local time: the period is given in local days and months follow the local calendar, so
+timestamps (stored in UTC) are converted in SQL: PostgreSQL with `AT TIME ZONE`, SQLite
+(which has no time zone data) with a function registered on the connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Date,
+    Float,
+    Integer,
+    and_,
+    case,
+    cast,
+    distinct,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from casework.security.access import (
+    pact_visibility,
+    territory_and_below,
+    territory_subtree,
+    visible_programmes,
+)
+from casework.errors import InvalidInput
+from casework.models import (
+    Beneficiary,
+    Gender,
+    GoalsAchieved,
+    Pact,
+    PactDeadline,
+    PactOutcome,
+    PactRevision,
+    Programme,
+    Referral,
+    Screening,
+    Territory,
+    TransitionRecord,
+    User,
+)
+from casework.models.pact import FollowUpContact
+from casework.pacts.operations import ROME
+from casework.reporting.report_tables import Cell, Column, Table
+from casework.supervision.targets import TARGET_INDICATORS
+from casework.workflow.definition import Labels, WorkflowDefinition, label_in
+from casework.workflow.engine import WorkflowRegistry
+
+TABLE_KEYS = (
+    "targets", "reached", "gender", "age_band", "migrant_background", "comune", "funnel", "durations",
+    "deadlines", "outcomes", "goals_achieved", "withdrawals", "trend",
+)
+
+# (code, youngest age in the band): each band runs up to the next band's youngest age.
+AGE_BANDS: tuple[tuple[str, int], ...] = (
+    ("under_18", 0), ("18_24", 18), ("25_34", 25), ("35_49", 35), ("50_64", 50), ("65_over", 65),
+)
+MILESTONE_CODES = ("screening", "signature", "activation")
+# Periods Casework reports on: dates a person may mistype (year 20260) are refused, and a
+# period longer than any programme would only make a month-by-month table of hundreds of rows.
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+MAX_PERIOD_YEARS = 10
+ACTIVATION = "activation"
+SQLITE_LOCAL_TIME = "casework_local_time"
+
+_TEXT: dict[str, Labels] = {
+    # Table titles
+    "targets.title": {"it": "Obiettivi del programma e risultati", "en": "Programme targets and results"},
+    "reached.title": {"it": "Persone e patti nel periodo", "en": "People and pacts in the period"},
+    "gender.title": {"it": "Persone raggiunte per genere", "en": "People reached by gender"},
+    "age_band.title": {"it": "Persone raggiunte per fascia d'età", "en": "People reached by age band"},
+    "migrant_background.title": {"it": "Persone raggiunte per background migratorio",
+                                 "en": "People reached by migrant background"},
+    "comune.title": {"it": "Persone raggiunte per comune di residenza", "en": "People reached by comune of residence"},
+    "funnel.title": {"it": "Fasi raggiunte dai patti aperti nel periodo", "en": "Stages reached by the pacts opened in the period"},
+    "durations.title": {"it": "Tempi dalla segnalazione", "en": "Time from referral"},
+    "deadlines.title": {"it": "Scadenze rispettate", "en": "Deadlines met on time"},
+    "outcomes.title": {"it": "Esiti dei patti chiusi", "en": "Outcomes of the pacts closed"},
+    "goals_achieved.title": {"it": "Obiettivi raggiunti nei patti chiusi", "en": "Goals achieved in the pacts closed"},
+    "withdrawals.title": {"it": "Motivi di rinuncia e uscita", "en": "Reasons for withdrawal and exit"},
+    "trend.title": {"it": "Andamento mensile", "en": "Month by month"},
+    # Notes: how each table was computed
+    "targets.note": {
+        "it": "Ogni obiettivo del programma a confronto con il valore misurato nel periodo (e nel territorio) scelto: "
+              "persone raggiunte; quota di donne e di persone con background migratorio tra le persone raggiunte; "
+              "quota di patti chiusi nel periodo con esito registrato i cui obiettivi sono stati pienamente raggiunti; "
+              "quota di scadenze rispettate. Un obiettivo è raggiunto quando il risultato è almeno pari al valore "
+              "atteso. Gli obiettivi che Casework non misura sono riportati come scritti, senza risultato.",
+        "en": "Each target of the programme against the figure measured over the chosen period (and territory): "
+              "people reached; shares of women and of people with a migrant background among them; share of the "
+              "pacts closed in the period with an outcome whose goals were fully achieved; share of deadlines met "
+              "on time. A target is met when the result is at least the target value. Targets Casework does not "
+              "measure are listed as written, without a result.",
+    },
+    "targets.note_no_programme": {
+        "it": "Scegliere un programma per confrontarne gli obiettivi con i risultati.",
+        "en": "Choose a programme to compare its targets with the results.",
+    },
+    "reached.note": {
+        "it": "Persone raggiunte: persone distinte con un patto aperto in qualche momento del periodo (aperto entro "
+              "l'ultimo giorno e non chiuso prima del primo). Patti attivi: quei patti. Patti aperti e chiusi: patti "
+              "aperti, o chiusi in qualunque stato finale, entro il periodo. Sono contati solo i patti che "
+              "l'utente può vedere: i casi riservati non assegnati restano fuori.",
+        "en": "People reached: distinct beneficiaries with a pact open at some time in the period (opened by its "
+              "last day and not closed before its first). Pacts active: those pacts. Pacts opened and closed: pacts "
+              "opened, or closed in any final state, within the period. Only pacts the reader may see are "
+              "counted: restricted cases not assigned to them are left out.",
+    },
+    "breakdown.note": {
+        "it": "Persone raggiunte nel periodo (vedi la tabella delle persone e dei patti); quota sul totale delle persone raggiunte.",
+        "en": "People reached in the period (see the table of people and pacts); share of all the people reached.",
+    },
+    "age_band.note": {
+        "it": "Persone raggiunte nel periodo, per età compiuta all'ultimo giorno del periodo; «non nota» se la data "
+              "di nascita non è registrata. Quota sul totale delle persone raggiunte.",
+        "en": "People reached in the period, by age on the last day of the period; \"unknown\" when the date of "
+              "birth is not recorded. Share of all the people reached.",
+    },
+    "funnel.note": {
+        "it": "Patti aperti nel periodo e quanti di essi sono entrati almeno una volta in ciascuna fase del loro "
+              "percorso entro l'ultimo giorno del periodo; la fase iniziale li conta tutti. Fasi nell'ordine del "
+              "file del percorso, fasi finali in fondo; quote sui patti aperti nello stesso percorso. Senza un "
+              "programma scelto, le fasi di ogni percorso sono elencate sotto il suo nome.",
+        "en": "Pacts opened in the period, and how many of them entered each stage of their workflow at least "
+              "once by the last day of the period; the initial stage counts them all. Stages in the order of the "
+              "workflow file, final stages last; shares of the pacts opened on the same workflow. With no "
+              "programme chosen, each workflow's stages are listed under its name.",
+    },
+    "durations.note": {
+        "it": "Patti aperti nel periodo: giorni di calendario dalla data della segnalazione (altrimenti dal giorno "
+              "di apertura del patto) al primo screening completato, alla prima firma del patto e all'attivazione "
+              "(primo ingresso nella fase che il percorso indica come attivazione; i percorsi che non la indicano "
+              "sono esclusi), se raggiunti entro l'ultimo giorno del periodo. Mediana e 90° percentile con "
+              "interpolazione lineare; n = patti che hanno raggiunto la tappa.",
+        "en": "Pacts opened in the period: calendar days from the referral date (else the day the pact was "
+              "opened) to the first completed screening, the first signature of the pact and activation (first "
+              "entry into the stage the workflow names as activation; workflows that name none are left out), "
+              "when reached by the last day of the period. Median and 90th percentile with linear interpolation; "
+              "n = pacts that reached the milestone.",
+    },
+    "deadlines.note": {
+        "it": "Scadenze dei patti che cadono nel periodo: rispettate (concluse entro il termine), mancate (concluse "
+              "in ritardo, oppure ancora aperte e scadute prima di oggi), in corso (non ancora scadute). "
+              "Quota = rispettate ÷ (rispettate + mancate); le scadenze in corso non entrano nella quota.",
+        "en": "Pact deadlines falling due in the period: met (ended by their due time), missed (ended late, or "
+              "still open and due before today), pending (not due yet). Share = met ÷ (met + missed); pending "
+              "deadlines are left out of the share.",
+    },
+    "outcomes.note": {
+        "it": "Patti chiusi nel periodo con un esito registrato, per esito; quota su quei patti.",
+        "en": "Pacts closed in the period with a recorded outcome, by outcome; share of those pacts.",
+    },
+    "goals_achieved.note": {
+        "it": "Patti chiusi nel periodo con un esito registrato, per grado di raggiungimento degli obiettivi; quota su quei patti.",
+        "en": "Pacts closed in the period with a recorded outcome, by how far their goals were achieved; share of those pacts.",
+    },
+    "withdrawals.note": {
+        "it": "Passaggi registrati nel periodo con un evento che chiede un motivo (ad esempio la rinuncia), per "
+              "motivo scelto; «non registrato» quando il motivo manca. Quota sul totale di quei passaggi.",
+        "en": "Moves made in the period by an event that asks for a reason (e.g. recording a withdrawal), by the "
+              "reason chosen; \"not recorded\" when there is none. Share of all those moves.",
+    },
+    "trend.note": {
+        "it": "Per ogni mese del periodo (ora locale): patti aperti, patti chiusi (in qualunque stato finale) e "
+              "persone con almeno un contatto di monitoraggio nel mese.",
+        "en": "For each month of the period (local time): pacts opened, pacts closed (in any final state) and "
+              "people with at least one follow-up contact in the month.",
+    },
+    # Column labels
+    "col.indicator": {"it": "Codice", "en": "Code"},
+    "col.label": {"it": "Voce", "en": "Item"},
+    "col.measure": {"it": "Misura", "en": "Measure"},
+    "col.target_count": {"it": "Obiettivo (numero)", "en": "Target (number)"},
+    "col.actual_count": {"it": "Risultato (numero)", "en": "Result (number)"},
+    "col.target_share": {"it": "Obiettivo (quota)", "en": "Target (share)"},
+    "col.actual_share": {"it": "Risultato (quota)", "en": "Result (share)"},
+    "col.met": {"it": "Raggiunto", "en": "Met"},
+    "col.code": {"it": "Codice", "en": "Code"},
+    "col.count": {"it": "Numero", "en": "Number"},
+    "col.share": {"it": "Quota", "en": "Share"},
+    "col.istat_code": {"it": "Codice ISTAT", "en": "ISTAT code"},
+    "col.comune": {"it": "Comune", "en": "Comune"},
+    "col.workflow": {"it": "Percorso", "en": "Workflow"},
+    "col.state": {"it": "Fase", "en": "Stage"},
+    "col.pacts": {"it": "Patti", "en": "Pacts"},
+    "col.milestone": {"it": "Tappa", "en": "Milestone"},
+    "col.n": {"it": "Patti che l'hanno raggiunta (n)", "en": "Pacts that reached it (n)"},
+    "col.median_days": {"it": "Mediana (giorni)", "en": "Median (days)"},
+    "col.p90_days": {"it": "90° percentile (giorni)", "en": "90th percentile (days)"},
+    "col.status": {"it": "Esito della scadenza", "en": "Deadline status"},
+    "col.share_of_due": {"it": "Quota su rispettate e mancate", "en": "Share of met and missed"},
+    "col.outcome": {"it": "Esito", "en": "Outcome"},
+    "col.goals_achieved": {"it": "Obiettivi raggiunti", "en": "Goals achieved"},
+    "col.event": {"it": "Evento", "en": "Event"},
+    "col.reason": {"it": "Motivo", "en": "Reason"},
+    "col.month": {"it": "Mese (AAAA-MM)", "en": "Month (YYYY-MM)"},
+    "col.month_label": {"it": "Mese", "en": "Month"},
+    "col.opened": {"it": "Patti aperti", "en": "Pacts opened"},
+    "col.closed": {"it": "Patti chiusi", "en": "Pacts closed"},
+    "col.contacted": {"it": "Persone con un contatto di monitoraggio", "en": "People with a follow-up contact"},
+    # Row labels
+    "reached.beneficiaries": {"it": "Persone raggiunte", "en": "People reached"},
+    "reached.pacts_active": {"it": "Patti attivi nel periodo", "en": "Pacts active in the period"},
+    "reached.pacts_opened": {"it": "Patti aperti nel periodo", "en": "Pacts opened in the period"},
+    "reached.pacts_closed": {"it": "Patti chiusi nel periodo", "en": "Pacts closed in the period"},
+    "gender.female": {"it": "Donne", "en": "Women"},
+    "gender.male": {"it": "Uomini", "en": "Men"},
+    "gender.other": {"it": "Altro genere", "en": "Other gender"},
+    "age.under_18": {"it": "Meno di 18 anni", "en": "Under 18"},
+    "age.18_24": {"it": "18–24 anni", "en": "18–24"},
+    "age.25_34": {"it": "25–34 anni", "en": "25–34"},
+    "age.35_49": {"it": "35–49 anni", "en": "35–49"},
+    "age.50_64": {"it": "50–64 anni", "en": "50–64"},
+    "age.65_over": {"it": "65 anni e oltre", "en": "65 and over"},
+    "age.unknown": {"it": "Età non nota", "en": "Age unknown"},
+    "migrant.yes": {"it": "Con background migratorio", "en": "With a migrant background"},
+    "migrant.no": {"it": "Senza background migratorio", "en": "Without a migrant background"},
+    "comune.not_recorded": {"it": "Comune non registrato", "en": "Comune not recorded"},
+    "milestone.screening": {"it": "Primo screening completato", "en": "First screening completed"},
+    "milestone.signature": {"it": "Prima firma del patto", "en": "Pact first signed"},
+    "milestone.activation": {"it": "Attivazione", "en": "Activation"},
+    "deadline.met": {"it": "Rispettate", "en": "Met"},
+    "deadline.missed": {"it": "Mancate", "en": "Missed"},
+    "deadline.pending": {"it": "In corso", "en": "Pending"},
+    "goals.fully": {"it": "Pienamente", "en": "Fully"},
+    "goals.partly": {"it": "In parte", "en": "Partly"},
+    "goals.not": {"it": "Non raggiunti", "en": "Not achieved"},
+    "reason.not_recorded": {"it": "Motivo non registrato", "en": "Reason not recorded"},
+    "measure.not_measured": {"it": "Non misurato", "en": "Not measured"},
+}
+_MONTHS: Labels = {
+    "it": "gen feb mar apr mag giu lug ago set ott nov dic",
+    "en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
+}
+_GENDERS = (Gender.FEMALE, Gender.MALE, Gender.OTHER)
+_GOALS = (GoalsAchieved.FULLY, GoalsAchieved.PARTLY, GoalsAchieved.NOT)
+
+
+@dataclass(frozen=True)
+class IndicatorScope:
+    """What to count: one programme or all the reader oversees, one territory (and below) or all,
+    from `start` to `end` inclusive, in local days."""
+
+    programme_id: int | None
+    territory_id: int | None
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class IndicatorReport:
+    scope: IndicatorScope
+    programme: Programme | None  # None: every programme whose pacts the reader may see
+    territory: Territory | None
+    tables: list[Table]
+
+    def table(self, key: str) -> Table:
+        for table in self.tables:
+            if table.key == key:
+                return table
+        raise KeyError(key)
+
+
+def selectable_territories(session: Session, user: User) -> list[Territory]:
+    """The territories a reader may restrict indicators to: theirs and every one below it."""
+    return list(session.scalars(
+        select(Territory).where(Territory.id.in_(territory_subtree(user))).order_by(Territory.name, Territory.id)
+    ))
+
+
+def milestone_reached(
+    definitions: Iterable[WorkflowDefinition], milestone: str,
+    workflow_name: ColumnElement[str], workflow_version: ColumnElement[int],
+) -> list[ColumnElement[bool]]:
+    """Per workflow that names `milestone`: "this transition record entered it", for a pact
+    whose workflow columns are given (an empty list when no workflow names it)."""
+    return [
+        and_(workflow_name == definition.name, workflow_version == definition.version,
+             TransitionRecord.to_state == definition.milestones[milestone])
+        for definition in definitions if milestone in definition.milestones
+    ]
+
+
+def period_problems(scope: IndicatorScope) -> dict[str, str]:
+    """Field -> error code for a period that cannot be reported on (empty when it can)."""
+    errors: dict[str, str] = {}
+    for name, day in (("start", scope.start), ("end", scope.end)):
+        if not EARLIEST_DAY <= day <= LATEST_DAY:
+            errors[name] = "out_of_range"
+    if not errors and scope.end < scope.start:
+        errors["end"] = "before_start"
+    elif not errors and _years_before(scope.end, MAX_PERIOD_YEARS) >= scope.start:
+        errors["end"] = "period_too_long"
+    return errors
+
+
+def compute(
+    session: Session, registry: WorkflowRegistry, user: User, scope: IndicatorScope, *,
+    now: datetime, locale: str, zone: ZoneInfo = ROME,
+) -> IndicatorReport:
+    """Every indicator table for `scope`, as `user` may see it, labelled in `locale`.
+
+    Raises InvalidInput for a period that ends before it starts, a programme the user does
+    not oversee or a territory outside theirs.
+    """
+    errors = period_problems(scope)
+    programme = None
+    if scope.programme_id is not None:
+        programme = session.scalars(
+            visible_programmes(user).where(Programme.id == scope.programme_id)
+        ).one_or_none()
+        if programme is None:
+            errors["programme"] = "not_an_option"
+    territory = None
+    if scope.territory_id is not None:
+        territory = session.scalars(
+            select(Territory).where(Territory.id == scope.territory_id, Territory.id.in_(territory_subtree(user)))
+        ).one_or_none()
+        if territory is None:
+            errors["territory"] = "not_an_option"
+    if errors:
+        raise InvalidInput(errors)
+    counter = _Counter(session, registry, user, scope, programme, now=now, locale=locale, zone=zone)
+    return IndicatorReport(scope=scope, programme=programme, territory=territory, tables=counter.tables())
+
+
+def _share(part: int | None, whole: int | None) -> float | None:
+    return None if not whole else (part or 0) / whole
+
+
+def _share_of(table: Table, code: str) -> float | None:
+    """The share on the row of `code` (its first cell), in a table with one share column."""
+    share = [column.kind for column in table.columns].index("share")
+    return next(row[share] for row in table.rows if row[0] == code)
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _years_before(day: date, years: int) -> date:
+    """The same calendar day `years` earlier (28 February for a 29 February that did not exist)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def _months(start: date, end: date) -> list[date]:
+    months, month = [], start.replace(day=1)
+    while month <= end:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _sqlite_local_time(value: str | None, zone_name: str) -> str | None:
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(zone_name)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+class _LocalCalendar:
+    """Local days and months of UTC timestamps in SQL, and days between two days, per database."""
+
+    def __init__(self, session: Session, zone: ZoneInfo):
+        self.zone_name = zone.key
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+        if not self.postgres:
+            # Registered on the session's connection, which serves the whole computation.
+            connection = session.connection().connection.driver_connection
+            connection.create_function(SQLITE_LOCAL_TIME, 2, _sqlite_local_time, deterministic=True)
+
+    def _local(self, moment: Any) -> ColumnElement[Any]:
+        if self.postgres:
+            # Stored naive UTC: read as UTC first, then shown in the zone (a naive local time).
+            return func.timezone(self.zone_name, func.timezone("UTC", moment))
+        return getattr(func, SQLITE_LOCAL_TIME)(moment, self.zone_name)
+
+    def day(self, moment: Any) -> ColumnElement[Any]:
+        return cast(self._local(moment), Date) if self.postgres else func.date(self._local(moment))
+
+    def month(self, moment: Any) -> ColumnElement[str]:
+        if self.postgres:
+            return func.to_char(self._local(moment), "YYYY-MM")
+        return func.strftime("%Y-%m", self._local(moment))
+
+    def days_between(self, later: Any, earlier: Any) -> ColumnElement[int]:
+        if self.postgres:
+            return later.op("-", return_type=Integer)(earlier)
+        return cast(func.julianday(later) - func.julianday(earlier), Integer)
+
+
+class _Counter:
+    """The queries of one report: the scope's bounds and labels, shared by every table."""
+
+    def __init__(
+        self, session: Session, registry: WorkflowRegistry, user: User, scope: IndicatorScope,
+        programme: Programme | None, *, now: datetime, locale: str, zone: ZoneInfo,
+    ):
+        self.session, self.registry, self.user, self.scope, self.programme = session, registry, user, scope, programme
+        self.locale = locale
+        self.start_at = datetime.combine(scope.start, time.min, zone).astimezone(UTC)
+        self.end_at = datetime.combine(scope.end + timedelta(days=1), time.min, zone).astimezone(UTC)
+        self.today = now.astimezone(zone).date()
+        self.calendar = _LocalCalendar(session, zone)
+
+    # -- shared pieces ------------------------------------------------------------------
+
+    def text(self, key: str) -> str:
+        return label_in(_TEXT[key], self.locale)
+
+    def column(self, key: str, kind: str = "text", label: str | None = None) -> Column:
+        return Column(key, self.text(label or f"col.{key}"), kind)
+
+    def scoped(self) -> CTE:
+        """The pacts of the scope the user may see. A new CTE per statement: the visibility
+        condition holds a CTE of its own, which may appear only once in a statement."""
+        conditions: list[ColumnElement[bool]] = [pact_visibility(self.user)]
+        if self.scope.programme_id is not None:
+            conditions.append(Pact.programme_id == self.scope.programme_id)
+        if self.scope.territory_id is not None:
+            in_scope = territory_and_below(self.scope.territory_id, name="scope_territory")
+            conditions.append(Pact.beneficiary_id.in_(
+                select(Beneficiary.id).where(Beneficiary.comune_id.in_(in_scope))
+            ))
+        return select(
+            Pact.id.label("pact_id"), Pact.beneficiary_id, Pact.workflow_name, Pact.workflow_version,
+            Pact.opened_at, Pact.closed_at,
+        ).where(*conditions).cte("scoped_pact")
+
+    def active(self, pacts: CTE) -> ColumnElement[bool]:
+        return and_(pacts.c.opened_at < self.end_at, or_(pacts.c.closed_at.is_(None), pacts.c.closed_at >= self.start_at))
+
+    def in_period(self, moment: Any) -> ColumnElement[bool]:
+        return and_(moment >= self.start_at, moment < self.end_at)
+
+    def workflows(self, names: Iterable[str]) -> list[WorkflowDefinition]:
+        """The latest definition of each named workflow the registry knows, by name."""
+        known = set(self.registry.names())
+        return [self.registry.latest(name).definition for name in sorted(set(names)) if name in known]
+
+    def definitions(self) -> list[WorkflowDefinition]:
+        """Every loaded version of every workflow, latest first within a name."""
+        return [engine.definition for engine in sorted(
+            self.registry.engines(), key=lambda engine: (engine.name, -engine.version))]
+
+    def breakdown_table(self, key: str, code_column: Column, rows: Sequence[tuple[Any, str, int]], total: int,
+                        note: str) -> Table:
+        return Table(
+            key=key, title=self.text(f"{key}.title"),
+            columns=(code_column, self.column("label"), self.column("count", "count"), self.column("share", "share")),
+            rows=tuple((code, label, count, _share(count, total)) for code, label, count in rows),
+            note=note, chart="bars",
+        )
+
+    # -- the tables -------------------------------------------------------------------
+
+    def tables(self) -> list[Table]:
+        reached, total = self.reached()
+        gender = self.gender(total)
+        age = self.age_band(total)
+        migrant = self.migrant_background(total)
+        comune = self.comune(total)
+        deadlines = self.deadlines()
+        outcomes, goals = self.outcomes()
+        actuals: dict[str, int | float | None] = {
+            "beneficiaries": total,
+            "share_women": _share_of(gender, Gender.FEMALE.value),
+            "share_migrant_background": _share_of(migrant, "yes"),
+            "share_goals_achieved": _share_of(goals, GoalsAchieved.FULLY.value),
+            "share_deadlines_met": _share_of(deadlines, "met"),
+        }
+        return [
+            self.targets(actuals), reached, gender, age, migrant, comune, self.funnel(), self.durations(),
+            deadlines, outcomes, goals, self.withdrawals(), self.trend(),
+        ]
+
+    def targets(self, actuals: dict[str, int | float | None]) -> Table:
+        columns = (
+            self.column("indicator"), self.column("label"), self.column("measure"),
+            self.column("target_count", "count"), self.column("actual_count", "count"),
+            self.column("target_share", "share"), self.column("actual_share", "share"), self.column("met"),
+        )
+        if self.programme is None:
+            return Table("targets", self.text("targets.title"), columns, (), note=self.text("targets.note_no_programme"))
+        rows: list[tuple[Cell, ...]] = []
+        for target in self.programme.targets:
+            indicator = TARGET_INDICATORS.get(target.indicator)
+            if indicator is None:
+                rows.append((target.indicator, target.description or target.indicator, "not_measured",
+                             _number(target.value), None, None, None, None))
+                continue
+            actual = actuals[target.indicator]
+            # As floats: a share of 7/10 must meet a target of 0.70, which as a Decimal it would not.
+            met = None if actual is None else ("yes" if actual >= float(target.value) else "no")
+            label = label_in(indicator.label, self.locale)
+            if indicator.kind == "share":
+                rows.append((target.indicator, label, "share", None, None, float(target.value), actual, met))
+            else:
+                rows.append((target.indicator, label, "count", _number(target.value), actual, None, None, met))
+        return Table("targets", self.text("targets.title"), columns, tuple(rows), note=self.text("targets.note"))
+
+    def reached(self) -> tuple[Table, int]:
+        pacts = self.scoped()
+        active = self.active(pacts)
+        people, active_pacts, opened, closed = self.session.execute(select(
+            func.count(distinct(case((active, pacts.c.beneficiary_id)))),
+            func.count(case((active, pacts.c.pact_id))),
+            func.count(case((self.in_period(pacts.c.opened_at), pacts.c.pact_id))),
+            func.count(case((self.in_period(pacts.c.closed_at), pacts.c.pact_id))),
+        )).one()
+        rows = tuple(
+            (code, self.text(f"reached.{code}"), count)
+            for code, count in (("beneficiaries", people), ("pacts_active", active_pacts),
+                                ("pacts_opened", opened), ("pacts_closed", closed))
+        )
+        columns = (self.column("indicator"), self.column("label"), self.column("count", "count"))
+        return Table("reached", self.text("reached.title"), columns, rows, note=self.text("reached.note")), people
+
+    def reached_people(self) -> Any:
+        """Ids of the distinct beneficiaries reached, as a subquery to join people to."""
+        pacts = self.scoped()
+        return select(pacts.c.beneficiary_id).where(self.active(pacts)).distinct().subquery("reached_person")
+
+    def count_reached_by(self, grouping: ColumnElement[Any]) -> dict[Any, int]:
+        people = self.reached_people()
+        # Grouped outside a subquery: PostgreSQL does not see an expression holding parameters
+        # (the age thresholds) in GROUP BY as the same one in SELECT.
+        grouped = (
+            select(grouping.label("grp")).select_from(people)
+            .join(Beneficiary, Beneficiary.id == people.c.beneficiary_id).subquery("reached_group")
+        )
+        return dict(self.session.execute(
+            select(grouped.c.grp, func.count()).group_by(grouped.c.grp)
+        ).tuples().all())
+
+    def gender(self, total: int) -> Table:
+        counts = self.count_reached_by(Beneficiary.gender)
+        rows = [(gender.value, self.text(f"gender.{gender.value}"), counts.get(gender, 0)) for gender in _GENDERS]
+        return self.breakdown_table("gender", self.column("gender", label="col.code"), rows, total,
+                                    self.text("breakdown.note"))
+
+    def age_band(self, total: int) -> Table:
+        # Born after the day someone turned N years old on the period's last day: younger than N.
+        band = case(
+            (Beneficiary.birth_date.is_(None), "unknown"),
+            *[
+                (Beneficiary.birth_date > _years_before(self.scope.end, AGE_BANDS[index + 1][1]), code)
+                for index, (code, _) in enumerate(AGE_BANDS[:-1])
+            ],
+            else_=AGE_BANDS[-1][0],
+        )
+        counts = self.count_reached_by(band)
+        codes = [code for code, _ in AGE_BANDS] + ["unknown"]
+        rows = [(code, self.text(f"age.{code}"), counts.get(code, 0)) for code in codes]
+        return self.breakdown_table("age_band", self.column("age_band", label="col.code"), rows, total,
+                                    self.text("age_band.note"))
+
+    def migrant_background(self, total: int) -> Table:
+        counts = self.count_reached_by(Beneficiary.migrant_background)
+        rows = [(code, self.text(f"migrant.{code}"), counts.get(value, 0)) for code, value in (("yes", True), ("no", False))]
+        return self.breakdown_table("migrant_background", self.column("migrant_background", label="col.code"), rows,
+                                    total, self.text("breakdown.note"))
+
+    def comune(self, total: int) -> Table:
+        people = self.reached_people()
+        query = (
+            select(Territory.istat_code, Territory.name, func.count())
+            .select_from(people).join(Beneficiary, Beneficiary.id == people.c.beneficiary_id)
+            .outerjoin(Territory, Territory.id == Beneficiary.comune_id)
+            .group_by(Territory.id, Territory.istat_code, Territory.name)
+            # Largest first; the people with no comune recorded last.
+            .order_by(Territory.id.is_(None), func.count().desc(), Territory.name)
+        )
+        rows = [
+            (istat_code, name if name is not None else self.text("comune.not_recorded"), count)
+            for istat_code, name, count in self.session.execute(query)
+        ]
+        return self.breakdown_table("comune", self.column("istat_code"), rows, total, self.text("breakdown.note"))
+
+    def funnel(self) -> Table:
+        pacts = self.scoped()
+        opened_in_period = self.in_period(pacts.c.opened_at)
+        opened = dict(self.session.execute(
+            select(pacts.c.workflow_name, func.count()).where(opened_in_period).group_by(pacts.c.workflow_name)
+        ).tuples().all())
+        pacts = self.scoped()
+        reached = {
+            (workflow, state): count
+            for workflow, state, count in self.session.execute(
+                select(pacts.c.workflow_name, TransitionRecord.to_state, func.count(distinct(pacts.c.pact_id)))
+                .join(TransitionRecord, TransitionRecord.pact_id == pacts.c.pact_id)
+                .where(self.in_period(pacts.c.opened_at), TransitionRecord.at < self.end_at)
+                .group_by(pacts.c.workflow_name, TransitionRecord.to_state)
+            )
+        }
+        names = set(opened) | ({self.programme.workflow_name} if self.programme is not None else set())
+        definitions = self.workflows(names)
+        several = len(definitions) > 1
+        rows: list[tuple[Cell, ...]] = []
+        for definition in definitions:
+            total = opened.get(definition.name, 0)
+            workflow_label = label_in(definition.label, self.locale)
+            for state in self._stages(definition):
+                count = total if state == definition.initial else reached.get((definition.name, state), 0)
+                label = self._state_label(definition.name, state)
+                rows.append((definition.name, state, f"{workflow_label}: {label}" if several else label,
+                             count, _share(count, total)))
+        columns = (self.column("workflow"), self.column("state"), self.column("label"), self.column("count", "count"),
+                   self.column("share", "share"))
+        return Table("funnel", self.text("funnel.title"), columns, tuple(rows), note=self.text("funnel.note"),
+                     chart="funnel")
+
+    def _stages(self, latest: WorkflowDefinition) -> list[str]:
+        """The workflow's stages in file order, final ones last; stages only older versions had, after."""
+        states: dict[str, bool] = {}
+        for definition in self.definitions():
+            if definition.name == latest.name:
+                for name, state in definition.states.items():
+                    states.setdefault(name, state.final)
+        order = list(states)
+        return sorted(order, key=lambda name: (states[name], order.index(name)))
+
+    def _state_label(self, workflow: str, state: str) -> str:
+        for definition in self.definitions():
+            if definition.name == workflow and state in definition.states:
+                return label_in(definition.states[state].label, self.locale)
+        return state
+
+    def durations(self) -> Table:
+        pacts = self.scoped()
+        calendar = self.calendar
+        # Each pact's first time at each milestone, by the end of the period: indexed lookups per pact.
+        activation_states = milestone_reached(
+            self.definitions(), ACTIVATION, pacts.c.workflow_name, pacts.c.workflow_version)
+        first_screening = select(func.min(Screening.completed_at)).where(
+            Screening.pact_id == pacts.c.pact_id, Screening.completed_at < self.end_at).scalar_subquery()
+        first_signature = select(func.min(PactRevision.signed_on)).where(
+            PactRevision.pact_id == pacts.c.pact_id, PactRevision.signed_on <= self.scope.end).scalar_subquery()
+        # The milestone test sits in the aggregate, not the WHERE: filtering on to_state would
+        # lead SQLite to scan the (to_state, at) index once per pact instead of the pact's own rows.
+        into_activation = or_(*activation_states) if activation_states else false()
+        first_activation = select(func.min(case((into_activation, TransitionRecord.at)))).where(
+            TransitionRecord.pact_id == pacts.c.pact_id, TransitionRecord.at < self.end_at,
+        ).scalar_subquery()
+        opened = (
+            select(func.coalesce(Referral.referred_on, calendar.day(pacts.c.opened_at)).label("referral_day"),
+                   first_screening.label("screening_at"), first_signature.label("signature_day"),
+                   first_activation.label("activation_at"))
+            .select_from(pacts).outerjoin(Referral, Referral.pact_id == pacts.c.pact_id)
+            .where(self.in_period(pacts.c.opened_at))
+            .cte("opened_pact")
+        )
+        durations = union_all(
+            select(literal_column("'screening'").label("milestone"),
+                   calendar.days_between(calendar.day(opened.c.screening_at), opened.c.referral_day).label("days"))
+            .where(opened.c.screening_at.is_not(None)),
+            select(literal_column("'signature'"), calendar.days_between(opened.c.signature_day, opened.c.referral_day))
+            .where(opened.c.signature_day.is_not(None)),
+            select(literal_column("'activation'"),
+                   calendar.days_between(calendar.day(opened.c.activation_at), opened.c.referral_day))
+            .where(opened.c.activation_at.is_not(None)),
+        ).subquery("duration")
+        found = {milestone: (n, median, p90) for milestone, n, median, p90 in self.session.execute(
+            _percentiles(durations.c.milestone, durations.c.days)
+        )}
+        rows = tuple(
+            (code, self.text(f"milestone.{code}"), *found.get(code, (0, None, None))) for code in MILESTONE_CODES
+        )
+        columns = (self.column("milestone"), self.column("label"), self.column("n", "count"),
+                   self.column("median_days", "days"), self.column("p90_days", "days"))
+        return Table("durations", self.text("durations.title"), columns, rows, note=self.text("durations.note"))
+
+    def deadlines(self) -> Table:
+        pacts = self.scoped()
+        ended = PactDeadline.ended_at.is_not(None)
+        met, missed, pending = self.session.execute(
+            select(
+                func.count(case((and_(ended, PactDeadline.met.is_(True)), PactDeadline.id))),
+                func.count(case((or_(and_(ended, PactDeadline.met.is_(False)),
+                                     and_(~ended, PactDeadline.due_on < self.today)), PactDeadline.id))),
+                func.count(case((and_(~ended, PactDeadline.due_on >= self.today), PactDeadline.id))),
+            )
+            .select_from(PactDeadline).join(pacts, pacts.c.pact_id == PactDeadline.pact_id)
+            .where(PactDeadline.due_on >= self.scope.start, PactDeadline.due_on <= self.scope.end)
+        ).one()
+        decided = met + missed
+        rows = (
+            ("met", self.text("deadline.met"), met, _share(met, decided)),
+            ("missed", self.text("deadline.missed"), missed, _share(missed, decided)),
+            ("pending", self.text("deadline.pending"), pending, None),
+        )
+        columns = (self.column("status"), self.column("label"), self.column("count", "count"),
+                   self.column("share_of_due", "share"))
+        return Table("deadlines", self.text("deadlines.title"), columns, rows, note=self.text("deadlines.note"),
+                     chart="bars")
+
+    def outcomes(self) -> tuple[Table, Table]:
+        pacts = self.scoped()
+        closed = (
+            select(PactOutcome.outcome, PactOutcome.goals_achieved)
+            .join(pacts, pacts.c.pact_id == PactOutcome.pact_id)
+            .where(self.in_period(pacts.c.closed_at)).subquery("closed_outcome")
+        )
+        by_outcome = dict(self.session.execute(
+            select(closed.c.outcome, func.count()).group_by(closed.c.outcome)
+        ).tuples().all())
+        by_goals = dict(self.session.execute(
+            select(closed.c.goals_achieved, func.count()).group_by(closed.c.goals_achieved)
+        ).tuples().all())
+        total = sum(by_outcome.values())
+        labels: dict[str, str] = {}
+        for definition in self.definitions():
+            for code, outcome_labels in definition.outcomes.items():
+                labels.setdefault(code, label_in(outcome_labels, self.locale))
+        if self.programme is not None and self.programme.workflow_name in self.registry.names():
+            listed = list(self.registry.latest(self.programme.workflow_name).definition.outcomes)
+        else:
+            listed = []
+        codes = listed + sorted((code for code in by_outcome if code not in listed),
+                                key=lambda code: (-by_outcome[code], code))
+        outcome_rows = [(code, labels.get(code, code), by_outcome.get(code, 0)) for code in codes]
+        goal_rows = [(goals.value, self.text(f"goals.{goals.value}"), by_goals.get(goals, 0)) for goals in _GOALS]
+        return (
+            self.breakdown_table("outcomes", self.column("outcome"), outcome_rows, total, self.text("outcomes.note")),
+            self.breakdown_table("goals_achieved", self.column("goals_achieved"), goal_rows, total,
+                                 self.text("goals_achieved.note")),
+        )
+
+    def withdrawals(self) -> Table:
+        pacts = self.scoped()
+        with_reasons = [
+            and_(pacts.c.workflow_name == definition.name, pacts.c.workflow_version == definition.version,
+                 TransitionRecord.event.in_([event.name for event in definition.events.values() if event.reasons]))
+            for definition in self.definitions() if any(event.reasons for event in definition.events.values())
+        ]
+        found = self.session.execute(
+            select(pacts.c.workflow_name, TransitionRecord.event, TransitionRecord.reason, func.count())
+            .join(TransitionRecord, TransitionRecord.pact_id == pacts.c.pact_id)
+            .where(or_(*with_reasons) if with_reasons else false(), self.in_period(TransitionRecord.at))
+            .group_by(pacts.c.workflow_name, TransitionRecord.event, TransitionRecord.reason)
+            # Reasons not recorded last on both databases (they sort NULLs on opposite ends).
+            .order_by(func.count().desc(), pacts.c.workflow_name, TransitionRecord.event,
+                      TransitionRecord.reason.is_(None), TransitionRecord.reason)
+        ).tuples().all()
+        several = len({(workflow, event) for workflow, event, _, _ in found}) > 1
+        total = sum(count for *_, count in found)
+        rows = []
+        for workflow, event, reason, count in found:
+            event_label, reason_label = self._reason_labels(workflow, event, reason)
+            label = f"{event_label}: {reason_label}" if several else reason_label
+            rows.append((workflow, event, reason, label, count, _share(count, total)))
+        columns = (self.column("workflow"), self.column("event"), self.column("reason"), self.column("label"),
+                   self.column("count", "count"), self.column("share", "share"))
+        return Table("withdrawals", self.text("withdrawals.title"), columns, tuple(rows),
+                     note=self.text("withdrawals.note"), chart="bars")
+
+    def _reason_labels(self, workflow: str, event: str, reason: str | None) -> tuple[str, str]:
+        event_label, reason_label = event, reason or self.text("reason.not_recorded")
+        for definition in reversed(self.definitions()):  # the latest version's words win
+            if definition.name == workflow and event in definition.events:
+                event_def = definition.events[event]
+                event_label = label_in(event_def.label, self.locale)
+                if reason in event_def.reasons:
+                    reason_label = label_in(event_def.reasons[reason], self.locale)
+        return event_label, reason_label
+
+    def trend(self) -> Table:
+        pacts = self.scoped()
+        calendar = self.calendar
+        # What each month counts: pacts opened, pacts closed, people contacted (grouped outside,
+        # as the month expression holds parameters).
+        happenings = union_all(
+            select(literal_column("'opened'").label("series"), calendar.month(pacts.c.opened_at).label("month"),
+                   pacts.c.pact_id.label("item"))
+            .where(self.in_period(pacts.c.opened_at)),
+            select(literal_column("'closed'"), calendar.month(pacts.c.closed_at), pacts.c.pact_id)
+            .where(self.in_period(pacts.c.closed_at)),
+            select(literal_column("'contacted'"), calendar.month(FollowUpContact.contact_at), pacts.c.beneficiary_id)
+            .select_from(pacts).join(FollowUpContact, FollowUpContact.pact_id == pacts.c.pact_id)
+            .where(self.in_period(FollowUpContact.contact_at)),
+        ).subquery("happening")
+        counts = {(name, month): count for name, month, count in self.session.execute(
+            select(happenings.c.series, happenings.c.month, func.count(distinct(happenings.c.item)))
+            .group_by(happenings.c.series, happenings.c.month)
+        )}
+        month_names = _MONTHS.get(self.locale, _MONTHS["it"]).split()
+        rows = []
+        for month in _months(self.scope.start, self.scope.end):
+            key = f"{month.year:04d}-{month.month:02d}"
+            rows.append((key, f"{month_names[month.month - 1]} {month.year}",
+                         *(counts.get((name, key), 0) for name in ("opened", "closed", "contacted"))))
+        columns = (self.column("month"), self.column("label", label="col.month_label"),
+                   self.column("opened", "count"), self.column("closed", "count"), self.column("contacted", "count"))
+        return Table("trend", self.text("trend.title"), columns, tuple(rows), note=self.text("trend.note"), chart="trend")
+
+
+def _percentiles(group: ColumnElement[str], days: ColumnElement[int]) -> Any:
+    """(group, n, median, p90) per group: PostgreSQL's percentile_cont, written so SQLite runs it too.
+
+    The p-th percentile of n sorted values sits at zero-based position p·(n−1): the value of the
+    row below that position plus the fraction of the way to the next row. With p = a/b in
+    integers, row numbers and fractions come out of integer arithmetic on both databases.
+    """
+    ranked = select(
+        group.label("grp"), days.label("days"),
+        func.row_number().over(partition_by=group, order_by=days).label("rn"),
+        func.count().over(partition_by=group).label("n"),
+    ).subquery("ranked")
+
+    def neighbours(numerator: int, denominator: int) -> list[Any]:
+        below = (ranked.c.n - 1) * numerator // denominator + 1
+        return [func.max(case((ranked.c.rn == below, ranked.c.days))),
+                func.max(case((ranked.c.rn == below + 1, ranked.c.days)))]
+
+    median_low, median_high = neighbours(1, 2)
+    p90_low, p90_high = neighbours(9, 10)
+    picked = select(
+        ranked.c.grp, func.max(ranked.c.n).label("n"), median_low.label("median_low"),
+        median_high.label("median_high"), p90_low.label("p90_low"), p90_high.label("p90_high"),
+    ).group_by(ranked.c.grp).subquery("picked")
+
+    def interpolate(low: Any, high: Any, numerator: int, denominator: int) -> Any:
+        step = ((picked.c.n - 1) * numerator) % denominator
+        return cast(low, Float) + cast(step * (func.coalesce(high, low) - low), Float) / denominator
+
+    return select(
+        picked.c.grp, picked.c.n,
+        interpolate(picked.c.median_low, picked.c.median_high, 1, 2),
+        interpolate(picked.c.p90_low, picked.c.p90_high, 9, 10),
+    )

@@ -1,0 +1,106 @@
+"""Sign-in: password check, throttling and server-side sessions (no Flask here)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from casework.errors import CaseworkError
+from casework.models import LoginAttempt, User, UserSession
+from casework.security.passwords import hash_password, needs_rehash, verify_password
+
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_USERNAME = 5
+MAX_FAILURES_PER_ADDRESS = 20
+# A session's last_seen_at is written at most this often: a write per request is wasted.
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+class LoginRefused(CaseworkError):
+    """`reason` is "invalid" or "throttled"; neither says whether the account exists."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _recent_failures(session: Session, now: datetime, **where: str) -> int:
+    column, value = next(iter(where.items()))
+    return session.scalar(
+        select(func.count()).select_from(LoginAttempt).where(
+            getattr(LoginAttempt, column) == value, LoginAttempt.succeeded.is_(False),
+            LoginAttempt.at > now - THROTTLE_WINDOW,
+        )
+    ) or 0
+
+
+def authenticate(session: Session, username: str, password: str, *, ip_address: str, now: datetime) -> User:
+    """The active user with these credentials, else LoginRefused. Every attempt is recorded."""
+    username = username.strip().lower()
+    if (
+        _recent_failures(session, now, username=username) >= MAX_FAILURES_PER_USERNAME
+        or _recent_failures(session, now, ip_address=ip_address) >= MAX_FAILURES_PER_ADDRESS
+    ):
+        session.add(LoginAttempt(username=username, ip_address=ip_address, at=now, succeeded=False))
+        raise LoginRefused("throttled")
+    user = session.scalar(select(User).where(func.lower(User.username) == username))
+    # verify_password runs even for an unknown user, so timing does not tell who exists.
+    valid = verify_password(user.password_hash if user else None, password)
+    ok = valid and user is not None and user.active
+    session.add(LoginAttempt(username=username, ip_address=ip_address, at=now, succeeded=ok))
+    if not ok:
+        raise LoginRefused("invalid")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def start_session(
+    session: Session, user: User, *, now: datetime, ip_address: str = "", user_agent: str = ""
+) -> tuple[str, UserSession]:
+    """A new session for the user: the token for the cookie (only its hash is stored) and the row."""
+    token = secrets.token_urlsafe(32)
+    record = UserSession(
+        token_hash=_hash(token), user=user, created_at=now, last_seen_at=now,
+        ip_address=ip_address[:45], user_agent=user_agent[:300],
+    )
+    session.add(record)
+    return token, record
+
+
+def resume_session(
+    session: Session, token: str, *, now: datetime, idle_timeout: timedelta, max_age: timedelta
+) -> UserSession | None:
+    """The live session for this token, or None if it ended, idled out, or its user is disabled."""
+    record = session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    if record is None or record.ended_at is not None:
+        return None
+    if not record.user.active or now - record.last_seen_at > idle_timeout or now - record.created_at > max_age:
+        record.ended_at = now
+        return None
+    if now - record.last_seen_at > TOUCH_INTERVAL:
+        record.last_seen_at = now
+    return record
+
+
+def end_session(session: Session, token: str, *, now: datetime) -> None:
+    session.execute(
+        update(UserSession).where(UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+
+
+def deactivate_user(session: Session, user: User, *, now: datetime) -> None:
+    """Disable the account and end every session it has, at once."""
+    user.active = False
+    session.execute(
+        update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None)).values(ended_at=now)
+    )

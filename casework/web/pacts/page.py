@@ -1,0 +1,400 @@
+"""The pact page: where the pact stands, the moves possible now, a form per stage; the print view.
+
+Each POST parses one form and calls one core operation with the version the person read.
+Bad input answers 422 with the errors next to the fields; a concurrent change answers 409
+with the person's input kept; success redirects back to the page (post/redirect/get).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from datetime import date, timezone
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from casework.pacts import operations as ops
+from casework.security.audit import log_access
+from casework.errors import EventNotAvailable, InvalidInput, PactConflict, TransitionRefused
+from casework.models import (
+    ActionStatus,
+    ContactChannel,
+    GoalsAchieved,
+    ItemStatus,
+    Pact,
+    Performer,
+    ReferralSource,
+)
+from casework.pacts.page import (
+    Choice,
+    PactPage,
+    need_area_choices,
+    outcome_choices,
+    pact_page,
+    print_page,
+    questionnaire_sections,
+    reason_choices,
+    stage_label,
+)
+from casework.web import context
+from casework.web.pacts import forms
+
+blueprint = Blueprint("pacts", __name__)
+
+CONFLICT_MESSAGE = _l(
+    "Someone else changed this pact while you were editing. Your input is below: "
+    "check the current data and save again."
+)
+STALE_FORM_MESSAGE = _l("This form is incomplete or out of date: reload the page and try again.")
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+def _today() -> date:
+    return context.now().astimezone(context.settings().zone).date()
+
+
+def _goal_choices(pact: Pact) -> list[Choice]:
+    return [Choice(str(goal.id), textwrap.shorten(goal.description, 80, placeholder="…")) for goal in pact.goals]
+
+
+def _fresh_forms(page: PactPage, pact: Pact) -> dict[str, Any]:
+    """Every form of the page as a fresh visit shows it, pre-filled with what is recorded."""
+    version = pact.version
+    referral = pact.referral
+    referral_data = (
+        {"source": referral.source.value, "reason": referral.reason, "referrer_name": referral.referrer_name,
+         "referrer_contact": referral.referrer_contact, "referred_on": referral.referred_on}
+        if referral else {"referred_on": _today()}
+    )
+    latest = page.screening.latest
+    outcome = pact.outcome
+    outcome_data = (
+        {"outcome": outcome.outcome, "goals_achieved": outcome.goals_achieved.value, "notes": outcome.notes}
+        if outcome else {}
+    )
+    local_now = context.now().astimezone(context.settings().zone).replace(tzinfo=None, second=0, microsecond=0)
+    return {
+        "referral": forms.referral_form(version=version, **referral_data),
+        "screening": forms.screening_form(page.screening.sections, latest.answers if latest else None,
+                                          version=version) if page.screening.defined else None,
+        "goal": forms.goal_form(page.co_design.need_areas, version=version),
+        "action": forms.action_form(_goal_choices(pact), version=version),
+        "commitment": forms.commitment_form(version=version),
+        "signature": forms.signature_form(version=version, signed_on=_today(),
+                                          signed_by=pact.beneficiary.full_name),
+        "contact": forms.contact_form(version=version, contact_at=local_now),
+        "outcome": forms.outcome_form(page.outcome.options, version=version, **outcome_data),
+    }
+
+
+def _beneficiary_url(pact: Pact) -> str | None:
+    # The beneficiary pages are another part of the application; link only when they exist.
+    if "beneficiaries.show" not in current_app.view_functions:
+        return None
+    return url_for("beneficiaries.show", beneficiary_id=pact.beneficiary_id)
+
+
+def _render(
+    pact: Pact, *, status: int = 200, bound: dict[str, Any] | None = None,
+    form_alerts: dict[str, list[str]] | None = None, alerts: list[str] | None = None,
+    move: forms.TransitionForm | None = None,
+) -> tuple[str, int]:
+    """The page, with the submitted form (if any) in place of its fresh copy; logs the viewing."""
+    db = context.db()
+    page = pact_page(db, context.registry(), context.actor(), pact, now=context.now(), locale=_locale(),
+                     zone=context.settings().zone)
+    page_forms = _fresh_forms(page, pact)
+    form_alerts = dict(form_alerts or {})
+    # Forms without a panel of their own (a status button, "remove") speak at the top of the page.
+    alerts = list(alerts or [])
+    for name in [name for name in form_alerts if name not in page_forms]:
+        alerts.extend(message for message in form_alerts.pop(name) if message not in alerts)
+    for name, form in (bound or {}).items():
+        if name in page_forms:
+            page_forms[name] = form
+        else:
+            alerts.extend(str(error) for field in form if field.name != "version" for error in field.errors)
+    log_access(db, context.actor(), "view", "pact", pact.id, now=context.now(), ip_address=context.client_ip())
+    db.commit()
+    html = render_template(
+        "pacts/show.html", page=page, pact=pact, forms=page_forms, labels=forms.code_labels(),
+        form_alerts=form_alerts, alerts=alerts, move=move, beneficiary_url=_beneficiary_url(pact),
+    )
+    return html, status
+
+
+@blueprint.get("/pacts/<int:pact_id>")
+@login_required
+def show(pact_id: int):
+    return _render(context.visible_pact(pact_id))
+
+
+def _attach_errors(form: Any, errors: dict[str, str], field_names: dict[str, str] | None = None) -> list[str]:
+    """Put the core's errors next to their fields; returns those that belong to no field."""
+    general = []
+    for field, code in errors.items():
+        name = (field_names or {}).get(field, field)
+        if name in form and name != "version":
+            form[name].errors = [*form[name].errors, forms.error_message(code)]
+        else:
+            general.append(forms.error_message(code))
+    return general
+
+
+def _save(
+    pact: Pact, name: str, form: Any, write: Callable[[int], object], *, success: str, anchor: str,
+    field_names: dict[str, str] | None = None,
+) -> Response | tuple[str, int]:
+    """Validate `form`, run `write(version read)` (one core operation), commit, or re-render the form."""
+    if not form.validate():
+        alerts = [str(STALE_FORM_MESSAGE)] if form.version.errors else []
+        return _render(pact, status=422, bound={name: form}, form_alerts={name: alerts})
+    try:
+        write(form.version.data)
+    except PactConflict:
+        context.db().rollback()
+        form.keep_input_at(pact.version)
+        return _render(pact, status=409, bound={name: form}, form_alerts={name: [str(CONFLICT_MESSAGE)]},
+                       alerts=[str(CONFLICT_MESSAGE)])
+    except InvalidInput as error:
+        context.db().rollback()
+        general = _attach_errors(form, error.errors, field_names)
+        return _render(pact, status=422, bound={name: form}, form_alerts={name: general})
+    context.db().commit()
+    flash(success, "success")
+    return redirect(url_for("pacts.show", pact_id=pact.id, _anchor=anchor))
+
+
+@blueprint.post("/pacts/<int:pact_id>/referral")
+@login_required
+def referral(pact_id: int):
+    pact = context.visible_pact(pact_id)
+    form = forms.referral_form(request.form)
+    return _save(pact, "referral", form, lambda version: ops.record_referral(
+        context.db(), pact, source=ReferralSource(form.source.data), reason=form.reason.data,
+        referred_on=form.referred_on.data, referrer_name=form.referrer_name.data or "",
+        referrer_contact=form.referrer_contact.data or "", actor=context.actor(), clock=context.clock(),
+        expected_version=version,
+    ), success=_("Referral saved."), anchor="referral")
+
+
+@blueprint.post("/pacts/<int:pact_id>/screening")
+@login_required
+def screening(pact_id: int):
+    pact = context.visible_pact(pact_id)
+    questionnaire = ops.engine_for(context.registry(), pact).definition.questionnaire
+    if questionnaire is None:
+        abort(404)
+    sections = questionnaire_sections(questionnaire, _locale())
+    form = forms.screening_form(sections, None, request.form)
+    field_names = {q.id: forms.question_field_name(q.id) for s in sections for q in s.questions}
+    return _save(pact, "screening", form, lambda version: ops.record_screening(
+        context.db(), context.registry(), pact, forms.screening_answers(form, sections), actor=context.actor(),
+        clock=context.clock(), expected_version=version,
+    ), success=_("Screening saved."), anchor="screening", field_names=field_names)
+
+
+@blueprint.post("/pacts/<int:pact_id>/goals")
+@login_required
+def add_goal(pact_id: int):
+    pact = context.visible_pact(pact_id)
+    questionnaire = ops.engine_for(context.registry(), pact).definition.questionnaire
+    form = forms.goal_form(need_area_choices(questionnaire, _locale()), request.form)
+    return _save(pact, "goal", form, lambda version: ops.add_goal(
+        context.db(), pact, description=form.description.data, need_area=form.need_area.data or "",
+        target_date=form.target_date.data, clock=context.clock(), expected_version=version,
+    ), success=_("Goal added."), anchor="co-design")
+
+
+@blueprint.post("/pacts/<int:pact_id>/actions")
+@login_required
+def add_action(pact_id: int):
+    pact = context.visible_pact(pact_id)
+    form = forms.action_form(_goal_choices(pact), request.form)
+    goals = {str(goal.id): goal for goal in pact.goals}
+    return _save(pact, "action", form, lambda version: ops.add_action(
+        context.db(), pact, description=form.description.data, performer=Performer(form.performer.data),
+        performer_detail=form.performer_detail.data or "", due_on=form.due_on.data,
+        goal=goals.get(form.goal.data or ""), clock=context.clock(), expected_version=version,
+    ), success=_("Action added."), anchor="co-design")
+
+
+@blueprint.post("/pacts/<int:pact_id>/commitments")
+@login_required
+def add_commitment(pact_id: int):
+    pact = context.visible_pact(pact_id)
+    form = forms.commitment_form(request.form)
+    return _save(pact, "commitment", form, lambda version: ops.add_commitment(
+        context.db(), pact, party=Performer(form.party.data), text=form.text.data, clock=context.clock(),
+        expected_version=version,
+    ), success=_("Commitment added."), anchor="co-design")
+
+
+def _item(items: list, item_id: int) -> Any:
+    found = next((item for item in items if item.id == item_id), None)
+    if found is None:
+        abort(404)
+    return found
+
+
+@blueprint.post("/pacts/<int:pact_id>/goals/<int:goal_id>/status")
+@login_required
+def goal_status(pact_id: int, goal_id: int):
+    pact = context.visible_pact(pact_id)
+    goal = _item(pact.goals, goal_id)
+    form = forms.GoalStatusForm(request.form)
+    return _save(pact, "goal_status", form, lambda version: ops.set_goal_status(
+        context.db(), goal, ItemStatus(form.status.data), clock=context.clock(), expected_version=version,
+    ), success=_("Goal status saved."), anchor=f"goal-{goal_id}")
+
+
+@blueprint.post("/pacts/<int:pact_id>/actions/<int:action_id>/status")
+@login_required
+def action_status(pact_id: int, action_id: int):
+    pact = context.visible_pact(pact_id)
+    action = _item(pact.actions, action_id)
+    form = forms.ActionStatusForm(request.form)
+    return _save(pact, "action_status", form, lambda version: ops.set_action_status(
+        context.db(), action, ActionStatus(form.status.data), clock=context.clock(), expected_version=version,
+    ), success=_("Action status saved."), anchor=f"action-{action_id}")
+
+
+@blueprint.post("/pacts/<int:pact_id>/goals/<int:goal_id>/remove")
+@login_required
+def remove_goal(pact_id: int, goal_id: int):
+    pact = context.visible_pact(pact_id)
+    goal = _item(pact.goals, goal_id)
+    return _save(pact, "remove", forms.VersionForm(request.form), lambda version: ops.remove_goal(
+        context.db(), goal, clock=context.clock(), expected_version=version,
+    ), success=_("Goal removed."), anchor="co-design")
+
+
+@blueprint.post("/pacts/<int:pact_id>/actions/<int:action_id>/remove")
+@login_required
+def remove_action(pact_id: int, action_id: int):
+    pact = context.visible_pact(pact_id)
+    action = _item(pact.actions, action_id)
+    return _save(pact, "remove", forms.VersionForm(request.form), lambda version: ops.remove_action(
+        context.db(), action, clock=context.clock(), expected_version=version,
+    ), success=_("Action removed."), anchor="co-design")
+
+
+@blueprint.post("/pacts/<int:pact_id>/commitments/<int:commitment_id>/remove")
+@login_required
+def remove_commitment(pact_id: int, commitment_id: int):
+    pact = context.visible_pact(pact_id)
+    commitment = _item(pact.commitments, commitment_id)
+    return _save(pact, "remove", forms.VersionForm(request.form), lambda version: ops.remove_commitment(
+        context.db(), commitment, clock=context.clock(), expected_version=version,
+    ), success=_("Commitment removed."), anchor="co-design")
+
+
+@blueprint.post("/pacts/<int:pact_id>/revision")
+@login_required
+def prepare_revision(pact_id: int):
+    pact = context.visible_pact(pact_id)
+    return _save(pact, "revision", forms.VersionForm(request.form), lambda version: ops.prepare_revision(
+        context.db(), pact, actor=context.actor(), clock=context.clock(), expected_version=version,
+    ), success=_("The pact is ready to print and sign."), anchor="signature")
+
+
+@blueprint.post("/pacts/<int:pact_id>/signature")
+@login_required
+def signature(pact_id: int):
+    pact = context.visible_pact(pact_id)
+    form = forms.signature_form(request.form)
+    return _save(pact, "signature", form, lambda version: ops.record_signature(
+        context.db(), pact, signed_on=form.signed_on.data, signed_by=form.signed_by.data,
+        consent_given=form.consent_given.data, actor=context.actor(), clock=context.clock(),
+        expected_version=version,
+    ), success=_("Signature recorded."), anchor="signature")
+
+
+@blueprint.post("/pacts/<int:pact_id>/contacts")
+@login_required
+def contact(pact_id: int):
+    pact = context.visible_pact(pact_id)
+    form = forms.contact_form(request.form)
+    zone = context.settings().zone
+
+    def write(version: int) -> object:
+        contact_at = form.contact_at.data.replace(tzinfo=zone).astimezone(timezone.utc)
+        return ops.log_contact(
+            context.db(), context.registry(), pact, contact_at=contact_at, channel=ContactChannel(form.channel.data),
+            notes=form.notes.data or "", next_contact_on=form.next_contact_on.data, actor=context.actor(),
+            clock=context.clock(), expected_version=version,
+        )
+
+    return _save(pact, "contact", form, write, success=_("Contact recorded."), anchor="follow-up")
+
+
+@blueprint.post("/pacts/<int:pact_id>/outcome")
+@login_required
+def outcome(pact_id: int):
+    pact = context.visible_pact(pact_id)
+    definition = ops.engine_for(context.registry(), pact).definition
+    form = forms.outcome_form(outcome_choices(definition, _locale()), request.form)
+    return _save(pact, "outcome", form, lambda version: ops.record_outcome(
+        context.db(), context.registry(), pact, outcome=form.outcome.data,
+        goals_achieved=GoalsAchieved(form.goals_achieved.data), notes=form.notes.data or "",
+        actor=context.actor(), clock=context.clock(), expected_version=version,
+    ), success=_("Outcome saved."), anchor="outcome")
+
+
+@blueprint.post("/pacts/<int:pact_id>/transition")
+@login_required
+def transition(pact_id: int):
+    pact = context.visible_pact(pact_id)
+    event = ops.engine_for(context.registry(), pact).event_definition(request.form.get("event", ""))
+    form = forms.transition_form(reason_choices(event, _locale()) if event else (), request.form)
+    if not form.validate():
+        # The reason speaks next to its field; what belongs to no field of the page speaks at the top.
+        stale = form.version.errors or form.event.errors
+        alerts = [str(STALE_FORM_MESSAGE)] if stale else [str(error) for error in form.comment.errors]
+        return _render(pact, status=422, move=form, alerts=alerts)
+    try:
+        ops.transition_pact(
+            context.db(), context.registry(), pact, form.event.data, actor=context.actor(), clock=context.clock(),
+            expected_version=form.version.data, comment=form.comment.data or "", reason=form.reason.data or None,
+        )
+    except PactConflict:
+        context.db().rollback()
+        form.keep_input_at(pact.version)
+        return _render(pact, status=409, move=form, alerts=[str(CONFLICT_MESSAGE)])
+    except InvalidInput as error:
+        context.db().rollback()
+        return _render(pact, status=422, move=form, alerts=_attach_errors(form, error.errors))
+    except TransitionRefused as refused:
+        context.db().rollback()
+        return _render(pact, status=422, move=form, alerts=refused.messages(_locale()))
+    except EventNotAvailable:
+        context.db().rollback()
+        return _render(pact, status=422, move=form, alerts=[_("This move is not possible at the pact's current stage.")])
+    context.db().commit()
+    flash(_("The pact is now at the stage: %(stage)s.", stage=stage_label(context.registry(), pact, _locale())),
+          "success")
+    return redirect(url_for("pacts.show", pact_id=pact.id))
+
+
+@blueprint.get("/pacts/<int:pact_id>/print")
+@login_required
+def print_view(pact_id: int):
+    pact = context.visible_pact(pact_id)
+    sheet = print_page(context.registry(), pact, locale=_locale())
+    if sheet is None:
+        flash(_("Prepare the pact for signature before printing it."), "info")
+        return redirect(url_for("pacts.show", pact_id=pact.id, _anchor="signature"))
+    db = context.db()
+    log_access(db, context.actor(), "print", "pact", pact.id, now=context.now(), ip_address=context.client_ip(),
+               detail=f"revision {sheet.revision.number}")
+    db.commit()
+    return render_template("pacts/print.html", sheet=sheet, pact=pact, labels=forms.code_labels())

@@ -1,0 +1,338 @@
+"""People: the list, registering, the person's page, correcting the record, opening a pact."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms import Form
+
+from casework.people import beneficiaries as people
+from casework.errors import InvalidInput
+from casework.models import Beneficiary, Gender
+from casework.web import context
+from casework.web.filters import local_date
+from casework.web.people.forms import (
+    GENDER_LABELS,
+    RELATION_LABELS,
+    BeneficiaryForm,
+    HouseholdMemberForm,
+    OpenPactForm,
+    VersionedForm,
+)
+
+blueprint = Blueprint("beneficiaries", __name__)
+
+PER_PAGE = 25
+MEMBER_PREFIX = "member"
+
+ERROR_MESSAGES = {
+    "required": _l("Fill in this field."),
+    "too_long": _l("This is too long."),
+    "invalid_length": _l("A codice fiscale has 16 characters."),
+    "invalid_checksum": _l("This codice fiscale is not valid: check for a mistyped character."),
+    "invalid_format": _l("This is not a valid codice fiscale."),
+    "birth_date_mismatch": _l("The codice fiscale does not match the birth date."),
+    "gender_mismatch": _l("The codice fiscale does not match the gender."),
+    "already_registered": _l("A person with this codice fiscale is already registered."),
+    "in_future": _l("The birth date cannot be in the future."),
+    "before_1900": _l("The birth date cannot be before 1900."),
+    "invalid_email": _l("Write an e-mail address such as name@example.it."),
+    "invalid_phone": _l("Write a phone number: digits, spaces and an optional leading +."),
+    "not_a_comune": _l("Choose a comune from the list."),
+    "not_allowed": _l("You cannot open pacts in this programme."),
+    "already_open": _l("This person already has an open pact in this programme."),
+    "not_found": _l("This household member is no longer recorded."),
+}
+DUPLICATE_MESSAGES = {
+    "codice_fiscale": _l("A person with the same codice fiscale already exists."),
+    "name_and_birth_date": _l("A person with the same name and birth date already exists."),
+}
+FIELD_LABELS = {
+    "first_name": _l("First name"), "last_name": _l("Last name"), "codice_fiscale": _l("Codice fiscale"),
+    "gender": _l("Gender"), "birth_date": _l("Birth date"), "birth_place": _l("Place of birth"),
+    "citizenship": _l("Citizenship"), "migrant_background": _l("Migrant background"),
+    "comune": _l("Comune of residence"), "address": _l("Address"), "phone": _l("Phone"), "email": _l("E-mail"),
+    "household": _l("Household member"),
+}
+
+
+@blueprint.before_request
+def _only_people_managers():
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if not people.may_manage_people(context.actor()):
+        abort(403)  # administrators manage accounts and see no case data
+    return None
+
+
+def _show_errors(form: Form, error: InvalidInput) -> None:
+    """Each core error next to its field; an error without a field on the form is flashed."""
+    for name, code in error.errors.items():
+        message = ERROR_MESSAGES.get(code, _l("This value is not accepted."))
+        if name in form:
+            form[name].errors = [*form[name].errors, message]
+        else:
+            flash(str(message), "error")
+
+
+def _pact_links() -> bool:
+    # The pact page is built alongside; until it exists, pacts are listed without links.
+    return "pacts.show" in current_app.view_functions
+
+
+def _labels() -> dict[str, Any]:
+    return {"gender_labels": GENDER_LABELS, "relation_labels": RELATION_LABELS}
+
+
+@blueprint.get("/beneficiaries")
+def index():
+    query = request.args.get("q", "").strip()
+    page = request.args.get("page", 1, type=int)
+    found = people.list_beneficiaries(context.db(), context.actor(), query, page=page, per_page=PER_PAGE)
+    return render_template("people/index.html", found=found, query=query)
+
+
+@blueprint.route("/beneficiaries/new", methods=["GET", "POST"])
+def new():
+    db = context.db()
+    form = BeneficiaryForm().offer_comuni(people.comuni(db))
+    duplicates: list[people.PossibleDuplicate] = []
+    status = 200
+    if form.validate_on_submit():
+        try:
+            person = people.create_beneficiary(
+                db, context.actor(), form.details(), clock=context.clock(),
+                confirm_duplicates=bool(form.confirm_duplicates.data),
+            )
+        except people.PossibleDuplicates as found:
+            db.rollback()
+            duplicates = found.duplicates
+            if found.blocking:
+                form.codice_fiscale.errors = [*form.codice_fiscale.errors, ERROR_MESSAGES["already_registered"]]
+                status = 422
+        except InvalidInput as invalid:
+            db.rollback()
+            _show_errors(form, invalid)
+            status = 422
+        else:
+            db.commit()
+            flash(_("%(name)s is registered.", name=person.full_name), "success")
+            return redirect(url_for("beneficiaries.show", beneficiary_id=person.id))
+    elif form.errors:
+        status = 422
+    return render_template(
+        "people/new.html", form=form, duplicates=duplicates, duplicate_messages=DUPLICATE_MESSAGES,
+        ask_confirmation=bool(duplicates) and status == 200,
+    ), status
+
+
+def _record_page(beneficiary_id: int, open_form: OpenPactForm | None = None, status: int = 200):
+    db = context.db()
+    record = people.beneficiary_record(
+        db, context.registry(), context.actor(), beneficiary_id, clock=context.clock(),
+        locale=str(get_locale()), ip_address=context.client_ip(),
+    )
+    if record is None:
+        abort(404)
+    db.commit()  # the access log entry
+    if open_form is None:
+        open_form = OpenPactForm(formdata=None)
+    open_form.offer_programmes(record.programmes)
+    return render_template(
+        "people/show.html", record=record, person=record.beneficiary, open_form=open_form,
+        pact_links=_pact_links(), **_labels(),
+    ), status
+
+
+@blueprint.get("/beneficiaries/<int:beneficiary_id>")
+def show(beneficiary_id: int):
+    return _record_page(beneficiary_id)
+
+
+@blueprint.post("/beneficiaries/<int:beneficiary_id>/pacts")
+def open_pact(beneficiary_id: int):
+    db, user, clock = context.db(), context.actor(), context.clock()
+    person = people.open_visible_beneficiary(db, user, beneficiary_id, now=clock.now, ip_address=context.client_ip())
+    if person is None:
+        abort(404)
+    programmes = people.programmes_open_to(db, user, clock=clock)
+    form = OpenPactForm().offer_programmes(programmes)
+    if not form.validate_on_submit() or form.programme_id.data is None:
+        if not form.programme_id.errors:
+            form.programme_id.errors = [*form.programme_id.errors, ERROR_MESSAGES["required"]]
+        db.rollback()
+        return _record_page(beneficiary_id, form, 422)
+    programme = next(programme for programme in programmes if programme.id == form.programme_id.data)
+    try:
+        pact = people.open_pact_for(db, context.registry(), user, person, programme, clock)
+    except InvalidInput as invalid:
+        db.rollback()
+        _show_errors(form, invalid)
+        return _record_page(beneficiary_id, form, 422)
+    db.commit()
+    flash(_("Pact opened in %(programme)s.", programme=programme.name), "success")
+    if _pact_links():
+        return redirect(url_for("pacts.show", pact_id=pact.id))
+    return redirect(url_for("beneficiaries.show", beneficiary_id=beneficiary_id))
+
+
+def _visible_or_404(beneficiary_id: int, detail: str) -> Beneficiary:
+    person = people.open_visible_beneficiary(
+        context.db(), context.actor(), beneficiary_id, now=context.now(), ip_address=context.client_ip(),
+        detail=detail,
+    )
+    if person is None:
+        abort(404)
+    return person
+
+
+def _reread(beneficiary_id: int) -> Beneficiary:
+    """After a refused change: drop whatever it left in the session and read the record again."""
+    context.db().rollback()
+    return _visible_or_404(beneficiary_id, "edit")
+
+
+def _fresh_person_form(person: Beneficiary) -> BeneficiaryForm:
+    return BeneficiaryForm(formdata=None, data=BeneficiaryForm.values_of(person)).offer_comuni(
+        people.comuni(context.db()))
+
+
+def _fresh_member_form(person: Beneficiary) -> HouseholdMemberForm:
+    return HouseholdMemberForm(formdata=None, prefix=MEMBER_PREFIX, data={"version": person.version})
+
+
+def _edit_page(person: Beneficiary, *, person_form: BeneficiaryForm | None = None,
+               member_form: HouseholdMemberForm | None = None, status: int = 200, conflict: bool = False):
+    context.db().commit()  # the access log entry
+    return render_template(
+        "people/edit.html", person=person,
+        form=person_form or _fresh_person_form(person), member_form=member_form or _fresh_member_form(person),
+        conflict=conflict, stored=_stored_values(person) if conflict else [], **_labels(),
+    ), status
+
+
+def _conflict(beneficiary_id: int, *, person_form: BeneficiaryForm | None = None,
+              member_form: HouseholdMemberForm | None = None):
+    """Someone saved first: keep what the user typed, show what is stored now, and let them
+    send it again knowingly (the typed form now carries the current version)."""
+    person = _reread(beneficiary_id)
+    for typed in (person_form, member_form):
+        if typed is not None:
+            typed.version.data = str(person.version)
+    flash(_("Someone else changed this person's record while you were working on it. Nothing was saved: "
+            "check the current record and send your changes again."), "warning")
+    return _edit_page(person, person_form=person_form, member_form=member_form, status=409,
+                      conflict=person_form is not None)
+
+
+@blueprint.route("/beneficiaries/<int:beneficiary_id>/edit", methods=["GET", "POST"])
+def edit(beneficiary_id: int):
+    db = context.db()
+    person = _visible_or_404(beneficiary_id, "edit")
+    if request.method == "GET":
+        return _edit_page(person)
+    form = BeneficiaryForm().offer_comuni(people.comuni(db))
+    if not form.validate_on_submit():
+        return _edit_page(person, person_form=form, status=422)
+    try:
+        changes = people.update_beneficiary(
+            db, context.actor(), person, form.details(), expected_version=form.read_version(), clock=context.clock(),
+        )
+    except people.BeneficiaryConflict:
+        return _conflict(beneficiary_id, person_form=form)
+    except InvalidInput as invalid:
+        _show_errors(form, invalid)
+        return _edit_page(_reread(beneficiary_id), person_form=form, status=422)
+    db.commit()
+    flash(_("Changes saved.") if changes else _("Nothing was changed."), "success" if changes else "info")
+    return redirect(url_for("beneficiaries.show", beneficiary_id=beneficiary_id))
+
+
+@blueprint.post("/beneficiaries/<int:beneficiary_id>/household")
+def add_member(beneficiary_id: int):
+    db = context.db()
+    person = _visible_or_404(beneficiary_id, "edit")
+    member_form = HouseholdMemberForm(prefix=MEMBER_PREFIX)
+    if not member_form.validate_on_submit():
+        return _edit_page(person, member_form=member_form, status=422)
+    try:
+        people.add_household_member(db, context.actor(), person, member_form.details(),
+                                    expected_version=member_form.read_version(), clock=context.clock())
+    except people.BeneficiaryConflict:
+        return _conflict(beneficiary_id, member_form=member_form)
+    except InvalidInput as invalid:
+        _show_errors(member_form, invalid)
+        return _edit_page(_reread(beneficiary_id), member_form=member_form, status=422)
+    db.commit()
+    flash(_("Household member added."), "success")
+    return redirect(url_for("beneficiaries.edit", beneficiary_id=beneficiary_id, _anchor="household"))
+
+
+@blueprint.post("/beneficiaries/<int:beneficiary_id>/household/<int:member_id>/remove")
+def remove_member(beneficiary_id: int, member_id: int):
+    db = context.db()
+    person = _visible_or_404(beneficiary_id, "edit")
+    form = VersionedForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        people.remove_household_member(db, context.actor(), person, member_id,
+                                       expected_version=form.read_version(), clock=context.clock())
+    except people.BeneficiaryConflict:
+        return _conflict(beneficiary_id)
+    except InvalidInput:
+        abort(404)
+    db.commit()
+    flash(_("Household member removed."), "success")
+    return redirect(url_for("beneficiaries.edit", beneficiary_id=beneficiary_id, _anchor="household"))
+
+
+@blueprint.get("/beneficiaries/<int:beneficiary_id>/history")
+def history(beneficiary_id: int):
+    db = context.db()
+    found = people.beneficiary_history(db, context.actor(), beneficiary_id, now=context.now(),
+                                       ip_address=context.client_ip())
+    if found is None:
+        abort(404)
+    db.commit()  # the access log entry
+    rows = [
+        {"at": change.at, "actor": change.actor, "field": FIELD_LABELS.get(change.field, change.field),
+         "old": _shown(change.field, change.old_value), "new": _shown(change.field, change.new_value)}
+        for change in found.changes
+    ]
+    return render_template("people/history.html", found=found, person=found.beneficiary, rows=rows)
+
+
+def _shown(field: str, value: str) -> str:
+    """A stored history value as the reader expects it: dates dd/mm/yyyy, choices in words."""
+    if not value:
+        return ""
+    if field == "birth_date":
+        return local_date(date.fromisoformat(value))
+    if field == "gender":
+        return str(GENDER_LABELS.get(Gender(value), value))
+    if field == "migrant_background":
+        return _("Yes") if value == "True" else _("No")
+    return value
+
+
+def _stored_values(person: Beneficiary) -> list[tuple[str, str]]:
+    """The record as saved now, shown beside the user's typed input after a conflict."""
+    values = [
+        (FIELD_LABELS["first_name"], person.first_name), (FIELD_LABELS["last_name"], person.last_name),
+        (FIELD_LABELS["codice_fiscale"], person.codice_fiscale or ""),
+        (FIELD_LABELS["gender"], str(GENDER_LABELS[person.gender])),
+        (FIELD_LABELS["birth_date"], local_date(person.birth_date)),
+        (FIELD_LABELS["birth_place"], person.birth_place), (FIELD_LABELS["citizenship"], person.citizenship),
+        (FIELD_LABELS["migrant_background"], _("Yes") if person.migrant_background else _("No")),
+        (FIELD_LABELS["comune"], person.comune.name if person.comune else ""),
+        (FIELD_LABELS["address"], person.address), (FIELD_LABELS["phone"], person.phone),
+        (FIELD_LABELS["email"], person.email),
+    ]
+    return [(str(label), value) for label, value in values]

@@ -1,0 +1,190 @@
+"""Impact indicators per programme, territory and period, and the printable funder report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import Blueprint, current_app, render_template, request, url_for
+from flask_babel import format_decimal, format_percent, get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from casework.security.access import visible_programmes
+from casework.security.audit import log_access
+from casework.reporting.charts import ChartText, chart_svg
+from casework.errors import InvalidInput
+from casework.reporting.indicators import IndicatorReport, compute, selectable_territories
+from casework.models import Programme, Role
+from casework.reporting.report_tables import Cell, Table
+from casework.web import context
+from casework.web.filters import local_date
+from casework.web.reporting.forms import IndicatorFilterForm
+from casework.web.roles import role_required
+
+blueprint = Blueprint("indicators", __name__)
+
+XLSX_EXPORT = "exports.indicators_xlsx"
+CSV_EXPORT = "exports.indicator_csv"
+NOT_AVAILABLE = "—"
+
+
+@dataclass(frozen=True)
+class ShownCell:
+    text: str
+    css: str = ""
+
+
+@dataclass(frozen=True)
+class ShownRow:
+    header: str
+    cells: list[ShownCell]
+
+
+@dataclass(frozen=True)
+class ShownTable:
+    """A table as the page shows it: its chart, its header cells and its figures as text."""
+
+    key: str
+    title: str
+    note: str
+    chart: Markup
+    columns: list[str]  # after the row header column
+    header: str  # the row header column's label
+    rows: list[ShownRow]
+    csv_url: str = ""
+    numeric: list[bool] = field(default_factory=list)
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+def _format(value: Cell, kind: str) -> str:
+    if value is None:
+        return NOT_AVAILABLE
+    if kind == "count":
+        return format_decimal(value)
+    if kind == "share":
+        return format_percent(value, "#,##0.#%")
+    if kind == "days":
+        return format_decimal(value, "#,##0.0")
+    if kind == "date" and isinstance(value, date):
+        return local_date(value)
+    return str(value)
+
+
+def _figures(table: Table, csv_url: str) -> ShownTable:
+    """Every table but the targets: the label as row header, then each figure; codes are for exports."""
+    label_at = [column.key for column in table.columns].index("label")
+    shown = [i for i, column in enumerate(table.columns) if column.kind != "text"]
+    return ShownTable(
+        key=table.key, title=table.title, note=table.note, chart=chart_svg(table, locale=_locale(), text=_chart_text()),
+        header=table.columns[label_at].label, columns=[table.columns[i].label for i in shown],
+        rows=[ShownRow(str(row[label_at]), [ShownCell(_format(row[i], table.columns[i].kind)) for i in shown])
+              for row in table.rows],
+        csv_url=csv_url, numeric=[True] * len(shown),
+    )
+
+
+def _targets(table: Table, csv_url: str) -> ShownTable:
+    """Targets against results: a count or a share each, and a met / not met marker in words."""
+    at = {column.key: index for index, column in enumerate(table.columns)}
+    rows = []
+    for row in table.rows:
+        measure = row[at["measure"]]
+        if measure == "share":
+            target, actual = _format(row[at["target_share"]], "share"), _format(row[at["actual_share"]], "share")
+        else:
+            target, actual = _format(row[at["target_count"]], "count"), _format(row[at["actual_count"]], "count")
+        if measure == "not_measured":
+            actual, met = _("not measured by Casework"), ShownCell(NOT_AVAILABLE)
+        else:
+            met = {
+                "yes": ShownCell("✓ " + _("Met"), "badge bg-success"),
+                "no": ShownCell("✗ " + _("Not met"), "badge bg-danger"),
+            }.get(row[at["met"]], ShownCell(_("Cannot be judged yet")))
+        rows.append(ShownRow(str(row[at["label"]]), [ShownCell(target), ShownCell(actual), met]))
+    return ShownTable(
+        key=table.key, title=table.title, note=table.note, chart=Markup(""), header=_("Target"),
+        columns=[_("Expected"), _("Result"), _("Reached?")], rows=rows, csv_url=csv_url, numeric=[True, True, False],
+    )
+
+
+def _chart_text() -> ChartText:
+    return ChartText(no_data=_("No data for this period."))
+
+
+def _exports_available() -> bool:
+    # The exports are another blueprint's routes: links appear once they exist.
+    return XLSX_EXPORT in current_app.view_functions
+
+
+def _shown(report: IndicatorReport, query: dict[str, str], *, with_exports: bool) -> list[ShownTable]:
+    present: dict[str, Callable[[Table, str], ShownTable]] = {"targets": _targets}
+    return [
+        present.get(table.key, _figures)(table, url_for(CSV_EXPORT, key=table.key, **query) if with_exports else "")
+        for table in report.tables
+    ]
+
+
+def _filter_form() -> IndicatorFilterForm:
+    today = context.now().astimezone(context.settings().zone).date()
+    user, db = context.actor(), context.db()
+    form = IndicatorFilterForm.from_query(request.args, first_day=today.replace(month=1, day=1), last_day=today)
+    programmes = db.scalars(visible_programmes(user).order_by(Programme.name, Programme.id))
+    return form.offer(programmes, selectable_territories(db, user))
+
+
+def _compute(form: IndicatorFilterForm) -> IndicatorReport | None:
+    """The indicators for a validated filter; None, with the core's errors next to the fields, if refused."""
+    try:
+        return compute(context.db(), context.registry(), context.actor(), form.scope(), now=context.now(),
+                       locale=_locale(), zone=context.settings().zone)
+    except InvalidInput as invalid:
+        form.show_errors(invalid.errors)
+        return None
+
+
+def _index_page(form: IndicatorFilterForm, report: IndicatorReport | None, status: int) -> tuple[str, int]:
+    with_exports = report is not None and _exports_available()
+    query = form.query_args() if report is not None else {}
+    return render_template(
+        "reporting/indicators/index.html", form=form, report=report,
+        tables=_shown(report, query, with_exports=with_exports) if report is not None else [],
+        xlsx_url=url_for(XLSX_EXPORT, **query) if with_exports else "",
+        report_url=url_for("indicators.report", **query) if report is not None and report.programme else "",
+    ), status
+
+
+@blueprint.get("/indicators")
+@role_required(Role.SUPERVISOR)
+def index():
+    form = _filter_form()
+    found = _compute(form) if form.validate() else None
+    return _index_page(form, found, 200 if found is not None else 400)
+
+
+@blueprint.get("/indicators/report")
+@role_required(Role.SUPERVISOR)
+def report():
+    form = _filter_form()
+    if not form.validate():
+        return _index_page(form, None, 400)
+    if form.programme.data is None:
+        form.show_errors({"programme": "programme_required"})
+        return _index_page(form, None, 400)
+    found = _compute(form)
+    if found is None or found.programme is None:
+        return _index_page(form, None, 400)
+    db, user, now = context.db(), context.actor(), context.now()
+    territory = f"territory {found.territory.id}" if found.territory else "all territories"
+    # A funder report leaves Casework on paper or as a PDF: recorded like an export.
+    log_access(db, user, "export", "programme", found.programme.id, now=now, ip_address=context.client_ip(),
+               detail=f"funder report {found.scope.start.isoformat()}..{found.scope.end.isoformat()}, {territory}")
+    db.commit()
+    return render_template(
+        "reporting/indicators/report.html", report=found, tables=_shown(found, {}, with_exports=False),
+        produced_at=now, produced_by=user.full_name, back_url=url_for("indicators.index", **form.query_args()),
+    )

@@ -1,0 +1,94 @@
+"""Sign in, sign out, language."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from casework.security import auth
+from casework.models import Role
+from casework.web import context
+from casework.web.session_security import SignedIn
+
+blueprint = Blueprint("auth", __name__)
+LOCALES = ("it", "en")
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)],
+                           render_kw={"autocomplete": "username", "autofocus": True})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+def _landing() -> str:
+    """Where a signed-in user starts: an administrator sees no case data, so not on Today."""
+    if current_user.is_authenticated and context.actor().role == Role.ADMIN:
+        return url_for("admin.failed_mail")
+    return url_for("home.today")
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: an open redirect would turn the login page into a lure."""
+    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+        return target
+    return _landing()
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(_landing())
+    form = LoginForm()
+    if form.validate_on_submit():
+        db = context.db()
+        try:
+            user = auth.authenticate(db, form.username.data, form.password.data,
+                                     ip_address=context.client_ip(), now=context.now())
+        except auth.LoginRefused as refused:
+            db.commit()  # the failed attempt counts towards throttling
+            if refused.reason == "throttled":
+                form.username.errors.append(_("Too many failed attempts. Wait a few minutes and try again."))
+            else:
+                form.username.errors.append(_("Wrong username or password."))
+        else:
+            token, record = auth.start_session(db, user, now=context.now(), ip_address=context.client_ip(),
+                                               user_agent=request.user_agent.string)
+            db.commit()
+            session.clear()  # a fresh session cookie at sign-in: no fixation
+            session["locale"] = user.locale
+            login_user(SignedIn(record, token))
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("security/login.html", form=form), 200 if not form.errors else 422
+
+
+@blueprint.post("/logout")
+@login_required
+def logout():
+    auth.end_session(context.db(), current_user.get_id(), now=context.now())
+    context.db().commit()
+    locale = session.get("locale")
+    logout_user()
+    session.clear()
+    if locale:
+        session["locale"] = locale  # the sign-in page stays in the language the person reads
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@blueprint.post("/language")
+def language():
+    locale = request.form.get("locale", "")
+    if locale in LOCALES:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            context.actor().locale = locale
+            context.db().commit()
+    return redirect(_safe_next(request.form.get("next")))

@@ -1,0 +1,65 @@
+"""Security headers on every response and the signed-in user as flask-login sees it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, Response, session
+from flask_login import UserMixin
+
+from casework.security import auth
+from casework.models import User, UserSession
+from casework.web import context
+from casework.web.extensions import login_manager
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; font-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class SignedIn(UserMixin):
+    """flask-login's user: its id is the server-side session token, not the user id, so
+    ending the session row ends the login everywhere the cookie is."""
+
+    def __init__(self, record: UserSession, token: str):
+        self.record = record
+        self.user: User = record.user
+        self._token = token
+
+    def get_id(self) -> str:
+        return self._token
+
+
+@login_manager.user_loader
+def load_signed_in(token: str) -> SignedIn | None:
+    config = context.settings()
+    record = auth.resume_session(
+        context.db(), token, now=context.now(),
+        idle_timeout=timedelta(minutes=config.session_idle_minutes),
+        max_age=timedelta(hours=config.session_max_hours),
+    )
+    context.db().commit()  # persists last_seen_at, or the end of an expired session
+    return SignedIn(record, token) if record is not None else None
+
+
+def add_security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if "_user_id" in session or response.mimetype == "text/html":
+        # Pages about people must not linger in shared browser caches.
+        response.headers.setdefault("Cache-Control", "no-store")
+    if context.settings().is_production:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def init_security(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = None  # sessions are server-side and revocable already
+    app.after_request(add_security_headers)
