@@ -17,7 +17,7 @@ from casework.reminders.notifications import (
     snooze,
     unread_count,
 )
-from tests.reminders_helpers import ROME, count, emails, open_pact_at, rome, sweep_at
+from tests.reminders.helpers import ROME, count, emails, open_pact_at, rome, sweep_at
 
 UTC = timezone.utc
 

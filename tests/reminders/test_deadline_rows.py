@@ -36,7 +36,7 @@ from casework.reminders.deadline_rows import (
     resume_deadline,
 )
 from casework.workflow.definition import DeadlineRule
-from tests.reminders_helpers import (
+from tests.reminders.helpers import (
     POLICY,
     ROME,
     add_territorial_manager,

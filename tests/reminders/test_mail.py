@@ -20,7 +20,7 @@ from casework.reminders.mail import (
     retry_email,
 )
 from casework.models import EmailStatus, OutboundEmail
-from tests.reminders_helpers import (
+from tests.reminders.helpers import (
     add_territorial_manager,
     emails,
     free_port,

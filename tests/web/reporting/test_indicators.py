@@ -23,7 +23,7 @@ from casework.models import (
 )
 from casework.security.passwords import hash_password
 from casework.web import context
-from tests.test_indicators import TRIAL_WORKFLOW, Builder, at
+from tests.reporting.test_indicators import TRIAL_WORKFLOW, Builder, at
 from tests.web.conftest import PASSWORD, csrf_token, sign_in
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)  # Friday 20 March 2026, 10:00 in Rome

@@ -25,7 +25,7 @@ from casework.models import (
 )
 from casework.reminders.notifications import list_notifications, unread_count
 from casework.supervision.reassignment import ReassignmentRefused, reassign_pacts
-from tests.reminders_helpers import emails, fired, open_pact_at, rome, sweep_at
+from tests.reminders.helpers import emails, fired, open_pact_at, rome, sweep_at
 
 OPENED = rome(2026, 3, 2, 9)  # Monday: the screening is due Monday 16 March, its reminder Friday 13 at 08:00
 MOVED = rome(2026, 3, 5, 11)

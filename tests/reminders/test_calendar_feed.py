@@ -16,7 +16,7 @@ from casework.reminders.calendar_feed import (
     user_for_feed_token,
 )
 from casework.models import CalendarFeedToken, ContactChannel
-from tests.reminders_helpers import move_to, open_pact_at, rome, sweep_at
+from tests.reminders.helpers import move_to, open_pact_at, rome, sweep_at
 
 NOW = rome(2026, 3, 10, 9)
 

@@ -22,7 +22,7 @@ from casework import PROJECT_ROOT
 from casework.config import load_settings
 from casework.models import EmailStatus, Notification, OutboundEmail, Reminder
 from casework.reminders.scheduler import DIGEST_JOB, MAIL_JOB, SWEEP_JOB, SchedulerJobs, build_scheduler
-from tests.reminders_helpers import (
+from tests.reminders.helpers import (
     add_territorial_manager,
     count,
     free_port,

@@ -9,7 +9,7 @@ import pytest
 from casework.config import load_settings
 from casework.reminders.mail import MailPolicy, SmtpMailer, deliver_due_emails, queue_email
 from casework.models import EmailStatus, OutboundEmail
-from tests.reminders_helpers import running_smtp_server
+from tests.reminders.helpers import running_smtp_server
 from tests.web.conftest import csrf_token, sign_in, submit
 
 
