@@ -1,0 +1,3 @@
+"""The demo: territories, programmes, accounts and about 200 beneficiaries with pacts in every
+state, loaded through the same operations as real use. The data is kept as readable tables apart
+from the loader. Nothing else in the package may import it."""

@@ -1,0 +1,3 @@
+"""The people a pact is for: registering and editing a beneficiary (codice fiscale, contacts,
+comune), the household, possible duplicates, the person's record and history. It opens a person's
+pact through the pacts domain; it knows nothing of Flask."""

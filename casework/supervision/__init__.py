@@ -1,0 +1,3 @@
+"""The territorial manager's side: caseloads per case manager, reassignment of pacts, approval of
+co-designed pacts, programmes and their targets. It reads pacts through the access scoping and
+notifies through the reminders domain; it knows nothing of Flask."""

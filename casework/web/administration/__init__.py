@@ -1,0 +1,1 @@
+"""Web pages for administrators: e-mail that could not be delivered."""

@@ -1,0 +1,1 @@
+"""Web pages of the people domain: beneficiaries' list, record, forms and history."""

@@ -1,0 +1,1 @@
+"""Web pages of the reminders domain: notifications and the calendar feed."""

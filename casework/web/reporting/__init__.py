@@ -1,0 +1,1 @@
+"""Web pages of the reporting domain: indicators, the funder report, exports."""

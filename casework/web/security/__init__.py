@@ -1,0 +1,1 @@
+"""Web pages of the security domain: sign-in and sign-out."""

@@ -1,0 +1,1 @@
+"""Web pages of the supervision domain: caseloads and reassignment, approvals, programmes."""
