@@ -3,7 +3,7 @@
 Seeds N open pacts (default 100,000), each with its deadline row as the scheduler's refresh
 writes it, 1% of them with a reminder due now; then times
 
-- the sweep: `casework.reminders.deadline_rows.sweep` at that moment, which writes a reminder, an in-app
+- the sweep: `casework.reminders.sweep.sweep` at that moment, which writes a reminder, an in-app
   notification and the e-mails for each due deadline, in batch transactions (the refresh
   queue is empty: the seeding wrote the rows the refresh would);
 - the baseline: the indexed select alone that reads the same due rows.
@@ -49,7 +49,8 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.reminders.deadline_rows import ReminderPolicy, open_firings, sweep
+from casework.reminders.deadline_rows import ReminderPolicy, open_firings
+from casework.reminders.sweep import sweep
 from casework.workflow.engine import WorkflowRegistry
 
 ROME = ReminderPolicy().zone

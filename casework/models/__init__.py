@@ -2,7 +2,9 @@
 
 from casework.models.base import AppendOnlyViolation, Base, UTCDateTime, utcnow
 from casework.models.beneficiary import Beneficiary, Gender, HouseholdMember, Relation
+from casework.models.calendar_feed import CalendarFeedToken
 from casework.models.casefile import ChangeRecord, Document, DocumentKind, JournalEntry, JournalKind
+from casework.models.mail import EmailStatus, OutboundEmail
 from casework.models.pact import (
     Action,
     ActionStatus,
@@ -25,19 +27,16 @@ from casework.models.pact import (
 )
 from casework.models.programme import Programme, ProgrammeTarget
 from casework.models.reminders import (
-    CalendarFeedToken,
     DeadlineAnchorMove,
     DeadlinePause,
     DeadlineRefresh,
-    EmailStatus,
     Notification,
     NotificationKind,
-    OutboundEmail,
     PactDeadline,
     Reminder,
     ReminderKind,
-    SchedulerLock,
 )
+from casework.models.scheduler_lock import SchedulerLock
 from casework.models.security import AccessLogEntry, LoginAttempt, UserSession
 from casework.models.supervision import ApprovalDecision, PactApproval, PactReassignment
 from casework.models.territory import Organisation, OrganisationKind, Territory, TerritoryKind

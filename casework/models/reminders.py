@@ -1,4 +1,4 @@
-"""Deadlines as rows, their reminders and escalations, notifications, e-mail and calendar feeds.
+"""Deadlines as rows, their reminders and escalations, pauses and moved anchors, notifications.
 
 A pact's deadlines live in `pact_deadline`, one row per active rule, with the time its next
 reminder or escalation falls due (`next_fire_at`, indexed): the scheduler's sweep reads only
@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.models.base import Base, str_enum
+from casework.models.mail import OutboundEmail
 from casework.models.pact import Pact
 from casework.models.user import User
 
@@ -87,55 +88,6 @@ class ReminderKind(enum.Enum):
     REMINDER = "reminder"  # to the case manager, before the due day
     ESCALATION = "escalation"  # to the supervisors of the pact's territory, once overdue
     ESCALATION_AGAIN = "escalation_again"  # to the territorial manager, overdue for longer
-
-
-class EmailStatus(enum.Enum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"  # gave up after the last retry: shown to administrators
-    CANCELLED = "cancelled"  # every deadline it was about was met or left before it could go
-
-
-class OutboundEmail(Base):
-    """The e-mail outbox: written in the transaction that decides to send, sent afterwards.
-
-    A sender claims a row by moving it to `sending` with a lease (`next_attempt_at` is then
-    the lease's expiry): if it dies before recording the result, the lease runs out and the
-    next sender takes the row again.
-    """
-
-    __tablename__ = "outbound_email"
-    __table_args__ = (
-        Index(
-            "ix_outbound_email_next_attempt_at", "next_attempt_at",
-            sqlite_where=text("status IN ('pending', 'sending')"),
-            postgresql_where=text("status IN ('pending', 'sending')"),
-        ),
-        Index(
-            "ix_outbound_email_failed", "created_at",
-            sqlite_where=text("status = 'failed'"), postgresql_where=text("status = 'failed'"),
-        ),
-        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    # What this message is, e.g. "digest:12:2026-03-02": the same message is never queued twice.
-    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
-    kind: Mapped[str] = mapped_column(String(30))
-    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
-    to_address: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime]
-    status: Mapped[EmailStatus] = mapped_column(str_enum(EmailStatus, "email_status"))
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime]
-    claimed_by: Mapped[str] = mapped_column(String(64), default="")
-    sent_at: Mapped[datetime | None]
-    last_error: Mapped[str] = mapped_column(Text, default="")
-
-    recipient: Mapped[User | None] = relationship()
 
 
 class Reminder(Base):
@@ -223,21 +175,6 @@ class DeadlineRefresh(Base):
     pact_id: Mapped[int] = mapped_column(index=True)
 
 
-class SchedulerLock(Base):
-    """Rows whose update opens every scheduler write transaction, so they run one at a time.
-
-    On SQLite a first statement that writes takes the database's write lock at once (what
-    BEGIN IMMEDIATE would do); on PostgreSQL it takes the row's lock until commit. Either lock
-    dies with the process that held it. `run_at` and `holder` say when which process last ran.
-    """
-
-    __tablename__ = "scheduler_lock"
-
-    name: Mapped[str] = mapped_column(String(40), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(64), default="")
-    run_at: Mapped[datetime | None]
-
-
 class NotificationKind(enum.Enum):
     REMINDER = "reminder"
     ESCALATION = "escalation"
@@ -278,19 +215,6 @@ class Notification(Base):
 
     user: Mapped[User] = relationship()
     pact: Mapped[Pact | None] = relationship()
-
-
-class CalendarFeedToken(Base):
-    """The secret of a person's calendar subscription URL; only its SHA-256 is stored."""
-
-    __tablename__ = "calendar_feed_token"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime]
-    revoked_at: Mapped[datetime | None]
-    last_used_at: Mapped[datetime | None]
 
 
 # Triggers that queue a pact for a deadline refresh whenever its state, its deadline or its

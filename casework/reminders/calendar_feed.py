@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from casework.models import (
@@ -22,11 +22,11 @@ from casework.models import (
     FollowUpContact,
     Pact,
     PactDeadline,
-    PactMember,
     Programme,
     User,
 )
 from casework.reminders.notifications import locale_of, rule_label
+from casework.security.access import pact_assignment
 from casework.workflow.definition import label_in
 from casework.workflow.engine import WorkflowRegistry
 
@@ -83,11 +83,6 @@ def user_for_feed_token(session: Session, token: str, *, now: datetime) -> User 
     return user
 
 
-def _assigned(user: User):
-    member = select(PactMember.pact_id).where(PactMember.user_id == user.id)
-    return or_(Pact.case_manager_id == user.id, Pact.id.in_(member))
-
-
 def ics_feed(
     session: Session, user: User, now: datetime, *, registry: WorkflowRegistry, zone: ZoneInfo = ROME,
     base_url: str = "",
@@ -108,7 +103,7 @@ def ics_feed(
         select(PactDeadline.id, PactDeadline.rule_id, PactDeadline.due_on, Pact.id, Pact.workflow_name,
                Pact.workflow_version, Programme.code)
         .join(Pact, Pact.id == PactDeadline.pact_id).join(Programme, Programme.id == Pact.programme_id)
-        .where(_assigned(user), Pact.closed_at.is_(None), PactDeadline.ended_at.is_(None),
+        .where(pact_assignment(user), Pact.closed_at.is_(None), PactDeadline.ended_at.is_(None),
                PactDeadline.paused.is_(False), PactDeadline.due_on >= since)
         .order_by(PactDeadline.due_on, PactDeadline.id)
     ).all()
@@ -125,7 +120,7 @@ def ics_feed(
         select(FollowUpContact.id, FollowUpContact.next_contact_on, Pact.id, Programme.code)
         .join(latest, (latest.c.pact_id == FollowUpContact.pact_id) & (latest.c.at == FollowUpContact.contact_at))
         .join(Pact, Pact.id == FollowUpContact.pact_id).join(Programme, Programme.id == Pact.programme_id)
-        .where(_assigned(user), Pact.closed_at.is_(None), FollowUpContact.next_contact_on >= since)
+        .where(pact_assignment(user), Pact.closed_at.is_(None), FollowUpContact.next_contact_on >= since)
         .order_by(FollowUpContact.next_contact_on, FollowUpContact.id)
     ).all()
     for contact_id, day, pact_id, programme in contacts:

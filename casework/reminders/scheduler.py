@@ -2,7 +2,8 @@
 
 Run it with `casework scheduler`, as one process beside the web processes, which never run
 jobs. It holds no schedule of its own: deadlines are rows of Casework's tables (see
-casework.reminders.deadline_rows), so a restart loses nothing and APScheduler only says "sweep now".
+casework.reminders.deadline_rows and casework.reminders.sweep), so a restart loses nothing and
+APScheduler only says "sweep now".
 
 - The job store is in memory and the jobs have stable ids: each process has its own three
   jobs, none is ever stored or shared (APScheduler cannot share a job store across processes).
@@ -37,7 +38,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from casework.config import Settings
 from casework.reminders.mail import Mailer, MailPolicy, SmtpMailer, deliver_due_emails
 from casework.reminders.notifications import queue_daily_digests
-from casework.reminders.deadline_rows import ReminderPolicy, sweep
+from casework.reminders.deadline_rows import ReminderPolicy
+from casework.reminders.sweep import sweep
 from casework.workflow.engine import WorkflowRegistry
 
 log = logging.getLogger(__name__)

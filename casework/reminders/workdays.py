@@ -47,3 +47,16 @@ def working_day_on_or_after(day: date) -> date:
     while not is_working_day(day):
         day += timedelta(days=1)
     return day
+
+
+@lru_cache(maxsize=4096)
+def subtract_working_days(start: date, count: int) -> date:
+    """The `count`-th working day before `start` (start itself never counts)."""
+    if count < 0:
+        raise ValueError("count must not be negative")
+    day = start
+    while count:
+        day -= timedelta(days=1)
+        if is_working_day(day):
+            count -= 1
+    return day

@@ -4,7 +4,10 @@ Every query for beneficiaries or pacts that serves a person starts from `visible
 `visible_beneficiaries`; views never filter by role or territory themselves.
 
 - A case manager sees the pacts they manage or sit on the équipe of, and the people of
-  those pacts (plus the people they registered who have no pact yet).
+  those pacts.
+- Whoever registered a person sees them while the person has no pact at all; once any pact
+  exists (open or closed), who sees the person follows the pacts alone, so a registrar whose
+  pact went to a colleague loses the record with it.
 - A supervisor sees every pact of their territory and the territories below it, except
   restricted cases (violence, court orders), which only the people assigned see.
 - An administrator manages accounts, and sees no case data.
@@ -13,7 +16,7 @@ Every query for beneficiaries or pacts that serves a person starts from `visible
 
 from __future__ import annotations
 
-from sqlalchemy import Select, exists, literal, or_, select, true
+from sqlalchemy import Select, and_, exists, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from casework.models import Beneficiary, Pact, PactMember, Programme, Role, Territory, User
@@ -34,7 +37,11 @@ def territory_subtree(user: User) -> Select[tuple[int]]:
     return territory_and_below(user.territory_id)
 
 
-def _assigned(user: User):
+def pact_assignment(user: User):
+    """The WHERE condition selecting the pacts `user` manages or sits on the équipe of.
+
+    Whatever their role: the pacts a person works on themselves (their calendar, a restricted
+    case a supervisor was put on)."""
     # Correlated explicitly: nested inside the supervisor's EXISTS over programme, automatic
     # correlation would miss the outer pact and ask "is the user on ANY pact's équipe".
     is_member = exists().where(PactMember.pact_id == Pact.id, PactMember.user_id == user.id).correlate(Pact)
@@ -46,7 +53,7 @@ def pact_visibility(user: User):
     if not user.active or user.role == Role.ADMIN:
         return literal(False)
     if user.role == Role.CASE_MANAGER:
-        return _assigned(user)
+        return pact_assignment(user)
     # One subtree for both tests: two would be two CTEs of the same name, which cannot compile.
     subtree = territory_subtree(user)
     lives_in_territory = exists().where(
@@ -55,7 +62,7 @@ def pact_visibility(user: User):
     in_territory = exists().where(
         Programme.id == Pact.programme_id,
         or_(Programme.territory_id.in_(subtree), lives_in_territory),
-        or_(Programme.restricted.is_(False), _assigned(user)),
+        or_(Programme.restricted.is_(False), pact_assignment(user)),
     ).correlate(Pact)
     return in_territory if user.role == Role.SUPERVISOR else literal(False)
 
@@ -65,10 +72,13 @@ def visible_pacts(user: User) -> Select[tuple[Pact]]:
 
 
 def visible_beneficiaries(user: User) -> Select[tuple[Beneficiary]]:
+    """The people of the pacts `user` may see, and those they registered who have no pact yet."""
     if not user.active or user.role == Role.ADMIN:
         return select(Beneficiary).where(literal(False))
     has_visible_pact = exists().where(Pact.beneficiary_id == Beneficiary.id, pact_visibility(user))
-    return select(Beneficiary).where(or_(has_visible_pact, Beneficiary.created_by_id == user.id))
+    has_any_pact = exists().where(Pact.beneficiary_id == Beneficiary.id)
+    registered_awaiting_pact = and_(Beneficiary.created_by_id == user.id, ~has_any_pact)
+    return select(Beneficiary).where(or_(has_visible_pact, registered_awaiting_pact))
 
 
 def can_see_pact(session: Session, user: User, pact_id: int) -> bool:

@@ -22,7 +22,7 @@ from casework.errors import CaseworkError, InvalidInput, PactConflict
 from casework.reminders.scheduler_lock import take_turn
 from casework.models import Pact, PactReassignment, Role, User
 from casework.reminders.notifications import LOCALES, format_day, notify, rule_label
-from casework.reminders.deadline_rows import SWEEP_TURN, hand_over_reminders
+from casework.reminders.sweep import SWEEP_TURN, hand_over_reminders
 from casework.workflow.definition import Labels
 from casework.workflow.engine import WorkflowRegistry
 

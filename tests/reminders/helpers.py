@@ -32,7 +32,8 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.reminders.deadline_rows import ReminderPolicy, SweepReport, sweep
+from casework.reminders.deadline_rows import ReminderPolicy
+from casework.reminders.sweep import SweepReport, sweep
 from casework.workflow.engine import WorkflowRegistry
 from tests.support import DEFAULT_PATHS, advance
 

@@ -26,15 +26,8 @@ from casework.models import (
     Reminder,
 )
 from casework.reminders.notifications import list_notifications, unread_count
-from casework.reminders.deadline_rows import (
-    ReminderPolicy,
-    live_deadlines,
-    move_deadline_anchor,
-    occurrence_firings,
-    open_firings,
-    pause_deadline,
-    resume_deadline,
-)
+from casework.reminders.deadline_operations import move_deadline_anchor, pause_deadline, resume_deadline
+from casework.reminders.deadline_rows import ReminderPolicy, live_deadlines, occurrence_firings, open_firings
 from casework.workflow.definition import DeadlineRule
 from tests.reminders.helpers import (
     POLICY,

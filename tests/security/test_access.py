@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from casework.pacts import operations as ops
 from casework.security.access import can_see_beneficiary, can_see_pact, visible_beneficiaries, visible_pacts
+from casework.supervision.reassignment import reassign_pacts
 from casework.models import (
     Beneficiary,
     Gender,
@@ -107,3 +108,42 @@ def test_a_person_registered_without_a_pact_is_seen_by_who_registered_them(sessi
     assert not can_see_beneficiary(session, people["manager"], newcomer.id)
     assert newcomer in session.scalars(visible_beneficiaries(people["bystander"])).all()
     assert session.scalar(select(Beneficiary).where(Beneficiary.id == newcomer.id)) is not None
+
+
+def test_the_registrar_loses_the_person_when_the_pact_goes_to_a_colleague(session, town, registry, clock):
+    people, ordinary_pact, _ = town
+    registrar, colleague = people["bystander"], people["teammate"]
+    newcomer = Beneficiary(first_name="Ada", last_name="Bruno", gender=Gender.FEMALE,
+                           comune=ordinary_pact.beneficiary.comune, created_by_id=registrar.id)
+    session.add(newcomer)
+    session.commit()
+    assert can_see_beneficiary(session, registrar, newcomer.id)
+
+    pact = ops.open_pact(session, registry, beneficiary=newcomer, programme=ordinary_pact.programme,
+                         case_manager=registrar, actor=registrar, clock=clock)
+    session.commit()
+    assert can_see_beneficiary(session, registrar, newcomer.id)  # now as the manager of the pact
+
+    reassign_pacts(session, registry, people["supervisor"], {pact.id: pact.version}, colleague.id,
+                   "Cambio di équipe", now=clock.now)
+    session.commit()
+    assert not can_see_pact(session, registrar, pact.id)
+    assert not can_see_beneficiary(session, registrar, newcomer.id)
+    assert newcomer not in session.scalars(visible_beneficiaries(registrar)).all()
+    assert can_see_beneficiary(session, colleague, newcomer.id)
+
+
+def test_a_closed_pact_still_decides_who_sees_the_person(session, town, registry, clock):
+    """Once any pact exists the registrar's own right ends, even when the pact is not theirs."""
+    people, ordinary_pact, _ = town
+    registrar = people["bystander"]
+    newcomer = Beneficiary(first_name="Ada", last_name="Bruno", gender=Gender.FEMALE,
+                           created_by_id=registrar.id)
+    session.add(newcomer)
+    session.flush()
+    pact = ops.open_pact(session, registry, beneficiary=newcomer, programme=ordinary_pact.programme,
+                         case_manager=people["manager"], actor=people["manager"], clock=clock)
+    pact.closed_at = clock.now
+    session.commit()
+    assert not can_see_beneficiary(session, registrar, newcomer.id)
+    assert can_see_beneficiary(session, people["manager"], newcomer.id)

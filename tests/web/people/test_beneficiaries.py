@@ -24,6 +24,7 @@ from casework.models import (
     TerritoryKind,
 )
 from casework.pacts.operations import Clock
+from casework.supervision.reassignment import reassign_pacts
 from tests.web.conftest import csrf_token, sign_in, submit
 
 LUCIA_CF = codicefiscale.encode(lastname="Ferrero", firstname="Lucia", gender="F", birthdate="12/08/1992",
@@ -418,3 +419,38 @@ def test_the_creator_sees_a_person_without_pacts(client_and_people):
     other = client.application.test_client()
     signed_in(other, "marco")
     assert other.get(created_url).status_code == 404
+
+
+def test_the_registrar_loses_the_record_once_the_pact_goes_to_a_colleague(client_and_people, db, app):
+    client, people = client_and_people
+    signed_in(client, "giulia")
+    created_url = submit(client, "/beneficiaries/new", lucia()).headers["Location"]
+    person_id = int(created_url.rstrip("/").rsplit("/", 1)[-1])
+    own_urls = [*person_urls(person_id), f"/beneficiaries/{person_id}/documents"]
+    for url in own_urls:  # registered, no pact yet: the registrar's own
+        assert client.get(url).status_code == 200, url
+
+    opened = submit(client, f"/beneficiaries/{person_id}/pacts", {"programme_id": str(people.programme.id)},
+                    form_page=created_url)
+    assert opened.status_code == 302
+    pact = db.scalar(select(Pact).where(Pact.beneficiary_id == person_id))
+    assert pact.case_manager_id == people.manager.id
+    reassign_pacts(db, app.extensions["casework"]["registry"], people.supervisor, {pact.id: pact.version},
+                   people.colleague.id, "Cambio di équipe", now=datetime.now(UTC))
+    db.commit()
+    before = len(access_log(db, person_id))
+
+    for url in own_urls:
+        assert client.get(url).status_code == 404, url
+    edited = submit(client, f"/beneficiaries/{person_id}/edit",
+                    lucia(phone="011 555 1234", version=str(reread(db, person_id).version)), form_page="/")
+    assert edited.status_code == 404
+    assert submit(client, f"/beneficiaries/{person_id}/documents", {}, form_page="/").status_code == 404
+    assert "Ferrero" not in page(client.get("/beneficiaries"))
+    assert reread(db, person_id).phone == ""
+    assert len(access_log(db, person_id)) == before
+
+    colleague = client.application.test_client()
+    signed_in(colleague, "marco")
+    for url in own_urls:
+        assert colleague.get(url).status_code == 200, url

@@ -1,0 +1,129 @@
+"""What people do to a pact's deadlines: pause one, resume it, count it from another day.
+
+Each takes its turn with the scheduler's sweep, records who did what and why, moves the
+pact's version like any change of the pact, and recomputes the pact's deadline rows at once
+(casework.reminders.deadline_rows), so the next reminder follows the change.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from casework.errors import InvalidInput, PactConflict
+from casework.models import DeadlineAnchorMove, DeadlinePause, Pact, PactDeadline, User
+from casework.reminders.deadline_rows import ReminderPolicy, pact_definition, refresh_pact_deadlines
+from casework.reminders.deadlines import refresh_next_deadline
+from casework.reminders.scheduler_lock import take_turn
+from casework.reminders.sweep import SWEEP_TURN
+from casework.workflow.engine import WorkflowRegistry
+
+
+def _take_turn_with_the_scheduler(session: Session, actor: User | None, now: datetime) -> None:
+    """Recompute a pact's rows only while no sweep batch does: both could add the same row."""
+    take_turn(session, SWEEP_TURN, f"user:{actor.id}" if actor else "system", now)
+
+
+def _live_row(session: Session, registry: WorkflowRegistry, pact: Pact, rule_id: str, now: datetime,
+              policy: ReminderPolicy) -> PactDeadline:
+    rows = {row.rule_id: row for row in refresh_pact_deadlines(session, registry, pact, now=now, policy=policy)}
+    if rule_id not in rows:
+        raise InvalidInput({"rule_id": "not_a_current_deadline"})
+    return rows[rule_id]
+
+
+def _changed(session: Session, registry: WorkflowRegistry, pact: Pact, now: datetime, policy: ReminderPolicy,
+             expected_version: int | None) -> None:
+    """The pact's deadline changed: its stored next deadline and version follow, like any change."""
+    pact_id, read_version = pact.id, expected_version or pact.version
+    pact.updated_at = now
+    refresh_next_deadline(session, pact_definition(registry, pact), pact, policy.zone)
+    try:
+        session.flush()
+    except StaleDataError:
+        raise PactConflict(pact_id, read_version) from None
+    refresh_pact_deadlines(session, registry, pact, now=now, policy=policy)
+
+
+def _check_version(pact: Pact, expected_version: int | None) -> None:
+    if expected_version is not None and pact.version != expected_version:
+        raise PactConflict(pact.id, expected_version, pact.version)
+
+
+def pause_deadline(
+    session: Session, registry: WorkflowRegistry, pact: Pact, rule_id: str, *, reason: str,
+    actor: User | None, now: datetime, policy: ReminderPolicy = ReminderPolicy(),
+    expected_version: int | None = None,
+) -> DeadlinePause:
+    """Stop a current deadline for a justified reason (e.g. the person is in hospital).
+
+    No reminder or escalation goes out while it is paused; on resuming, the days paused are
+    added to it. InvalidInput: reason "required", rule_id "not_a_current_deadline" or
+    "already_paused".
+    """
+    if not reason.strip():
+        raise InvalidInput({"reason": "required"})
+    _check_version(pact, expected_version)
+    _take_turn_with_the_scheduler(session, actor, now)
+    row = _live_row(session, registry, pact, rule_id, now, policy)
+    if row.paused:
+        raise InvalidInput({"rule_id": "already_paused"})
+    pause = DeadlinePause(pact_id=pact.id, rule_id=rule_id, paused_at=now, reason=reason.strip(),
+                          paused_by_id=actor.id if actor else None)
+    session.add(pause)
+    session.flush()
+    _changed(session, registry, pact, now, policy, expected_version)
+    return pause
+
+
+def resume_deadline(
+    session: Session, registry: WorkflowRegistry, pact: Pact, rule_id: str, *,
+    actor: User | None, now: datetime, policy: ReminderPolicy = ReminderPolicy(),
+    expected_version: int | None = None,
+) -> PactDeadline:
+    """Restart a paused deadline, its due day pushed later by the days it was paused."""
+    _check_version(pact, expected_version)
+    _take_turn_with_the_scheduler(session, actor, now)
+    pause = session.scalars(select(DeadlinePause).where(
+        DeadlinePause.pact_id == pact.id, DeadlinePause.rule_id == rule_id, DeadlinePause.resumed_at.is_(None)
+    )).one_or_none()
+    if pause is None:
+        raise InvalidInput({"rule_id": "not_paused"})
+    pause.resumed_at = max(now, pause.paused_at)
+    pause.resumed_by_id = actor.id if actor else None
+    session.flush()
+    _changed(session, registry, pact, now, policy, expected_version)
+    return _live_row(session, registry, pact, rule_id, now, policy)
+
+
+def move_deadline_anchor(
+    session: Session, registry: WorkflowRegistry, pact: Pact, rule_id: str, *, anchor_on: date, reason: str,
+    actor: User | None, now: datetime, policy: ReminderPolicy = ReminderPolicy(),
+    expected_version: int | None = None,
+) -> PactDeadline:
+    """Count a current deadline from another day (e.g. the day a referral really arrived).
+
+    The deadline, its reminders and escalations are recomputed; reminders already sent for
+    the old due day stay sent. The move lasts while the rule's own anchor stays the same.
+    InvalidInput: reason "required", anchor_on "in_future", rule_id "not_a_current_deadline".
+    """
+    errors = {}
+    if not reason.strip():
+        errors["reason"] = "required"
+    if anchor_on > now.astimezone(policy.zone).date():
+        errors["anchor_on"] = "in_future"
+    if errors:
+        raise InvalidInput(errors)
+    _check_version(pact, expected_version)
+    _take_turn_with_the_scheduler(session, actor, now)
+    row = _live_row(session, registry, pact, rule_id, now, policy)
+    session.add(DeadlineAnchorMove(
+        pact_id=pact.id, rule_id=rule_id, natural_anchor_at=row.natural_anchor_at, anchor_on=anchor_on,
+        reason=reason.strip(), moved_at=now, moved_by_id=actor.id if actor else None,
+    ))
+    session.flush()
+    _changed(session, registry, pact, now, policy, expected_version)
+    return _live_row(session, registry, pact, rule_id, now, policy)
