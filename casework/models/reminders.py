@@ -206,7 +206,7 @@ class Notification(Base):
     deadline_id: Mapped[int | None] = mapped_column(ForeignKey("pact_deadline.id", ondelete="CASCADE"))
     rule_id: Mapped[str] = mapped_column(String(80), default="")
     due_on: Mapped[date | None]
-    # For MESSAGE: {"it": ..., "en": ...}.
+    # For MESSAGE: locale -> the text of the notice (casework.i18n.in_every_locale).
     message: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]

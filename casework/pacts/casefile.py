@@ -32,9 +32,7 @@ from casework.models import (
     TransitionRecord,
     User,
 )
-from casework.pacts.page import reason_label
 from casework.pacts.operations import Clock, add_member, engine_for
-from casework.workflow.definition import label_in
 from casework.workflow.engine import WorkflowRegistry
 
 PACT_ENTITY = "pact"
@@ -100,14 +98,10 @@ def timeline(
     definition = engine_for(registry, pact).definition
 
     def state_label(state: str | None) -> str:
-        if state is None:
-            return ""
-        found = definition.states.get(state)
-        return label_in(found.label, locale) if found else state
+        return definition.label_of("state", state, locale)
 
     def event_label(event: str) -> str:
-        found = definition.events.get(event)
-        return label_in(found.label, locale) if found else ""
+        return definition.label_of("event", event, locale, default="")
 
     transitions = session.scalars(
         select(TransitionRecord).where(TransitionRecord.pact_id == pact.id).order_by(TransitionRecord.id)
@@ -155,7 +149,7 @@ def timeline(
         TimelineEntry(
             at=r.at, kind=EntryKind.TRANSITION, actor=who(r.actor_id), code=r.event, label=event_label(r.event),
             from_label=state_label(r.from_state), to_label=state_label(r.to_state),
-            text=" — ".join(filter(None, (reason_label(definition, r.event, r.reason, locale), r.comment))),
+            text=" — ".join(filter(None, (definition.label_of("reason", r.reason, locale, event=r.event), r.comment))),
         )
         for r in transitions
     ]
@@ -198,10 +192,9 @@ def timeline(
     ]
     if pact.outcome is not None:
         outcome = pact.outcome
-        labels = definition.outcomes.get(outcome.outcome)
         entries.append(TimelineEntry(
             at=outcome.recorded_at, kind=EntryKind.OUTCOME, actor=who(outcome.recorded_by_id), code=outcome.outcome,
-            label=label_in(labels, locale) if labels else outcome.outcome, text=outcome.notes,
+            label=definition.label_of("outcome", outcome.outcome, locale), text=outcome.notes,
         ))
     entries += [
         TimelineEntry(at=r.at, kind=EntryKind.REASSIGNMENT, actor=who(r.actor_id), from_label=who(r.from_manager_id),

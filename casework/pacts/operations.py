@@ -44,6 +44,7 @@ from casework.models import (
     TransitionRecord,
     User,
 )
+from casework.workflow.definition import OPEN_EVENT
 from casework.workflow.engine import EventStatus, WorkflowEngine, WorkflowRegistry
 from casework.workflow.guards import GuardContext
 from casework.workflow.questionnaire import InvalidAnswers, score_screening
@@ -51,9 +52,6 @@ from casework.workflow.questionnaire import InvalidAnswers, score_screening
 ROME = ZoneInfo("Europe/Rome")
 _SINGLE_PARTS = ("referral", "outcome")
 _PARTS = ("members", "screenings", "goals", "actions", "commitments", "revisions", "contacts", *_SINGLE_PARTS)
-OPEN_EVENT = "open"
-# The record of a pact's creation is not a workflow event, so its label lives here.
-OPEN_EVENT_LABEL = {"it": "Apertura del patto", "en": "Pact opened"}
 
 
 @dataclass(frozen=True)

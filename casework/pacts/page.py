@@ -328,27 +328,11 @@ def pact_page(
 
 
 def stage_label(registry: WorkflowRegistry, pact: Pact, locale: str) -> str:
-    return label_in(engine_for(registry, pact).definition.states[pact.state].label, locale)
-
-
-def reason_label(definition: WorkflowDefinition, event: str, code: str | None, locale: str) -> str:
-    """The words for a reason code recorded with a move ("" for none; the code itself if unknown)."""
-    if not code:
-        return ""
-    found = definition.events.get(event)
-    labels = found.reasons.get(code) if found else None
-    return label_in(labels, locale) if labels else code
+    return engine_for(registry, pact).definition.label_of("state", pact.state, locale)
 
 
 def reason_choices(event: EventDef, locale: str) -> tuple[Choice, ...]:
     return tuple(Choice(code, label_in(labels, locale)) for code, labels in event.reasons.items())
-
-
-def deadline_label(definition: WorkflowDefinition, pact: Pact, locale: str) -> str:
-    for rule in definition.states[pact.state].deadlines:
-        if rule.id == pact.next_deadline_label:
-            return label_in(rule.label, locale)
-    return pact.next_deadline_label
 
 
 def _header(
@@ -365,10 +349,10 @@ def _header(
         pact_id=pact.id, version=pact.version, beneficiary_id=pact.beneficiary_id,
         beneficiary_name=pact.beneficiary.full_name, programme_name=pact.programme.name,
         workflow_label=label_in(definition.label, locale), state=pact.state,
-        stage_label=label_in(definition.states[pact.state].label, locale), is_open=pact.is_open,
+        stage_label=definition.label_of("state", pact.state, locale), is_open=pact.is_open,
         priority=pact.priority.value if pact.priority else None, case_manager_name=pact.case_manager.full_name,
         viewer_is_case_manager=pact.case_manager_id == user.id, opened_at=pact.opened_at, closed_at=pact.closed_at,
-        deadline_label=deadline_label(definition, pact, locale) if due_at else "",
+        deadline_label=definition.label_of("deadline", pact.next_deadline_label, locale) if due_at else "",
         deadline_on=due_at.astimezone(zone).date() if due_at else None,
         overdue=due_at is not None and due_at < now, deadlines=deadlines,
         stage_reason=_stage_reason(session, definition, pact, locale),
@@ -380,7 +364,7 @@ def _stage_reason(session: Session, definition: WorkflowDefinition, pact: Pact, 
         select(TransitionRecord.event, TransitionRecord.reason)
         .where(TransitionRecord.pact_id == pact.id).order_by(TransitionRecord.id.desc()).limit(1)
     ).first()
-    return reason_label(definition, entered.event, entered.reason, locale) if entered else ""
+    return definition.label_of("reason", entered.reason, locale, event=entered.event) if entered else ""
 
 
 def _possible_event(

@@ -8,11 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from casework.security.access import pact_visibility, visible_beneficiaries
 from casework.models import Beneficiary, Pact, TransitionRecord, User
-from casework.pacts.page import deadline_label
-from casework.pacts.operations import OPEN_EVENT, OPEN_EVENT_LABEL
-from casework.workflow.definition import label_in
+from casework.security.access import pact_visibility, visible_beneficiaries
+from casework.workflow.definition import WorkflowDefinition
 from casework.workflow.engine import WorkflowRegistry
 
 DUE_SOON = timedelta(days=7)
@@ -50,10 +48,6 @@ class Today:
     recent: list[RecentMove]
 
 
-def _state_label(registry: WorkflowRegistry, workflow: str, version: int, state: str, locale: str) -> str:
-    return label_in(registry.get(workflow, version).definition.states[state].label, locale)
-
-
 def todays_work(session: Session, user: User, registry: WorkflowRegistry, *, now: datetime, locale: str) -> Today:
     open_pacts = (
         select(Pact).where(pact_visibility(user), Pact.closed_at.is_(None), Pact.next_deadline_at.is_not(None))
@@ -66,9 +60,11 @@ def todays_work(session: Session, user: User, registry: WorkflowRegistry, *, now
     for pact in due:
         late = pact.next_deadline_at < now
         delta = (now - pact.next_deadline_at) if late else (pact.next_deadline_at - now)
+        definition = registry.get(pact.workflow_name, pact.workflow_version).definition
         item = DueItem(
-            pact=pact, state_label=_state_label(registry, pact.workflow_name, pact.workflow_version, pact.state, locale),
-            deadline_label=deadline_label(registry.get(pact.workflow_name, pact.workflow_version).definition, pact, locale), overdue=late, days=delta.days,
+            pact=pact, state_label=definition.label_of("state", pact.state, locale),
+            deadline_label=definition.label_of("deadline", pact.next_deadline_label, locale), overdue=late,
+            days=delta.days,
         )
         (overdue if late else due_soon).append(item)
 
@@ -78,7 +74,7 @@ def todays_work(session: Session, user: User, registry: WorkflowRegistry, *, now
         .group_by(Pact.workflow_name, Pact.workflow_version, Pact.state)
     ).all()
     stage_counts = [
-        StageCount(workflow, state, _state_label(registry, workflow, version, state, locale), count)
+        StageCount(workflow, state, registry.get(workflow, version).definition.label_of("state", state, locale), count)
         for workflow, version, state, count in sorted(counts)
     ]
     recent = session.scalars(
@@ -89,20 +85,16 @@ def todays_work(session: Session, user: User, registry: WorkflowRegistry, *, now
     moves = [
         RecentMove(
             record=record,
-            event_label=_event_label(registry, record.pact, record.event, locale),
-            state_label=_state_label(registry, record.pact.workflow_name, record.pact.workflow_version,
-                                     record.to_state, locale),
+            event_label=_definition(registry, record.pact).label_of("event", record.event, locale),
+            state_label=_definition(registry, record.pact).label_of("state", record.to_state, locale),
         )
         for record in recent
     ]
     return Today(overdue=overdue, due_soon=due_soon, stage_counts=stage_counts, recent=moves)
 
 
-def _event_label(registry: WorkflowRegistry, pact: Pact, event: str, locale: str) -> str:
-    definition = registry.get(pact.workflow_name, pact.workflow_version).definition
-    if event in definition.events:
-        return label_in(definition.events[event].label, locale)
-    return label_in(OPEN_EVENT_LABEL, locale) if event == OPEN_EVENT else event
+def _definition(registry: WorkflowRegistry, pact: Pact) -> WorkflowDefinition:
+    return registry.get(pact.workflow_name, pact.workflow_version).definition
 
 
 def search_beneficiaries(session: Session, user: User, text: str, *, limit: int = 50) -> list[Beneficiary]:

@@ -17,6 +17,7 @@ from icalendar import Calendar, Event
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from casework.i18n import N_, gettext
 from casework.models import (
     CalendarFeedToken,
     FollowUpContact,
@@ -27,17 +28,15 @@ from casework.models import (
 )
 from casework.reminders.notifications import locale_of, rule_label
 from casework.security.access import pact_assignment
-from casework.workflow.definition import label_in
 from casework.workflow.engine import WorkflowRegistry
 
 ROME = ZoneInfo("Europe/Rome")
 # Deadlines already past stay in the feed this long, so an overdue one is still seen.
 PAST_DAYS = 30
 TITLES = {
-    "calendar": {"it": "Casework - scadenze e contatti", "en": "Casework - deadlines and contacts"},
-    "deadline": {"it": "Patto n. {pact} ({programme}): {deadline}", "en": "Pact no. {pact} ({programme}): {deadline}"},
-    "contact": {"it": "Contatto previsto: patto n. {pact} ({programme})",
-                "en": "Planned contact: pact no. {pact} ({programme})"},
+    "calendar": N_("Casework - deadlines and contacts"),
+    "deadline": N_("Pact no. {pact} ({programme}): {deadline}"),
+    "contact": N_("Planned contact: pact no. {pact} ({programme})"),
 }
 
 
@@ -97,7 +96,7 @@ def ics_feed(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", label_in(TITLES["calendar"], locale))
+    calendar.add("x-wr-calname", gettext(locale, TITLES["calendar"]))
 
     deadlines = session.execute(
         select(PactDeadline.id, PactDeadline.rule_id, PactDeadline.due_on, Pact.id, Pact.workflow_name,
@@ -108,8 +107,8 @@ def ics_feed(
         .order_by(PactDeadline.due_on, PactDeadline.id)
     ).all()
     for deadline_id, rule_id, due_on, pact_id, workflow, version, programme in deadlines:
-        summary = label_in(TITLES["deadline"], locale).format(
-            pact=pact_id, programme=programme, deadline=rule_label(registry, workflow, version, rule_id, locale))
+        summary = gettext(locale, TITLES["deadline"],
+                          pact=pact_id, programme=programme, deadline=rule_label(registry, workflow, version, rule_id, locale))
         calendar.add_component(_event(f"deadline-{deadline_id}", due_on, summary, now, base_url, pact_id))
 
     latest = (
@@ -124,7 +123,7 @@ def ics_feed(
         .order_by(FollowUpContact.next_contact_on, FollowUpContact.id)
     ).all()
     for contact_id, day, pact_id, programme in contacts:
-        summary = label_in(TITLES["contact"], locale).format(pact=pact_id, programme=programme)
+        summary = gettext(locale, TITLES["contact"], pact=pact_id, programme=programme)
         calendar.add_component(_event(f"contact-{contact_id}", day, summary, now, base_url, pact_id))
     return calendar.to_ical().decode("utf-8")
 

@@ -1,8 +1,8 @@
 """In-app notifications and the texts of every notice and e-mail, in the recipient's language.
 
-Texts are small it/en templates kept here, like workflow labels, not gettext strings: they
-are rendered by the scheduler, which has no request and no Flask. Placeholders are named
-(`{pact}`), dates are written dd/mm/yyyy.
+Texts are messages of the translation catalogue, looked up with the recipient's locale
+(casework.i18n): the scheduler renders them with no request and no Flask. Placeholders are
+named (`{pact}`), dates are written dd/mm/yyyy.
 
 E-mails and calendar entries name pacts by number and programme, never the person: they
 leave the system for mailboxes and calendar services, and a name next to a programme for
@@ -36,84 +36,41 @@ from casework.models import (
     Role,
     User,
 )
-from casework.workflow.definition import Labels, label_in
+from casework.i18n import Message, N_, gettext
 from casework.workflow.engine import WorkflowRegistry
 
 LOCALES = ("it", "en")
 
-TEXTS: dict[str, Labels] = {
+TEXTS: dict[str, Message] = {
     # In-app notifications: a title and a line.
-    "reminder.title": {"it": "Promemoria: {deadline}", "en": "Reminder: {deadline}"},
-    "reminder.body": {
-        "it": "Patto n. {pact} ({programme}){person}: da fare entro il {due}.",
-        "en": "Pact no. {pact} ({programme}){person}: due by {due}.",
-    },
-    "escalation.title": {"it": "Scadenza superata: {deadline}", "en": "Overdue: {deadline}"},
-    "escalation.body": {
-        "it": "Patto n. {pact} ({programme}){person}, operatore/trice {manager}: scaduto il {due}.",
-        "en": "Pact no. {pact} ({programme}){person}, case manager {manager}: was due on {due}.",
-    },
-    "escalation_again.title": {
-        "it": "Sollecito, scadenza ancora superata: {deadline}",
-        "en": "Still overdue: {deadline}",
-    },
-    "escalation_again.body": {
-        "it": "Patto n. {pact} ({programme}){person}, operatore/trice {manager}: scaduto il {due}, "
-              "già segnalato al/la responsabile del territorio.",
-        "en": "Pact no. {pact} ({programme}){person}, case manager {manager}: was due on {due}; "
-              "already escalated to the territory's supervisor.",
-    },
-    "message.title": {"it": "Avviso", "en": "Notice"},
-    "restricted_pact": {"it": "Patto n. {pact}", "en": "Pact no. {pact}"},
+    "reminder.title": N_("Reminder: {deadline}"),
+    "reminder.body": N_("Pact no. {pact} ({programme}){person}: due by {due}."),
+    "escalation.title": N_("Overdue: {deadline}"),
+    "escalation.body": N_("Pact no. {pact} ({programme}){person}, case manager {manager}: was due on {due}."),
+    "escalation_again.title": N_("Still overdue: {deadline}"),
+    "escalation_again.body": N_("Pact no. {pact} ({programme}){person}, case manager {manager}: was due on {due}; "
+                                "already escalated to the territory's supervisor."),
+    "message.title": N_("Notice"),
+    "restricted_pact": N_("Pact no. {pact}"),
     # E-mails.
-    "email.greeting": {"it": "Buongiorno {name},", "en": "Hello {name},"},
-    "email.reminder.subject.one": {"it": "[Casework] Promemoria: {deadline}", "en": "[Casework] Reminder: {deadline}"},
-    "email.reminder.subject.many": {"it": "[Casework] Promemoria: {count} scadenze", "en": "[Casework] Reminder: {count} deadlines"},
-    "email.reminder.intro": {
-        "it": "queste scadenze dei patti che segui si avvicinano:",
-        "en": "these deadlines of the pacts you manage are coming up:",
-    },
-    "email.reminder.item": {
-        "it": "- Patto n. {pact} ({programme}) - {deadline}: entro il {due}",
-        "en": "- Pact no. {pact} ({programme}) - {deadline}: due by {due}",
-    },
-    "email.escalation.subject.one": {
-        "it": "[Casework] Scadenza superata: patto n. {pact}", "en": "[Casework] Overdue: pact no. {pact}",
-    },
-    "email.escalation.subject.many": {
-        "it": "[Casework] {count} scadenze superate", "en": "[Casework] {count} overdue deadlines",
-    },
-    "email.escalation.intro": {
-        "it": "questi patti del tuo territorio hanno una scadenza superata:",
-        "en": "these pacts of your territory are overdue:",
-    },
-    "email.escalation.item": {
-        "it": "- Patto n. {pact} ({programme}) - {deadline}: scaduto il {due}, operatore/trice {manager}{again}",
-        "en": "- Pact no. {pact} ({programme}) - {deadline}: was due on {due}, case manager {manager}{again}",
-    },
-    "email.escalation.again": {
-        "it": " (secondo sollecito: già segnalato al territorio)",
-        "en": " (second escalation: already escalated to the territory)",
-    },
-    "email.digest.subject": {"it": "[Casework] Il tuo riepilogo del {day}", "en": "[Casework] Your digest for {day}"},
-    "email.digest.intro": {
-        "it": "ecco le scadenze dei patti che segui: {overdue} superate, {soon} nei prossimi 7 giorni; "
-              "{unread} notifiche da leggere.",
-        "en": "here are the deadlines of the pacts you manage: {overdue} overdue, {soon} in the next 7 days; "
-              "{unread} unread notifications.",
-    },
-    "email.digest.overdue": {"it": "Scadenze superate:", "en": "Overdue:"},
-    "email.digest.soon": {"it": "Nei prossimi 7 giorni:", "en": "In the next 7 days:"},
-    "email.digest.item": {
-        "it": "- Patto n. {pact} ({programme}) - {deadline}: {due}",
-        "en": "- Pact no. {pact} ({programme}) - {deadline}: {due}",
-    },
-    "email.link": {"it": "  {url}", "en": "  {url}"},
-    "email.footer": {
-        "it": "Per riservatezza le e-mail di Casework non riportano i nomi delle persone: "
-              "apri Casework per i dettagli.\n{url}",
-        "en": "For confidentiality, Casework's e-mails do not name people: open Casework for the details.\n{url}",
-    },
+    "email.greeting": N_("Hello {name},"),
+    "email.reminder.subject.one": N_("[Casework] Reminder: {deadline}"),
+    "email.reminder.subject.many": N_("[Casework] Reminder: {count} deadlines"),
+    "email.reminder.intro": N_("these deadlines of the pacts you manage are coming up:"),
+    "email.reminder.item": N_("- Pact no. {pact} ({programme}) - {deadline}: due by {due}"),
+    "email.escalation.subject.one": N_("[Casework] Overdue: pact no. {pact}"),
+    "email.escalation.subject.many": N_("[Casework] {count} overdue deadlines"),
+    "email.escalation.intro": N_("these pacts of your territory are overdue:"),
+    "email.escalation.item": N_("- Pact no. {pact} ({programme}) - {deadline}: was due on {due}, case manager {manager}{again}"),
+    "email.escalation.again": N_(" (second escalation: already escalated to the territory)"),
+    "email.digest.subject": N_("[Casework] Your digest for {day}"),
+    "email.digest.intro": N_("here are the deadlines of the pacts you manage: {overdue} overdue, {soon} in the next 7 days; "
+                             "{unread} unread notifications."),
+    "email.digest.overdue": N_("Overdue:"),
+    "email.digest.soon": N_("In the next 7 days:"),
+    "email.digest.item": N_("- Pact no. {pact} ({programme}) - {deadline}: {due}"),
+    "email.link": N_("  {url}"),
+    "email.footer": N_("For confidentiality, Casework's e-mails do not name people: open Casework for the details.\n{url}"),
 }
 
 
@@ -122,7 +79,7 @@ def locale_of(user: User) -> str:
 
 
 def text(key: str, locale: str, **params: Any) -> str:
-    return label_in(TEXTS[key], locale).format(**params)
+    return gettext(locale, TEXTS[key], **params)
 
 
 def format_day(day: date) -> str:
@@ -132,22 +89,18 @@ def format_day(day: date) -> str:
 def rule_label(registry: WorkflowRegistry, workflow: str, version: int, rule_id: str, locale: str) -> str:
     """The label of a deadline rule in `locale`, wherever in the workflow's states it is declared."""
     try:
-        definition = registry.get(workflow, version).definition
+        return registry.get(workflow, version).definition.label_of("deadline", rule_id, locale)
     except UnknownWorkflow:
         return rule_id
-    for state in definition.states.values():
-        for rule in state.deadlines:
-            if rule.id == rule_id:
-                return label_in(rule.label, locale)
-    return rule_id
 
 
 # --- in-app notifications ----------------------------------------------------------------
 
 def notify(
-    session: Session, user: User, message: Labels, *, now: datetime, pact: Pact | None = None
+    session: Session, user: User, message: dict[str, str], *, now: datetime, pact: Pact | None = None
 ) -> Notification:
-    """A notice for `user` with a text per language (e.g. "this pact was reassigned to you")."""
+    """A notice for `user` (e.g. "this pact was reassigned to you"), its text in every locale:
+    see `casework.i18n.in_every_locale`."""
     if not all(message.get(locale, "").strip() for locale in LOCALES):
         raise ValueError("a notification needs a text in Italian and in English")
     notification = Notification(
@@ -229,7 +182,7 @@ def list_notifications(
 def _view(row: Notification, detail: Any, visible: bool, registry: WorkflowRegistry, locale: str) -> NotificationView:
     if row.kind == NotificationKind.MESSAGE or detail is None:
         title = text("message.title", locale)
-        body = label_in(row.message, locale) if row.message else ""
+        body = (row.message.get(locale) or row.message["it"]) if row.message else ""
     else:
         workflow, version, programme, manager, person = detail
         params = {

@@ -2,21 +2,18 @@
 
 Every figure is an aggregate computed by the database (GROUP BY, COUNT, window functions)
 over the pacts the reader may see (`casework.security.access.pact_visibility`), in one programme or
-all of them, optionally one territory, over a period of local days. Pacts are never loaded.
-The result is a list of `casework.reporting.report_tables.Table`: the page, the charts and the CSV and
-XLSX exports all read the same rows, whose cells are raw numbers (shares between 0 and 1,
-days as numbers, None where a figure cannot be computed).
-
-Local time: the period is given in local days and months follow the local calendar, so
-timestamps (stored in UTC) are converted in SQL: PostgreSQL with `AT TIME ZONE`, SQLite
-(which has no time zone data) with a function registered on the connection.
+all of them, optionally one territory, over a period of local days (casework.reporting.period).
+Pacts are never loaded. The result is a list of `casework.reporting.report_tables.Table`: the
+page, the charts and the CSV and XLSX exports all read the same rows, whose cells are raw
+numbers (shares between 0 and 1, days as numbers, None where a figure cannot be computed).
+Their words are in casework.reporting.indicator_texts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,9 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     CTE,
     ColumnElement,
-    Date,
     Float,
-    Integer,
     and_,
     case,
     cast,
@@ -40,13 +35,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from casework.security.access import (
-    pact_visibility,
-    territory_and_below,
-    territory_subtree,
-    visible_programmes,
-)
 from casework.errors import InvalidInput
+from casework.i18n import gettext
 from casework.models import (
     Beneficiary,
     Gender,
@@ -64,9 +54,23 @@ from casework.models import (
 )
 from casework.models.pact import FollowUpContact
 from casework.pacts.operations import ROME
+from casework.reporting.indicator_texts import MONTH_NAMES, TEXTS
+from casework.reporting.period import (
+    IndicatorScope,
+    LocalCalendar,
+    months_between,
+    period_problems,
+    years_before,
+)
 from casework.reporting.report_tables import Cell, Column, Table
+from casework.security.access import (
+    pact_visibility,
+    territory_and_below,
+    territory_subtree,
+    visible_programmes,
+)
 from casework.supervision.targets import TARGET_INDICATORS
-from casework.workflow.definition import Labels, WorkflowDefinition, label_in
+from casework.workflow.definition import WorkflowDefinition
 from casework.workflow.engine import WorkflowRegistry
 
 TABLE_KEYS = (
@@ -79,195 +83,10 @@ AGE_BANDS: tuple[tuple[str, int], ...] = (
     ("under_18", 0), ("18_24", 18), ("25_34", 25), ("35_49", 35), ("50_64", 50), ("65_over", 65),
 )
 MILESTONE_CODES = ("screening", "signature", "activation")
-# Periods Casework reports on: dates a person may mistype (year 20260) are refused, and a
-# period longer than any programme would only make a month-by-month table of hundreds of rows.
-EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
-MAX_PERIOD_YEARS = 10
 ACTIVATION = "activation"
-SQLITE_LOCAL_TIME = "casework_local_time"
 
-_TEXT: dict[str, Labels] = {
-    # Table titles
-    "targets.title": {"it": "Obiettivi del programma e risultati", "en": "Programme targets and results"},
-    "reached.title": {"it": "Persone e patti nel periodo", "en": "People and pacts in the period"},
-    "gender.title": {"it": "Persone raggiunte per genere", "en": "People reached by gender"},
-    "age_band.title": {"it": "Persone raggiunte per fascia d'età", "en": "People reached by age band"},
-    "migrant_background.title": {"it": "Persone raggiunte per background migratorio",
-                                 "en": "People reached by migrant background"},
-    "comune.title": {"it": "Persone raggiunte per comune di residenza", "en": "People reached by comune of residence"},
-    "funnel.title": {"it": "Fasi raggiunte dai patti aperti nel periodo", "en": "Stages reached by the pacts opened in the period"},
-    "durations.title": {"it": "Tempi dalla segnalazione", "en": "Time from referral"},
-    "deadlines.title": {"it": "Scadenze rispettate", "en": "Deadlines met on time"},
-    "outcomes.title": {"it": "Esiti dei patti chiusi", "en": "Outcomes of the pacts closed"},
-    "goals_achieved.title": {"it": "Obiettivi raggiunti nei patti chiusi", "en": "Goals achieved in the pacts closed"},
-    "withdrawals.title": {"it": "Motivi di rinuncia e uscita", "en": "Reasons for withdrawal and exit"},
-    "trend.title": {"it": "Andamento mensile", "en": "Month by month"},
-    # Notes: how each table was computed
-    "targets.note": {
-        "it": "Ogni obiettivo del programma a confronto con il valore misurato nel periodo (e nel territorio) scelto: "
-              "persone raggiunte; quota di donne e di persone con background migratorio tra le persone raggiunte; "
-              "quota di patti chiusi nel periodo con esito registrato i cui obiettivi sono stati pienamente raggiunti; "
-              "quota di scadenze rispettate. Un obiettivo è raggiunto quando il risultato è almeno pari al valore "
-              "atteso. Gli obiettivi che Casework non misura sono riportati come scritti, senza risultato.",
-        "en": "Each target of the programme against the figure measured over the chosen period (and territory): "
-              "people reached; shares of women and of people with a migrant background among them; share of the "
-              "pacts closed in the period with an outcome whose goals were fully achieved; share of deadlines met "
-              "on time. A target is met when the result is at least the target value. Targets Casework does not "
-              "measure are listed as written, without a result.",
-    },
-    "targets.note_no_programme": {
-        "it": "Scegliere un programma per confrontarne gli obiettivi con i risultati.",
-        "en": "Choose a programme to compare its targets with the results.",
-    },
-    "reached.note": {
-        "it": "Persone raggiunte: persone distinte con un patto aperto in qualche momento del periodo (aperto entro "
-              "l'ultimo giorno e non chiuso prima del primo). Patti attivi: quei patti. Patti aperti e chiusi: patti "
-              "aperti, o chiusi in qualunque stato finale, entro il periodo. Sono contati solo i patti che "
-              "l'utente può vedere: i casi riservati non assegnati restano fuori.",
-        "en": "People reached: distinct beneficiaries with a pact open at some time in the period (opened by its "
-              "last day and not closed before its first). Pacts active: those pacts. Pacts opened and closed: pacts "
-              "opened, or closed in any final state, within the period. Only pacts the reader may see are "
-              "counted: restricted cases not assigned to them are left out.",
-    },
-    "breakdown.note": {
-        "it": "Persone raggiunte nel periodo (vedi la tabella delle persone e dei patti); quota sul totale delle persone raggiunte.",
-        "en": "People reached in the period (see the table of people and pacts); share of all the people reached.",
-    },
-    "age_band.note": {
-        "it": "Persone raggiunte nel periodo, per età compiuta all'ultimo giorno del periodo; «non nota» se la data "
-              "di nascita non è registrata. Quota sul totale delle persone raggiunte.",
-        "en": "People reached in the period, by age on the last day of the period; \"unknown\" when the date of "
-              "birth is not recorded. Share of all the people reached.",
-    },
-    "funnel.note": {
-        "it": "Patti aperti nel periodo e quanti di essi sono entrati almeno una volta in ciascuna fase del loro "
-              "percorso entro l'ultimo giorno del periodo; la fase iniziale li conta tutti. Fasi nell'ordine del "
-              "file del percorso, fasi finali in fondo; quote sui patti aperti nello stesso percorso. Senza un "
-              "programma scelto, le fasi di ogni percorso sono elencate sotto il suo nome.",
-        "en": "Pacts opened in the period, and how many of them entered each stage of their workflow at least "
-              "once by the last day of the period; the initial stage counts them all. Stages in the order of the "
-              "workflow file, final stages last; shares of the pacts opened on the same workflow. With no "
-              "programme chosen, each workflow's stages are listed under its name.",
-    },
-    "durations.note": {
-        "it": "Patti aperti nel periodo: giorni di calendario dalla data della segnalazione (altrimenti dal giorno "
-              "di apertura del patto) al primo screening completato, alla prima firma del patto e all'attivazione "
-              "(primo ingresso nella fase che il percorso indica come attivazione; i percorsi che non la indicano "
-              "sono esclusi), se raggiunti entro l'ultimo giorno del periodo. Mediana e 90° percentile con "
-              "interpolazione lineare; n = patti che hanno raggiunto la tappa.",
-        "en": "Pacts opened in the period: calendar days from the referral date (else the day the pact was "
-              "opened) to the first completed screening, the first signature of the pact and activation (first "
-              "entry into the stage the workflow names as activation; workflows that name none are left out), "
-              "when reached by the last day of the period. Median and 90th percentile with linear interpolation; "
-              "n = pacts that reached the milestone.",
-    },
-    "deadlines.note": {
-        "it": "Scadenze dei patti che cadono nel periodo: rispettate (concluse entro il termine), mancate (concluse "
-              "in ritardo, oppure ancora aperte e scadute prima di oggi), in corso (non ancora scadute). "
-              "Quota = rispettate ÷ (rispettate + mancate); le scadenze in corso non entrano nella quota.",
-        "en": "Pact deadlines falling due in the period: met (ended by their due time), missed (ended late, or "
-              "still open and due before today), pending (not due yet). Share = met ÷ (met + missed); pending "
-              "deadlines are left out of the share.",
-    },
-    "outcomes.note": {
-        "it": "Patti chiusi nel periodo con un esito registrato, per esito; quota su quei patti.",
-        "en": "Pacts closed in the period with a recorded outcome, by outcome; share of those pacts.",
-    },
-    "goals_achieved.note": {
-        "it": "Patti chiusi nel periodo con un esito registrato, per grado di raggiungimento degli obiettivi; quota su quei patti.",
-        "en": "Pacts closed in the period with a recorded outcome, by how far their goals were achieved; share of those pacts.",
-    },
-    "withdrawals.note": {
-        "it": "Passaggi registrati nel periodo con un evento che chiede un motivo (ad esempio la rinuncia), per "
-              "motivo scelto; «non registrato» quando il motivo manca. Quota sul totale di quei passaggi.",
-        "en": "Moves made in the period by an event that asks for a reason (e.g. recording a withdrawal), by the "
-              "reason chosen; \"not recorded\" when there is none. Share of all those moves.",
-    },
-    "trend.note": {
-        "it": "Per ogni mese del periodo (ora locale): patti aperti, patti chiusi (in qualunque stato finale) e "
-              "persone con almeno un contatto di monitoraggio nel mese.",
-        "en": "For each month of the period (local time): pacts opened, pacts closed (in any final state) and "
-              "people with at least one follow-up contact in the month.",
-    },
-    # Column labels
-    "col.indicator": {"it": "Codice", "en": "Code"},
-    "col.label": {"it": "Voce", "en": "Item"},
-    "col.measure": {"it": "Misura", "en": "Measure"},
-    "col.target_count": {"it": "Obiettivo (numero)", "en": "Target (number)"},
-    "col.actual_count": {"it": "Risultato (numero)", "en": "Result (number)"},
-    "col.target_share": {"it": "Obiettivo (quota)", "en": "Target (share)"},
-    "col.actual_share": {"it": "Risultato (quota)", "en": "Result (share)"},
-    "col.met": {"it": "Raggiunto", "en": "Met"},
-    "col.code": {"it": "Codice", "en": "Code"},
-    "col.count": {"it": "Numero", "en": "Number"},
-    "col.share": {"it": "Quota", "en": "Share"},
-    "col.istat_code": {"it": "Codice ISTAT", "en": "ISTAT code"},
-    "col.comune": {"it": "Comune", "en": "Comune"},
-    "col.workflow": {"it": "Percorso", "en": "Workflow"},
-    "col.state": {"it": "Fase", "en": "Stage"},
-    "col.pacts": {"it": "Patti", "en": "Pacts"},
-    "col.milestone": {"it": "Tappa", "en": "Milestone"},
-    "col.n": {"it": "Patti che l'hanno raggiunta (n)", "en": "Pacts that reached it (n)"},
-    "col.median_days": {"it": "Mediana (giorni)", "en": "Median (days)"},
-    "col.p90_days": {"it": "90° percentile (giorni)", "en": "90th percentile (days)"},
-    "col.status": {"it": "Esito della scadenza", "en": "Deadline status"},
-    "col.share_of_due": {"it": "Quota su rispettate e mancate", "en": "Share of met and missed"},
-    "col.outcome": {"it": "Esito", "en": "Outcome"},
-    "col.goals_achieved": {"it": "Obiettivi raggiunti", "en": "Goals achieved"},
-    "col.event": {"it": "Evento", "en": "Event"},
-    "col.reason": {"it": "Motivo", "en": "Reason"},
-    "col.month": {"it": "Mese (AAAA-MM)", "en": "Month (YYYY-MM)"},
-    "col.month_label": {"it": "Mese", "en": "Month"},
-    "col.opened": {"it": "Patti aperti", "en": "Pacts opened"},
-    "col.closed": {"it": "Patti chiusi", "en": "Pacts closed"},
-    "col.contacted": {"it": "Persone con un contatto di monitoraggio", "en": "People with a follow-up contact"},
-    # Row labels
-    "reached.beneficiaries": {"it": "Persone raggiunte", "en": "People reached"},
-    "reached.pacts_active": {"it": "Patti attivi nel periodo", "en": "Pacts active in the period"},
-    "reached.pacts_opened": {"it": "Patti aperti nel periodo", "en": "Pacts opened in the period"},
-    "reached.pacts_closed": {"it": "Patti chiusi nel periodo", "en": "Pacts closed in the period"},
-    "gender.female": {"it": "Donne", "en": "Women"},
-    "gender.male": {"it": "Uomini", "en": "Men"},
-    "gender.other": {"it": "Altro genere", "en": "Other gender"},
-    "age.under_18": {"it": "Meno di 18 anni", "en": "Under 18"},
-    "age.18_24": {"it": "18–24 anni", "en": "18–24"},
-    "age.25_34": {"it": "25–34 anni", "en": "25–34"},
-    "age.35_49": {"it": "35–49 anni", "en": "35–49"},
-    "age.50_64": {"it": "50–64 anni", "en": "50–64"},
-    "age.65_over": {"it": "65 anni e oltre", "en": "65 and over"},
-    "age.unknown": {"it": "Età non nota", "en": "Age unknown"},
-    "migrant.yes": {"it": "Con background migratorio", "en": "With a migrant background"},
-    "migrant.no": {"it": "Senza background migratorio", "en": "Without a migrant background"},
-    "comune.not_recorded": {"it": "Comune non registrato", "en": "Comune not recorded"},
-    "milestone.screening": {"it": "Primo screening completato", "en": "First screening completed"},
-    "milestone.signature": {"it": "Prima firma del patto", "en": "Pact first signed"},
-    "milestone.activation": {"it": "Attivazione", "en": "Activation"},
-    "deadline.met": {"it": "Rispettate", "en": "Met"},
-    "deadline.missed": {"it": "Mancate", "en": "Missed"},
-    "deadline.pending": {"it": "In corso", "en": "Pending"},
-    "goals.fully": {"it": "Pienamente", "en": "Fully"},
-    "goals.partly": {"it": "In parte", "en": "Partly"},
-    "goals.not": {"it": "Non raggiunti", "en": "Not achieved"},
-    "reason.not_recorded": {"it": "Motivo non registrato", "en": "Reason not recorded"},
-    "measure.not_measured": {"it": "Non misurato", "en": "Not measured"},
-}
-_MONTHS: Labels = {
-    "it": "gen feb mar apr mag giu lug ago set ott nov dic",
-    "en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
-}
 _GENDERS = (Gender.FEMALE, Gender.MALE, Gender.OTHER)
 _GOALS = (GoalsAchieved.FULLY, GoalsAchieved.PARTLY, GoalsAchieved.NOT)
-
-
-@dataclass(frozen=True)
-class IndicatorScope:
-    """What to count: one programme or all the reader oversees, one territory (and below) or all,
-    from `start` to `end` inclusive, in local days."""
-
-    programme_id: int | None
-    territory_id: int | None
-    start: date
-    end: date
 
 
 @dataclass(frozen=True)
@@ -302,19 +121,6 @@ def milestone_reached(
              TransitionRecord.to_state == definition.milestones[milestone])
         for definition in definitions if milestone in definition.milestones
     ]
-
-
-def period_problems(scope: IndicatorScope) -> dict[str, str]:
-    """Field -> error code for a period that cannot be reported on (empty when it can)."""
-    errors: dict[str, str] = {}
-    for name, day in (("start", scope.start), ("end", scope.end)):
-        if not EARLIEST_DAY <= day <= LATEST_DAY:
-            errors[name] = "out_of_range"
-    if not errors and scope.end < scope.start:
-        errors["end"] = "before_start"
-    elif not errors and _years_before(scope.end, MAX_PERIOD_YEARS) >= scope.start:
-        errors["end"] = "period_too_long"
-    return errors
 
 
 def compute(
@@ -361,60 +167,6 @@ def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _years_before(day: date, years: int) -> date:
-    """The same calendar day `years` earlier (28 February for a 29 February that did not exist)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
-
-
-def _months(start: date, end: date) -> list[date]:
-    months, month = [], start.replace(day=1)
-    while month <= end:
-        months.append(month)
-        month = (month + timedelta(days=32)).replace(day=1)
-    return months
-
-
-def _sqlite_local_time(value: str | None, zone_name: str) -> str | None:
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return moment.astimezone(ZoneInfo(zone_name)).strftime("%Y-%m-%d %H:%M:%S")
-
-
-class _LocalCalendar:
-    """Local days and months of UTC timestamps in SQL, and days between two days, per database."""
-
-    def __init__(self, session: Session, zone: ZoneInfo):
-        self.zone_name = zone.key
-        self.postgres = session.get_bind().dialect.name == "postgresql"
-        if not self.postgres:
-            # Registered on the session's connection, which serves the whole computation.
-            connection = session.connection().connection.driver_connection
-            connection.create_function(SQLITE_LOCAL_TIME, 2, _sqlite_local_time, deterministic=True)
-
-    def _local(self, moment: Any) -> ColumnElement[Any]:
-        if self.postgres:
-            # Stored naive UTC: read as UTC first, then shown in the zone (a naive local time).
-            return func.timezone(self.zone_name, func.timezone("UTC", moment))
-        return getattr(func, SQLITE_LOCAL_TIME)(moment, self.zone_name)
-
-    def day(self, moment: Any) -> ColumnElement[Any]:
-        return cast(self._local(moment), Date) if self.postgres else func.date(self._local(moment))
-
-    def month(self, moment: Any) -> ColumnElement[str]:
-        if self.postgres:
-            return func.to_char(self._local(moment), "YYYY-MM")
-        return func.strftime("%Y-%m", self._local(moment))
-
-    def days_between(self, later: Any, earlier: Any) -> ColumnElement[int]:
-        if self.postgres:
-            return later.op("-", return_type=Integer)(earlier)
-        return cast(func.julianday(later) - func.julianday(earlier), Integer)
-
-
 class _Counter:
     """The queries of one report: the scope's bounds and labels, shared by every table."""
 
@@ -427,12 +179,12 @@ class _Counter:
         self.start_at = datetime.combine(scope.start, time.min, zone).astimezone(UTC)
         self.end_at = datetime.combine(scope.end + timedelta(days=1), time.min, zone).astimezone(UTC)
         self.today = now.astimezone(zone).date()
-        self.calendar = _LocalCalendar(session, zone)
+        self.calendar = LocalCalendar(session, zone)
 
     # -- shared pieces ------------------------------------------------------------------
 
     def text(self, key: str) -> str:
-        return label_in(_TEXT[key], self.locale)
+        return gettext(self.locale, TEXTS[key])
 
     def column(self, key: str, kind: str = "text", label: str | None = None) -> Column:
         return Column(key, self.text(label or f"col.{key}"), kind)
@@ -518,7 +270,7 @@ class _Counter:
             actual = actuals[target.indicator]
             # As floats: a share of 7/10 must meet a target of 0.70, which as a Decimal it would not.
             met = None if actual is None else ("yes" if actual >= float(target.value) else "no")
-            label = label_in(indicator.label, self.locale)
+            label = gettext(self.locale, indicator.label)
             if indicator.kind == "share":
                 rows.append((target.indicator, label, "share", None, None, float(target.value), actual, met))
             else:
@@ -570,7 +322,7 @@ class _Counter:
         band = case(
             (Beneficiary.birth_date.is_(None), "unknown"),
             *[
-                (Beneficiary.birth_date > _years_before(self.scope.end, AGE_BANDS[index + 1][1]), code)
+                (Beneficiary.birth_date > years_before(self.scope.end, AGE_BANDS[index + 1][1]), code)
                 for index, (code, _) in enumerate(AGE_BANDS[:-1])
             ],
             else_=AGE_BANDS[-1][0],
@@ -625,7 +377,7 @@ class _Counter:
         rows: list[tuple[Cell, ...]] = []
         for definition in definitions:
             total = opened.get(definition.name, 0)
-            workflow_label = label_in(definition.label, self.locale)
+            workflow_label = definition.label_of("workflow", None, self.locale)
             for state in self._stages(definition):
                 count = total if state == definition.initial else reached.get((definition.name, state), 0)
                 label = self._state_label(definition.name, state)
@@ -649,7 +401,7 @@ class _Counter:
     def _state_label(self, workflow: str, state: str) -> str:
         for definition in self.definitions():
             if definition.name == workflow and state in definition.states:
-                return label_in(definition.states[state].label, self.locale)
+                return definition.label_of("state", state, self.locale)
         return state
 
     def durations(self) -> Table:
@@ -736,8 +488,8 @@ class _Counter:
         total = sum(by_outcome.values())
         labels: dict[str, str] = {}
         for definition in self.definitions():
-            for code, outcome_labels in definition.outcomes.items():
-                labels.setdefault(code, label_in(outcome_labels, self.locale))
+            for code in definition.outcomes:
+                labels.setdefault(code, definition.label_of("outcome", code, self.locale))
         if self.programme is not None and self.programme.workflow_name in self.registry.names():
             listed = list(self.registry.latest(self.programme.workflow_name).definition.outcomes)
         else:
@@ -784,10 +536,9 @@ class _Counter:
         event_label, reason_label = event, reason or self.text("reason.not_recorded")
         for definition in reversed(self.definitions()):  # the latest version's words win
             if definition.name == workflow and event in definition.events:
-                event_def = definition.events[event]
-                event_label = label_in(event_def.label, self.locale)
-                if reason in event_def.reasons:
-                    reason_label = label_in(event_def.reasons[reason], self.locale)
+                event_label = definition.label_of("event", event, self.locale)
+                if reason in definition.events[event].reasons:
+                    reason_label = definition.label_of("reason", reason, self.locale, event=event)
         return event_label, reason_label
 
     def trend(self) -> Table:
@@ -809,9 +560,9 @@ class _Counter:
             select(happenings.c.series, happenings.c.month, func.count(distinct(happenings.c.item)))
             .group_by(happenings.c.series, happenings.c.month)
         )}
-        month_names = _MONTHS.get(self.locale, _MONTHS["it"]).split()
+        month_names = gettext(self.locale, MONTH_NAMES).split()
         rows = []
-        for month in _months(self.scope.start, self.scope.end):
+        for month in months_between(self.scope.start, self.scope.end):
             key = f"{month.year:04d}-{month.month:02d}"
             rows.append((key, f"{month_names[month.month - 1]} {month.year}",
                          *(counts.get((name, key), 0) for name in ("opened", "closed", "contacted"))))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from casework.security.access import can_see_pact, pact_visibility
 from casework.errors import CaseworkError, InvalidInput
+from casework.i18n import N_, in_every_locale
 from casework.models import (
     ApprovalDecision,
     Beneficiary,
@@ -28,10 +29,10 @@ from casework.models import (
     Role,
     User,
 )
-from casework.reminders.notifications import notify
+from casework.reminders.notifications import LOCALES, notify
 from casework.pacts.operations import ROME, check_version, engine_for, flush_checked, touch
 from casework.reminders.workdays import working_days_between
-from casework.workflow.definition import WorkflowDefinition, label_in
+from casework.workflow.definition import WorkflowDefinition
 from casework.workflow.engine import WorkflowRegistry
 from casework.workflow.guards import APPROVAL_GUARD
 
@@ -127,8 +128,8 @@ def approval_queue(
         QueueItem(
             pact_id=row.id, pact_version=row.version, beneficiary_name=f"{row.first_name} {row.last_name}",
             programme_name=row.name, case_manager_name=row.full_name,
-            stage_label=label_in(registry.get(row.workflow_name, row.workflow_version).definition.states[row.state].label,
-                                 locale),
+            stage_label=registry.get(row.workflow_name, row.workflow_version).definition.label_of(
+                "state", row.state, locale),
             revision_number=row.number, prepared_at=row.created_at,
             prepared_by_viewer=row.created_by_id == supervisor.id, signed_on=row.signed_on,
             waiting_since=row.waiting_since,
@@ -204,18 +205,11 @@ def _decision_message(
     params = {"pact": pact.id, "programme": pact.programme.code, "number": revision.number,
               "supervisor": supervisor.full_name, "comment": comment}
     if decision == ApprovalDecision.APPROVED:
-        texts = {
-            "it": "Patto n. {pact} ({programme}): la versione {number} è stata approvata da {supervisor}.",
-            "en": "Pact no. {pact} ({programme}): revision {number} was approved by {supervisor}.",
-        }
+        message = N_("Pact no. {pact} ({programme}): revision {number} was approved by {supervisor}.")
     else:
-        texts = {
-            "it": "Patto n. {pact} ({programme}): la versione {number} è stata rimandata da {supervisor} "
-                  "con questo commento: «{comment}». Rivedi il patto e preparane una nuova versione.",
-            "en": "Pact no. {pact} ({programme}): revision {number} was sent back by {supervisor} "
-                  "with this comment: “{comment}”. Revise the pact and prepare a new revision.",
-        }
-    return {locale: text.format(**params) for locale, text in texts.items()}
+        message = N_("Pact no. {pact} ({programme}): revision {number} was sent back by {supervisor} "
+                     "with this comment: “{comment}”. Revise the pact and prepare a new revision.")
+    return in_every_locale(LOCALES, message, **params)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,6 @@ from casework.models import (
     UTCDateTime,
 )
 from casework.reminders.notifications import rule_label
-from casework.workflow.definition import label_in
 from casework.workflow.engine import WorkflowRegistry
 
 DEFAULT_PAGE_SIZE = 50
@@ -248,7 +247,7 @@ def _stage_columns(
             continue
         for state in definition.states.values():
             if not state.final:
-                add(state.name, label_in(state.label, locale))
+                add(state.name, definition.label_of("state", state.name, locale))
     for workflow, version, state in sorted(found):
         label = _state_label(registry, workflow, version, state, locale)
         # A state no loaded file names shows its code, unless a column already labels it.
@@ -425,10 +424,9 @@ def caseload_pacts(
 
 def _state_label(registry: WorkflowRegistry, workflow: str, version: int, state: str, locale: str) -> str:
     try:
-        found = registry.get(workflow, version).definition.states.get(state)
+        return registry.get(workflow, version).definition.label_of("state", state, locale)
     except UnknownWorkflow:
         return state
-    return label_in(found.label, locale) if found else state
 
 
 # --- what the filters offer --------------------------------------------------------------------

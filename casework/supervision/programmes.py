@@ -25,9 +25,8 @@ from sqlalchemy import func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from casework.security.access import pact_visibility, territory_subtree, visible_programmes
-from casework.security.audit import record_changes
 from casework.errors import CaseworkError, InvalidInput
+from casework.i18n import gettext
 from casework.models import (
     ChangeRecord,
     Pact,
@@ -38,6 +37,8 @@ from casework.models import (
     TerritoryKind,
     User,
 )
+from casework.security.access import pact_visibility, territory_subtree, visible_programmes
+from casework.security.audit import record_changes
 from casework.supervision.targets import TARGET_INDICATORS
 from casework.workflow.definition import label_in
 from casework.workflow.engine import WorkflowRegistry
@@ -183,7 +184,7 @@ def target_lines(programme: Programme, locale: str) -> list[TargetLine]:
         measured = TARGET_INDICATORS.get(target.indicator)
         lines.append(TargetLine(
             indicator=target.indicator,
-            label=label_in(measured.label, locale) if measured else target.indicator,
+            label=gettext(locale, measured.label) if measured else target.indicator,
             value=target.value, kind=measured.kind if measured else None, description=target.description,
         ))
     return lines

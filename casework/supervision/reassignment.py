@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from casework.security.access import can_see_pact, visible_case_managers, visible_pacts
 from casework.errors import CaseworkError, InvalidInput, PactConflict
-from casework.reminders.scheduler_lock import take_turn
+from casework.i18n import N_, Message, gettext
 from casework.models import Pact, PactReassignment, Role, User
 from casework.reminders.notifications import LOCALES, format_day, notify, rule_label
+from casework.reminders.scheduler_lock import take_turn
 from casework.reminders.sweep import SWEEP_TURN, hand_over_reminders
-from casework.workflow.definition import Labels
+from casework.security.access import can_see_pact, visible_case_managers, visible_pacts
 from casework.workflow.engine import WorkflowRegistry
 
 ROME = ZoneInfo("Europe/Rome")
@@ -32,30 +32,15 @@ MAX_REASON = 2000
 _LISTED = 20
 _REASON_IN_NOTICE = 300
 
-TEXTS: dict[str, Labels] = {
-    "assigned.one": {
-        "it": "{actor} ti ha assegnato il patto n. {pact} ({programme}), finora seguito da {previous}. Motivo: {reason}",
-        "en": "{actor} assigned pact no. {pact} ({programme}) to you; it was managed by {previous}. Reason: {reason}",
-    },
-    "assigned.many": {
-        "it": "{actor} ti ha assegnato {count} patti: {pacts}. Motivo: {reason}",
-        "en": "{actor} assigned {count} pacts to you: {pacts}. Reason: {reason}",
-    },
-    "assigned.item": {"it": "n. {pact} ({programme}, da {previous})", "en": "no. {pact} ({programme}, from {previous})"},
-    "next_deadline": {
-        "it": " Prossima scadenza: {deadline}, entro il {due}.",
-        "en": " Next deadline: {deadline}, due by {due}.",
-    },
-    "released.one": {
-        "it": "{actor} ha riassegnato il patto n. {pact} ({programme}) a {manager}. Motivo: {reason}",
-        "en": "{actor} reassigned pact no. {pact} ({programme}) to {manager}. Reason: {reason}",
-    },
-    "released.many": {
-        "it": "{actor} ha riassegnato a {manager} {count} patti che seguivi: {pacts}. Motivo: {reason}",
-        "en": "{actor} reassigned {count} of your pacts to {manager}: {pacts}. Reason: {reason}",
-    },
-    "released.item": {"it": "n. {pact} ({programme})", "en": "no. {pact} ({programme})"},
-    "more": {"it": " e altri {count}", "en": " and {count} more"},
+TEXTS: dict[str, Message] = {
+    "assigned.one": N_("{actor} assigned pact no. {pact} ({programme}) to you; it was managed by {previous}. Reason: {reason}"),
+    "assigned.many": N_("{actor} assigned {count} pacts to you: {pacts}. Reason: {reason}"),
+    "assigned.item": N_("no. {pact} ({programme}, from {previous})"),
+    "next_deadline": N_(" Next deadline: {deadline}, due by {due}."),
+    "released.one": N_("{actor} reassigned pact no. {pact} ({programme}) to {manager}. Reason: {reason}"),
+    "released.many": N_("{actor} reassigned {count} of your pacts to {manager}: {pacts}. Reason: {reason}"),
+    "released.item": N_("no. {pact} ({programme})"),
+    "more": N_(" and {count} more"),
 }
 
 
@@ -201,4 +186,4 @@ def _notify_managers(
 
 
 def _text(key: str, locale: str, **params: object) -> str:
-    return TEXTS[key][locale].format(**params)
+    return gettext(locale, TEXTS[key], **params)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from casework.workflow.definition import Labels
+from casework.i18n import N_, Message
 
 
 @dataclass(frozen=True)
 class TargetIndicator:
     code: str
-    label: Labels
+    label: Message
     kind: str  # "count": a number of people; "share": a fraction between 0 and 1 (at least)
 
 
@@ -22,21 +22,20 @@ TARGET_INDICATORS: dict[str, TargetIndicator] = {
     target.code: target
     for target in (
         TargetIndicator(
-            "beneficiaries", {"it": "Persone raggiunte", "en": "People reached"}, "count"),
+            "beneficiaries", N_("People reached"), "count"),
         TargetIndicator(
-            "share_women", {"it": "Quota di donne", "en": "Share of women"}, "share"),
+            "share_women", N_("Share of women"), "share"),
         TargetIndicator(
             "share_migrant_background",
-            {"it": "Quota di persone con background migratorio", "en": "Share of people with a migrant background"},
+            N_("Share of people with a migrant background"),
             "share"),
         TargetIndicator(
             "share_goals_achieved",
-            {"it": "Quota di patti chiusi con obiettivi pienamente raggiunti",
-             "en": "Share of closed pacts with goals fully achieved"},
+            N_("Share of closed pacts with goals fully achieved"),
             "share"),
         TargetIndicator(
             "share_deadlines_met",
-            {"it": "Quota di scadenze rispettate", "en": "Share of deadlines met on time"}, "share"),
+            N_("Share of deadlines met on time"), "share"),
     )
 }
 

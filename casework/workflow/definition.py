@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from casework.i18n import N_, gettext
+
 Labels = dict[str, str]  # locale -> text, always with "it" and "en"
 
 PREVIOUS_STATE = "@previous"
@@ -15,6 +17,12 @@ QUESTION_TYPES = ("choice", "boolean", "scale", "number", "text")
 PRIORITIES = ("low", "medium", "high")
 # Milestones a workflow may name (indicators measure days from referral to each).
 MILESTONES = ("activation",)
+# The move every pact's history starts with: recorded under this event name, though no
+# workflow file declares it (a declared event of the same name keeps its own label).
+OPEN_EVENT = "open"
+OPEN_EVENT_LABEL = N_("Pact opened")
+# What `WorkflowDefinition.label_of` names: the codes a workflow file gives words to.
+LABEL_KINDS = ("workflow", "state", "event", "deadline", "reason", "outcome", "need_area")
 
 
 def label_in(labels: Labels, locale: str) -> str:
@@ -130,6 +138,42 @@ class WorkflowDefinition:
     @cached_property
     def final_states(self) -> frozenset[str]:
         return frozenset(name for name, state in self.states.items() if state.final)
+
+    def label_of(self, kind: str, code: str | None, locale: str, *, event: str | None = None,
+                 default: str | None = None) -> str:
+        """The words for one of this workflow's codes in `locale`: the one place state, event,
+        deadline, reason, outcome and need-area labels are looked up.
+
+        `kind` is one of LABEL_KINDS ("workflow" ignores `code`); a reason is looked up under
+        its `event`. A code the workflow does not define (a state only an older version had, a
+        rule since renamed) reads as `default`, or as the code itself.
+        """
+        labels: Labels | None = None
+        if kind == "workflow":
+            labels = self.label
+        elif kind == "state":
+            state = self.states.get(code) if code else None
+            labels = state.label if state else None
+        elif kind == "event":
+            found = self.events.get(code) if code else None
+            if found is None and code == OPEN_EVENT:
+                return gettext(locale, OPEN_EVENT_LABEL)
+            labels = found.label if found else None
+        elif kind == "deadline":
+            labels = next((rule.label for state in self.states.values() for rule in state.deadlines
+                           if rule.id == code), None)
+        elif kind == "reason":
+            found = self.events.get(event) if event else None
+            labels = found.reasons.get(code) if found and code else None
+        elif kind == "outcome":
+            labels = self.outcomes.get(code) if code else None
+        elif kind == "need_area":
+            labels = self.questionnaire.need_areas.get(code) if self.questionnaire and code else None
+        else:
+            raise ValueError(f"unknown kind of label {kind!r}: expected one of {', '.join(LABEL_KINDS)}")
+        if labels:
+            return label_in(labels, locale)
+        return default if default is not None else (code or "")
 
     def events_from(self, state: str) -> list[EventDef]:
         return [event for event in self.events.values() if state in event.sources]

@@ -1,7 +1,7 @@
 """Named guards a workflow file may use: what must be true for a move, and how to say it isn't.
 
 Workflow files name guards; they cannot point at arbitrary code. Each message is written
-for a case manager, in Italian and English.
+for a case manager, as a message of the translation catalogue.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
+from casework.i18n import N_, Message, gettext
 from casework.models import ActionStatus, ApprovalDecision, Pact, PactApproval
 
 
@@ -32,60 +33,59 @@ class GuardContext:
 class Guard:
     name: str
     check: Callable[[GuardContext], bool]
-    unmet: dict[str, str]  # locale -> why the move is refused
+    unmet: Message  # why the move is refused
 
     def message(self, locale: str = "en") -> str:
-        return self.unmet.get(locale) or self.unmet["en"]
+        return gettext(locale, self.unmet)
 
 
 GUARDS: dict[str, Guard] = {}
 
 
-def guard(name: str, *, it: str, en: str) -> Callable[[Callable[[GuardContext], bool]], Callable[[GuardContext], bool]]:
+def guard(name: str, *, unmet: Message) -> Callable[[Callable[[GuardContext], bool]], Callable[[GuardContext], bool]]:
     def register(check: Callable[[GuardContext], bool]) -> Callable[[GuardContext], bool]:
-        GUARDS[name] = Guard(name=name, check=check, unmet={"it": it, "en": en})
+        GUARDS[name] = Guard(name=name, check=check, unmet=unmet)
         return check
 
     return register
 
 
-@guard("has_referral", it="la segnalazione non è stata registrata", en="the referral has not been recorded")
+@guard("has_referral", unmet=N_("the referral has not been recorded"))
 def _has_referral(ctx: GuardContext) -> bool:
     return ctx.pact.referral is not None
 
 
 @guard(
     "screening_completed",
-    it="la scheda di screening non è stata compilata",
-    en="the screening questionnaire has not been completed",
+    unmet=N_("the screening questionnaire has not been completed"),
 )
 def _screening_completed(ctx: GuardContext) -> bool:
     return bool(ctx.pact.screenings)
 
 
-@guard("has_goal", it="il patto non ha ancora un obiettivo", en="the pact has no goal yet")
+@guard("has_goal", unmet=N_("the pact has no goal yet"))
 def _has_goal(ctx: GuardContext) -> bool:
     return bool(ctx.pact.goals)
 
 
-@guard("has_action", it="il patto non ha ancora un'azione", en="the pact has no action yet")
+@guard("has_action", unmet=N_("the pact has no action yet"))
 def _has_action(ctx: GuardContext) -> bool:
     return bool(ctx.pact.actions)
 
 
-@guard("pact_signed", it="il patto non è stato firmato", en="the pact has not been signed")
+@guard("pact_signed", unmet=N_("the pact has not been signed"))
 def _pact_signed(ctx: GuardContext) -> bool:
     revision = ctx.pact.latest_revision
     return revision is not None and revision.is_signed
 
 
-@guard("signed_goal", it="il patto firmato non contiene obiettivi", en="the pact has no signed goal")
+@guard("signed_goal", unmet=N_("the pact has no signed goal"))
 def _signed_goal(ctx: GuardContext) -> bool:
     revision = ctx.pact.latest_revision
     return revision is not None and revision.is_signed and bool(revision.content.get("goals"))
 
 
-@guard("signed_action", it="il patto firmato non contiene azioni", en="the pact has no signed action")
+@guard("signed_action", unmet=N_("the pact has no signed action"))
 def _signed_action(ctx: GuardContext) -> bool:
     revision = ctx.pact.latest_revision
     return revision is not None and revision.is_signed and bool(revision.content.get("actions"))
@@ -93,29 +93,28 @@ def _signed_action(ctx: GuardContext) -> bool:
 
 @guard(
     "action_started",
-    it="nessuna azione del patto è ancora avviata",
-    en="no action of the pact has started yet",
+    unmet=N_("no action of the pact has started yet"),
 )
 def _action_started(ctx: GuardContext) -> bool:
     return any(a.status in (ActionStatus.IN_PROGRESS, ActionStatus.DONE) for a in ctx.pact.actions)
 
 
-@guard("has_contact", it="non è stato registrato alcun contatto di monitoraggio", en="no follow-up contact has been recorded")
+@guard("has_contact", unmet=N_("no follow-up contact has been recorded"))
 def _has_contact(ctx: GuardContext) -> bool:
     return bool(ctx.pact.contacts)
 
 
-@guard("has_outcome", it="l'esito non è stato registrato", en="the outcome has not been recorded")
+@guard("has_outcome", unmet=N_("the outcome has not been recorded"))
 def _has_outcome(ctx: GuardContext) -> bool:
     return ctx.pact.outcome is not None
 
 
-@guard("has_comment", it="serve una motivazione", en="a reason is required")
+@guard("has_comment", unmet=N_("a reason is required"))
 def _has_comment(ctx: GuardContext) -> bool:
     return bool(ctx.comment.strip())
 
 
-@guard("has_equipe", it="il caso non ha ancora un'équipe", en="the case has no équipe members yet")
+@guard("has_equipe", unmet=N_("the case has no équipe members yet"))
 def _has_equipe(ctx: GuardContext) -> bool:
     return bool(ctx.pact.members)
 
@@ -123,7 +122,7 @@ def _has_equipe(ctx: GuardContext) -> bool:
 REASON_GUARD = "has_reason"
 
 
-@guard(REASON_GUARD, it="serve scegliere un motivo", en="a reason must be chosen")
+@guard(REASON_GUARD, unmet=N_("a reason must be chosen"))
 def _has_reason(ctx: GuardContext) -> bool:
     return bool(ctx.reason)
 
@@ -133,8 +132,7 @@ APPROVAL_GUARD = "supervisor_approved"
 
 @guard(
     APPROVAL_GUARD,
-    it="il patto non è ancora stato approvato dal coordinatore",
-    en="the pact has not been approved by a supervisor yet",
+    unmet=N_("the pact has not been approved by a supervisor yet"),
 )
 def _supervisor_approved(ctx: GuardContext) -> bool:
     # Approvals are read only when an event asks for them, from the pact's own session: a

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from casework.pacts import operations as ops
 from casework.errors import InvalidInput, TransitionRefused
 from casework.models import TransitionRecord
-from casework.pacts.page import pact_page, reason_label
+from casework.pacts.page import pact_page
 from tests.support import advance
 from tests.web.conftest import app, csrf_token, db, people, sign_in, submit  # noqa: F401 - the web fixtures
 
@@ -130,11 +130,11 @@ def test_the_page_offers_the_reasons_and_then_shows_the_one_chosen(session, regi
 
 def test_reason_labels_for_the_timeline(registry):
     definition = registry.latest("chance_dispersione").definition
-    assert reason_label(definition, "withdraw", "moved_away", "en") == "Moved out of the territory"
-    assert reason_label(definition, "withdraw", "not_reachable", "it") == "Non più reperibile"
-    assert reason_label(definition, "withdraw", None, "it") == ""
+    assert definition.label_of("reason", "moved_away", "en", event="withdraw") == "Moved out of the territory"
+    assert definition.label_of("reason", "not_reachable", "it", event="withdraw") == "Non più reperibile"
+    assert definition.label_of("reason", None, "it", event="withdraw") == ""
     # A code a later file dropped is still shown, as stored.
-    assert reason_label(definition, "withdraw", "vanished", "it") == "vanished"
+    assert definition.label_of("reason", "vanished", "it", event="withdraw") == "vanished"
 
 
 # The pact page in the browser ------------------------------------------------------------------------

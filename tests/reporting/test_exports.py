@@ -27,11 +27,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event, select
 
-from casework.reporting import exports
+from casework.reporting import dataset_fields, export_files, exports, pseudonymised
 from casework.pacts import operations as ops
 from casework.errors import InvalidInput
-from casework.reporting.exports import About, PactFilters
-from casework.reporting.indicators import IndicatorScope, compute
+from casework.reporting.export_files import About
+from casework.reporting.exports import PactFilters
+from casework.reporting.indicators import compute
+from casework.reporting.period import IndicatorScope
 from casework.models import (
     AccessLogEntry,
     ActionStatus,
@@ -187,7 +189,7 @@ SAMPLE = Table(
 
 
 def test_csv_has_a_bom_key_headers_iso_dates_and_defused_formulas():
-    rows = parse_csv(exports.table_to_csv(SAMPLE))
+    rows = parse_csv(export_files.table_to_csv(SAMPLE))
     assert list(rows[0]) == ["group", "count", "share", "days", "since"]
     assert rows[0] == {"group": "donne", "count": "3", "share": "0.75", "days": "12.5", "since": "2026-01-02"}
     # A spreadsheet must not run a cell as a formula: the text is kept after an apostrophe.
@@ -198,7 +200,7 @@ def test_csv_has_a_bom_key_headers_iso_dates_and_defused_formulas():
 
 def test_xlsx_starts_with_about_then_one_typed_sheet_per_table():
     second = Table(key="again", title=SAMPLE.title, columns=SAMPLE.columns[:2], rows=(("x", 1),))
-    book = workbook(exports.tables_to_xlsx([SAMPLE, second], about=about()))
+    book = workbook(export_files.tables_to_xlsx([SAMPLE, second], about=about()))
     assert book.sheetnames[0] == "Informazioni"
     names = book.sheetnames[1:]
     assert len(names) == 2 and len(set(names)) == 2 and all(len(name) <= 31 for name in names)
@@ -221,7 +223,7 @@ def test_xlsx_starts_with_about_then_one_typed_sheet_per_table():
 
 def test_sheet_names_drop_characters_excel_refuses():
     table = Table(key="k", title="Esiti: lavoro/scuola [2026]?", columns=(Column("a", "A"),), rows=())
-    book = workbook(exports.tables_to_xlsx([table], about=about("en")))
+    book = workbook(export_files.tables_to_xlsx([table], about=about("en")))
     assert book.sheetnames == ["About", "Esiti  lavoro scuola  2026"]
 
 
@@ -280,7 +282,7 @@ def test_each_list_is_read_in_one_query_however_many_pacts(session, registry, ca
     supervisor = session.get(User, caseload.world.supervisor.id)
     build = {
         "pacts": lambda: exports.pacts_table(session, registry, supervisor, PactFilters(), now=NOW, locale="it"),
-        "pseudonymised": lambda: exports.pseudonymised_table(session, registry, supervisor, PERIOD, now=NOW,
+        "pseudonymised": lambda: pseudonymised.pseudonymised_table(session, registry, supervisor, PERIOD, now=NOW,
                                                              secret=SECRET),
     }[table]
     event.listen(engine, "before_cursor_execute", count)
@@ -325,28 +327,28 @@ def test_pacts_xlsx_has_the_scope_on_its_about_sheet(session, registry, caseload
 
 
 def dataset(session, registry, user, scope=PERIOD, secret=SECRET) -> list[dict]:
-    table = exports.pseudonymised_table(session, registry, user, scope, now=NOW, secret=secret, locale="it")
+    table = pseudonymised.pseudonymised_table(session, registry, user, scope, now=NOW, secret=secret, locale="it")
     return [dict(zip([c.key for c in table.columns], row)) for row in table.rows]
 
 
 def by_pact(rows: list[dict], secret: str, pact: Pact) -> dict:
-    wanted = exports.pseudonym(exports.pseudonym_key(secret), "pact", pact.id)
+    wanted = pseudonymised.pseudonym(pseudonymised.pseudonym_key(secret), "pact", pact.id)
     (row,) = [row for row in rows if row["pact"] == wanted]
     return row
 
 
 def test_the_dataset_holds_the_pacts_open_in_the_period_and_nothing_that_names_anyone(session, registry, caseload):
     rows = dataset(session, registry, caseload.world.supervisor)
-    key = exports.pseudonym_key(SECRET)
+    key = pseudonymised.pseudonym_key(SECRET)
     assert {row["pact"] for row in rows} == {
-        exports.pseudonym(key, "pact", pact.id) for pact in (caseload.a, caseload.b, caseload.c, caseload.d)
+        pseudonymised.pseudonym(key, "pact", pact.id) for pact in (caseload.a, caseload.b, caseload.c, caseload.d)
     }
     a = by_pact(rows, SECRET, caseload.a)
     # Worst answers: lavoro = unemployed, never worked (4) + income does not cover (3) = 7.
     assert a["need_lavoro"] == 7
     assert a == {
         **a,
-        "person": exports.pseudonym(key, "beneficiary", caseload.maria.id), "programme": "TILDE",
+        "person": pseudonymised.pseudonym(key, "beneficiary", caseload.maria.id), "programme": "TILDE",
         "workflow": "patto_personalizzato", "comune_istat": "001265", "gender": "female",
         "age_band": "35_49",  # 40 on 31/03/2026
         "migrant_background": "no", "priority": "high", "stage": "closed", "opened_month": "2026-01",
@@ -363,7 +365,7 @@ def test_the_dataset_holds_the_pacts_open_in_the_period_and_nothing_that_names_a
 
 
 def test_need_columns_follow_the_questionnaires_of_the_workflows_exported(session, registry, caseload):
-    table = exports.pseudonymised_table(session, registry, caseload.world.supervisor, PERIOD, now=NOW, secret=SECRET)
+    table = pseudonymised.pseudonymised_table(session, registry, caseload.world.supervisor, PERIOD, now=NOW, secret=SECRET)
     keys = [column.key for column in table.columns]
     # Workflows in name order (chance_dispersione, patto_personalizzato), areas in file order, once each.
     chance_areas = ops.engine_for(registry, caseload.c).definition.questionnaire.need_areas
@@ -371,15 +373,15 @@ def test_need_columns_follow_the_questionnaires_of_the_workflows_exported(sessio
     expected = [f"need_{area}" for area in dict.fromkeys([*chance_areas, *tilde_areas])]
     assert [key for key in keys if key.startswith("need_")] == expected
     assert len(expected) == 9  # CHANCE's four areas are among the nine of the personalised pact
-    documented = {field.key for field in exports.DATASET_FIELDS}
-    assert {key for key in keys if not key.startswith("need_")} | {exports.NEED_FIELD} == documented
+    documented = {field.key for field in dataset_fields.DATASET_FIELDS}
+    assert {key for key in keys if not key.startswith("need_")} | {dataset_fields.NEED_FIELD} == documented
 
 
 def test_every_field_is_documented_in_the_docs_file():
     from casework import PROJECT_ROOT
 
     text = (PROJECT_ROOT / "docs" / "pseudonymised-dataset.md").read_text(encoding="utf-8")
-    for field in exports.DATASET_FIELDS:
+    for field in dataset_fields.DATASET_FIELDS:
         assert f"`{field.key}`" in text, field.key
     for band in ("under_18", "18_24", "25_34", "35_49", "50_64", "65_over", "unknown"):
         assert band in text
@@ -387,7 +389,7 @@ def test_every_field_is_documented_in_the_docs_file():
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_no_name_codice_fiscale_free_text_or_exact_date_in_the_dataset_file(session, registry, caseload, fmt):
-    exported = exports.export_pseudonymised(session, registry, caseload.world.supervisor, PERIOD, fmt=fmt,
+    exported = pseudonymised.export_pseudonymised(session, registry, caseload.world.supervisor, PERIOD, fmt=fmt,
                                             now=NOW, secret=SECRET, locale="it")
     text = exported.content.decode("utf-8-sig") if fmt == "csv" else all_text_of_xlsx(exported.content)
     people = session.scalars(select(Beneficiary)).all()
@@ -423,7 +425,7 @@ def test_pseudonyms_are_stable_distinct_and_depend_on_the_key(session, registry,
     (date(1991, 4, 2), "25_34"), (date(1961, 4, 1), "65_over"), (date(1961, 4, 2), "50_64"), (None, "unknown"),
 ])
 def test_age_bands_on_the_last_day_of_the_period(birth, band):
-    assert exports.age_band(birth, date(2026, 4, 1)) == band
+    assert pseudonymised.age_band(birth, date(2026, 4, 1)) == band
 
 
 def test_the_dataset_scope_narrows_by_programme_territory_and_period(session, registry, caseload):
@@ -433,8 +435,8 @@ def test_the_dataset_scope_narrows_by_programme_territory_and_period(session, re
         scope = IndicatorScope(**{**PERIOD.__dict__, **changes})
         return {row["pact"] for row in dataset(session, registry, supervisor, scope)}
 
-    key = exports.pseudonym_key(SECRET)
-    name = {exports.pseudonym(key, "pact", p.id): p for p in (caseload.a, caseload.b, caseload.c, caseload.d, caseload.f)}
+    key = pseudonymised.pseudonym_key(SECRET)
+    name = {pseudonymised.pseudonym(key, "pact", p.id): p for p in (caseload.a, caseload.b, caseload.c, caseload.d, caseload.f)}
     assert {name[p] for p in pacts(programme_id=caseload.world.chance.id)} == {caseload.c, caseload.d}
     # Anna has no comune: a territory leaves her out.
     assert {name[p] for p in pacts(territory_id=caseload.world.comune.id)} == {caseload.a, caseload.b, caseload.d}
@@ -454,7 +456,7 @@ def test_a_scope_outside_the_supervisor_territory_is_refused(session, registry, 
 def test_exporting_the_dataset_writes_one_access_log_entry(session, registry, caseload):
     scope = IndicatorScope(programme_id=caseload.world.programme.id, territory_id=None,
                            start=PERIOD.start, end=PERIOD.end)
-    exported = exports.export_pseudonymised(session, registry, caseload.world.supervisor, scope, fmt="xlsx",
+    exported = pseudonymised.export_pseudonymised(session, registry, caseload.world.supervisor, scope, fmt="xlsx",
                                             now=NOW, secret=SECRET, locale="en")
     session.commit()
     assert exported.filename == "casework-pseudonymised-TILDE-2026-01-01-2026-03-31.xlsx"

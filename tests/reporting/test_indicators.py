@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from casework.errors import InvalidInput
-from casework.reporting.indicators import IndicatorScope, compute
+from casework.reporting.indicators import compute
+from casework.reporting.period import IndicatorScope
 from casework.models import (
     Beneficiary,
     ContactChannel,

@@ -52,9 +52,10 @@ from casework.models import (
     ReferralSource,
     User,
 )
+from casework.models.labels import CONTACT_CHANNELS, GENDERS, PRIORITIES, REFERRAL_SOURCES
 from casework.pacts.operations import OPEN_EVENT, engine_for
 from casework.web import context
-from casework.web.filters import local_date
+from casework.web.filters import in_sentence, local_date, translated
 from casework.web.pacts.casefile_forms import (
     DOCUMENT_KINDS,
     JOURNAL_KINDS,
@@ -69,7 +70,6 @@ from casework.web.pacts.casefile_forms import (
     journal_form,
     remove_member_form,
 )
-from casework.workflow.definition import label_in
 
 blueprint = Blueprint("casefile", __name__)
 
@@ -98,23 +98,6 @@ CONFLICT_MESSAGE = _l(
     "check the pact below and submit again."
 )
 
-CONTACT_CHANNELS = {
-    ContactChannel.IN_PERSON: _l("in person"),
-    ContactChannel.PHONE: _l("phone"),
-    ContactChannel.VIDEO: _l("video call"),
-    ContactChannel.EMAIL: _l("e-mail"),
-    ContactChannel.HOME_VISIT: _l("home visit"),
-}
-REFERRAL_SOURCES = {
-    ReferralSource.SCHOOL: _l("School"),
-    ReferralSource.SOCIAL_SERVICES: _l("Social services"),
-    ReferralSource.EDUCATIONAL_SERVICES: _l("Educational services"),
-    ReferralSource.COMPANY: _l("Company"),
-    ReferralSource.SPORTELLO: _l("Help desk (sportello)"),
-    ReferralSource.SELF: _l("Self-referral"),
-    ReferralSource.OTHER: _l("Other source"),
-}
-PRIORITIES = {Priority.LOW: _l("low"), Priority.MEDIUM: _l("medium"), Priority.HIGH: _l("high")}
 EDITED_FIELDS = {
     "referral_source": _l("referral source"),
     "referral_reason": _l("reason for the referral"),
@@ -140,7 +123,6 @@ EDITED_FIELDS = {
     "email": _l("e-mail"),
     "household": _l("household"),
 }
-GENDERS = {Gender.FEMALE: _l("female"), Gender.MALE: _l("male"), Gender.OTHER: _l("other gender")}
 
 
 # --- What the templates loop over ------------------------------------------------------
@@ -299,9 +281,9 @@ def _shown_value(field_name: str, value: str) -> str:
     if not value:
         return "—"
     if field_name == "gender" and value in {g.value for g in Gender}:
-        return str(GENDERS[Gender(value)])
+        return in_sentence(GENDERS[Gender(value)])
     if field_name == "priority" and value in {p.value for p in Priority}:
-        return str(PRIORITIES[Priority(value)])
+        return in_sentence(PRIORITIES[Priority(value)])
     if value in ("True", "False"):
         return _("yes") if value == "True" else _("no")
     if field_name.endswith("_date"):
@@ -324,14 +306,14 @@ def _timeline_row(entry: casefile.TimelineEntry) -> TimelineRow:
             details.append(_("From %(source)s to %(target)s", source=entry.from_label, target=entry.to_label))
         details.append(entry.text)
     elif entry.kind == kind.REFERRAL:
-        title = _("Referral recorded: %(source)s", source=REFERRAL_SOURCES[ReferralSource(entry.code)])
+        title = _("Referral recorded: %(source)s", source=translated(REFERRAL_SOURCES[ReferralSource(entry.code)]))
         details.append(entry.text)
     elif entry.kind == kind.SCREENING:
         title = _("Screening completed")
         details.append(_("Score %(score)s, priority %(priority)s", score=entry.number,
-                         priority=PRIORITIES[Priority(entry.code)]))
+                         priority=in_sentence(PRIORITIES[Priority(entry.code)])))
     elif entry.kind == kind.CONTACT:
-        title = _("Follow-up contact (%(channel)s)", channel=CONTACT_CHANNELS[ContactChannel(entry.code)])
+        title = _("Follow-up contact (%(channel)s)", channel=in_sentence(CONTACT_CHANNELS[ContactChannel(entry.code)]))
         details.append(entry.text)
     elif entry.kind == kind.JOURNAL:
         title = _("Journal: %(kind)s", kind=JOURNAL_KINDS[JournalKind(entry.code)])
@@ -370,7 +352,7 @@ def _diagram(pact: Pact, path: casefile.WorkflowPath) -> str:
     locale = _locale()
 
     def state(name: str) -> str:
-        return label_in(definition.states[name].label, locale)
+        return definition.label_of("state", name, locale)
 
     sentences = [
         _("Stages in order: %(stages)s.", stages=" → ".join(state(s) for s in main_path(definition))),
@@ -380,7 +362,7 @@ def _diagram(pact: Pact, path: casefile.WorkflowPath) -> str:
     if passed:
         sentences.append(_("Stages already passed: %(stages)s.", stages=", ".join(passed)))
     text = DiagramText(
-        title=_("Workflow of the pact: %(workflow)s", workflow=label_in(definition.label, locale)),
+        title=_("Workflow of the pact: %(workflow)s", workflow=definition.label_of("workflow", None, locale)),
         description=" ".join(sentences),
         current=_("Current stage"), visited=_("Stage already passed"), not_visited=_("Stage not reached"),
         move_made=_("Move made by this pact"), move_possible=_("Possible move"),

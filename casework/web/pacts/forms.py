@@ -30,31 +30,17 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
-from casework.models import (
-    ActionStatus,
-    ContactChannel,
-    GoalsAchieved,
-    ItemStatus,
-    Performer,
-    Priority,
-    ReferralSource,
-)
+from casework.models import ActionStatus, GoalsAchieved, ItemStatus, Performer
+from casework.models import labels as model_labels
 from casework.pacts.page import Choice, QuestionView, SectionView
+from casework.web.filters import lazy_labels
 
 REQUIRED = _l("This field is required.")
 ANSWER_REQUIRED = _l("Answer this question.")
 CHOOSE = _l("Choose…")
 RADIO_LIMIT = 5  # more options than this read better as a drop-down list
 
-REFERRAL_SOURCES = {
-    ReferralSource.SCHOOL: _l("School"),
-    ReferralSource.SOCIAL_SERVICES: _l("Social services"),
-    ReferralSource.EDUCATIONAL_SERVICES: _l("Educational services"),
-    ReferralSource.COMPANY: _l("Company (human resources)"),
-    ReferralSource.SPORTELLO: _l("Help desk (sportello, antenna)"),
-    ReferralSource.SELF: _l("Self-referral"),
-    ReferralSource.OTHER: _l("Other"),
-}
+REFERRAL_SOURCES = lazy_labels(model_labels.REFERRAL_SOURCES)
 PERFORMERS = {
     Performer.BENEFICIARY: _l("Beneficiary"),
     Performer.CASE_MANAGER: _l("Case manager"),
@@ -74,19 +60,13 @@ GOAL_STATUSES = {
     ItemStatus.PARTLY_ACHIEVED: _l("Partly achieved"),
     ItemStatus.NOT_ACHIEVED: _l("Not achieved"),
 }
-CHANNELS = {
-    ContactChannel.IN_PERSON: _l("In person"),
-    ContactChannel.PHONE: _l("Phone"),
-    ContactChannel.VIDEO: _l("Video call"),
-    ContactChannel.EMAIL: _l("E-mail"),
-    ContactChannel.HOME_VISIT: _l("Home visit"),
-}
+CHANNELS = lazy_labels(model_labels.CONTACT_CHANNELS)
 GOALS_ACHIEVED = {
     GoalsAchieved.FULLY: _l("Fully"),
     GoalsAchieved.PARTLY: _l("Partly"),
     GoalsAchieved.NOT: _l("Not at all"),
 }
-PRIORITIES = {Priority.LOW: _l("Low"), Priority.MEDIUM: _l("Medium"), Priority.HIGH: _l("High")}
+PRIORITIES = lazy_labels(model_labels.PRIORITIES)
 
 
 def code_labels() -> dict[str, dict[str, Any]]:

@@ -17,10 +17,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 from wtforms.widgets import TextInput
 
-from casework.people.beneficiaries import HouseholdDetails, PersonDetails
 from casework.models import Gender, Programme, Relation, Territory
+from casework.models.labels import GENDERS
+from casework.people.beneficiaries import HouseholdDetails, PersonDetails
+from casework.web.filters import lazy_labels
 
-GENDER_LABELS = {Gender.FEMALE: _l("Female"), Gender.MALE: _l("Male"), Gender.OTHER: _l("Other")}
+GENDER_LABELS = lazy_labels(GENDERS)
 RELATION_LABELS = {
     Relation.PARTNER: _l("Partner"),
     Relation.CHILD: _l("Child"),

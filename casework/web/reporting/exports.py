@@ -15,6 +15,9 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from casework.reporting import exports
+from casework.reporting.dataset_fields import dataset_fields_table
+from casework.reporting.export_files import ExportFile
+from casework.reporting.pseudonymised import export_pseudonymised
 from casework.errors import InvalidInput
 from casework.models import Role
 from casework.web import context
@@ -78,7 +81,7 @@ def _show_errors(form: PactExportForm, error: InvalidInput) -> None:
             form.form_errors.append(message)
 
 
-def _download(exported: exports.ExportFile) -> Response:
+def _download(exported: ExportFile) -> Response:
     context.db().commit()  # the access-log entry: no file leaves without it
     response = Response(exported.content, content_type=exported.content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
@@ -110,7 +113,7 @@ def index():
 @blueprint.get("/exports/pseudonymised/fields")
 @role_required(Role.SUPERVISOR)
 def dataset_fields():
-    return render_template("reporting/exports/fields.html", fields=exports.dataset_fields_table(_locale()))
+    return render_template("reporting/exports/fields.html", fields=dataset_fields_table(_locale()))
 
 
 @blueprint.get("/exports/pacts.<any(csv, xlsx):fmt>")
@@ -135,7 +138,7 @@ def pacts(fmt: str):
 @blueprint.get("/exports/pseudonymised.<any(csv, xlsx):fmt>")
 @role_required(Role.SUPERVISOR)
 def pseudonymised(fmt: str):
-    return _scoped_download(lambda scope: exports.export_pseudonymised(
+    return _scoped_download(lambda scope: export_pseudonymised(
         context.db(), context.registry(), context.actor(), scope, fmt=fmt, now=context.now(),
         secret=_pseudonym_secret(), locale=_locale(), zone=context.settings().zone, ip_address=context.client_ip(),
     ))

@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 from wtforms.widgets import TextInput
 
-from casework.reporting.indicators import IndicatorScope
+from casework.reporting.period import IndicatorScope
 from casework.models import Programme, Territory
 
 REQUIRED_DATE = _l("Enter a date as dd/mm/yyyy.")

@@ -19,15 +19,14 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from casework.supervision.caseload import CaseloadChoices, CaseloadFilters, DeadlineFilter, Option
 from casework.config import NO_PRIORITY
-from casework.models import Priority
+from casework.models.labels import PRIORITIES
+from casework.supervision.caseload import CaseloadChoices, CaseloadFilters, DeadlineFilter, Option
 from casework.supervision.reassignment import MAX_REASON
+from casework.web.filters import lazy
 
 PRIORITY_LABELS = {
-    Priority.LOW.value: _l("low"),
-    Priority.MEDIUM.value: _l("medium"),
-    Priority.HIGH.value: _l("high"),
+    **{priority.value: lazy(words, lower=True) for priority, words in PRIORITIES.items()},
     NO_PRIORITY: _l("not yet set"),
 }
 DEADLINE_LABELS = {

@@ -32,12 +32,17 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import TextInput
 
+from casework.i18n import gettext
 from casework.models import Programme, TerritoryKind
 from casework.models.base import MAX_ID
-from casework.supervision.programmes import ProgrammeInput, TargetInput, TerritoryChoice, programme_fingerprint
+from casework.supervision.programmes import (
+    ProgrammeInput,
+    TargetInput,
+    TerritoryChoice,
+    programme_fingerprint,
+)
 from casework.supervision.targets import TARGET_INDICATORS
 from casework.web.people.forms import DayField
-from casework.workflow.definition import label_in
 
 TARGET_ROWS = 5  # rows offered to a new programme; an edit offers two more than it has
 MAX_TARGET_ROWS = 40
@@ -183,7 +188,7 @@ class ProgrammeForm(FlaskForm):
             SelectChoice(name, label) for name, label in workflows
         ]
         indicators = [SelectChoice("", _l("No target"))] + [
-            SelectChoice(code, label_in(indicator.label, locale))
+            SelectChoice(code, gettext(locale, indicator.label))
             for code, indicator in TARGET_INDICATORS.items()
         ] + [SelectChoice(OTHER_INDICATOR, _l("Another indicator (write its code)"))]
         while len(self.targets.entries) < max(TARGET_ROWS, self._filled_rows() + 2):

@@ -13,9 +13,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from casework.reporting import exports
+from casework.reporting import dataset_fields, export_files, pseudonymised
 from casework.pacts import operations as ops
-from casework.reporting.indicators import IndicatorScope, compute
+from casework.reporting.indicators import compute
+from casework.reporting.period import IndicatorScope
 from casework.models import AccessLogEntry, Beneficiary, Gender, Programme, Territory, TerritoryKind
 from tests.web.conftest import csrf_token, sign_in
 
@@ -114,7 +115,7 @@ def test_the_export_page_offers_both_forms_and_the_field_documentation(app, peop
         assert text in page, text
     assert "pseudonyms will change every time it restarts" not in page  # a secret key is configured
     fields = client.get("/exports/pseudonymised/fields").get_data(as_text=True)
-    for field in exports.DATASET_FIELDS:
+    for field in dataset_fields.DATASET_FIELDS:
         assert f">{field.key}<" in fields.replace("&lt;", "<").replace("&gt;", ">"), field.key
     assert "Risks of re-identification" in fields
 
@@ -156,7 +157,7 @@ def test_pacts_xlsx_with_filters(app, db, people):
     response = client.get(f"/exports/pacts.xlsx?programme={people.programme.id}&stage=referral"
                           f"&case_manager={people.manager.id}&status=open")
     assert response.status_code == 200
-    assert response.headers["Content-Type"] == exports.XLSX_TYPE
+    assert response.headers["Content-Type"] == export_files.XLSX_TYPE
     assert response.headers["Content-Disposition"] == f'attachment; filename="casework-pacts-TILDE-{TODAY.isoformat()}.xlsx"'
     book = load_workbook(io.BytesIO(response.data))
     assert book.sheetnames == ["About", "Pacts"]
@@ -220,8 +221,8 @@ def test_the_pseudonymised_dataset_names_nobody_and_keeps_its_pseudonyms(app, db
         assert word not in first.data
     (row,) = csv_rows(first)
     # The pseudonym key comes from the configured secret key.
-    key = exports.pseudonym_key(SECRET)
-    assert row["person"] == exports.pseudonym(key, "beneficiary", people.beneficiary.id)
+    key = pseudonymised.pseudonym_key(SECRET)
+    assert row["person"] == pseudonymised.pseudonym(key, "beneficiary", people.beneficiary.id)
     assert (row["programme"], row["gender"], row["opened_month"]) == ("TILDE", "female", f"{TODAY:%Y-%m}")
     again = client.get(f"/exports/pseudonymised.xlsx?{scope_query()}")
     book = load_workbook(io.BytesIO(again.data))
