@@ -20,12 +20,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from codicefiscale import codicefiscale
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from stdnum.it.codicefiscale import is_valid as cf_is_valid
 
+from casework.clock import Clock
 from casework.pacts import operations as ops
 from casework.supervision.approvals import decide
 from casework.reminders.deadlines import due_date
@@ -58,7 +60,6 @@ from casework.reminders.workdays import add_working_days, is_working_day, workin
 from casework.workflow.definition import Question, Questionnaire
 from casework.workflow.engine import WorkflowEngine, WorkflowRegistry
 
-ROME = ops.ROME
 MARKER_PROGRAMME = "TILDE"
 PASSWORD_PREFIX = "casework-demo-"
 MAX_HISTORY_DAYS = 330  # no demo pact is opened longer ago than this
@@ -890,7 +891,7 @@ DEADLINE_BUCKETS = (("overdue", 30), ("soon", 20), ("on_time", 50))
 # Plans: sessions of operations separated by working days, scheduled back from `now`
 # --------------------------------------------------------------------------------------------
 
-Op = Callable[[ops.Clock], None]
+Op = Callable[[Clock], None]
 
 
 @dataclass
@@ -1001,8 +1002,13 @@ def _add_months(day: date, months: int) -> date:
 # --------------------------------------------------------------------------------------------
 
 
-def load_demo(session: Session, registry: WorkflowRegistry, *, now: datetime, seed: int = 2026) -> DemoSummary:
-    """Load the demo data unless it is already there; flushes, never commits."""
+def load_demo(
+    session: Session, registry: WorkflowRegistry, *, now: datetime, zone: ZoneInfo, seed: int = 2026
+) -> DemoSummary:
+    """Load the demo data unless it is already there; flushes, never commits.
+
+    `zone` is Settings.zone: the demo's local days and office hours are counted in it.
+    """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     accounts = demo_accounts()
@@ -1013,18 +1019,21 @@ def load_demo(session: Session, registry: WorkflowRegistry, *, now: datetime, se
             beneficiaries=session.scalar(select(func.count()).select_from(Beneficiary)) or 0,
             pacts=session.scalar(select(func.count()).select_from(Pact)) or 0,
         )
-    loader = _Loader(session, registry, now.astimezone(timezone.utc), random.Random(seed))
+    loader = _Loader(session, registry, now.astimezone(timezone.utc), zone, random.Random(seed))
     beneficiaries, pacts = loader.run()
     return DemoSummary(created=True, accounts=accounts, beneficiaries=beneficiaries, pacts=pacts)
 
 
 class _Loader:
-    def __init__(self, session: Session, registry: WorkflowRegistry, now: datetime, rng: random.Random):
+    def __init__(
+        self, session: Session, registry: WorkflowRegistry, now: datetime, zone: ZoneInfo, rng: random.Random
+    ):
         self.session = session
         self.registry = registry
         self.now = now
+        self.zone = zone
         self.rng = rng
-        self.today = now.astimezone(ROME).date()
+        self.today = now.astimezone(zone).date()
         self.territories: dict[str, Territory] = {}
         self.comuni: dict[str, list[tuple[Territory, int]]] = {}
         self.organisations: dict[str, Organisation] = {}
@@ -1044,7 +1053,7 @@ class _Loader:
         timed = self._schedule_all(cases)
         self._beneficiaries(cases, timed)
         for _, _, _, op, when in sorted(timed, key=lambda item: item[:3]):
-            op(ops.Clock(now=when))
+            op(Clock(now=when, zone=self.zone))
         self.session.flush()
         return len(cases), sum(1 for case in cases if case.pact is not None)
 
@@ -1074,7 +1083,7 @@ class _Loader:
             self.organisations[name] = organisation
 
     def _users(self) -> None:
-        created_at = datetime.combine(_add_months(self.today, -18), time(9, 0), tzinfo=ROME).astimezone(timezone.utc)
+        created_at = datetime.combine(_add_months(self.today, -18), time(9, 0), tzinfo=self.zone).astimezone(timezone.utc)
         existing = {u.username: u for u in self.session.scalars(select(User).where(User.username.in_([s[0] for s in STAFF])))}
         for username, full_name, role, territory, organisation in STAFF:
             user = existing.get(username)
@@ -1264,7 +1273,7 @@ class _Loader:
             moment: datetime | None = None
             sequence = 0
             for session_, day in zip(plan.sessions, dates, strict=True):
-                start = datetime.combine(day, time(8, 45), tzinfo=ROME) + timedelta(minutes=self.rng.randint(0, 420))
+                start = datetime.combine(day, time(8, 45), tzinfo=self.zone) + timedelta(minutes=self.rng.randint(0, 420))
                 start = start.astimezone(timezone.utc)
                 if moment is not None and start <= moment:
                     start = moment + timedelta(minutes=self.rng.randint(5, 20))
@@ -1286,7 +1295,7 @@ class _Loader:
             age = rng.randint(1, 120)
         else:
             rule = state.deadlines[0]
-            length = (due_date(rule, self.now, ROME) - self.today).days
+            length = (due_date(rule, self.now, self.zone) - self.today).days
             bucket = _weighted(rng, DEADLINE_BUCKETS)
             if bucket == "overdue":
                 age = length + rng.randint(2, 25)
@@ -1489,11 +1498,11 @@ class _Loader:
 
     # ---- operations -----------------------------------------------------------------------
 
-    def _local_day(self, clock: ops.Clock) -> date:
-        return clock.now.astimezone(ROME).date()
+    def _local_day(self, clock: Clock) -> date:
+        return clock.now.astimezone(clock.zone).date()
 
     def _op_open(self, case: _Case) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             pact = ops.open_pact(
                 self.session, self.registry, beneficiary=case.beneficiary, programme=case.programme,  # type: ignore[arg-type]
                 case_manager=case.manager, actor=case.manager, clock=clock,
@@ -1502,7 +1511,7 @@ class _Loader:
         return run
 
     def _op_referral(self, case: _Case, update: bool = False) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             female = case.person.gender == Gender.FEMALE
             options = [r for r in REFERRALS[case.spec.code] if self._fits(case, r[0])] or [
                 r for r in REFERRALS[case.spec.code] if ("F" if female else "M") in r[0].split()[0]
@@ -1542,7 +1551,7 @@ class _Loader:
         return self.rng.choice([text for needs, text in options if self._fits(case, needs)])
 
     def _op_transition(self, case: _Case, event: str, comment: str = "", reason: str | None = None) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             ops.transition_pact(self.session, self.registry, case.pact, event, actor=case.manager, clock=clock,  # type: ignore[arg-type]
                                 comment=comment, reason=reason)
         return run
@@ -1555,7 +1564,7 @@ class _Loader:
         """The Lodi coordinator's decision on the project's latest revision."""
         comment = self.rng.choice(SEND_BACK_COMMENTS) if decision == ApprovalDecision.SENT_BACK else ""
 
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             decide(self.session, self.registry, self.users["s.cremonesi"], case.pact, expected_version=None,  # type: ignore[arg-type]
                    decision=decision, comment=comment, now=clock.now)
         return run
@@ -1608,7 +1617,7 @@ class _Loader:
         return True
 
     def _op_screening(self, case: _Case) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             questionnaire = case.engine.definition.questionnaire
             if questionnaire is None:
                 return
@@ -1648,7 +1657,7 @@ class _Loader:
     def _detail(self, case: _Case, text: str) -> str:
         return text.format(**SERVICE_DETAILS.get(case.spec.code, SERVICE_DETAILS["TILDE"])) if "{" in text else text
 
-    def _add_goal(self, case: _Case, clock: ops.Clock, area: str, used: set[str], with_actions: bool) -> None:
+    def _add_goal(self, case: _Case, clock: Clock, area: str, used: set[str], with_actions: bool) -> None:
         rng = self.rng
         options = self._goal_options(case, area, used)
         if not options:
@@ -1671,7 +1680,7 @@ class _Loader:
             ))
 
     def _op_design(self, case: _Case, partial: bool = False, with_action: bool = False) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             rng = self.rng
             areas = self._areas(case)
             used = {goal.description for goal in case.goals}
@@ -1692,7 +1701,7 @@ class _Loader:
                 ops.add_commitment(self.session, case.pact, party=party, text=rng.choice(commitments[party]), clock=clock)  # type: ignore[arg-type]
         return run
 
-    def _ensure_action(self, case: _Case, clock: ops.Clock) -> None:
+    def _ensure_action(self, case: _Case, clock: Clock) -> None:
         """A pact is signed with at least one live action: complete a partial design if needed."""
         if any(a.status != ActionStatus.CANCELLED for a in case.actions):
             return
@@ -1708,7 +1717,7 @@ class _Loader:
         ))
 
     def _op_sign(self, case: _Case) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             pact = case.pact
             assert pact is not None
             self._ensure_action(case, clock)
@@ -1726,14 +1735,14 @@ class _Loader:
         return run
 
     def _op_start_action(self, case: _Case) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             planned = [a for a in case.actions if a.status == ActionStatus.PLANNED]
             if planned and not any(a.status == ActionStatus.IN_PROGRESS for a in case.actions):
                 ops.set_action_status(self.session, planned[0], ActionStatus.IN_PROGRESS, clock=clock)
         return run
 
     def _op_contact(self, case: _Case, progress: bool = False, closing: bool = False) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             rng = self.rng
             pact = case.pact
             assert pact is not None
@@ -1746,7 +1755,7 @@ class _Loader:
             every = case.programme.no_contact_days
             ops.log_contact(
                 self.session, self.registry, pact, contact_at=contact_at, channel=channel, notes=notes,
-                next_contact_on=None if closing else contact_at.astimezone(ROME).date() + timedelta(days=every),
+                next_contact_on=None if closing else contact_at.astimezone(self.zone).date() + timedelta(days=every),
                 actor=case.manager, clock=clock,
             )
             if progress:
@@ -1759,7 +1768,7 @@ class _Loader:
         return run
 
     def _op_outcome(self, case: _Case) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             rng = self.rng
             pact = case.pact
             assert pact is not None
@@ -1795,7 +1804,7 @@ class _Loader:
         return run
 
     def _op_equipe_user(self, case: _Case) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             colleagues = [self.users[u] for u in case.spec.managers if self.users[u] is not case.manager]
             if colleagues and self.rng.random() < 0.6:
                 user = colleagues[0]
@@ -1806,7 +1815,7 @@ class _Loader:
         return run
 
     def _op_external_member(self, case: _Case) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             rng = self.rng
             code = case.spec.code
             # (role for a man, role for a woman, organisation); None: that role is not offered
@@ -1835,7 +1844,7 @@ class _Loader:
         return run
 
     def _op_mediator(self, case: _Case) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             origin = ORIGINS.get(case.person.origin or "")
             name = f"{self.rng.choice(origin.women)} {self.rng.choice(origin.surnames)}" if origin else "Mediatrice del progetto"
             ops.add_member(

@@ -33,7 +33,8 @@ from casework.models import (
     User,
 )
 from casework.pacts.page import reason_label
-from casework.pacts.operations import Clock, add_member, engine_for
+from casework.clock import Clock
+from casework.pacts.operations import add_member, engine_for
 from casework.workflow.definition import label_in
 from casework.workflow.engine import WorkflowRegistry
 

@@ -88,7 +88,6 @@ from casework.workflow.engine import WorkflowRegistry
 log = logging.getLogger(__name__)
 
 SWEEP_TURN = "sweep"
-ROME = ZoneInfo("Europe/Rome")
 # A recurring rule never needs more occurrences than this looked at in one go.
 _MAX_OCCURRENCES = 1000
 
@@ -97,7 +96,7 @@ _MAX_OCCURRENCES = 1000
 class ReminderPolicy:
     """When firings go out and where e-mails link to."""
 
-    zone: ZoneInfo = ROME
+    zone: ZoneInfo  # Settings.zone: from_settings, or given explicitly
     reminder_hour: int = 8
     batch_size: int = 200
     base_url: str = "http://127.0.0.1:5000"
@@ -609,7 +608,7 @@ def _check_version(pact: Pact, expected_version: int | None) -> None:
 
 def pause_deadline(
     session: Session, registry: WorkflowRegistry, pact: Pact, rule_id: str, *, reason: str,
-    actor: User | None, now: datetime, policy: ReminderPolicy = ReminderPolicy(),
+    actor: User | None, now: datetime, policy: ReminderPolicy,
     expected_version: int | None = None,
 ) -> DeadlinePause:
     """Stop a current deadline for a justified reason (e.g. the person is in hospital).
@@ -635,7 +634,7 @@ def pause_deadline(
 
 def resume_deadline(
     session: Session, registry: WorkflowRegistry, pact: Pact, rule_id: str, *,
-    actor: User | None, now: datetime, policy: ReminderPolicy = ReminderPolicy(),
+    actor: User | None, now: datetime, policy: ReminderPolicy,
     expected_version: int | None = None,
 ) -> PactDeadline:
     """Restart a paused deadline, its due day pushed later by the days it was paused."""
@@ -655,7 +654,7 @@ def resume_deadline(
 
 def move_deadline_anchor(
     session: Session, registry: WorkflowRegistry, pact: Pact, rule_id: str, *, anchor_on: date, reason: str,
-    actor: User | None, now: datetime, policy: ReminderPolicy = ReminderPolicy(),
+    actor: User | None, now: datetime, policy: ReminderPolicy,
     expected_version: int | None = None,
 ) -> PactDeadline:
     """Count a current deadline from another day (e.g. the day a referral really arrived).

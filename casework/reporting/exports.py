@@ -76,7 +76,6 @@ from casework.reporting.report_tables import Cell, Column, Table
 from casework.workflow.definition import Labels, WorkflowDefinition, label_in
 from casework.workflow.engine import WorkflowRegistry
 
-ROME = ZoneInfo("Europe/Rome")
 FORMATS = ("csv", "xlsx")
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -297,7 +296,7 @@ class About:
     produced_at: datetime  # aware
     producer: str
     locale: str
-    zone: ZoneInfo = ROME
+    zone: ZoneInfo
 
 
 def _csv_text(value: Cell) -> str:
@@ -523,7 +522,7 @@ def _definition(registry: WorkflowRegistry, name: str, version: int) -> Workflow
 
 def pacts_table(
     session: Session, registry: WorkflowRegistry, user: User, filters: PactFilters, *, now: datetime,
-    locale: str, zone: ZoneInfo = ROME,
+    locale: str, zone: ZoneInfo,
 ) -> Table:
     """The pacts `user` may see that match `filters`, one row each, read in one query."""
     if filters.status not in (None, *PACT_STATUSES):
@@ -593,7 +592,7 @@ def _pact_scope(session: Session, registry: WorkflowRegistry, user: User, filter
 
 def export_pacts(
     session: Session, registry: WorkflowRegistry, user: User, filters: PactFilters, *, fmt: str, now: datetime,
-    locale: str, zone: ZoneInfo = ROME, ip_address: str = "",
+    locale: str, zone: ZoneInfo, ip_address: str = "",
 ) -> ExportFile:
     """The pact list as a file, recorded in the access log (the caller commits)."""
     _check_format(fmt)
@@ -665,7 +664,7 @@ def _scope_details(programme: Programme | None, scope: IndicatorScope) -> tuple[
 
 def export_indicators(
     session: Session, registry: WorkflowRegistry, user: User, scope: IndicatorScope, *, fmt: str,
-    table_key: str | None = None, now: datetime, locale: str, zone: ZoneInfo = ROME, ip_address: str = "",
+    table_key: str | None = None, now: datetime, locale: str, zone: ZoneInfo, ip_address: str = "",
 ) -> ExportFile:
     """Every indicator table as one XLSX, or one table (`table_key`) as CSV, recorded in the access log.
 
@@ -746,7 +745,7 @@ def _days_between(start: date, end: date | None) -> int | None:
 
 def pseudonymised_table(
     session: Session, registry: WorkflowRegistry, user: User, scope: IndicatorScope, *, now: datetime,
-    secret: str, locale: str = "it", zone: ZoneInfo = ROME,
+    secret: str, locale: str, zone: ZoneInfo,
 ) -> Table:
     """One row per pact of the scope open at some time in the period, with nothing that names
     a person: see DATASET_FIELDS and docs/pseudonymised-dataset.md.
@@ -867,7 +866,7 @@ def dataset_fields_table(locale: str) -> Table:
 
 def export_pseudonymised(
     session: Session, registry: WorkflowRegistry, user: User, scope: IndicatorScope, *, fmt: str, now: datetime,
-    secret: str, locale: str, zone: ZoneInfo = ROME, ip_address: str = "",
+    secret: str, locale: str, zone: ZoneInfo, ip_address: str = "",
 ) -> ExportFile:
     """The pseudonymised dataset as a file, recorded in the access log (the caller commits)."""
     _check_format(fmt)

@@ -63,7 +63,6 @@ from casework.models import (
     User,
 )
 from casework.models.pact import FollowUpContact
-from casework.pacts.operations import ROME
 from casework.reporting.report_tables import Cell, Column, Table
 from casework.supervision.targets import TARGET_INDICATORS
 from casework.workflow.definition import Labels, WorkflowDefinition, label_in
@@ -319,7 +318,7 @@ def period_problems(scope: IndicatorScope) -> dict[str, str]:
 
 def compute(
     session: Session, registry: WorkflowRegistry, user: User, scope: IndicatorScope, *,
-    now: datetime, locale: str, zone: ZoneInfo = ROME,
+    now: datetime, locale: str, zone: ZoneInfo,
 ) -> IndicatorReport:
     """Every indicator table for `scope`, as `user` may see it, labelled in `locale`.
 

@@ -26,7 +26,6 @@ from casework.reminders.deadline_rows import SWEEP_TURN, hand_over_reminders
 from casework.workflow.definition import Labels
 from casework.workflow.engine import WorkflowRegistry
 
-ROME = ZoneInfo("Europe/Rome")
 MAX_REASON = 2000
 # A notice lists at most this many pacts by number, then says how many more.
 _LISTED = 20
@@ -72,7 +71,7 @@ def reassign_pacts(
     reason: str,
     *,
     now: datetime,
-    zone: ZoneInfo = ROME,
+    zone: ZoneInfo,
 ) -> list[PactReassignment]:
     """Give each pact (id -> the version the supervisor read) to the case manager `to_manager_id`.
 

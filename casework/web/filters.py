@@ -1,4 +1,4 @@
-"""Template filters: dates as people in Italy read them (dd/mm/yyyy, Europe/Rome)."""
+"""Template filters: dates as people in Italy read them (dd/mm/yyyy), in the `timezone` setting."""
 
 from __future__ import annotations
 
