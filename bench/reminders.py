@@ -49,14 +49,15 @@ from casework.models import (
     TerritoryKind,
     User,
 )
+from casework.config import load_settings
 from casework.reminders.deadline_rows import ReminderPolicy, open_firings
 from casework.reminders.sweep import sweep
 from casework.workflow.engine import WorkflowRegistry
 
-ROME = ReminderPolicy().zone
-NOW = datetime(2026, 3, 16, 9, 0, tzinfo=ROME).astimezone(timezone.utc)  # Monday 16 March 2026, 09:00
+ZONE = load_settings().zone  # CASEWORK_TIMEZONE, as the scheduler counts local days
+NOW = datetime(2026, 3, 16, 9, 0, tzinfo=ZONE).astimezone(timezone.utc)  # Monday 16 March 2026, 09:00
 # Opened on 2 March: screening due 16 March, reminder sent on Friday 13 March: due now.
-DUE_OPENING = datetime(2026, 3, 2, 10, 0, tzinfo=ROME).astimezone(timezone.utc)
+DUE_OPENING = datetime(2026, 3, 2, 10, 0, tzinfo=ZONE).astimezone(timezone.utc)
 MANAGERS = 50
 CHUNK = 5000
 
@@ -189,7 +190,7 @@ def main() -> None:
     args = parser.parse_args()
 
     registry = WorkflowRegistry.from_directory(PROJECT_ROOT / "workflows")
-    policy = ReminderPolicy(zone=ROME)
+    policy = ReminderPolicy(zone=ZONE)
     due = args.due if args.due is not None else round(args.pacts * args.due_percent / 100)
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"

@@ -92,7 +92,7 @@ def _load_demo(settings: Settings):
     engine = make_engine(settings.sqlalchemy_url)
     try:
         with unit_of_work(make_session_factory(engine)) as session:
-            return load_demo(session, registry, now=datetime.now(timezone.utc))
+            return load_demo(session, registry, now=datetime.now(timezone.utc), zone=settings.zone)
     finally:
         engine.dispose()
 

@@ -25,6 +25,11 @@ class ConfigError(Exception):
     """The settings cannot run Casework; the message says which setting and why."""
 
 
+# The languages Casework speaks: its message catalogue, workflow files' labels and the
+# choice each person makes. The one list every module reads (a user's or browser's choice
+# outside it falls back to `Settings.default_locale`).
+LOCALES = ("it", "en")
+
 CASELOAD_TABLE = "caseload"
 # The key of the multiplier for pacts not yet given a priority (before their screening).
 NO_PRIORITY = "none"
@@ -154,7 +159,12 @@ class Settings:
 
     @property
     def zone(self) -> ZoneInfo:
+        """CASEWORK_TIMEZONE: the zone every local day (deadlines, dates shown, reports) is counted in."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        return LOCALES
 
     @property
     def base_url(self) -> str:
@@ -269,8 +279,8 @@ def validate_settings(settings: Settings) -> None:
             raise ConfigError(f"{name}: expected a whole number >= 1, got {getattr(settings, name)}")
     if settings.mail_lease_seconds <= settings.smtp_timeout_seconds:
         raise ConfigError("mail_lease_seconds must be longer than smtp_timeout_seconds, or a slow send could be repeated")
-    if settings.default_locale not in {"it", "en"}:
-        raise ConfigError(f"default_locale: expected it or en, got {settings.default_locale!r}")
+    if settings.default_locale not in LOCALES:
+        raise ConfigError(f"default_locale: expected {' or '.join(LOCALES)}, got {settings.default_locale!r}")
     try:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError, OSError):

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql.expression import Executable
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
@@ -59,62 +56,19 @@ def unit_of_work(session_factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-class PreparedStatement:
-    """A Core statement compiled once per dialect and run on the driver's own cursor.
+def column_length(column: Any) -> int:
+    """The declared length of a String column, given as `Model.attribute` or a Table column."""
+    length = getattr(column.type, "length", None)
+    if length is None:
+        raise TypeError(f"{column} has no declared length")
+    return length
 
-    Only for the workflow engine's hot path. For statements this small, building
-    SQLAlchemy's execution context costs several times what the database spends running
-    them; this keeps SQLAlchemy's SQL text, type processing and exception classes but not
-    the per-call machinery (so engine events such as `before_cursor_execute` do not see
-    these statements).
+
+def fit_to_column(column: Any, value: str) -> str:
+    """`value` cut to the length `column` declares, read from the model so the two cannot drift.
+
+    Only for what the system records on its own (an address, a user agent, a subject it
+    composed): refusing a request because such a value is long would be wrong. What a person
+    types is validated against the same length instead, and refused when too long.
     """
-
-    def __init__(self, statement: Executable, column_keys: tuple[str, ...] = ()):
-        self._statement = statement
-        self._column_keys = list(column_keys)  # columns given as parameters named after them
-        self._plans: dict[str, _Plan] = {}
-
-    def _plan(self, dialect: Dialect) -> _Plan:
-        plan = self._plans.get(dialect.name)
-        if plan is None:
-            compiled = self._statement.compile(dialect=dialect, column_keys=self._column_keys)
-            names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.binds)
-            processors = tuple(
-                compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
-            )
-            plan = self._plans[dialect.name] = _Plan(compiled.string, names, processors, compiled.positional)
-        return plan
-
-    def rowcount(self, connection: Connection, params: Mapping[str, Any]) -> int:
-        """Run the statement; how many rows it changed."""
-        cursor = self.execute(connection, params)
-        try:
-            return cursor.rowcount
-        finally:
-            cursor.close()
-
-    def execute(self, connection: Connection, params: Mapping[str, Any]) -> Any:
-        """Run the statement; returns the open DB-API cursor, for the caller to close."""
-        dialect = connection.dialect
-        plan = self._plan(dialect)
-        values = [
-            params[name] if processor is None else processor(params[name])
-            for name, processor in zip(plan.names, plan.processors, strict=True)
-        ]
-        parameters: Any = tuple(values) if plan.positional else dict(zip(plan.names, values, strict=True))
-        if not connection.in_transaction():
-            connection.begin()  # so that Connection.commit()/rollback() reach these statements too
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(plan.sql, parameters)
-        except dialect.loaded_dbapi.Error as error:
-            raise DBAPIError.instance(plan.sql, parameters, error, dialect.loaded_dbapi.Error, dialect=dialect) from error
-        return cursor
-
-
-@dataclass(frozen=True)
-class _Plan:
-    sql: str
-    names: tuple[str, ...]
-    processors: tuple[Any, ...]
-    positional: bool
+    return value[:column_length(column)]

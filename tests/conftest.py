@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, text
@@ -32,7 +33,7 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.pacts.operations import Clock
+from casework.clock import Clock
 from casework.workflow.engine import WorkflowRegistry
 
 POSTGRES_URL_VARIABLE = "CASEWORK_TEST_POSTGRES_URL"
@@ -125,11 +126,14 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 MONDAY_9AM = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)  # 09:00 in Rome
+# The zone the tests' dates are written in: the default CASEWORK_TIMEZONE (tests/test_config.py
+# checks they agree). The code under test never assumes it: it is always passed in.
+ZONE = ZoneInfo("Europe/Rome")
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(MONDAY_9AM)
+    return Clock(MONDAY_9AM, ZONE)
 
 
 @dataclass

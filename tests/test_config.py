@@ -162,3 +162,44 @@ def test_settings_are_read_when_asked_not_at_import(monkeypatch):
     assert load_settings().port == 5123
     monkeypatch.setenv("CASEWORK_PORT", "5124")
     assert load_settings().port == 5124
+
+
+def test_the_tests_write_their_dates_in_the_default_time_zone():
+    from tests.conftest import ZONE
+
+    assert load_settings(environ={}).zone == ZONE
+
+
+def test_the_supported_locales_are_one_list_in_the_settings():
+    from casework.config import LOCALES
+
+    assert load_settings(environ={}).locales == LOCALES
+    assert load_settings(environ={"CASEWORK_DEFAULT_LOCALE": "en"}).default_locale == "en"
+    with pytest.raises(ConfigError, match="default_locale"):
+        load_settings(environ={"CASEWORK_DEFAULT_LOCALE": "fr"})
+
+
+def test_a_non_default_time_zone_moves_the_local_day_of_a_deadline(session, registry, world):
+    """CASEWORK_TIMEZONE reaches the deadlines: nothing falls back to Rome on its own."""
+    from datetime import UTC, date, datetime
+
+    from casework.clock import Clock
+    from casework.models import Beneficiary, Gender
+    from casework.pacts import operations as ops
+    from casework.reminders.deadlines import StatePosition, state_deadlines
+
+    late_evening = datetime(2026, 3, 3, 23, 30, tzinfo=UTC)  # Tuesday in London, already Wednesday in Rome
+    due = {}
+    for environ in ({}, {"CASEWORK_TIMEZONE": "Europe/London"}):
+        settings = load_settings(environ=environ)
+        person = Beneficiary(first_name="Anna", last_name=settings.timezone, gender=Gender.FEMALE, comune=world.comune)
+        pact = ops.open_pact(session, registry, beneficiary=person, programme=world.programme,
+                             case_manager=world.manager, actor=world.manager, clock=Clock(late_evening, settings.zone))
+        definition = ops.engine_for(registry, pact).definition
+        [screening] = [d for d in state_deadlines(session, definition, StatePosition.of(pact), settings.zone)
+                       if d.rule.id == "screening_due"]
+        assert pact.next_deadline_at == screening.due_at
+        due[settings.timezone] = (screening.anchor_on, screening.due_on, screening.due_at)
+    # 10 working days from the local day the pact was opened, due at the end of that local day.
+    assert due["Europe/Rome"] == (date(2026, 3, 4), date(2026, 3, 18), datetime(2026, 3, 18, 22, 59, 59, 999999, tzinfo=UTC))
+    assert due["Europe/London"] == (date(2026, 3, 3), date(2026, 3, 17), datetime(2026, 3, 17, 23, 59, 59, 999999, tzinfo=UTC))

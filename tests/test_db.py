@@ -1,28 +1,28 @@
-"""The engine's prepared hot-path statements behave like SQLAlchemy's own execution."""
+"""The engine's hot-path statements run through SQLAlchemy's own execution path."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from casework.db import PreparedStatement
 from casework.models import Territory, TerritoryKind
 
 TERRITORY = Territory.__table__
-INSERT = PreparedStatement(insert(TERRITORY), column_keys=("name", "kind", "istat_code"))
-RENAME = PreparedStatement(
-    update(TERRITORY).where(TERRITORY.c.id == bindparam("territory_id")), column_keys=("name",)
-)
+# Built once like the engine's own statements: columns come from the parameters' keys.
+INSERT = insert(TERRITORY).inline()  # as the engine records transitions: no RETURNING
+RENAME = update(TERRITORY).where(TERRITORY.c.id == bindparam("territory_id"))
 
 
 def test_values_go_through_the_column_types(engine):
     with engine.begin() as connection:
         # The enum type turns the Python member into its stored value.
-        assert INSERT.rowcount(connection, {"name": "Lodi", "kind": TerritoryKind.COMUNE, "istat_code": "098031"}) == 1
+        connection.execute(INSERT, {"name": "Lodi", "kind": TerritoryKind.COMUNE, "istat_code": "098031"})
+        # One row written (SQLAlchemy documents rowcount for UPDATE and DELETE only: psycopg gives -1 here).
+        assert connection.scalar(select(func.count()).select_from(TERRITORY)) == 1
     with Session(engine) as session:
         territory = session.scalars(select(Territory)).one()
         assert (territory.name, territory.kind, territory.istat_code) == ("Lodi", TerritoryKind.COMUNE, "098031")
@@ -30,34 +30,35 @@ def test_values_go_through_the_column_types(engine):
 
 def test_rowcount_tells_whether_the_where_clause_matched(engine):
     with engine.begin() as connection:
-        INSERT.rowcount(connection, {"name": "Lodi", "kind": TerritoryKind.COMUNE, "istat_code": "098031"})
+        connection.execute(INSERT, {"name": "Lodi", "kind": TerritoryKind.COMUNE, "istat_code": "098031"})
         territory_id = connection.scalar(select(TERRITORY.c.id))
-        assert RENAME.rowcount(connection, {"name": "Lodi (LO)", "territory_id": territory_id}) == 1
-        assert RENAME.rowcount(connection, {"name": "x", "territory_id": territory_id + 1}) == 0
+        assert connection.execute(RENAME, {"name": "Lodi (LO)", "territory_id": territory_id}).rowcount == 1
+        assert connection.execute(RENAME, {"name": "x", "territory_id": territory_id + 1}).rowcount == 0
 
 
 def test_database_errors_arrive_as_sqlalchemy_exceptions(engine):
     with engine.connect() as connection:
-        INSERT.rowcount(connection, {"name": "Lodi", "kind": TerritoryKind.COMUNE, "istat_code": "098031"})
+        connection.execute(INSERT, {"name": "Lodi", "kind": TerritoryKind.COMUNE, "istat_code": "098031"})
         with pytest.raises(IntegrityError):  # duplicate ISTAT code
-            INSERT.rowcount(connection, {"name": "Lodi bis", "kind": TerritoryKind.COMUNE, "istat_code": "098031"})
+            connection.execute(INSERT, {"name": "Lodi bis", "kind": TerritoryKind.COMUNE, "istat_code": "098031"})
         connection.rollback()
         with pytest.raises(IntegrityError):  # a comune needs its ISTAT code
-            INSERT.rowcount(connection, {"name": "Senza codice", "kind": TerritoryKind.COMUNE, "istat_code": None})
+            connection.execute(INSERT, {"name": "Senza codice", "kind": TerritoryKind.COMUNE, "istat_code": None})
         connection.rollback()
 
 
 def test_utc_timestamps_written_by_the_hot_path_read_back_equal(engine, session, registry, world, clock):
-    """A move written through prepared statements reads back exactly through the ORM."""
-    from casework.pacts import operations as ops
+    """A move written by the engine's Core statements reads back exactly through the ORM."""
     from casework.models import Pact, TransitionRecord
+    from casework.pacts import operations as ops
 
     pact = ops.open_pact(session, registry, beneficiary=world.beneficiary, programme=world.programme,
                          case_manager=world.manager, actor=world.manager, clock=clock)
     session.commit()
     moved_at = datetime(2026, 3, 3, 14, 30, 15, 123456, tzinfo=timezone.utc)
     transition = ops.transition_pact(session, registry, pact, "withdraw", actor=world.manager,
-                                     clock=ops.Clock(moved_at), comment="trasferita", reason="moved_away")
+                                     clock=ops.Clock(moved_at, zone=clock.zone), comment="trasferita",
+                                     reason="moved_away")
     session.commit()
     with Session(engine) as fresh:
         stored = fresh.get(Pact, pact.id)
@@ -67,3 +68,51 @@ def test_utc_timestamps_written_by_the_hot_path_read_back_equal(engine, session,
         assert (record.at, record.event, record.comment, record.reason) == (
             moved_at, "withdraw", "trasferita", "moved_away")
         assert transition.at == record.at
+
+
+def test_engine_events_see_every_statement_of_a_move(engine, session, registry, world, clock):
+    """Query counting (a `before_cursor_execute` listener) sees the move's UPDATE and INSERT, and
+    the read of the new state's deadline pauses and moved anchors."""
+    from datetime import date
+
+    from casework.models import ReferralSource
+    from casework.pacts import operations as ops
+
+    pact = ops.open_pact(session, registry, beneficiary=world.beneficiary, programme=world.programme,
+                         case_manager=world.manager, actor=world.manager, clock=clock)
+    ops.record_referral(session, pact, source=ReferralSource.SELF, reason="test", referred_on=date(2026, 3, 2),
+                        actor=world.manager, clock=clock)
+    session.commit()
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split()).upper())
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        ops.transition_pact(session, registry, pact, "start_screening", actor=world.manager, clock=clock)
+        session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert pact.state == "screening"
+    assert sum(sql.startswith("UPDATE PACT SET") and "PACT.VERSION =" in sql for sql in seen) == 1, seen
+    assert sum(sql.startswith("INSERT INTO TRANSITION_RECORD") for sql in seen) == 1, seen
+    assert sum("FROM DEADLINE_PAUSE" in sql and "UNION ALL" in sql for sql in seen) == 1, seen
+
+
+def test_recorded_values_are_cut_to_the_length_the_model_declares(engine):
+    """One mechanism for values the system records on its own: the model's column length."""
+    from casework.db import column_length, fit_to_column
+    from casework.models import AccessLogEntry
+    from casework.security.audit import log_access
+
+    assert column_length(AccessLogEntry.ip_address) == AccessLogEntry.__table__.c.ip_address.type.length == 45
+    assert fit_to_column(AccessLogEntry.detail, "x" * 1000) == "x" * column_length(AccessLogEntry.detail)
+    with pytest.raises(TypeError):
+        column_length(AccessLogEntry.at)
+    with Session(engine) as session:
+        log_access(session, None, "view", "pact", None, now=datetime(2026, 3, 3, tzinfo=timezone.utc),
+                   ip_address="2001:db8::" + "f" * 100, detail="d" * 1000)
+        session.commit()
+        stored = session.scalars(select(AccessLogEntry)).one()
+        assert (len(stored.ip_address), len(stored.detail)) == (45, 300)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -42,6 +43,7 @@ from casework.demo.tables import (
     STREETS,
     TERRITORIES,
 )
+from casework.clock import Clock
 from casework.models import (
     Beneficiary,
     HouseholdMember,
@@ -53,7 +55,6 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.pacts import operations as ops
 from casework.reminders.deadlines import due_date
 from casework.reminders.workdays import (
     add_working_days,
@@ -64,7 +65,6 @@ from casework.reminders.workdays import (
 from casework.security.passwords import hash_password
 from casework.workflow.engine import WorkflowRegistry
 
-ROME = ops.ROME
 MARKER_PROGRAMME = "TILDE"
 PASSWORD_PREFIX = "casework-demo-"
 MAX_HISTORY_DAYS = 330  # no demo pact is opened longer ago than this
@@ -115,8 +115,13 @@ def _add_months(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
-def load_demo(session: Session, registry: WorkflowRegistry, *, now: datetime, seed: int = 2026) -> DemoSummary:
-    """Load the demo data unless it is already there; flushes, never commits."""
+def load_demo(
+    session: Session, registry: WorkflowRegistry, *, now: datetime, zone: ZoneInfo, seed: int = 2026
+) -> DemoSummary:
+    """Load the demo data unless it is already there; flushes, never commits.
+
+    `zone` is Settings.zone: the demo's local days and office hours are counted in it.
+    """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     accounts = demo_accounts()
@@ -127,7 +132,7 @@ def load_demo(session: Session, registry: WorkflowRegistry, *, now: datetime, se
             beneficiaries=session.scalar(select(func.count()).select_from(Beneficiary)) or 0,
             pacts=session.scalar(select(func.count()).select_from(Pact)) or 0,
         )
-    loader = _Loader(session, registry, now.astimezone(timezone.utc), random.Random(seed))
+    loader = _Loader(session, registry, now.astimezone(timezone.utc), zone, random.Random(seed))
     beneficiaries, pacts = loader.run()
     return DemoSummary(created=True, accounts=accounts, beneficiaries=beneficiaries, pacts=pacts)
 
@@ -135,19 +140,21 @@ def load_demo(session: Session, registry: WorkflowRegistry, *, now: datetime, se
 class _Loader(People, Plans):
     """One load: the reference data, then the people and their pacts' histories, replayed in order."""
 
-    def __init__(self, session: Session, registry: WorkflowRegistry, now: datetime, rng: random.Random):
+    def __init__(
+        self, session: Session, registry: WorkflowRegistry, now: datetime, zone: ZoneInfo, rng: random.Random
+    ):
         self.session = session
         self.registry = registry
         self.now = now
         self.rng = rng
-        self.today = now.astimezone(ROME).date()
+        self.zone = zone
+        self.today = now.astimezone(zone).date()
         self.territories: dict[str, Territory] = {}
         self.comuni: dict[str, list[tuple[Territory, int]]] = {}
         self.organisations: dict[str, Organisation] = {}
         self.users: dict[str, User] = {}
         self.programmes: dict[str, Programme] = {}
         self.used_cf: set[str] = set()
-        self.zone = ROME
 
     # ---- reference data -------------------------------------------------------------------
 
@@ -161,7 +168,7 @@ class _Loader(People, Plans):
         timed = self._schedule_all(cases)
         self._beneficiaries(cases, timed)
         for _, _, _, op, when in sorted(timed, key=lambda item: item[:3]):
-            op(ops.Clock(now=when))
+            op(Clock(now=when, zone=self.zone))
         self.session.flush()
         return len(cases), sum(1 for case in cases if case.pact is not None)
 
@@ -191,7 +198,7 @@ class _Loader(People, Plans):
             self.organisations[name] = organisation
 
     def _users(self) -> None:
-        created_at = datetime.combine(_add_months(self.today, -18), time(9, 0), tzinfo=ROME).astimezone(timezone.utc)
+        created_at = datetime.combine(_add_months(self.today, -18), time(9, 0), tzinfo=self.zone).astimezone(timezone.utc)
         existing = {u.username: u for u in self.session.scalars(select(User).where(User.username.in_([s[0] for s in STAFF])))}
         for username, full_name, role, territory, organisation in STAFF:
             user = existing.get(username)
@@ -261,7 +268,7 @@ class _Loader(People, Plans):
             moment: datetime | None = None
             sequence = 0
             for session_, day in zip(plan.sessions, dates, strict=True):
-                start = datetime.combine(day, time(8, 45), tzinfo=ROME) + timedelta(minutes=self.rng.randint(0, 420))
+                start = datetime.combine(day, time(8, 45), tzinfo=self.zone) + timedelta(minutes=self.rng.randint(0, 420))
                 start = start.astimezone(timezone.utc)
                 if moment is not None and start <= moment:
                     start = moment + timedelta(minutes=self.rng.randint(5, 20))
@@ -283,7 +290,7 @@ class _Loader(People, Plans):
             age = rng.randint(1, 120)
         else:
             rule = state.deadlines[0]
-            length = (due_date(rule, self.now, ROME) - self.today).days
+            length = (due_date(rule, self.now, self.zone) - self.today).days
             bucket = weighted(rng, DEADLINE_BUCKETS)
             if bucket == "overdue":
                 age = length + rng.randint(2, 25)

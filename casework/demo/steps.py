@@ -40,6 +40,7 @@ from casework.demo.tables import (
     SURNAMES,
     ProgrammeSpec,
 )
+from casework.clock import Clock
 from casework.models import (
     Action,
     ActionStatus,
@@ -63,7 +64,7 @@ from casework.workflow.definition import Question, Questionnaire
 from casework.workflow.engine import WorkflowEngine, WorkflowRegistry
 
 # A step: an operation run later, with a clock set to its moment.
-Op = Callable[[ops.Clock], None]
+Op = Callable[[Clock], None]
 
 
 @dataclass
@@ -96,11 +97,11 @@ class Steps:
     zone: ZoneInfo
     users: dict[str, User]
 
-    def _local_day(self, clock: ops.Clock) -> date:
+    def _local_day(self, clock: Clock) -> date:
         return clock.now.astimezone(self.zone).date()
 
     def _op_open(self, case: Case) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             pact = ops.open_pact(
                 self.session, self.registry, beneficiary=case.beneficiary, programme=case.programme,  # type: ignore[arg-type]
                 case_manager=case.manager, actor=case.manager, clock=clock,
@@ -109,7 +110,7 @@ class Steps:
         return run
 
     def _op_referral(self, case: Case, update: bool = False) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             female = case.person.gender == Gender.FEMALE
             options = [r for r in REFERRALS[case.spec.code] if self._fits(case, r[0])] or [
                 r for r in REFERRALS[case.spec.code] if ("F" if female else "M") in r[0].split()[0]
@@ -149,7 +150,7 @@ class Steps:
         return self.rng.choice([text for needs, text in options if self._fits(case, needs)])
 
     def _op_transition(self, case: Case, event: str, comment: str = "", reason: str | None = None) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             ops.transition_pact(self.session, self.registry, case.pact, event, actor=case.manager, clock=clock,  # type: ignore[arg-type]
                                 comment=comment, reason=reason)
         return run
@@ -162,7 +163,7 @@ class Steps:
         """The Lodi coordinator's decision on the project's latest revision."""
         comment = self.rng.choice(SEND_BACK_COMMENTS) if decision == ApprovalDecision.SENT_BACK else ""
 
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             decide(self.session, self.registry, self.users["s.cremonesi"], case.pact, expected_version=None,  # type: ignore[arg-type]
                    decision=decision, comment=comment, now=clock.now)
         return run
@@ -215,7 +216,7 @@ class Steps:
         return True
 
     def _op_screening(self, case: Case) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             questionnaire = case.engine.definition.questionnaire
             if questionnaire is None:
                 return
@@ -255,7 +256,7 @@ class Steps:
     def _detail(self, case: Case, text: str) -> str:
         return text.format(**SERVICE_DETAILS.get(case.spec.code, SERVICE_DETAILS["TILDE"])) if "{" in text else text
 
-    def _add_goal(self, case: Case, clock: ops.Clock, area: str, used: set[str], with_actions: bool) -> None:
+    def _add_goal(self, case: Case, clock: Clock, area: str, used: set[str], with_actions: bool) -> None:
         rng = self.rng
         options = self._goal_options(case, area, used)
         if not options:
@@ -278,7 +279,7 @@ class Steps:
             ))
 
     def _op_design(self, case: Case, partial: bool = False, with_action: bool = False) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             rng = self.rng
             areas = self._areas(case)
             used = {goal.description for goal in case.goals}
@@ -299,7 +300,7 @@ class Steps:
                 ops.add_commitment(self.session, case.pact, party=party, text=rng.choice(commitments[party]), clock=clock)  # type: ignore[arg-type]
         return run
 
-    def _ensure_action(self, case: Case, clock: ops.Clock) -> None:
+    def _ensure_action(self, case: Case, clock: Clock) -> None:
         """A pact is signed with at least one live action: complete a partial design if needed."""
         if any(a.status != ActionStatus.CANCELLED for a in case.actions):
             return
@@ -315,7 +316,7 @@ class Steps:
         ))
 
     def _op_sign(self, case: Case) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             pact = case.pact
             assert pact is not None
             self._ensure_action(case, clock)
@@ -333,14 +334,14 @@ class Steps:
         return run
 
     def _op_start_action(self, case: Case) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             planned = [a for a in case.actions if a.status == ActionStatus.PLANNED]
             if planned and not any(a.status == ActionStatus.IN_PROGRESS for a in case.actions):
                 ops.set_action_status(self.session, planned[0], ActionStatus.IN_PROGRESS, clock=clock)
         return run
 
     def _op_contact(self, case: Case, progress: bool = False, closing: bool = False) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             rng = self.rng
             pact = case.pact
             assert pact is not None
@@ -366,7 +367,7 @@ class Steps:
         return run
 
     def _op_outcome(self, case: Case) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             rng = self.rng
             pact = case.pact
             assert pact is not None
@@ -402,7 +403,7 @@ class Steps:
         return run
 
     def _op_equipe_user(self, case: Case) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             colleagues = [self.users[u] for u in case.spec.managers if self.users[u] is not case.manager]
             if colleagues and self.rng.random() < 0.6:
                 user = colleagues[0]
@@ -413,7 +414,7 @@ class Steps:
         return run
 
     def _op_external_member(self, case: Case) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             rng = self.rng
             code = case.spec.code
             male_role, female_role, organisation = rng.choice(EXTERNAL_MEMBERS[code])
@@ -428,7 +429,7 @@ class Steps:
         return run
 
     def _op_mediator(self, case: Case) -> Op:
-        def run(clock: ops.Clock) -> None:
+        def run(clock: Clock) -> None:
             origin = ORIGINS.get(case.person.origin or "")
             name = f"{self.rng.choice(origin.women)} {self.rng.choice(origin.surnames)}" if origin else "Mediatrice del progetto"
             ops.add_member(

@@ -32,7 +32,8 @@ from casework.models import (
     TransitionRecord,
     User,
 )
-from casework.pacts.operations import Clock, add_member, engine_for
+from casework.clock import Clock
+from casework.pacts.operations import add_member, engine_for
 from casework.workflow.engine import WorkflowRegistry
 
 PACT_ENTITY = "pact"

@@ -22,11 +22,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.security.access import can_see_beneficiary, can_see_pact
+from casework.db import column_length
 from casework.errors import CaseworkError, InvalidInput
 from casework.models import Beneficiary, Document, DocumentKind, Pact, User
 
 CHUNK_BYTES = 64 * 1024
-MAX_NAME_LENGTH = 255
+MAX_NAME_LENGTH = column_length(Document.original_name)
 _STORED_NAME = re.compile(r"^[0-9a-f]{64}$")
 # Characters that mean something to a shell, a header or another file system.
 _UNSAFE_IN_NAME = re.compile(r'[<>:"/\\|?*;]')

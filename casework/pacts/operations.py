@@ -7,10 +7,8 @@ which is also the only rollback the workflow machine has.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
@@ -18,8 +16,8 @@ from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from casework.security.audit import record_changes
-from casework.db import PreparedStatement
 from casework.reminders.deadlines import StatePosition, next_deadline, refresh_next_deadline
+from casework.clock import Clock
 from casework.errors import InvalidInput, PactConflict
 from casework.models import (
     Action,
@@ -49,17 +47,8 @@ from casework.workflow.engine import EventStatus, WorkflowEngine, WorkflowRegist
 from casework.workflow.guards import GuardContext
 from casework.workflow.questionnaire import InvalidAnswers, score_screening
 
-ROME = ZoneInfo("Europe/Rome")
 _SINGLE_PARTS = ("referral", "outcome")
 _PARTS = ("members", "screenings", "goals", "actions", "commitments", "revisions", "contacts", *_SINGLE_PARTS)
-
-
-@dataclass(frozen=True)
-class Clock:
-    """The moment an operation happens and the zone deadlines are counted in."""
-
-    now: datetime
-    zone: ZoneInfo = ROME
 
 
 def _actor_id(actor: User | None) -> int | None:
@@ -156,22 +145,14 @@ def allowed_events(registry: WorkflowRegistry, pact: Pact, clock: Clock) -> list
     return [status.event.name for status in event_statuses(registry, pact, clock) if status.ready]
 
 
-_MOVED_COLUMNS = (
-    "state", "entered_from", "state_entered_at", "closed_at", "next_deadline_at", "next_deadline_label",
-    "updated_at", "version",
+# Built once, run through SQLAlchemy's own execution path (Connection.execute, so engine
+# events, logging and query counting see them): the SET and VALUES columns come from the
+# parameters' keys, and the compiled form is reused from the engine's compiled cache.
+_MOVE_PACT = update(Pact.__table__).where(
+    Pact.__table__.c.id == bindparam("pact_id"), Pact.__table__.c.version == bindparam("read_version")
 )
-_RECORDED_COLUMNS = (
-    "pact_id", "event", "from_state", "to_state", "actor_id", "at", "comment", "reason", "pact_version",
-)
-# Built once: statement construction and cache-key generation would otherwise cost more
-# than the database round trips themselves.
-_MOVE_PACT = PreparedStatement(
-    update(Pact.__table__).where(
-        Pact.__table__.c.id == bindparam("pact_id"), Pact.__table__.c.version == bindparam("read_version")
-    ),
-    column_keys=_MOVED_COLUMNS,
-)
-_RECORD_TRANSITION = PreparedStatement(insert(TransitionRecord.__table__), column_keys=_RECORDED_COLUMNS)
+# inline(): the record's generated id is not needed, so no RETURNING or lastrowid is asked for.
+_RECORD_TRANSITION = insert(TransitionRecord.__table__).inline()
 
 
 class Transition(NamedTuple):
@@ -243,14 +224,15 @@ def transition_pact(
         "next_deadline_label": deadline_label, "updated_at": clock.now, "version": read_version + 1,
     }
     connection = session.connection()
-    if _MOVE_PACT.rowcount(connection, {**changes, "pact_id": pact.id, "read_version": read_version}) != 1:
+    moved = connection.execute(_MOVE_PACT, {**changes, "pact_id": pact.id, "read_version": read_version})
+    if moved.rowcount != 1:
         raise PactConflict(pact.id, read_version)
     record = {
         "pact_id": pact.id, "event": event, "from_state": source, "to_state": target,
         "actor_id": _actor_id(actor), "at": clock.now, "comment": comment.strip(), "reason": reason,
         "pact_version": read_version + 1,
     }
-    _RECORD_TRANSITION.rowcount(connection, record)
+    connection.execute(_RECORD_TRANSITION, record)
     for name, value in changes.items():
         set_committed_value(pact, name, value)
     if "transitions" in pact.__dict__:

@@ -33,7 +33,8 @@ from casework.models import (
     TransitionRecord,
     User,
 )
-from casework.pacts.operations import ROME, Clock, changed_since_latest_revision, engine_for, event_statuses
+from casework.clock import Clock
+from casework.pacts.operations import changed_since_latest_revision, engine_for, event_statuses
 from casework.workflow.definition import (
     EventDef,
     Question,
@@ -303,7 +304,7 @@ class PactPage:
 
 def pact_page(
     session: Session, registry: WorkflowRegistry, user: User, pact: Pact, *, now: datetime, locale: str,
-    zone: ZoneInfo = ROME,
+    zone: ZoneInfo,
 ) -> PactPage:
     """The pact page for `user`, who may see the pact (the caller checked, via casework.security.access)."""
     definition = engine_for(registry, pact).definition

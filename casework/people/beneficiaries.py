@@ -46,7 +46,7 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.pacts.operations import Clock
+from casework.clock import Clock
 from casework.workflow.definition import label_in
 from casework.workflow.engine import WorkflowRegistry
 

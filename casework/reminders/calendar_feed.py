@@ -30,7 +30,6 @@ from casework.reminders.notifications import locale_of, rule_label
 from casework.security.access import pact_assignment
 from casework.workflow.engine import WorkflowRegistry
 
-ROME = ZoneInfo("Europe/Rome")
 # Deadlines already past stay in the feed this long, so an overdue one is still seen.
 PAST_DAYS = 30
 TITLES = {
@@ -83,7 +82,7 @@ def user_for_feed_token(session: Session, token: str, *, now: datetime) -> User 
 
 
 def ics_feed(
-    session: Session, user: User, now: datetime, *, registry: WorkflowRegistry, zone: ZoneInfo = ROME,
+    session: Session, user: User, now: datetime, *, registry: WorkflowRegistry, zone: ZoneInfo,
     base_url: str = "",
 ) -> str:
     """The user's feed: all-day entries for the current deadlines of the pacts they manage or

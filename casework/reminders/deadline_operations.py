@@ -55,7 +55,7 @@ def _check_version(pact: Pact, expected_version: int | None) -> None:
 
 def pause_deadline(
     session: Session, registry: WorkflowRegistry, pact: Pact, rule_id: str, *, reason: str,
-    actor: User | None, now: datetime, policy: ReminderPolicy = ReminderPolicy(),
+    actor: User | None, now: datetime, policy: ReminderPolicy,
     expected_version: int | None = None,
 ) -> DeadlinePause:
     """Stop a current deadline for a justified reason (e.g. the person is in hospital).
@@ -81,7 +81,7 @@ def pause_deadline(
 
 def resume_deadline(
     session: Session, registry: WorkflowRegistry, pact: Pact, rule_id: str, *,
-    actor: User | None, now: datetime, policy: ReminderPolicy = ReminderPolicy(),
+    actor: User | None, now: datetime, policy: ReminderPolicy,
     expected_version: int | None = None,
 ) -> PactDeadline:
     """Restart a paused deadline, its due day pushed later by the days it was paused."""
@@ -101,7 +101,7 @@ def resume_deadline(
 
 def move_deadline_anchor(
     session: Session, registry: WorkflowRegistry, pact: Pact, rule_id: str, *, anchor_on: date, reason: str,
-    actor: User | None, now: datetime, policy: ReminderPolicy = ReminderPolicy(),
+    actor: User | None, now: datetime, policy: ReminderPolicy,
     expected_version: int | None = None,
 ) -> PactDeadline:
     """Count a current deadline from another day (e.g. the day a referral really arrived).

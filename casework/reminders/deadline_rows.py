@@ -64,7 +64,6 @@ from casework.workflow.engine import WorkflowRegistry
 
 log = logging.getLogger(__name__)
 
-ROME = ZoneInfo("Europe/Rome")
 # A recurring rule never needs more occurrences than this looked at in one go.
 _MAX_OCCURRENCES = 1000
 
@@ -73,7 +72,7 @@ _MAX_OCCURRENCES = 1000
 class ReminderPolicy:
     """When firings go out and where e-mails link to."""
 
-    zone: ZoneInfo = ROME
+    zone: ZoneInfo  # Settings.zone: from_settings, or given explicitly
     reminder_hour: int = 8
     batch_size: int = 200
     base_url: str = "http://127.0.0.1:5000"

@@ -8,10 +8,9 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Date, bindparam, cast, func, literal_column, null, select, union_all
+from sqlalchemy import CompoundSelect, Date, bindparam, cast, func, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
-from casework.db import PreparedStatement
 from casework.models import (
     DeadlineAnchorMove,
     DeadlinePause,
@@ -103,7 +102,7 @@ class Adjustments(NamedTuple):
 
 NO_ADJUSTMENTS = Adjustments({}, {})
 
-def _adjustments_statement() -> PreparedStatement:
+def _adjustments_statement() -> CompoundSelect:
     pact_id = bindparam("pact_id")
     pauses = select(
         literal_column("'pause'"), DeadlinePause.rule_id, DeadlinePause.paused_at, DeadlinePause.resumed_at,
@@ -113,47 +112,30 @@ def _adjustments_statement() -> PreparedStatement:
         literal_column("'anchor'"), DeadlineAnchorMove.rule_id, DeadlineAnchorMove.natural_anchor_at,
         cast(null(), UTCDateTime()), DeadlineAnchorMove.anchor_on, DeadlineAnchorMove.id,
     ).where(DeadlineAnchorMove.pact_id == pact_id)
-    return PreparedStatement(union_all(pauses, moves))
+    return union_all(pauses, moves)
 
 
-# Read at every move of every pact: built once and run on the driver's cursor, like the
-# engine's own statements (casework.db.PreparedStatement), so a move pays for one small query.
+# Read at every move of every pact: built once (its compiled form then comes from the
+# engine's compiled cache), so a move pays for one small query.
 _ADJUSTMENTS = _adjustments_statement()
-_RESULT_PROCESSORS: dict[str, tuple] = {}
-
-
-def _processors(dialect) -> tuple:
-    if dialect.name not in _RESULT_PROCESSORS:
-        moment, day = UTCDateTime(), Date()
-        _RESULT_PROCESSORS[dialect.name] = (
-            moment.dialect_impl(dialect).result_processor(dialect, None) or (lambda value: value),
-            day.dialect_impl(dialect).result_processor(dialect, None) or (lambda value: value),
-        )
-    return _RESULT_PROCESSORS[dialect.name]
 
 
 def load_adjustments(session: Session, pact_id: int | None, zone: ZoneInfo) -> Adjustments:
     """The pauses and moved anchors of a pact's deadlines, in one query."""
     if pact_id is None:
         return NO_ADJUSTMENTS
-    connection = session.connection()
-    cursor = _ADJUSTMENTS.execute(connection, {"pact_id": pact_id})
-    try:
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+    # The Core connection rather than Session.execute: the ORM's per-statement work is not
+    # needed for plain rows, and the columns' types still convert the values.
+    rows = session.connection().execute(_ADJUSTMENTS, {"pact_id": pact_id}).all()
     if not rows:
         return NO_ADJUSTMENTS
-    moment, day_of = _processors(connection.dialect)
     result = Adjustments({}, {})
     for kind, rule_id, at, until, day, _ in sorted(rows, key=lambda row: (row[0], row[5])):
-        at = moment(at)
         if kind == "pause":
-            until = moment(until)
             ends_on = until.astimezone(zone).date() if until is not None else None
             result.pauses.setdefault(rule_id, []).append(Pause(at.astimezone(zone).date(), ends_on))
         else:
-            result.anchor_moves.setdefault(rule_id, []).append((at, day_of(day)))
+            result.anchor_moves.setdefault(rule_id, []).append((at, day))
     return result
 
 

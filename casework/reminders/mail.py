@@ -31,6 +31,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.config import Settings
+from casework.db import fit_to_column
 from casework.reminders.scheduler_lock import take_turn
 from casework.models import EmailStatus, OutboundEmail, User
 
@@ -89,7 +90,8 @@ def email_values(*, dedupe_key: str, kind: str, recipient: User, subject: str, b
     """The outbox row of a new message, as values for an INSERT."""
     return {
         "dedupe_key": dedupe_key, "kind": kind, "recipient_id": recipient.id, "to_address": recipient.email,
-        "subject": subject[:300], "body": body, "created_at": now, "status": EmailStatus.PENDING, "attempts": 0,
+        "subject": fit_to_column(OutboundEmail.subject, subject), "body": body, "created_at": now,
+        "status": EmailStatus.PENDING, "attempts": 0,
         "next_attempt_at": now, "claimed_by": "", "sent_at": None, "last_error": "",
     }
 

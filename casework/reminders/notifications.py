@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from casework.config import LOCALES
 from casework.security.access import pact_visibility
 from casework.errors import InvalidInput, UnknownWorkflow
 from casework.reminders.scheduler_lock import take_turn
@@ -39,7 +40,6 @@ from casework.models import (
 from casework.i18n import Message, N_, gettext
 from casework.workflow.engine import WorkflowRegistry
 
-LOCALES = ("it", "en")
 
 TEXTS: dict[str, Message] = {
     # In-app notifications: a title and a line.

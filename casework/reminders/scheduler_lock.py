@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from casework.db import fit_to_column
 from casework.models import SchedulerLock
 
 
@@ -21,7 +22,9 @@ def take_turn(session: Session, name: str, holder: str, now: datetime) -> None:
     lock serialises every transaction that takes the same turn until it commits. Both locks
     are released by commit, rollback, or the death of the process that held them.
     """
-    stamp = update(SchedulerLock).where(SchedulerLock.name == name).values(holder=holder[:64], run_at=now)
+    stamp = update(SchedulerLock).where(SchedulerLock.name == name).values(
+        holder=fit_to_column(SchedulerLock.holder, holder), run_at=now
+    )
     if session.execute(stamp).rowcount == 1:
         return
     session.execute(_insert_ignoring_conflict(session, name))

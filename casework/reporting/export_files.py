@@ -36,7 +36,6 @@ from casework.errors import InvalidInput
 from casework.i18n import N_, Message, gettext
 from casework.reporting.report_tables import Cell, Column, Table
 
-ROME = ZoneInfo("Europe/Rome")
 FORMATS = ("csv", "xlsx")
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -68,7 +67,7 @@ WORDS: dict[str, Message] = {
     "open": N_("Open"),
     "closed": N_("Closed"),
     "pacts_title": N_("Pacts"),
-    "pacts_note": N_("Pacts the producer of the file may see. Dates in the Europe/Rome zone."),
+    "pacts_note": N_("Pacts the producer of the file may see. Dates in the {zone} zone."),
     "indicators_title": N_("Indicators"),
     "dataset_title": N_("Pseudonymised dataset"),
     "dataset_note": N_("One row per pact open at some time in the period. No names, codice fiscale, free text or "
@@ -81,8 +80,8 @@ WORDS: dict[str, Message] = {
 }
 
 
-def word(key: str, locale: str) -> str:
-    return gettext(locale, WORDS[key])
+def word(key: str, locale: str, **params: object) -> str:
+    return gettext(locale, WORDS[key], **params)
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,7 @@ class About:
     produced_at: datetime  # aware
     producer: str
     locale: str
-    zone: ZoneInfo = ROME
+    zone: ZoneInfo
 
 
 def _csv_text(value: Cell) -> str:

@@ -29,7 +29,6 @@ from casework.models import (
 )
 from casework.models.labels import PRIORITIES
 from casework.reporting.export_files import (
-    ROME,
     About,
     ExportFile,
     check_format,
@@ -153,7 +152,7 @@ def workflow_definition(registry: WorkflowRegistry, name: str, version: int) -> 
 
 def pacts_table(
     session: Session, registry: WorkflowRegistry, user: User, filters: PactFilters, *, now: datetime,
-    locale: str, zone: ZoneInfo = ROME,
+    locale: str, zone: ZoneInfo,
 ) -> Table:
     """The pacts `user` may see that match `filters`, one row each, read in one query."""
     if filters.status not in (None, *PACT_STATUSES):
@@ -199,7 +198,7 @@ def pacts_table(
     return Table(
         key="pacts", title=word("pacts_title", locale),
         columns=tuple(Column(key, gettext(locale, label), kind) for key, label, kind in PACT_COLUMNS),
-        rows=tuple(rows), note=word("pacts_note", locale),
+        rows=tuple(rows), note=word("pacts_note", locale, zone=zone.key),
     )
 
 
@@ -221,7 +220,7 @@ def _pact_scope(session: Session, registry: WorkflowRegistry, user: User, filter
 
 def export_pacts(
     session: Session, registry: WorkflowRegistry, user: User, filters: PactFilters, *, fmt: str, now: datetime,
-    locale: str, zone: ZoneInfo = ROME, ip_address: str = "",
+    locale: str, zone: ZoneInfo, ip_address: str = "",
 ) -> ExportFile:
     """The pact list as a file, recorded in the access log (the caller commits)."""
     check_format(fmt)
@@ -293,7 +292,7 @@ def scope_details(programme: Programme | None, scope: IndicatorScope) -> tuple[t
 
 def export_indicators(
     session: Session, registry: WorkflowRegistry, user: User, scope: IndicatorScope, *, fmt: str,
-    table_key: str | None = None, now: datetime, locale: str, zone: ZoneInfo = ROME, ip_address: str = "",
+    table_key: str | None = None, now: datetime, locale: str, zone: ZoneInfo, ip_address: str = "",
 ) -> ExportFile:
     """Every indicator table as one XLSX, or one table (`table_key`) as CSV, recorded in the access log.
 

@@ -53,7 +53,6 @@ from casework.models import (
     User,
 )
 from casework.models.pact import FollowUpContact
-from casework.pacts.operations import ROME
 from casework.reporting.indicator_texts import MONTH_NAMES, TEXTS
 from casework.reporting.period import (
     IndicatorScope,
@@ -125,7 +124,7 @@ def milestone_reached(
 
 def compute(
     session: Session, registry: WorkflowRegistry, user: User, scope: IndicatorScope, *,
-    now: datetime, locale: str, zone: ZoneInfo = ROME,
+    now: datetime, locale: str, zone: ZoneInfo,
 ) -> IndicatorReport:
     """Every indicator table for `scope`, as `user` may see it, labelled in `locale`.
 

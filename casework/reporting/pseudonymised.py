@@ -32,7 +32,7 @@ from casework.models import (
     User,
 )
 from casework.reporting.dataset_fields import DATASET_FIELDS, NEED_FIELD, dataset_fields_table
-from casework.reporting.export_files import ROME, About, ExportFile, check_format, export_file, word
+from casework.reporting.export_files import About, ExportFile, check_format, export_file, word
 from casework.reporting.exports import (
     KIND_PSEUDONYMISED,
     check_scope,
@@ -106,7 +106,7 @@ def _days_between(start: date, end: date | None) -> int | None:
 
 def pseudonymised_table(
     session: Session, registry: WorkflowRegistry, user: User, scope: IndicatorScope, *, now: datetime,
-    secret: str, locale: str = "it", zone: ZoneInfo = ROME,
+    secret: str, locale: str, zone: ZoneInfo,
 ) -> Table:
     """One row per pact of the scope open at some time in the period, with nothing that names
     a person: see DATASET_FIELDS and docs/pseudonymised-dataset.md.
@@ -214,7 +214,7 @@ def _dataset_columns(areas: list[str], registry: WorkflowRegistry, workflows: li
 
 def export_pseudonymised(
     session: Session, registry: WorkflowRegistry, user: User, scope: IndicatorScope, *, fmt: str, now: datetime,
-    secret: str, locale: str, zone: ZoneInfo = ROME, ip_address: str = "",
+    secret: str, locale: str, zone: ZoneInfo, ip_address: str = "",
 ) -> ExportFile:
     """The pseudonymised dataset as a file, recorded in the access log (the caller commits)."""
     check_format(fmt)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from casework.db import fit_to_column
 from casework.models import AccessLogEntry, ChangeRecord, User
 
 
@@ -19,7 +20,8 @@ def log_access(
     """Record that `user` viewed, downloaded, printed or exported a person's data."""
     session.add(AccessLogEntry(
         at=now, user_id=user.id if user else None, action=action, subject_type=subject_type,
-        subject_id=subject_id, detail=detail[:300], ip_address=ip_address[:45],
+        subject_id=subject_id, detail=fit_to_column(AccessLogEntry.detail, detail),
+        ip_address=fit_to_column(AccessLogEntry.ip_address, ip_address),
     ))
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from casework.db import fit_to_column
 from casework.errors import CaseworkError
 from casework.models import LoginAttempt, User, UserSession
 from casework.security.passwords import hash_password, needs_rehash, verify_password
@@ -70,7 +71,8 @@ def start_session(
     token = secrets.token_urlsafe(32)
     record = UserSession(
         token_hash=_hash(token), user=user, created_at=now, last_seen_at=now,
-        ip_address=ip_address[:45], user_agent=user_agent[:300],
+        ip_address=fit_to_column(UserSession.ip_address, ip_address),
+        user_agent=fit_to_column(UserSession.user_agent, user_agent),
     )
     session.add(record)
     return token, record

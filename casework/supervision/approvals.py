@@ -30,7 +30,7 @@ from casework.models import (
     User,
 )
 from casework.reminders.notifications import LOCALES, notify
-from casework.pacts.operations import ROME, check_version, engine_for, flush_checked, touch
+from casework.pacts.operations import check_version, engine_for, flush_checked, touch
 from casework.reminders.workdays import working_days_between
 from casework.workflow.definition import WorkflowDefinition
 from casework.workflow.engine import WorkflowRegistry
@@ -98,7 +98,7 @@ class QueueItem:
 
 def approval_queue(
     session: Session, registry: WorkflowRegistry, supervisor: User, *, now: datetime, locale: str,
-    zone: ZoneInfo = ROME,
+    zone: ZoneInfo,
 ) -> list[QueueItem]:
     """The pacts the supervisor sees that wait for a decision, the longest waiting first (one query)."""
     if supervisor.role != Role.SUPERVISOR:

@@ -26,7 +26,6 @@ from casework.reminders.sweep import SWEEP_TURN, hand_over_reminders
 from casework.security.access import can_see_pact, visible_case_managers, visible_pacts
 from casework.workflow.engine import WorkflowRegistry
 
-ROME = ZoneInfo("Europe/Rome")
 MAX_REASON = 2000
 # A notice lists at most this many pacts by number, then says how many more.
 _LISTED = 20
@@ -57,7 +56,7 @@ def reassign_pacts(
     reason: str,
     *,
     now: datetime,
-    zone: ZoneInfo = ROME,
+    zone: ZoneInfo,
 ) -> list[PactReassignment]:
     """Give each pact (id -> the version the supervisor read) to the case manager `to_manager_id`.
 

@@ -5,18 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
 
 from casework import PROJECT_ROOT
-from casework.config import Settings, load_settings
+from casework.config import LOCALES, Settings, load_settings
 from casework.db import make_engine, make_session_factory
 from casework.models import Role
 from casework.models.base import MAX_ID
 from casework.workflow.engine import WorkflowRegistry
 
-LOCALES = ("it", "en")
 TRANSLATIONS = PROJECT_ROOT / "casework" / "web" / "translations"
 
 
@@ -138,7 +137,7 @@ def _select_locale() -> str:
     chosen = session.get("locale")
     if chosen in LOCALES:
         return chosen
-    return request.accept_languages.best_match(LOCALES) or LOCALES[0]
+    return request.accept_languages.best_match(LOCALES) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def _development_key() -> str:

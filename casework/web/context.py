@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from casework.security.access import get_visible_pact
 from casework.config import Settings
 from casework.models import Pact, User
-from casework.pacts.operations import Clock
+from casework.clock import Clock
 from casework.workflow.engine import WorkflowRegistry
 
 

@@ -1,5 +1,5 @@
-"""Template filters: dates as people in Italy read them (dd/mm/yyyy, Europe/Rome), and the
-core's texts (casework.i18n messages) in the request's language."""
+"""Template filters: dates as people in Italy read them (dd/mm/yyyy, in the `timezone` setting), and
+the core's texts (casework.i18n messages) in the request's language."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from casework.config import LOCALES
 from casework.workflow.definition import (
     DEADLINE_UNITS,
     FIXED_ANCHORS,
@@ -29,7 +30,6 @@ from casework.workflow.definition import (
 )
 from casework.workflow.guards import GUARDS, REASON_GUARD
 
-LOCALES = ("it", "en")
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from casework.models import (
 )
 from casework.security.passwords import verify_password
 from casework.workflow.engine import WorkflowRegistry
+from tests.conftest import ZONE
 
 # A Monday morning in Rome; the demo's history lies before it.
 NOW = datetime(2026, 3, 16, 9, 30, tzinfo=timezone.utc)
@@ -60,7 +61,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
     factory = make_session_factory(engine)
     registry = WorkflowRegistry.from_directory(PROJECT_ROOT / "workflows")
     with factory() as session:
-        summary = load_demo(session, registry, now=NOW)
+        summary = load_demo(session, registry, now=NOW, zone=ZONE)
         session.commit()
     yield Loaded(factory, registry, summary)
     engine.dispose()
@@ -245,11 +246,11 @@ def test_loads_on_postgresql_too(fresh_postgres_url: str) -> None:
         Base.metadata.create_all(engine)
         registry = WorkflowRegistry.from_directory(PROJECT_ROOT / "workflows")
         with make_session_factory(engine)() as session:
-            summary = load_demo(session, registry, now=NOW)
+            summary = load_demo(session, registry, now=NOW, zone=ZONE)
             session.commit()
         with make_session_factory(engine)() as session:
             assert summary.created and summary.pacts == session.scalar(select(func.count()).select_from(Pact))
-            assert load_demo(session, registry, now=NOW).created is False
+            assert load_demo(session, registry, now=NOW, zone=ZONE).created is False
     finally:
         engine.dispose()
 
@@ -257,7 +258,7 @@ def test_loads_on_postgresql_too(fresh_postgres_url: str) -> None:
 def test_second_load_creates_nothing(loaded: Loaded) -> None:
     with loaded.factory() as session:
         before = _row_counts(session)
-        again = load_demo(session, loaded.registry, now=NOW + timedelta(days=3))
+        again = load_demo(session, loaded.registry, now=NOW + timedelta(days=3), zone=ZONE)
         session.commit()
     with loaded.factory() as session:
         assert _row_counts(session) == before

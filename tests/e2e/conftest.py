@@ -54,7 +54,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     casework = app.extensions["casework"]
     Base.metadata.create_all(casework["engine"])
     with casework["session_factory"]() as session:
-        load_demo(session, casework["registry"], now=datetime.now(timezone.utc))
+        load_demo(session, casework["registry"], now=datetime.now(timezone.utc),
+                  zone=casework["settings"].zone)
         session.commit()
     server = make_server("127.0.0.1", _free_port(), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

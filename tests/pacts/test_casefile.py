@@ -28,15 +28,16 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.pacts.operations import Clock
+from casework.clock import Clock
 from tests.conftest import MONDAY_9AM
 from tests.support import advance
+from tests.conftest import ZONE
 
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 
 
 def at(minutes: int) -> Clock:
-    return Clock(MONDAY_9AM + timedelta(minutes=minutes))
+    return Clock(MONDAY_9AM + timedelta(minutes=minutes), ZONE)
 
 
 @pytest.fixture

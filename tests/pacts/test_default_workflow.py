@@ -11,9 +11,10 @@ from casework import PROJECT_ROOT
 from casework.pacts import operations as ops
 from casework.errors import EventNotAvailable, TransitionRefused
 from casework.models import ContactChannel, Pact, TransitionRecord
-from casework.pacts.operations import Clock
+from casework.clock import Clock
 from casework.workflow.engine import WorkflowRegistry
 from tests.support import DEFAULT_PATHS, advance, reason_for, satisfy
+from tests.conftest import ZONE
 
 WORKFLOW = "patto_personalizzato"
 
@@ -68,7 +69,7 @@ def test_open_pact_starts_in_referral_with_a_record_and_a_deadline(session, regi
 @pytest.mark.parametrize("event,source", [pytest.param(e, s, id=f"{e}-from-{s}") for e, s in MOVES])
 def test_each_move(session, registry, world, clock, event, source):
     pact = _reach(session, registry, world, clock, source)
-    later = Clock(clock.now + timedelta(days=1))
+    later = Clock(clock.now + timedelta(days=1), ZONE)
     comment = satisfy(session, registry, pact, event, world.manager, later)
     reason = reason_for(registry, pact, event)
     session.commit()
@@ -154,7 +155,7 @@ def test_deadlines_follow_the_state(session, registry, world, clock):
     advance(session, registry, pact, "activate", world.manager, clock)
     advance(session, registry, pact, "start_follow_up", world.manager, clock)
     assert pact.next_deadline_label == "follow_up_contact"
-    contact_day = Clock(clock.now + timedelta(days=10))
+    contact_day = Clock(clock.now + timedelta(days=10), ZONE)
     ops.log_contact(session, registry, pact, contact_at=contact_day.now, channel=ContactChannel.PHONE,
                     actor=world.manager, clock=contact_day)
     session.commit()

@@ -17,8 +17,9 @@ from casework.models import (
     ReferralSource,
 )
 from casework.pacts.page import pact_page, print_page, stage_label
-from casework.pacts.operations import Clock
+from casework.clock import Clock
 from tests.support import advance, valid_answers
+from tests.conftest import ZONE
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def later(clock: Clock, **delta) -> Clock:
 
 
 def page_of(session, registry, world, pact, clock, locale="it", user=None):
-    return pact_page(session, registry, user or world.manager, pact, now=clock.now, locale=locale)
+    return pact_page(session, registry, user or world.manager, pact, now=clock.now, locale=locale, zone=ZONE)
 
 
 def refer(session, pact, world, clock):

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from casework.pacts import operations as ops
 from casework.models import ChangeRecord, ReferralSource
+from tests.conftest import ZONE
 
 
 def test_a_corrected_referral_keeps_its_history(session, registry, world, clock):
@@ -16,7 +17,7 @@ def test_a_corrected_referral_keeps_its_history(session, registry, world, clock)
     ops.record_referral(session, pact, source=ReferralSource.SCHOOL, reason="assenze", referred_on=date(2026, 3, 2),
                         actor=world.manager, clock=clock)
     session.commit()
-    later = ops.Clock(clock.now + timedelta(hours=2))
+    later = ops.Clock(clock.now + timedelta(hours=2), ZONE)
     ops.record_referral(session, pact, source=ReferralSource.SOCIAL_SERVICES, reason="assenze ripetute",
                         referred_on=date(2026, 3, 2), actor=world.colleague, clock=later)
     session.commit()

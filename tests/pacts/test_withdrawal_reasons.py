@@ -13,6 +13,7 @@ from casework.models import TransitionRecord
 from casework.pacts.page import pact_page
 from tests.support import advance
 from tests.web.conftest import app, csrf_token, db, people, sign_in, submit  # noqa: F401 - the web fixtures
+from tests.conftest import ZONE
 
 PATTO_REASONS = {"found_solution", "moved_away", "no_longer_interested", "not_reachable", "health", "family",
                  "other_service", "other"}
@@ -113,7 +114,7 @@ def test_a_chance_withdrawal_from_the_individual_project(session, registry, worl
 
 def test_the_page_offers_the_reasons_and_then_shows_the_one_chosen(session, registry, world, clock):
     pact = open_pact(session, registry, world, clock)
-    page = pact_page(session, registry, world.manager, pact, now=clock.now, locale="it")
+    page = pact_page(session, registry, world.manager, pact, now=clock.now, locale="it", zone=ZONE)
     withdraw = {event.name: event for event in page.events}["withdraw"]
     assert withdraw.available  # the reason is picked with the move
     assert [choice.label for choice in withdraw.reason_choices][:2] == [
@@ -122,8 +123,8 @@ def test_the_page_offers_the_reasons_and_then_shows_the_one_chosen(session, regi
 
     ops.transition_pact(session, registry, pact, "withdraw", actor=world.manager, clock=clock, reason="health")
     session.commit()
-    italian = pact_page(session, registry, world.manager, pact, now=clock.now, locale="it").header
-    english = pact_page(session, registry, world.supervisor, pact, now=clock.now, locale="en").header
+    italian = pact_page(session, registry, world.manager, pact, now=clock.now, locale="it", zone=ZONE).header
+    english = pact_page(session, registry, world.supervisor, pact, now=clock.now, locale="en", zone=ZONE).header
     assert (italian.stage_label, italian.stage_reason) == ("Rinuncia", "Motivi di salute")
     assert (english.stage_label, english.stage_reason) == ("Withdrawn", "Health reasons")
 

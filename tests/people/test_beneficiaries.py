@@ -25,8 +25,9 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.pacts.operations import Clock
+from casework.clock import Clock
 from tests.conftest import MONDAY_9AM
+from tests.conftest import ZONE
 
 
 def code_for(last: str, first: str, born: str, gender: str = "F") -> str:
@@ -45,7 +46,7 @@ def invalid(excinfo: pytest.ExceptionInfo[InvalidInput]) -> dict[str, str]:
 
 
 def create(session, user, details=ANNA, **kwargs) -> Beneficiary:
-    return people.create_beneficiary(session, user, details, clock=Clock(MONDAY_9AM), **kwargs)
+    return people.create_beneficiary(session, user, details, clock=Clock(MONDAY_9AM, ZONE), **kwargs)
 
 
 def test_the_creator_sees_a_new_person_before_any_pact(session, world, clock):
@@ -162,7 +163,7 @@ def test_editing_records_each_changed_field(session, world, clock):
     anna = create(session, world.manager)
     session.commit()
     version = anna.version
-    later = Clock(clock.now + timedelta(hours=1))
+    later = Clock(clock.now + timedelta(hours=1), ZONE)
     changes = people.update_beneficiary(
         session, world.manager, anna, replace(ANNA, phone="011 1234567", comune_id=world.comune.id),
         expected_version=version, clock=later)

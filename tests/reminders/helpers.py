@@ -36,6 +36,7 @@ from casework.reminders.deadline_rows import ReminderPolicy
 from casework.reminders.sweep import SweepReport, sweep
 from casework.workflow.engine import WorkflowRegistry
 from tests.support import DEFAULT_PATHS, advance
+from tests.conftest import ZONE
 
 ROME = ZoneInfo("Europe/Rome")
 POLICY = ReminderPolicy(zone=ROME, reminder_hour=8, batch_size=50, base_url="https://casework.example.org")
@@ -71,14 +72,14 @@ def open_pact_at(session: Session, registry: WorkflowRegistry, world, when: date
                                              comune=world.comune)
     pact = ops.open_pact(session, registry, beneficiary=beneficiary, programme=programme or world.programme,
                          case_manager=manager or world.manager, actor=manager or world.manager,
-                         clock=ops.Clock(when))
+                         clock=ops.Clock(when, ZONE))
     session.commit()
     return pact
 
 
 def move_to(session: Session, registry: WorkflowRegistry, pact: Pact, state: str, when: datetime, actor: User) -> None:
     for event in DEFAULT_PATHS[state]:
-        advance(session, registry, pact, event, actor, ops.Clock(when))
+        advance(session, registry, pact, event, actor, ops.Clock(when, ZONE))
 
 
 def sweep_at(session_factory: sessionmaker[Session], registry: WorkflowRegistry, when: datetime,

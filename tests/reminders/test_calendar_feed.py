@@ -17,6 +17,7 @@ from casework.reminders.calendar_feed import (
 )
 from casework.models import CalendarFeedToken, ContactChannel
 from tests.reminders.helpers import move_to, open_pact_at, rome, sweep_at
+from tests.conftest import ZONE
 
 NOW = rome(2026, 3, 10, 9)
 
@@ -32,12 +33,12 @@ def test_the_feed_lists_the_users_deadlines_and_planned_contacts(session, sessio
     follow_up = open_pact_at(session, registry, world, rome(2026, 3, 2, 9))
     move_to(session, registry, follow_up, "follow_up", rome(2026, 3, 2, 9), world.manager)
     ops.log_contact(session, registry, follow_up, contact_at=rome(2026, 3, 9, 10), channel=ContactChannel.HOME_VISIT,
-                    next_contact_on=date(2026, 3, 23), actor=world.manager, clock=ops.Clock(rome(2026, 3, 9, 11)))
+                    next_contact_on=date(2026, 3, 23), actor=world.manager, clock=ops.Clock(rome(2026, 3, 9, 11), ZONE))
     session.commit()
     open_pact_at(session, registry, world, rome(2026, 3, 2, 9), manager=world.colleague)  # not hers
     sweep_at(session_factory, registry, rome(2026, 3, 9, 12))
 
-    feed = ics_feed(session, world.manager, NOW, registry=registry, base_url="https://casework.example.org")
+    feed = ics_feed(session, world.manager, NOW, registry=registry, base_url="https://casework.example.org", zone=ZONE)
     found = [(e.decoded("DTSTART"), str(e["SUMMARY"])) for e in events(feed)]
     assert found == [
         (date(2026, 3, 16), f"Patto n. {referral.id} (TILDE): Screening entro 10 giorni lavorativi dalla segnalazione"),
@@ -53,7 +54,7 @@ def test_the_feed_lists_the_users_deadlines_and_planned_contacts(session, sessio
     assert "Anna" not in feed and "Bruno" not in feed  # calendars leave Casework: no names
 
     world.colleague.locale = "en"
-    [colleague_event] = events(ics_feed(session, world.colleague, NOW, registry=registry))
+    [colleague_event] = events(ics_feed(session, world.colleague, NOW, registry=registry, zone=ZONE))
     assert str(colleague_event["SUMMARY"]).endswith("Screening within 10 working days of the referral")
 
 
@@ -82,6 +83,6 @@ def test_the_feed_secret_is_stored_hashed_and_can_be_revoked(session, world):
 
 
 def test_an_empty_feed_is_still_a_valid_calendar(session, registry, world):
-    feed = ics_feed(session, world.supervisor, datetime(2026, 3, 10, 8, tzinfo=timezone.utc), registry=registry)
+    feed = ics_feed(session, world.supervisor, datetime(2026, 3, 10, 8, tzinfo=timezone.utc), registry=registry, zone=ZONE)
     assert events(feed) == []
     assert Calendar.from_ical(feed)["X-WR-CALNAME"] == "Casework - scadenze e contatti"

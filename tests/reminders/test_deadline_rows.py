@@ -42,6 +42,7 @@ from tests.reminders.helpers import (
     sweep_at,
 )
 from tests.support import advance
+from tests.conftest import ZONE
 
 UTC = timezone.utc
 
@@ -267,22 +268,22 @@ def test_pause_and_resume_refuse_what_makes_no_sense(session, registry, world):
     pact = open_pact_at(session, registry, world, rome(2026, 3, 2, 9))
     with pytest.raises(InvalidInput) as error:
         pause_deadline(session, registry, pact, "screening_due", reason="  ", actor=world.manager,
-                       now=rome(2026, 3, 3, 9))
+                       now=rome(2026, 3, 3, 9), policy=ReminderPolicy(zone=ZONE))
     assert error.value.errors == {"reason": "required"}
     with pytest.raises(InvalidInput) as error:
-        pause_deadline(session, registry, pact, "final_check", reason="x", actor=world.manager, now=rome(2026, 3, 3, 9))
+        pause_deadline(session, registry, pact, "final_check", reason="x", actor=world.manager, now=rome(2026, 3, 3, 9), policy=ReminderPolicy(zone=ZONE))
     assert error.value.errors == {"rule_id": "not_a_current_deadline"}
     with pytest.raises(InvalidInput) as error:
-        resume_deadline(session, registry, pact, "screening_due", actor=world.manager, now=rome(2026, 3, 3, 9))
+        resume_deadline(session, registry, pact, "screening_due", actor=world.manager, now=rome(2026, 3, 3, 9), policy=ReminderPolicy(zone=ZONE))
     assert error.value.errors == {"rule_id": "not_paused"}
-    pause_deadline(session, registry, pact, "screening_due", reason="x", actor=world.manager, now=rome(2026, 3, 3, 9))
+    pause_deadline(session, registry, pact, "screening_due", reason="x", actor=world.manager, now=rome(2026, 3, 3, 9), policy=ReminderPolicy(zone=ZONE))
     with pytest.raises(InvalidInput) as error:
         pause_deadline(session, registry, pact, "screening_due", reason="x", actor=world.manager,
-                       now=rome(2026, 3, 3, 10))
+                       now=rome(2026, 3, 3, 10), policy=ReminderPolicy(zone=ZONE))
     assert error.value.errors == {"rule_id": "already_paused"}
     with pytest.raises(PactConflict):
         resume_deadline(session, registry, pact, "screening_due", actor=world.manager, now=rome(2026, 3, 3, 11),
-                        expected_version=pact.version - 1)
+                        expected_version=pact.version - 1, policy=ReminderPolicy(zone=ZONE))
 
 
 def test_moving_the_anchor_recomputes_the_deadline_and_its_reminders(session, session_factory, registry, world):
@@ -292,7 +293,7 @@ def test_moving_the_anchor_recomputes_the_deadline_and_its_reminders(session, se
     sweep_at(session_factory, registry, rome(2026, 3, 2, 10))
     with pytest.raises(InvalidInput) as error:
         move_deadline_anchor(session, registry, pact, "screening_due", anchor_on=date(2026, 3, 5), reason="x",
-                             actor=world.manager, now=rome(2026, 3, 3, 9))
+                             actor=world.manager, now=rome(2026, 3, 3, 9), policy=ReminderPolicy(zone=ZONE))
     assert error.value.errors == {"anchor_on": "in_future"}
     row = move_deadline_anchor(session, registry, pact, "screening_due", anchor_on=date(2026, 2, 26),
                                reason="segnalazione arrivata per posta", actor=world.manager,
@@ -326,7 +327,7 @@ def test_recurring_follow_up_contacts_every_30_days_until_a_contact_restarts_the
 
     # A contact on Wednesday 29 April restarts the series from that day: next due 29 May.
     ops.log_contact(session, registry, pact, contact_at=rome(2026, 4, 29, 10), channel=ContactChannel.PHONE,
-                    actor=world.manager, clock=ops.Clock(rome(2026, 4, 29, 10)))
+                    actor=world.manager, clock=ops.Clock(rome(2026, 4, 29, 10), ZONE))
     session.commit()
     sweep_at(session_factory, registry, rome(2026, 4, 29, 11))
     with session_factory() as check:
@@ -365,7 +366,7 @@ def test_a_move_between_states_ends_one_deadline_and_starts_the_next(session, se
     sweep_at(session_factory, registry, rome(2026, 3, 3, 10))
     assert [r.rule_id for r in live_deadlines(session, pact)] == ["pact_signature_due"]
     ops.transition_pact(session, registry, pact, "withdraw", actor=world.manager,
-                        clock=ops.Clock(rome(2026, 3, 5, 9)), comment="trasferita", reason="moved_away")
+                        clock=ops.Clock(rome(2026, 3, 5, 9), ZONE), comment="trasferita", reason="moved_away")
     session.commit()
     # Even before the queued refresh is taken, a due row of a pact that moved fires nothing.
     with session_factory() as check:
@@ -436,7 +437,7 @@ def test_closing_a_pact_ends_its_deadlines(session, session_factory, registry, w
     move_to(session, registry, pact, "follow_up", rome(2026, 3, 2, 10), world.manager)
     sweep_at(session_factory, registry, rome(2026, 3, 2, 11))
     assert {r.rule_id for r in live_deadlines(session, pact)} == {"follow_up_contact", "final_check"}
-    advance(session, registry, pact, "close", world.manager, ops.Clock(rome(2026, 3, 20, 9)))
+    advance(session, registry, pact, "close", world.manager, ops.Clock(rome(2026, 3, 20, 9), ZONE))
     sweep_at(session_factory, registry, rome(2026, 3, 20, 10))
     with session_factory() as check:
         rows = check.scalars(select(PactDeadline).order_by(PactDeadline.id)).all()
@@ -480,11 +481,11 @@ def test_the_migrated_schema_queues_changed_pacts_through_its_triggers(migrated_
             person = Beneficiary(first_name="Anna", last_name="Bruno", gender=Gender.FEMALE)
             session.add_all([unione, manager, programme, person])
             pact = ops.open_pact(session, registry, beneficiary=person, programme=programme, case_manager=manager,
-                                 actor=manager, clock=ops.Clock(rome(2026, 3, 2, 9)))
+                                 actor=manager, clock=ops.Clock(rome(2026, 3, 2, 9), ZONE))
             session.commit()
             ops.log_contact(session, registry, pact, contact_at=rome(2026, 3, 3, 9), channel=ContactChannel.PHONE,
-                            actor=manager, clock=ops.Clock(rome(2026, 3, 3, 10)))
-            advance(session, registry, pact, "start_screening", manager, ops.Clock(rome(2026, 3, 4, 9)))
+                            actor=manager, clock=ops.Clock(rome(2026, 3, 3, 10), ZONE))
+            advance(session, registry, pact, "start_screening", manager, ops.Clock(rome(2026, 3, 4, 9), ZONE))
             queued = session.scalars(select(DeadlineRefresh.pact_id)).all()
         # Opened, a contact, a move: each queued the pact, in the same transaction as the change.
         assert queued == [pact.id] * len(queued) and len(queued) >= 3

@@ -50,9 +50,10 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.pacts.operations import Clock
+from casework.clock import Clock
 from casework.reporting.report_tables import Column, Table
 from tests.support import valid_answers
+from tests.conftest import ZONE
 
 SECRET = "s" * 48
 PERIOD = IndicatorScope(programme_id=None, territory_id=None, start=date(2026, 1, 1), end=date(2026, 3, 31))
@@ -61,7 +62,7 @@ PRIVATE_NOTE = "telefonata con la sorella di Maria"
 
 
 def at(day: str, hour: int = 9, minute: int = 0) -> Clock:
-    return Clock(datetime.fromisoformat(day).replace(hour=hour, minute=minute, tzinfo=UTC))
+    return Clock(datetime.fromisoformat(day).replace(hour=hour, minute=minute, tzinfo=UTC), ZONE)
 
 
 @dataclass
@@ -174,7 +175,7 @@ def all_text_of_xlsx(content: bytes) -> str:
 
 
 def about(locale: str = "it") -> About:
-    return About("Prova", (("Progetto", "TILDE"),), NOW, "Elena", locale)
+    return About("Prova", (("Progetto", "TILDE"),), NOW, "Elena", locale, ZONE)
 
 
 # --- Writers ---------------------------------------------------------------------------
@@ -231,7 +232,7 @@ def test_sheet_names_drop_characters_excel_refuses():
 
 
 def test_a_supervisor_exports_the_pacts_they_may_see_with_local_dates(session, registry, caseload):
-    table = exports.pacts_table(session, registry, caseload.world.supervisor, PactFilters(), now=NOW, locale="it")
+    table = exports.pacts_table(session, registry, caseload.world.supervisor, PactFilters(), now=NOW, locale="it", zone=ZONE)
     rows = {row[0]: dict(zip([c.key for c in table.columns], row)) for row in table.rows}
     assert set(rows) == {caseload.a.id, caseload.b.id, caseload.c.id, caseload.d.id, caseload.e.id, caseload.f.id}
     a = rows[caseload.a.id]
@@ -252,7 +253,7 @@ def test_pact_filters(session, registry, caseload):
     supervisor = caseload.world.supervisor
 
     def ids(**filters) -> set[int]:
-        table = exports.pacts_table(session, registry, supervisor, PactFilters(**filters), now=NOW, locale="en")
+        table = exports.pacts_table(session, registry, supervisor, PactFilters(**filters), now=NOW, locale="en", zone=ZONE)
         return {row[0] for row in table.rows}
 
     assert ids(programme_id=caseload.world.chance.id) == {caseload.c.id, caseload.d.id, caseload.f.id}
@@ -266,7 +267,7 @@ def test_pact_filters(session, registry, caseload):
 
 
 def test_a_case_manager_exports_only_their_own_pacts(session, registry, caseload):
-    table = exports.pacts_table(session, registry, caseload.world.colleague, PactFilters(), now=NOW, locale="en")
+    table = exports.pacts_table(session, registry, caseload.world.colleague, PactFilters(), now=NOW, locale="en", zone=ZONE)
     assert [row[0] for row in table.rows] == [caseload.b.id]
     assert table.rows[0][4] == "Withdrawn"
 
@@ -281,9 +282,9 @@ def test_each_list_is_read_in_one_query_however_many_pacts(session, registry, ca
     session.expunge_all()
     supervisor = session.get(User, caseload.world.supervisor.id)
     build = {
-        "pacts": lambda: exports.pacts_table(session, registry, supervisor, PactFilters(), now=NOW, locale="it"),
+        "pacts": lambda: exports.pacts_table(session, registry, supervisor, PactFilters(), now=NOW, locale="it", zone=ZONE),
         "pseudonymised": lambda: pseudonymised.pseudonymised_table(session, registry, supervisor, PERIOD, now=NOW,
-                                                             secret=SECRET),
+                                                             secret=SECRET, locale="it", zone=ZONE),
     }[table]
     event.listen(engine, "before_cursor_execute", count)
     try:
@@ -298,7 +299,7 @@ def test_exporting_pacts_writes_one_access_log_entry(session, registry, caseload
     supervisor = caseload.world.supervisor
     exported = exports.export_pacts(
         session, registry, supervisor, PactFilters(programme_id=caseload.world.programme.id, status="closed"),
-        fmt="csv", now=NOW, locale="it", ip_address="10.0.0.7",
+        fmt="csv", now=NOW, locale="it", ip_address="10.0.0.7", zone=ZONE,
     )
     session.commit()
     assert exported.filename == "casework-pacts-TILDE-2026-04-10.csv"
@@ -313,7 +314,7 @@ def test_exporting_pacts_writes_one_access_log_entry(session, registry, caseload
 
 def test_pacts_xlsx_has_the_scope_on_its_about_sheet(session, registry, caseload):
     exported = exports.export_pacts(session, registry, caseload.world.supervisor,
-                                    PactFilters(stage="withdrawn"), fmt="xlsx", now=NOW, locale="en")
+                                    PactFilters(stage="withdrawn"), fmt="xlsx", now=NOW, locale="en", zone=ZONE)
     book = workbook(exported.content)
     assert book.sheetnames == ["About", "Pacts"]
     info = [tuple(cell for cell in row if cell is not None) for row in book["About"].iter_rows(values_only=True)]
@@ -327,7 +328,7 @@ def test_pacts_xlsx_has_the_scope_on_its_about_sheet(session, registry, caseload
 
 
 def dataset(session, registry, user, scope=PERIOD, secret=SECRET) -> list[dict]:
-    table = pseudonymised.pseudonymised_table(session, registry, user, scope, now=NOW, secret=secret, locale="it")
+    table = pseudonymised.pseudonymised_table(session, registry, user, scope, now=NOW, secret=secret, locale="it", zone=ZONE)
     return [dict(zip([c.key for c in table.columns], row)) for row in table.rows]
 
 
@@ -365,7 +366,8 @@ def test_the_dataset_holds_the_pacts_open_in_the_period_and_nothing_that_names_a
 
 
 def test_need_columns_follow_the_questionnaires_of_the_workflows_exported(session, registry, caseload):
-    table = pseudonymised.pseudonymised_table(session, registry, caseload.world.supervisor, PERIOD, now=NOW, secret=SECRET)
+    table = pseudonymised.pseudonymised_table(session, registry, caseload.world.supervisor, PERIOD, now=NOW, secret=SECRET,
+                                        locale="it", zone=ZONE)
     keys = [column.key for column in table.columns]
     # Workflows in name order (chance_dispersione, patto_personalizzato), areas in file order, once each.
     chance_areas = ops.engine_for(registry, caseload.c).definition.questionnaire.need_areas
@@ -390,7 +392,7 @@ def test_every_field_is_documented_in_the_docs_file():
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_no_name_codice_fiscale_free_text_or_exact_date_in_the_dataset_file(session, registry, caseload, fmt):
     exported = pseudonymised.export_pseudonymised(session, registry, caseload.world.supervisor, PERIOD, fmt=fmt,
-                                            now=NOW, secret=SECRET, locale="it")
+                                                  now=NOW, secret=SECRET, locale="it", zone=ZONE)
     text = exported.content.decode("utf-8-sig") if fmt == "csv" else all_text_of_xlsx(exported.content)
     people = session.scalars(select(Beneficiary)).all()
     forbidden = [word for person in people for word in (person.first_name, person.last_name, person.codice_fiscale)
@@ -457,7 +459,7 @@ def test_exporting_the_dataset_writes_one_access_log_entry(session, registry, ca
     scope = IndicatorScope(programme_id=caseload.world.programme.id, territory_id=None,
                            start=PERIOD.start, end=PERIOD.end)
     exported = pseudonymised.export_pseudonymised(session, registry, caseload.world.supervisor, scope, fmt="xlsx",
-                                            now=NOW, secret=SECRET, locale="en")
+                                                  now=NOW, secret=SECRET, locale="en", zone=ZONE)
     session.commit()
     assert exported.filename == "casework-pseudonymised-TILDE-2026-01-01-2026-03-31.xlsx"
     book = workbook(exported.content)
@@ -483,8 +485,8 @@ def test_the_indicators_xlsx_holds_exactly_the_tables_compute_gives(session, reg
     supervisor = caseload.world.supervisor
     scope = IndicatorScope(programme_id=caseload.world.programme.id, territory_id=None,
                            start=PERIOD.start, end=PERIOD.end)
-    report = compute(session, registry, supervisor, scope, now=NOW, locale="it")
-    exported = exports.export_indicators(session, registry, supervisor, scope, fmt="xlsx", now=NOW, locale="it")
+    report = compute(session, registry, supervisor, scope, now=NOW, locale="it", zone=ZONE)
+    exported = exports.export_indicators(session, registry, supervisor, scope, fmt="xlsx", now=NOW, locale="it", zone=ZONE)
     session.commit()
     book = workbook(exported.content)
     assert len(book.sheetnames) == len(report.tables) + 1
@@ -513,10 +515,10 @@ def test_the_indicators_xlsx_holds_exactly_the_tables_compute_gives(session, reg
 
 def test_one_indicator_table_as_csv(session, registry, caseload):
     supervisor = caseload.world.supervisor
-    report = compute(session, registry, supervisor, PERIOD, now=NOW, locale="en")
+    report = compute(session, registry, supervisor, PERIOD, now=NOW, locale="en", zone=ZONE)
     gender = report.table("gender")
     exported = exports.export_indicators(session, registry, supervisor, PERIOD, fmt="csv", table_key="gender",
-                                         now=NOW, locale="en")
+                                         now=NOW, locale="en", zone=ZONE)
     session.commit()
     rows = parse_csv(exported.content)
     assert [list(row) for row in rows][:1] == [[column.key for column in gender.columns]]
@@ -528,7 +530,7 @@ def test_one_indicator_table_as_csv(session, registry, caseload):
     assert entry.detail.startswith("indicator:gender.csv rows=")
     with pytest.raises(InvalidInput):
         exports.export_indicators(session, registry, supervisor, PERIOD, fmt="csv", table_key="nope",
-                                  now=NOW, locale="en")
+                                  now=NOW, locale="en", zone=ZONE)
 
 
 def test_a_restricted_case_is_exported_without_its_comune(session, registry, caseload):

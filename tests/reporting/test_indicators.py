@@ -49,6 +49,7 @@ from casework.models import (
     User,
 )
 from casework.workflow.engine import WorkflowRegistry
+from tests.conftest import ZONE
 
 TRIAL_WORKFLOW = """
 name: percorso_prova
@@ -296,7 +297,7 @@ def town(session):
 def report(session, registry, user, programme=None, territory=None, locale="en", **period):
     scope = IndicatorScope(programme_id=programme.id if programme else None,
                            territory_id=territory.id if territory else None, **(period or Q1))
-    return compute(session, registry, user, scope, now=NOW, locale=locale)
+    return compute(session, registry, user, scope, now=NOW, locale=locale, zone=ZONE)
 
 
 def rows(result, key: str) -> list[tuple]:

@@ -29,8 +29,9 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.pacts.operations import Clock
+from casework.clock import Clock
 from tests.support import advance
+from tests.conftest import ZONE
 
 APPROVED, SENT_BACK = ApprovalDecision.APPROVED, ApprovalDecision.SENT_BACK
 NOT_APPROVED_EN = "the pact has not been approved by a supervisor yet"
@@ -82,7 +83,7 @@ def add_supervisor(session, world, username: str, territory=None) -> User:
 
 
 def queue_ids(session, registry, supervisor, clock) -> list[int]:
-    return [item.pact_id for item in approval_queue(session, registry, supervisor, now=clock.now, locale="en")]
+    return [item.pact_id for item in approval_queue(session, registry, supervisor, now=clock.now, locale="en", zone=ZONE)]
 
 
 def messages_to(session, user) -> list[dict]:
@@ -144,7 +145,7 @@ def test_the_author_of_a_revision_may_not_approve_it_but_another_supervisor_may(
     design(session, pact, clock)
     ops.prepare_revision(session, pact, actor=world.supervisor, clock=clock)  # the supervisor prepared it
     session.commit()
-    [item] = approval_queue(session, registry, world.supervisor, now=clock.now, locale="en")
+    [item] = approval_queue(session, registry, world.supervisor, now=clock.now, locale="en", zone=ZONE)
     assert item.prepared_by_viewer and item.signed_on is None
 
     read = pact.version
@@ -156,7 +157,7 @@ def test_the_author_of_a_revision_may_not_approve_it_but_another_supervisor_may(
     assert pact.version == read and session.scalar(select(func.count()).select_from(PactApproval)) == 0
 
     colleague = add_supervisor(session, world, "laura")
-    [item] = approval_queue(session, registry, colleague, now=clock.now, locale="en")
+    [item] = approval_queue(session, registry, colleague, now=clock.now, locale="en", zone=ZONE)
     assert not item.prepared_by_viewer
     decide(session, registry, colleague, pact, expected_version=read, decision=APPROVED, comment="va bene",
            now=clock.now)
@@ -323,7 +324,7 @@ def test_the_queue_lists_the_longest_waiting_first_with_what_a_supervisor_needs(
     in_design = open_chance(session, registry, world, clock)  # nothing prepared yet: not in the queue
     now = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)  # Monday a week later
 
-    items = approval_queue(session, registry, world.supervisor, now=now, locale="it")
+    items = approval_queue(session, registry, world.supervisor, now=now, locale="it", zone=ZONE)
     assert [item.pact_id for item in items] == [older.id, newer.id]
     first = items[0]
     assert (first.beneficiary_name, first.programme_name, first.case_manager_name) == ("Maria Rossi", "CHANCE", "Giulia")

@@ -40,6 +40,7 @@ from casework.models import (
     TerritoryKind,
     User,
 )
+from tests.conftest import ZONE
 
 ROME = ZoneInfo("Europe/Rome")
 EVERYTHING = CaseloadFilters()
@@ -72,7 +73,7 @@ def add_pact(session: Session, registry, programme: Programme, manager: User, *,
     """A pact opened by the real operation, then put where the test needs it."""
     person = Beneficiary(first_name=name, last_name="Bruno", gender=Gender.FEMALE, comune=comune)
     pact = ops.open_pact(session, registry, beneficiary=person, programme=programme, case_manager=manager,
-                         actor=manager, clock=ops.Clock(opened))
+                         actor=manager, clock=ops.Clock(opened, ZONE))
     pact.state, pact.priority, pact.closed_at = state, priority, closed
     pact.next_deadline_at, pact.next_deadline_label = deadline, rule
     session.add_all(FollowUpContact(pact_id=pact.id, contact_at=at, channel=ContactChannel.PHONE) for at in contacts)

@@ -26,6 +26,7 @@ from casework.models import (
 from casework.reminders.notifications import list_notifications, unread_count
 from casework.supervision.reassignment import ReassignmentRefused, reassign_pacts
 from tests.reminders.helpers import emails, fired, open_pact_at, rome, sweep_at
+from tests.conftest import ZONE
 
 OPENED = rome(2026, 3, 2, 9)  # Monday: the screening is due Monday 16 March, its reminder Friday 13 at 08:00
 MOVED = rome(2026, 3, 5, 11)
@@ -34,7 +35,7 @@ MOVED = rome(2026, 3, 5, 11)
 def reassign(session, registry, actor, pacts, to, reason="riequilibrio dei carichi", *, now=MOVED, versions=None):
     versions = versions or {}
     return reassign_pacts(session, registry, actor, {pact.id: versions.get(pact.id, pact.version) for pact in pacts},
-                          to.id if to is not None else None, reason, now=now)
+                          to.id if to is not None else None, reason, now=now, zone=ZONE)
 
 
 def count(session, model) -> int:
@@ -186,7 +187,7 @@ def test_a_change_between_reading_and_writing_undoes_the_batch(session, session_
         other.commit()
     colleague_id, manager_id = world.colleague.id, world.manager.id
     with pytest.raises(PactConflict) as conflict:
-        reassign_pacts(session, registry, world.supervisor, read, colleague_id, "motivo", now=MOVED)
+        reassign_pacts(session, registry, world.supervisor, read, colleague_id, "motivo", now=MOVED, zone=ZONE)
     assert conflict.value.pact_id == second_id
     session.rollback()
     with session_factory() as check:

@@ -25,6 +25,7 @@ from casework.models import (
     User,
 )
 from casework.security.passwords import hash_password
+from tests.conftest import ZONE
 
 PASSWORD = "una-password-lunga-2026"
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
@@ -108,7 +109,7 @@ def people(app: Flask, db) -> People:
     db.flush()
     found.pact = ops.open_pact(db, app.extensions["casework"]["registry"], beneficiary=found.beneficiary,
                                programme=found.programme, case_manager=found.manager, actor=found.manager,
-                               clock=ops.Clock(datetime.now(timezone.utc)))
+                               clock=ops.Clock(datetime.now(timezone.utc), ZONE))
     db.commit()
     return found
 

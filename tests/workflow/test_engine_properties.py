@@ -68,3 +68,38 @@ def test_random_event_sequences_keep_the_invariants(session, world, clock, workf
         assert versions[-1] <= pact.version
 
     run()
+
+
+def test_the_engine_uses_the_transitions_library_as_published():
+    """One plain Machine per workflow version, built once; no subclass of the library's classes
+    (whose private methods a minor release may change)."""
+    import inspect
+
+    import transitions
+    from transitions.core import Event, Transition
+
+    from casework.workflow import engine as engine_module
+
+    for engine in REGISTRY.engines():
+        assert type(engine.machine) is transitions.Machine
+        assert engine.machine.models == []  # pacts are never registered with it
+        assert (engine.machine.event_cls, engine.machine.transition_cls) == (Event, Transition)
+        assert engine.machine is REGISTRY.get(engine.name, engine.version).machine
+    for _, cls in inspect.getmembers(engine_module, inspect.isclass):
+        if cls.__module__ == engine_module.__name__:
+            assert not issubclass(cls, (transitions.Machine, Event, Transition, transitions.State)), cls
+
+
+def test_a_refused_event_names_the_guards_that_block_it(session, world, clock):
+    """The machine refuses; the engine then says which guards failed, as the UI lists them."""
+    engine = REGISTRY.latest("patto_personalizzato")
+    pact = ops.open_pact(session, REGISTRY, beneficiary=world.beneficiary, programme=world.programme,
+                         case_manager=world.manager, actor=world.manager, clock=clock)
+    ctx = ops.guard_context(pact, clock)
+    statuses = {status.event.name: status for status in engine.event_statuses(ctx)}
+    blocked = statuses["start_screening"]
+    assert not blocked.ready and "has_referral" in [guard.name for guard in blocked.unmet]
+    with pytest.raises(TransitionRefused) as refused:
+        engine.fire("start_screening", ctx)
+    assert [guard.name for guard in refused.value.unmet] == [guard.name for guard in blocked.unmet]
+    assert pact.state == "referral"  # firing decides, it never moves the row

@@ -14,11 +14,12 @@ from casework.pacts import operations as ops
 from casework.cli import main
 from casework.errors import TransitionRefused
 from casework.models import TransitionRecord
-from casework.pacts.operations import Clock
+from casework.clock import Clock
 from casework.web import create_app
 from casework.workflow.engine import WorkflowRegistry
 from casework.workflow.loader import WorkflowFileError, check_directory, load_workflow_file
 from tests.support import advance
+from tests.conftest import ZONE
 
 SHIPPED = PROJECT_ROOT / "workflows"
 
@@ -451,7 +452,7 @@ class _Ticking:
         self.clock = start
 
     def next(self) -> Clock:
-        self.clock = Clock(self.clock.now + timedelta(days=1))
+        self.clock = Clock(self.clock.now + timedelta(days=1), ZONE)
         return self.clock
 
 

@@ -12,13 +12,13 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from casework.config import LOCALES
 from casework.security import auth
 from casework.models import Role
 from casework.web import context
 from casework.web.session_security import SignedIn
 
 blueprint = Blueprint("auth", __name__)
-LOCALES = ("it", "en")
 
 
 class LoginForm(FlaskForm):

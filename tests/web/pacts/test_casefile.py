@@ -17,10 +17,11 @@ from casework.pacts import casefile
 from casework.security.access import get_visible_beneficiary, get_visible_pact
 from casework.security.audit import record_changes
 from casework.models import AccessLogEntry, Document, JournalEntry, Pact, PactMember
-from casework.pacts.operations import Clock
+from casework.clock import Clock
 from casework.web import context
 from tests.support import advance
 from tests.web.conftest import csrf_token, sign_in, submit
+from tests.conftest import ZONE
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 32
@@ -90,7 +91,7 @@ def add_colleague(db, people, user=None):
     pact = db.get(Pact, people.pact.id)
     member = casefile.add_colleague(db, pact, db.get(type(people.colleague), (user or people.colleague).id),
                                     "psicologo", actor=db.get(type(people.manager), people.manager.id),
-                                    clock=Clock(datetime.now(UTC)))
+                                    clock=Clock(datetime.now(UTC), ZONE))
     db.commit()
     return member
 
@@ -113,7 +114,7 @@ def test_the_timeline_shows_what_happened_newest_first(app, client_and_people, d
     pact = db.get(Pact, people.pact.id)
     manager = db.get(type(people.manager), people.manager.id)
     now = datetime.now(UTC)
-    advance(db, registry(app), pact, "start_screening", manager, Clock(now + timedelta(seconds=1)))
+    advance(db, registry(app), pact, "start_screening", manager, Clock(now + timedelta(seconds=1), ZONE))
     casefile.add_journal_entry(db, pact, kind=casefile.JournalKind.HOME_VISIT, at=now + timedelta(seconds=2),
                                text="Visita domiciliare con la madre", actor=manager, now=now + timedelta(seconds=3))
     db.commit()
@@ -465,7 +466,7 @@ def test_the_workflow_diagram_shows_where_the_pact_is(app, client_and_people, db
     _, people = client_and_people
     pact = db.get(Pact, people.pact.id)
     advance(db, registry(app), pact, "start_screening", db.get(type(people.manager), people.manager.id),
-            Clock(datetime.now(UTC)))
+            Clock(datetime.now(UTC), ZONE))
     response = client_for(app, "giulia").get(f"/pacts/{pact.id}/workflow.svg")
 
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"

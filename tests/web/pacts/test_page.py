@@ -21,6 +21,7 @@ from casework.models import (
 )
 from tests.support import DEFAULT_PATHS, advance, valid_answers
 from tests.web.conftest import csrf_token, sign_in, submit
+from tests.conftest import ZONE
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -102,7 +103,7 @@ def backdated(db, people):
 def reach(db, registry, people, state: str) -> Pact:
     """Move the fixture's pact to `state` through the core, recording what each move needs."""
     pact = current(db, people.pact.id)
-    clock = ops.Clock(datetime.now(timezone.utc))
+    clock = ops.Clock(datetime.now(timezone.utc), ZONE)
     for event in DEFAULT_PATHS[state]:
         advance(db, registry, pact, event, people.manager, clock)
     return pact
@@ -137,7 +138,7 @@ def restricted(db, people, registry) -> Pact:
     """A case of the programme for victims of violence: only the people assigned see it."""
     pact = ops.open_pact(db, registry, beneficiary=people.beneficiary, programme=people.restricted,
                          case_manager=people.manager, actor=people.manager,
-                         clock=ops.Clock(datetime.now(timezone.utc)))
+                         clock=ops.Clock(datetime.now(timezone.utc), ZONE))
     db.commit()
     return pact
 
@@ -310,7 +311,7 @@ def test_a_number_question_needs_a_whole_number(app, db, people, registry):
     db.add(programme)
     chance = ops.open_pact(db, registry, beneficiary=people.beneficiary, programme=programme,
                            case_manager=people.manager, actor=people.manager,
-                           clock=ops.Clock(datetime.now(timezone.utc)))
+                           clock=ops.Clock(datetime.now(timezone.utc), ZONE))
     db.commit()
     client = signed_in(app, "giulia")
     data = {"screening-version": version(db, chance.id), **screening_data(registry, current(db, chance.id))}

@@ -23,9 +23,10 @@ from casework.models import (
     Territory,
     TerritoryKind,
 )
-from casework.pacts.operations import Clock
+from casework.clock import Clock
 from casework.supervision.reassignment import reassign_pacts
 from tests.web.conftest import csrf_token, sign_in, submit
+from tests.conftest import ZONE
 
 LUCIA_CF = codicefiscale.encode(lastname="Ferrero", firstname="Lucia", gender="F", birthdate="12/08/1992",
                                 birthplace="Settimo Torinese")
@@ -129,7 +130,7 @@ def test_a_supervisor_of_another_territory_gets_not_found(client_and_people, db,
     from casework.pacts import operations as ops
 
     ops.open_pact(db, app.extensions["casework"]["registry"], beneficiary=local, programme=programme,
-                  case_manager=people.colleague, actor=people.colleague, clock=Clock(datetime.now(UTC)))
+                  case_manager=people.colleague, actor=people.colleague, clock=Clock(datetime.now(UTC), ZONE))
     db.commit()
     signed_in(client, "paolo")
     for url in person_urls(people.beneficiary.id):
@@ -165,7 +166,7 @@ def test_the_record_shows_details_household_and_pacts_and_is_logged(client_and_p
     signed_in(client, "giulia")
     core.add_household_member(db, db.get(type(people.manager), people.manager.id), people.beneficiary,
                               core.HouseholdDetails("Luca", core.Relation.CHILD, birth_date=date(2015, 9, 1)),
-                              expected_version=people.beneficiary.version, clock=Clock(datetime.now(UTC)))
+                              expected_version=people.beneficiary.version, clock=Clock(datetime.now(UTC), ZONE))
     db.commit()
     response = client.get(f"/beneficiaries/{people.beneficiary.id}", environ_base={"REMOTE_ADDR": "10.1.2.3"})
     text = page(response)
@@ -312,7 +313,7 @@ def test_an_edit_over_someone_elses_change_is_refused_and_keeps_the_typed_input(
                             core.PersonDetails(first_name="Maria", last_name="Bianchi", gender=Gender.FEMALE,
                                                codice_fiscale="BNCMRA85D43I703I", birth_date=date(1985, 4, 3),
                                                comune_id=people.beneficiary.comune_id, phone="011 999 9999"),
-                            expected_version=1, clock=Clock(datetime.now(UTC)))
+                            expected_version=1, clock=Clock(datetime.now(UTC), ZONE))
     db.commit()
 
     response = submit(client, f"/beneficiaries/{people.beneficiary.id}/edit", read)

@@ -12,6 +12,7 @@ from casework.models import User
 from casework.reminders.deadline_rows import ReminderPolicy
 from casework.reminders.sweep import sweep
 from tests.web.conftest import csrf_token, sign_in, submit
+from tests.conftest import ZONE
 
 FEED_URL = re.compile(r'value="(http://localhost/calendar/([A-Za-z0-9_-]+)\.ics)"')
 
@@ -40,7 +41,7 @@ def create_link(client) -> tuple[str, str]:
 def deadlines_as_rows(app) -> None:
     """The scheduler's sweep turns the pacts' deadlines into rows (what the feed reads)."""
     sweep(app.extensions["casework"]["session_factory"], app.extensions["casework"]["registry"],
-          now=datetime.now(UTC), policy=ReminderPolicy(), holder="test")
+          now=datetime.now(UTC), policy=ReminderPolicy(zone=ZONE), holder="test")
 
 
 def test_the_page_explains_how_to_subscribe_and_shows_the_new_link_once(app, people):

@@ -19,6 +19,7 @@ from casework.reporting.indicators import compute
 from casework.reporting.period import IndicatorScope
 from casework.models import AccessLogEntry, Beneficiary, Gender, Programme, Territory, TerritoryKind
 from tests.web.conftest import csrf_token, sign_in
+from tests.conftest import ZONE
 
 SECRET = "t" * 48  # the app fixture's secret key
 TODAY = datetime.now(UTC).astimezone(ZoneInfo("Europe/Rome")).date()
@@ -45,7 +46,7 @@ def app(engine, tmp_path):
 def hidden(app, db, people):
     """A restricted case nobody assigned Elena to, and a pact in another territory."""
     registry = app.extensions["casework"]["registry"]
-    clock = ops.Clock(datetime.now(UTC))
+    clock = ops.Clock(datetime.now(UTC), ZONE)
     lucia = Beneficiary(first_name="Lucia", last_name="Zanardelli", gender=Gender.FEMALE,
                         codice_fiscale="ZNRLCU80A41L219Y", comune=people.beneficiary.comune)
     lodi_area = db.scalars(select(Territory).where(Territory.name == "Ambito di Lodi")).one()
@@ -241,7 +242,7 @@ def test_indicator_downloads_match_compute(app, db, people):
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="casework-indicators-TILDE-{START.isoformat()}-{TODAY.isoformat()}.xlsx"'
     )
-    report = compute(db, registry, db.merge(people.supervisor), scope, now=datetime.now(UTC), locale="en")
+    report = compute(db, registry, db.merge(people.supervisor), scope, now=datetime.now(UTC), locale="en", zone=ZONE)
     book = load_workbook(io.BytesIO(response.data))
     assert len(book.worksheets) == len(report.tables) + 1
     for table, sheet in zip(report.tables, book.worksheets[1:]):
@@ -292,7 +293,7 @@ def test_the_indicators_page_shows_the_figures_of_the_download(app, db, people, 
     # The file has one sheet per table, in the order of the tables.
     scope = IndicatorScope(programme_id=people.programme.id, territory_id=None, start=START, end=TODAY)
     tables = compute(db, app.extensions["casework"]["registry"], people.supervisor, scope,
-                     now=datetime.now(UTC), locale="en").tables
+                     now=datetime.now(UTC), locale="en", zone=ZONE).tables
     sheets = dict(zip((table.key for table in tables), book.worksheets[1:]))
     compared = 0
     for table_key in ("reached", "gender", "age_band", "migrant_background"):

@@ -13,6 +13,7 @@ from casework.pacts import operations as ops
 from casework.models import ApprovalDecision, Notification, Pact, PactApproval, Performer, Programme
 from tests.support import advance
 from tests.web.conftest import csrf_token, sign_in, submit
+from tests.conftest import ZONE
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -51,7 +52,7 @@ def waiting(app, db, people, registry) -> Pact:
                        starts_on=date(2025, 1, 1), workflow_name="chance_dispersione")
     db.add(chance)
     db.commit()
-    clock = ops.Clock(datetime.now(UTC))
+    clock = ops.Clock(datetime.now(UTC), ZONE)
     pact = ops.open_pact(db, registry, beneficiary=people.beneficiary, programme=chance, case_manager=people.manager,
                          actor=people.manager, clock=clock)
     db.commit()
@@ -183,9 +184,9 @@ def test_a_decision_on_a_stale_queue_is_a_conflict_and_keeps_the_comment(app, db
 
 def test_a_supervisor_cannot_approve_a_revision_they_prepared(app, db, people, registry, waiting):
     pact = current(db, waiting.id)
-    ops.add_goal(db, pact, description="laboratorio pomeridiano", clock=ops.Clock(datetime.now(UTC)))
+    ops.add_goal(db, pact, description="laboratorio pomeridiano", clock=ops.Clock(datetime.now(UTC), ZONE))
     ops.prepare_revision(db, pact, actor=db.get(type(people.supervisor), people.supervisor.id),
-                         clock=ops.Clock(datetime.now(UTC)))
+                         clock=ops.Clock(datetime.now(UTC), ZONE))
     db.commit()
     elena = signed_in(app, "elena")
     page = text(elena.get("/approvals"))

@@ -24,6 +24,7 @@ from casework.models import (
 )
 from casework.web import context
 from tests.web.conftest import csrf_token, sign_in, submit
+from tests.conftest import ZONE
 
 ROME = ZoneInfo("Europe/Rome")
 NOW = datetime(2026, 3, 11, 9, 0, tzinfo=UTC)  # Wednesday 10:00 in Rome
@@ -53,7 +54,7 @@ def caseload(app, db, people):
     registry = app.extensions["casework"]["registry"]
     person = Beneficiary(first_name="Luisa", last_name="Verdi", gender=Gender.FEMALE, comune=people.beneficiary.comune)
     late = ops.open_pact(db, registry, beneficiary=person, programme=people.programme, case_manager=people.manager,
-                         actor=people.manager, clock=ops.Clock(datetime(2026, 2, 1, 9, tzinfo=UTC)))
+                         actor=people.manager, clock=ops.Clock(datetime(2026, 2, 1, 9, tzinfo=UTC), ZONE))
     late.priority, late.next_deadline_at = Priority.HIGH, datetime(2026, 3, 10, 17, tzinfo=UTC)
     db.commit()
     return late

@@ -21,6 +21,7 @@ from casework.supervision import programmes as core
 from casework.models import Base, Programme, Territory, User
 from tests.conftest import _empty_all_tables
 from tests.web.conftest import csrf_token, sign_in, submit
+from tests.conftest import ZONE
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -399,7 +400,7 @@ def test_lifting_a_restriction_over_existing_pacts_is_refused(client_and_people,
 
     ops.open_pact(db, app.extensions["casework"]["registry"], beneficiary=people.beneficiary,
                   programme=people.restricted, case_manager=people.manager, actor=people.manager,
-                  clock=ops.Clock(datetime.now(UTC)))
+                  clock=ops.Clock(datetime.now(UTC), ZONE))
     db.commit()
     signed_in(client, "elena")
     url = f"/programmes/{people.restricted.id}/edit"
