@@ -9,17 +9,47 @@ class CaseworkError(Exception):
     """Base of the errors a person can act on."""
 
 
-class PactConflict(CaseworkError):
-    """Someone else changed the pact since it was read; nothing was overwritten."""
+class Conflict(CaseworkError):
+    """Someone else changed the record since it was read; nothing was overwritten.
 
-    def __init__(self, pact_id: int, expected_version: int | None = None, actual_version: int | None = None):
-        self.pact_id = pact_id
+    Every conflict of the core is one of these (casework.versioning raises them), so a caller
+    answers them all alike: the web layer with 409 and the person's input kept.
+    """
+
+    record = "record"
+
+    def __init__(self, record_id: int | None, expected_version: int | None = None,
+                 actual_version: int | None = None):
+        self.record_id = record_id
         self.expected_version = expected_version
         self.actual_version = actual_version
-        super().__init__(
-            f"pact {pact_id} was changed by someone else meanwhile "
-            f"(you read version {expected_version}, it is now {actual_version}); reload and try again"
-        )
+        read = "" if expected_version is None else f" (you read version {expected_version}" + (
+            f", it is now {actual_version})" if actual_version is not None else ")")
+        super().__init__(f"{self.record} {record_id} was changed by someone else meanwhile{read}; reload and try again")
+
+
+class PactConflict(Conflict):
+    record = "pact"
+
+    @property
+    def pact_id(self) -> int | None:
+        return self.record_id
+
+
+class BeneficiaryConflict(Conflict):
+    record = "beneficiary"
+
+    @property
+    def beneficiary_id(self) -> int | None:
+        return self.record_id
+
+
+class ProgrammeConflict(Conflict):
+    record = "programme"
+
+    @property
+    def programme_id(self) -> int | None:
+        return self.record_id
 
 
 class EventNotAvailable(CaseworkError):

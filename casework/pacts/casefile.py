@@ -12,12 +12,11 @@ from datetime import date, datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from casework.security.access import territory_and_below
 from casework.security.audit import record_changes
 from casework.pacts.documents import pact_documents
-from casework.errors import CaseworkError, InvalidInput, PactConflict
+from casework.errors import CaseworkError, InvalidInput
 from casework.models import (
     ChangeRecord,
     Document,
@@ -35,6 +34,7 @@ from casework.models import (
 from casework.clock import Clock
 from casework.pacts.operations import add_member, engine_for
 from casework.workflow.engine import WorkflowRegistry
+from casework.versioning import check_version, touch
 
 PACT_ENTITY = "pact"
 BENEFICIARY_ENTITY = "beneficiary"
@@ -325,20 +325,14 @@ def remove_member(
 ) -> None:
     """Take someone off the équipe; a colleague removed no longer sees the pact."""
     _require_manager(actor, pact)
-    if expected_version is not None and pact.version != expected_version:
-        raise PactConflict(pact.id, expected_version, pact.version)
+    check_version(pact, expected_version)
     member = next((m for m in pact.members if m.id == member_id), None)
     if member is None:
         raise InvalidInput({"member": "not_in_pact"})
     record_changes(session, PACT_ENTITY, pact.id, {EQUIPE_FIELD: _describe(member)}, {EQUIPE_FIELD: ""},
                    actor=actor, now=clock.now)
     pact.members.remove(member)
-    pact.updated_at = clock.now  # moves the version: an équipe change conflicts with a stale form
-    read_version = pact.version
-    try:
-        session.flush()
-    except StaleDataError:
-        raise PactConflict(pact.id, read_version) from None
+    touch(pact, expected_version, clock.now)  # an équipe change conflicts with a stale form
 
 
 # --- What the case file shows -----------------------------------------------------------

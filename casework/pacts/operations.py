@@ -12,13 +12,16 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import flag_modified, set_committed_value
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from casework.security.audit import record_changes
 from casework.reminders.deadlines import StatePosition, next_deadline, refresh_next_deadline
 from casework.clock import Clock
 from casework.errors import InvalidInput, PactConflict
+# The one version check every record shares (casework.versioning), under the names used below.
+from casework.versioning import check_version as _check_version
+from casework.versioning import flush_checked as _flush
+from casework.versioning import touch as _touch
 from casework.models import (
     Action,
     ActionStatus,
@@ -53,35 +56,6 @@ _PARTS = ("members", "screenings", "goals", "actions", "commitments", "revisions
 
 def _actor_id(actor: User | None) -> int | None:
     return actor.id if actor is not None else None
-
-
-def _flush(session: Session, pact: Pact, expected_version: int | None) -> None:
-    # Read before flushing: after a failed flush the session refuses attribute loads.
-    pact_id, read_version = pact.id, expected_version or pact.version
-    try:
-        session.flush()
-    except StaleDataError:
-        raise PactConflict(pact_id, read_version) from None
-
-
-def _check_version(pact: Pact, expected_version: int | None) -> None:
-    if expected_version is not None and pact.version != expected_version:
-        raise PactConflict(pact.id, expected_version, pact.version)
-
-
-def _touch(pact: Pact, expected_version: int | None, now: datetime) -> None:
-    """Check the caller edited what it read, and mark the pact changed (bumps its version)."""
-    _check_version(pact, expected_version)
-    pact.updated_at = now
-    # Even at the same instant the row must be written, or its version would not move.
-    flag_modified(pact, "updated_at")
-
-
-# For the modules that record something else about a pact (approvals): the same version
-# check and version bump as every operation here, so a concurrent edit is caught alike.
-check_version = _check_version
-touch = _touch
-flush_checked = _flush
 
 
 def open_pact(
@@ -301,13 +275,14 @@ def record_screening(
         result = score_screening(questionnaire, answers)
     except InvalidAnswers as error:
         raise InvalidInput({e.question_id: e.code for e in error.errors}) from None
+    _check_version(pact, expected_version)
+    pact.priority = Priority(result.priority)  # before the bump: one UPDATE, one version
     _touch(pact, expected_version, clock.now)
     screening = Screening(
         pact=pact, answers=result.answers, need_profile=result.need_profile,
-        total_score=result.total_score, priority=Priority(result.priority),
+        total_score=result.total_score, priority=pact.priority,
         completed_at=clock.now, completed_by_id=_actor_id(actor),
     )
-    pact.priority = screening.priority
     session.add(screening)
     _flush(session, pact, expected_version)
     return screening
@@ -566,8 +541,8 @@ def log_contact(
     )
     session.add(contact)
     session.flush()  # the deadline query below must see this contact
-    _touch(pact, expected_version, clock.now)
     refresh_next_deadline(session, engine_for(registry, pact).definition, pact, clock.zone)
+    _touch(pact, expected_version, clock.now)  # after: one UPDATE writes the deadline and the version
     _flush(session, pact, expected_version)
     return contact
 

@@ -18,8 +18,6 @@ from codicefiscale import codicefiscale as codicefiscale_decoder
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.attributes import flag_modified
-from sqlalchemy.orm.exc import StaleDataError
 from stdnum import exceptions as stdnum_errors
 from stdnum.it import codicefiscale as codicefiscale_checker
 
@@ -32,7 +30,8 @@ from casework.security.access import (
     visible_pacts,
 )
 from casework.security.audit import log_access, record_changes
-from casework.errors import CaseworkError, InvalidInput
+# BeneficiaryConflict stays importable from here, where callers of these operations look for it.
+from casework.errors import BeneficiaryConflict, CaseworkError, InvalidInput  # noqa: F401
 from casework.models import (
     Beneficiary,
     ChangeRecord,
@@ -49,6 +48,7 @@ from casework.models import (
 from casework.clock import Clock
 from casework.workflow.definition import label_in
 from casework.workflow.engine import WorkflowRegistry
+from casework.versioning import check_version, touch
 
 ENTITY = "beneficiary"
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
@@ -65,19 +65,6 @@ _MANAGING_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR)
 
 class NotAllowed(CaseworkError):
     """The user's role may not register or change people (administrators see no case data)."""
-
-
-class BeneficiaryConflict(CaseworkError):
-    """Someone else changed the person's record since it was read; nothing was overwritten."""
-
-    def __init__(self, beneficiary_id: int, expected_version: int | None, actual_version: int | None = None):
-        self.beneficiary_id = beneficiary_id
-        self.expected_version = expected_version
-        self.actual_version = actual_version
-        super().__init__(
-            f"beneficiary {beneficiary_id} was changed by someone else meanwhile "
-            f"(you read version {expected_version}, it is now {actual_version}); reload and try again"
-        )
 
 
 @dataclass(frozen=True)
@@ -342,26 +329,6 @@ def create_beneficiary(
     return beneficiary
 
 
-def _check_version(beneficiary: Beneficiary, expected_version: int | None) -> None:
-    if expected_version is not None and beneficiary.version != expected_version:
-        raise BeneficiaryConflict(beneficiary.id, expected_version, beneficiary.version)
-
-
-def _touch(beneficiary: Beneficiary, clock: Clock) -> None:
-    """Mark the record changed so its version moves, even when only the household did."""
-    beneficiary.updated_at = clock.now
-    flag_modified(beneficiary, "updated_at")  # same instant as the last save still counts
-
-
-def _flush(session: Session, beneficiary: Beneficiary, expected_version: int | None) -> None:
-    # Read first: after a failed flush the session refuses attribute loads.
-    beneficiary_id, read_version = beneficiary.id, expected_version or beneficiary.version
-    try:
-        session.flush()
-    except StaleDataError:
-        raise BeneficiaryConflict(beneficiary_id, read_version) from None
-
-
 def _comune_name(session: Session, comune_id: int | None) -> str:
     if comune_id is None:
         return ""
@@ -381,7 +348,7 @@ def update_beneficiary(
 ) -> list[ChangeRecord]:
     """Change a person's record, keeping one ChangeRecord per changed field."""
     _require_visible(session, user, beneficiary)
-    _check_version(beneficiary, expected_version)
+    check_version(beneficiary, expected_version)
     values = _cleaned_person(session, details, _local_today(clock))
     if values["codice_fiscale"] and any(
         duplicate.reason == "codice_fiscale"
@@ -397,9 +364,8 @@ def update_beneficiary(
         return []
     for name, value in changed.items():
         setattr(beneficiary, name, value)
-    beneficiary.updated_at = clock.now
     try:
-        _flush(session, beneficiary, expected_version)
+        touch(beneficiary, expected_version, clock.now)
     except IntegrityError:
         raise InvalidInput({"codice_fiscale": "already_registered"}) from None
     return record_changes(
@@ -419,11 +385,10 @@ def add_household_member(
     expected_version: int | None, clock: Clock,
 ) -> HouseholdMember:
     _require_visible(session, user, beneficiary)
-    _check_version(beneficiary, expected_version)
+    check_version(beneficiary, expected_version)
     member = HouseholdMember(**_cleaned_member(details, _local_today(clock)))
     beneficiary.household.append(member)
-    _touch(beneficiary, clock)
-    _flush(session, beneficiary, expected_version)
+    touch(beneficiary, expected_version, clock.now)
     record_changes(session, ENTITY, beneficiary.id, {}, {"household": _member_text(member)}, actor=user, now=clock.now)
     return member
 
@@ -433,14 +398,13 @@ def remove_household_member(
     expected_version: int | None, clock: Clock,
 ) -> None:
     _require_visible(session, user, beneficiary)
-    _check_version(beneficiary, expected_version)
+    check_version(beneficiary, expected_version)
     member = next((member for member in beneficiary.household if member.id == member_id), None)
     if member is None:
         raise InvalidInput({"member": "not_found"})
     removed = _member_text(member)
     beneficiary.household.remove(member)
-    _touch(beneficiary, clock)
-    _flush(session, beneficiary, expected_version)
+    touch(beneficiary, expected_version, clock.now)
     record_changes(session, ENTITY, beneficiary.id, {"household": removed}, {"household": ""}, actor=user, now=clock.now)
 
 

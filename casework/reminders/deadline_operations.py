@@ -11,14 +11,14 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from casework.errors import InvalidInput, PactConflict
+from casework.errors import InvalidInput
 from casework.models import DeadlineAnchorMove, DeadlinePause, Pact, PactDeadline, User
 from casework.reminders.deadline_rows import ReminderPolicy, pact_definition, refresh_pact_deadlines
 from casework.reminders.deadlines import refresh_next_deadline
 from casework.reminders.scheduler_lock import take_turn
 from casework.reminders.sweep import SWEEP_TURN
+from casework.versioning import check_version, touch
 from casework.workflow.engine import WorkflowRegistry
 
 
@@ -38,19 +38,9 @@ def _live_row(session: Session, registry: WorkflowRegistry, pact: Pact, rule_id:
 def _changed(session: Session, registry: WorkflowRegistry, pact: Pact, now: datetime, policy: ReminderPolicy,
              expected_version: int | None) -> None:
     """The pact's deadline changed: its stored next deadline and version follow, like any change."""
-    pact_id, read_version = pact.id, expected_version or pact.version
-    pact.updated_at = now
     refresh_next_deadline(session, pact_definition(registry, pact), pact, policy.zone)
-    try:
-        session.flush()
-    except StaleDataError:
-        raise PactConflict(pact_id, read_version) from None
+    touch(pact, expected_version, now)
     refresh_pact_deadlines(session, registry, pact, now=now, policy=policy)
-
-
-def _check_version(pact: Pact, expected_version: int | None) -> None:
-    if expected_version is not None and pact.version != expected_version:
-        raise PactConflict(pact.id, expected_version, pact.version)
 
 
 def pause_deadline(
@@ -66,7 +56,7 @@ def pause_deadline(
     """
     if not reason.strip():
         raise InvalidInput({"reason": "required"})
-    _check_version(pact, expected_version)
+    check_version(pact, expected_version)
     _take_turn_with_the_scheduler(session, actor, now)
     row = _live_row(session, registry, pact, rule_id, now, policy)
     if row.paused:
@@ -85,7 +75,7 @@ def resume_deadline(
     expected_version: int | None = None,
 ) -> PactDeadline:
     """Restart a paused deadline, its due day pushed later by the days it was paused."""
-    _check_version(pact, expected_version)
+    check_version(pact, expected_version)
     _take_turn_with_the_scheduler(session, actor, now)
     pause = session.scalars(select(DeadlinePause).where(
         DeadlinePause.pact_id == pact.id, DeadlinePause.rule_id == rule_id, DeadlinePause.resumed_at.is_(None)
@@ -117,7 +107,7 @@ def move_deadline_anchor(
         errors["anchor_on"] = "in_future"
     if errors:
         raise InvalidInput(errors)
-    _check_version(pact, expected_version)
+    check_version(pact, expected_version)
     _take_turn_with_the_scheduler(session, actor, now)
     row = _live_row(session, registry, pact, rule_id, now, policy)
     session.add(DeadlineAnchorMove(

@@ -30,11 +30,12 @@ from casework.models import (
     User,
 )
 from casework.reminders.notifications import LOCALES, notify
-from casework.pacts.operations import check_version, engine_for, flush_checked, touch
+from casework.pacts.operations import engine_for
 from casework.reminders.workdays import working_days_between
 from casework.workflow.definition import WorkflowDefinition
 from casework.workflow.engine import WorkflowRegistry
 from casework.workflow.guards import APPROVAL_GUARD
+from casework.versioning import check_version, flush_checked, touch
 
 
 class DecisionNotAllowed(CaseworkError):

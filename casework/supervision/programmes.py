@@ -12,8 +12,6 @@ row's write lock, then compares that fingerprint with the values stored now.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,7 +23,8 @@ from sqlalchemy import func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from casework.errors import CaseworkError, InvalidInput
+# ProgrammeConflict stays importable from here, where callers of these operations look for it.
+from casework.errors import CaseworkError, InvalidInput, ProgrammeConflict  # noqa: F401
 from casework.i18n import gettext
 from casework.models import (
     ChangeRecord,
@@ -42,6 +41,7 @@ from casework.security.audit import record_changes
 from casework.supervision.targets import TARGET_INDICATORS
 from casework.workflow.definition import label_in
 from casework.workflow.engine import WorkflowRegistry
+from casework.versioning import check_fingerprint, fingerprint
 
 ENTITY = "programme"
 _CODE = re.compile(r"^[A-Z0-9_]+$")
@@ -66,16 +66,6 @@ class ProgrammeNotFound(CaseworkError):
     def __init__(self, programme_id: int):
         self.programme_id = programme_id
         super().__init__(f"no programme {programme_id} in the user's territory")
-
-
-class ProgrammeConflict(CaseworkError):
-    """Someone else changed the programme since it was read; nothing was overwritten."""
-
-    def __init__(self, programme_id: int):
-        self.programme_id = programme_id
-        super().__init__(
-            f"programme {programme_id} was changed by someone else meanwhile; reload and try again"
-        )
 
 
 class TargetInput(NamedTuple):
@@ -234,7 +224,7 @@ def programme_fingerprint(programme: Programme) -> str:
             [target.indicator, _plain_number(target.value), target.description] for target in programme.targets
         ),
     }
-    return hashlib.sha256(json.dumps(values, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return fingerprint(values)
 
 
 def has_pacts(session: Session, programme_id: int) -> bool:
@@ -496,8 +486,7 @@ def update_programme(
     """
     _require_supervisor(supervisor)
     programme = _lock_for_edit(session, supervisor, programme_id)
-    if read_fingerprint is not None and read_fingerprint != programme_fingerprint(programme):
-        raise ProgrammeConflict(programme_id)
+    check_fingerprint(programme, read_fingerprint, programme_fingerprint(programme))
     values, targets = _cleaned(session, registry, supervisor, data, current=programme)
     before, targets_before = _history_values(session, programme), _targets_text(programme)
     for name, value in values.items():

@@ -14,16 +14,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.attributes import flag_modified
-from sqlalchemy.orm.exc import StaleDataError
 
-from casework.errors import CaseworkError, InvalidInput, PactConflict
+from casework.errors import CaseworkError, InvalidInput
 from casework.i18n import N_, Message, gettext
 from casework.models import Pact, PactReassignment, Role, User
 from casework.reminders.notifications import LOCALES, format_day, notify, rule_label
 from casework.reminders.scheduler_lock import take_turn
 from casework.reminders.sweep import SWEEP_TURN, hand_over_reminders
 from casework.security.access import can_see_pact, visible_case_managers, visible_pacts
+from casework.versioning import check_version, touch
 from casework.workflow.engine import WorkflowRegistry
 
 MAX_REASON = 2000
@@ -104,22 +103,15 @@ def reassign_pacts(
         raise InvalidInput(errors)
     assert target is not None
     for pact in pacts:
-        if pact.version != expected[pact.id]:
-            raise PactConflict(pact.id, expected[pact.id], pact.version)
+        check_version(pact, expected[pact.id])
 
     # The sweep reads each pact's manager to address its reminders: none runs while this writes.
     take_turn(session, SWEEP_TURN, f"user:{actor.id}", now)
     previous: dict[int, int] = {}
     for pact in pacts:
-        pact_id, read_version = pact.id, pact.version
-        previous[pact_id] = pact.case_manager_id
+        previous[pact.id] = pact.case_manager_id
         pact.case_manager = target
-        pact.updated_at = now
-        flag_modified(pact, "updated_at")
-        try:
-            session.flush()
-        except StaleDataError:
-            raise PactConflict(pact_id, read_version) from None
+        touch(pact, expected[pact.id], now)
 
     records = [
         PactReassignment(pact_id=pact.id, from_manager_id=previous[pact.id], to_manager_id=target.id, reason=reason,

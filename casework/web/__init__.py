@@ -102,15 +102,19 @@ class RowIdConverter(IntegerConverter):
 def _template_globals() -> dict[str, Any]:
     from flask_babel import get_locale
 
-    return {"current_locale": lambda: str(get_locale()), "main_menu": _main_menu}
+    from casework.web.context import header_user
+
+    return {"current_locale": lambda: str(get_locale()), "main_menu": _main_menu, "header_user": header_user}
 
 
 def _main_menu() -> list[tuple[str, str]]:
     """Menu entries (endpoint, label) for the signed-in user's role whose endpoint exists."""
     from flask import current_app
-    from flask_login import current_user
 
-    role = current_user.user.role if current_user.is_authenticated else None
+    from casework.web.context import header_user
+
+    signed_in = header_user()
+    role = signed_in.role if signed_in is not None else None
     return [
         (endpoint, str(label))
         for endpoint, label, roles in MAIN_MENU

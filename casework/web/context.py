@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask import abort, current_app, g, request
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from casework.security.access import get_visible_pact
 from casework.config import Settings
-from casework.models import Pact, User
+from casework.models import Pact, Role, User
 from casework.clock import Clock
 from casework.workflow.engine import WorkflowRegistry
 
@@ -60,3 +61,42 @@ def visible_pact(pact_id: int) -> Pact:
     if pact is None:
         abort(404)
     return pact
+
+
+@dataclass(frozen=True)
+class HeaderUser:
+    """Who is signed in, as the page header shows them: plain values, not a row of the session.
+
+    Copied when the request signs the user in, so a page rendered after the request's session
+    failed and was closed (an error page) still shows them without loading anything.
+    """
+
+    full_name: str
+    role: Role
+
+    @classmethod
+    def of(cls, user: User) -> HeaderUser:
+        return cls(user.full_name, user.role)
+
+
+def remember_header_user(user: User | None) -> None:
+    g.header_user = HeaderUser.of(user) if user is not None else None
+
+
+def header_user() -> HeaderUser | None:
+    """The signed-in person for the header; None for a visitor, or on an error page of a request
+    that failed before it signed anyone in (an error page loads nothing)."""
+    if "header_user" not in g and not rendering_error_page():
+        remember_header_user(actor() if current_user.is_authenticated else None)
+    return g.get("header_user")
+
+
+def start_error_page() -> None:
+    """From here the request only renders its error page: its session is rolled back and closed,
+    and nothing touches the database again (it may be what failed)."""
+    g.error_page = True
+    close_db()
+
+
+def rendering_error_page() -> bool:
+    return bool(g.get("error_page"))

@@ -9,7 +9,7 @@ from flask_login import UserMixin
 
 from casework.security import auth
 from casework.models import User, UserSession
-from casework.web import context
+from casework.web import context, saving
 from casework.web.extensions import login_manager
 
 CONTENT_SECURITY_POLICY = (
@@ -39,7 +39,8 @@ def load_signed_in(token: str) -> SignedIn | None:
         idle_timeout=timedelta(minutes=config.session_idle_minutes),
         max_age=timedelta(hours=config.session_max_hours),
     )
-    context.db().commit()  # persists last_seen_at, or the end of an expired session
+    saving.commit()  # persists last_seen_at, or the end of an expired session
+    context.remember_header_user(record.user if record is not None else None)
     return SignedIn(record, token) if record is not None else None
 
 

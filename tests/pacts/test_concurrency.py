@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -10,7 +11,8 @@ from sqlalchemy import func, select
 from casework.pacts import operations as ops
 from casework.db import unit_of_work
 from casework.errors import PactConflict
-from casework.models import Pact, TransitionRecord
+from casework.models import ContactChannel, GoalsAchieved, Pact, ReferralSource, TransitionRecord
+from tests.support import valid_answers
 
 
 @pytest.fixture
@@ -93,3 +95,62 @@ def test_threads_racing_on_one_pact_exactly_one_wins(session_factory, registry, 
         pact = check.get(Pact, pact_id)
         assert (pact.state, pact.version) == ("withdrawn", 2)
         assert _record_count(check, pact_id) == 2
+
+
+def _referral(session, registry, pact, world, clock, version):
+    return ops.record_referral(session, pact, source=ReferralSource.SCHOOL, reason="assenze",
+                               referred_on=date(2026, 3, 1), actor=world.manager, clock=clock,
+                               expected_version=version)
+
+
+def _outcome(session, registry, pact, world, clock, version):
+    outcome = next(iter(ops.engine_for(registry, pact).definition.outcomes))
+    return ops.record_outcome(session, registry, pact, outcome=outcome, goals_achieved=GoalsAchieved.PARTLY,
+                              actor=world.manager, clock=clock, expected_version=version)
+
+
+def _screening(session, registry, pact, world, clock, version):
+    questionnaire = ops.engine_for(registry, pact).definition.questionnaire
+    return ops.record_screening(session, registry, pact, valid_answers(questionnaire), actor=world.manager,
+                                clock=clock, expected_version=version)
+
+
+def _goal(session, registry, pact, world, clock, version):
+    return ops.add_goal(session, pact, description="trovare casa", clock=clock, expected_version=version)
+
+
+def _contact(session, registry, pact, world, clock, version):
+    return ops.log_contact(session, registry, pact, contact_at=clock.now, channel=ContactChannel.PHONE,
+                           actor=world.manager, clock=clock, expected_version=version)
+
+
+@pytest.mark.parametrize("save", [_referral, _outcome, _screening, _goal, _contact])
+def test_a_save_overtaken_after_its_version_check_is_a_conflict_not_a_stale_data_error(
+    session_factory, registry, world, clock, pact_id, save,
+):
+    """The in-memory version still matches, but the row moved on: the write itself must say so.
+
+    The version bump is written inside the guard, so a lazy load later in the operation (the
+    referral, the outcome) cannot autoflush it outside and let SQLAlchemy's StaleDataError escape.
+    """
+    with session_factory() as mine:
+        pact = mine.get(Pact, pact_id)
+        read = pact.version
+        with session_factory() as theirs:
+            _goal(theirs, registry, theirs.get(Pact, pact_id), world, clock, read)
+            theirs.commit()
+        with pytest.raises(PactConflict) as conflict:
+            save(mine, registry, pact, world, clock, read)
+        assert (conflict.value.pact_id, conflict.value.expected_version) == (pact_id, read)
+        mine.rollback()
+    with session_factory() as check:
+        assert check.get(Pact, pact_id).version == read + 1  # only their save
+
+
+def test_each_save_moves_the_version_by_one(session, registry, world, clock, pact_id):
+    pact = session.get(Pact, pact_id)
+    for save in (_referral, _screening, _goal, _contact, _outcome, _referral):
+        read = pact.version
+        save(session, registry, pact, world, clock, read)
+        session.commit()
+        assert pact.version == read + 1, save.__name__

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from casework.reminders import mail
 from casework.models import Role
-from casework.web import context
+from casework.web import context, saving
 from casework.web.roles import role_required
 
 blueprint = Blueprint("admin", __name__)
@@ -27,7 +27,7 @@ def failed_mail():
 def retry(email_id: int):
     db = context.db()
     if mail.retry_email(db, email_id, now=context.now()):
-        db.commit()
+        saving.commit()
         flash(_("The e-mail is back in the outbox: it will be sent again shortly."), "success")
     else:
         flash(_("This e-mail is no longer among the failed ones."), "warning")

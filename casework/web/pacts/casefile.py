@@ -7,6 +7,7 @@ global `casefile_for(pact)`; the beneficiary page includes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -38,7 +39,7 @@ from casework.security.access import (
 )
 from casework.security.audit import log_access
 from casework.pacts.diagram import DiagramText, main_path, workflow_svg
-from casework.errors import InvalidInput, PactConflict
+from casework.errors import Conflict, InvalidInput
 from casework.models import (
     ApprovalDecision,
     Beneficiary,
@@ -54,7 +55,7 @@ from casework.models import (
 )
 from casework.models.labels import CONTACT_CHANNELS, GENDERS, PRIORITIES, REFERRAL_SOURCES
 from casework.pacts.operations import OPEN_EVENT, engine_for
-from casework.web import context
+from casework.web import context, saving
 from casework.web.filters import in_sentence, local_date, translated
 from casework.web.pacts.casefile_forms import (
     DOCUMENT_KINDS,
@@ -441,9 +442,9 @@ def beneficiary_documents_for(beneficiary: Beneficiary) -> BeneficiaryDocuments 
 
 def _form_page(pact: Pact, panel: str, status: int, *, message: str = "", **forms: Any):
     """A form sent back with its errors (or a conflict), on a page of its own."""
-    context.db().rollback()  # nothing half-done may ride along with the access-log commit
+    saving.roll_back()  # nothing half-done may ride along with the access-log commit
     _log("view", "pact", pact.id, detail=f"case file form: {panel}")
-    context.db().commit()
+    saving.commit()
     return render_template(
         "pacts/casefile/form_page.html", pact=pact, panel=panel, casefile=_panels(pact, **forms), message=message,
         back_url=_pact_url(pact.id, panel),
@@ -459,7 +460,7 @@ def timeline_page(pact_id: int):
     pact = context.visible_pact(pact_id)
     entries = casefile.timeline(context.db(), context.registry(), pact, locale=_locale())
     _log("view", "pact", pact.id, detail="timeline")
-    context.db().commit()
+    saving.commit()
     return render_template("pacts/casefile/timeline.html", pact=pact, rows=[_timeline_row(e) for e in entries],
                            back_url=_pact_url(pact.id, "timeline"))
 
@@ -469,18 +470,22 @@ def timeline_page(pact_id: int):
 def add_journal_entry(pact_id: int):
     pact = context.visible_pact(pact_id)
     form = journal_form()
-    if form.validate_on_submit():
-        at = form.at.data.replace(tzinfo=context.settings().zone)
-        try:
-            casefile.add_journal_entry(context.db(), pact, kind=JournalKind(form.kind.data), at=at,
-                                       text=form.text.data, actor=context.actor(), now=context.now())
-        except InvalidInput as error:
-            _show_errors(form, error)
-        else:
-            context.db().commit()
-            flash(_("Journal entry saved."), "success")
-            return redirect(_pact_url(pact.id, "journal"))
-    return _form_page(pact, "journal", 422, journal=form)
+    if not form.validate_on_submit():
+        return _form_page(pact, "journal", 422, journal=form)
+    at = form.at.data.replace(tzinfo=context.settings().zone)
+
+    def invalid(error: InvalidInput):
+        _show_errors(form, error)
+        return _form_page(pact, "journal", 422, journal=form)
+
+    def done(saved: object) -> Response:
+        flash(_("Journal entry saved."), "success")
+        return redirect(_pact_url(pact.id, "journal"))
+
+    return saving.save(lambda: casefile.add_journal_entry(
+        context.db(), pact, kind=JournalKind(form.kind.data), at=at, text=form.text.data, actor=context.actor(),
+        now=context.now(),
+    ), done=done, invalid=invalid)
 
 
 @blueprint.post("/pacts/<int:pact_id>/equipe/colleagues", defaults={"kind": "colleague"})
@@ -497,29 +502,35 @@ def add_member(pact_id: int, kind: str):
         form.user.choices = _colleague_choices(casefile.eligible_colleagues(db, pact))
     else:
         form = external_member_form()
-    if form.validate_on_submit():
-        try:
-            if isinstance(form, ColleagueForm):
-                casefile.add_colleague(db, pact, db.get(User, form.user.data), form.role.data, actor=context.actor(),
-                                       clock=context.clock(), expected_version=form.expected_version)
-            else:
-                casefile.add_external_member(
-                    db, pact, name=form.name.data, role=form.role.data, organisation=form.organisation.data or "",
-                    contact=form.contact.data or "", actor=context.actor(), clock=context.clock(),
-                    expected_version=form.expected_version,
-                )
-        except InvalidInput as error:
-            _show_errors(form, error)
-        except PactConflict:
-            db.rollback()
-            pact = context.visible_pact(pact_id)
-            form.version.data = str(pact.version)
-            return _form_page(pact, "equipe", 409, message=str(CONFLICT_MESSAGE), **{kind: form})
-        else:
-            db.commit()
-            flash(_("The équipe has been updated."), "success")
-            return redirect(_pact_url(pact.id, "equipe"))
-    return _form_page(pact, "equipe", 422, **{kind: form})
+    if not form.validate_on_submit():
+        return _form_page(pact, "equipe", 422, **{kind: form})
+
+    def write() -> object:
+        if isinstance(form, ColleagueForm):
+            return casefile.add_colleague(db, pact, db.get(User, form.user.data), form.role.data,
+                                          actor=context.actor(), clock=context.clock(),
+                                          expected_version=form.expected_version)
+        return casefile.add_external_member(
+            db, pact, name=form.name.data, role=form.role.data, organisation=form.organisation.data or "",
+            contact=form.contact.data or "", actor=context.actor(), clock=context.clock(),
+            expected_version=form.expected_version,
+        )
+
+    def conflict(error: Conflict):
+        current = context.visible_pact(pact_id)
+        form.version.data = str(current.version)
+        return _form_page(current, "equipe", 409, message=str(CONFLICT_MESSAGE), **{kind: form})
+
+    def invalid(error: InvalidInput):
+        _show_errors(form, error)
+        return _form_page(pact, "equipe", 422, **{kind: form})
+
+    return saving.save(write, done=lambda saved: _equipe_updated(pact_id), conflict=conflict, invalid=invalid)
+
+
+def _equipe_updated(pact_id: int) -> Response:
+    flash(_("The équipe has been updated."), "success")
+    return redirect(_pact_url(pact_id, "equipe"))
 
 
 @blueprint.post("/pacts/<int:pact_id>/equipe/remove")
@@ -532,38 +543,40 @@ def remove_member(pact_id: int):
     form = remove_member_form()
     if not form.validate_on_submit() or form.member_id is None:
         abort(400)
-    try:
-        casefile.remove_member(db, pact, form.member_id, actor=context.actor(), clock=context.clock(),
-                               expected_version=form.expected_version)
-    except InvalidInput:
-        db.rollback()
+
+    def no_longer_there(error: InvalidInput) -> Response:
         flash(_("This person is no longer in the équipe."), "warning")
         return redirect(_pact_url(pact_id, "equipe"))
-    except PactConflict:
-        db.rollback()
-        return _form_page(context.visible_pact(pact_id), "equipe", 409, message=str(CONFLICT_MESSAGE))
-    db.commit()
-    flash(_("The équipe has been updated."), "success")
-    return redirect(_pact_url(pact_id, "equipe"))
+
+    return saving.save(
+        lambda: casefile.remove_member(db, pact, form.member_id, actor=context.actor(), clock=context.clock(),
+                                       expected_version=form.expected_version),
+        done=lambda saved: _equipe_updated(pact_id),
+        conflict=lambda error: _form_page(context.visible_pact(pact_id), "equipe", 409, message=str(CONFLICT_MESSAGE)),
+        refused={InvalidInput: no_longer_there},
+    )
 
 
-def _store_upload(form: DocumentForm, **owner: Any) -> bool:
-    """Store the uploaded file for `owner` (pact= or beneficiary=); False with errors on the form."""
+def _store_upload(form: DocumentForm, stored_url: str, refused: Callable[[], Any], **owner: Any) -> Any:
+    """Store the uploaded file for `owner` (pact= or beneficiary=) and go to `stored_url`;
+    otherwise answer `refused()`, the form showing its errors."""
     if not form.validate_on_submit():
-        return False
+        return refused()
     upload = form.file.data
-    try:
-        documents.store_document(
-            context.db(), _storage(), upload.stream, file_name=upload.filename or "",
-            kind=DocumentKind(form.kind.data), max_bytes=context.settings().max_upload_mb * 1024 * 1024,
-            actor=context.actor(), now=context.now(), **owner,
-        )
-    except InvalidInput as error:
+
+    def invalid(error: InvalidInput) -> Any:
         _show_errors(form, error)
-        return False
-    context.db().commit()
-    flash(_("Document uploaded."), "success")
-    return True
+        return refused()
+
+    def done(saved: object) -> Response:
+        flash(_("Document uploaded."), "success")
+        return redirect(stored_url)
+
+    return saving.save(lambda: documents.store_document(
+        context.db(), _storage(), upload.stream, file_name=upload.filename or "",
+        kind=DocumentKind(form.kind.data), max_bytes=context.settings().max_upload_mb * 1024 * 1024,
+        actor=context.actor(), now=context.now(), **owner,
+    ), done=done, invalid=invalid)
 
 
 @blueprint.post("/pacts/<int:pact_id>/documents")
@@ -571,9 +584,8 @@ def _store_upload(form: DocumentForm, **owner: Any) -> bool:
 def upload_pact_document(pact_id: int):
     pact = context.visible_pact(pact_id)
     form = document_form()
-    if _store_upload(form, pact=pact):
-        return redirect(_pact_url(pact.id, "documents"))
-    return _form_page(pact, "documents", 422, document=form)
+    return _store_upload(form, _pact_url(pact.id, "documents"),
+                         lambda: _form_page(pact, "documents", 422, document=form), pact=pact)
 
 
 @blueprint.get("/beneficiaries/<int:beneficiary_id>/documents")
@@ -581,7 +593,7 @@ def upload_pact_document(pact_id: int):
 def beneficiary_documents(beneficiary_id: int):
     beneficiary = _visible_beneficiary(beneficiary_id)
     _log("view", "beneficiary", beneficiary.id, detail="documents")
-    context.db().commit()
+    saving.commit()
     return render_template("pacts/casefile/beneficiary_documents.html", beneficiary=beneficiary)
 
 
@@ -590,13 +602,15 @@ def beneficiary_documents(beneficiary_id: int):
 def upload_beneficiary_document(beneficiary_id: int):
     beneficiary = _visible_beneficiary(beneficiary_id)
     form = document_form()
-    if _store_upload(form, beneficiary=beneficiary):
-        return redirect(_beneficiary_url(beneficiary.id))
-    context.db().rollback()
-    _log("view", "beneficiary", beneficiary.id, detail="documents")
-    context.db().commit()
-    return render_template("pacts/casefile/beneficiary_documents.html", beneficiary=beneficiary,
-                           documents_data=_beneficiary_documents(beneficiary, form)), 422
+
+    def refused() -> tuple[str, int]:
+        saving.roll_back()  # nothing half-done may ride along with the access-log commit
+        _log("view", "beneficiary", beneficiary.id, detail="documents")
+        saving.commit()
+        return render_template("pacts/casefile/beneficiary_documents.html", beneficiary=beneficiary,
+                               documents_data=_beneficiary_documents(beneficiary, form)), 422
+
+    return _store_upload(form, _beneficiary_url(beneficiary.id), refused, beneficiary=beneficiary)
 
 
 @blueprint.get("/documents/<int:document_id>")
@@ -612,7 +626,7 @@ def download_document(document_id: int):
         abort(404)
     owner = f"pact {document.pact_id}" if document.pact_id else f"beneficiary {document.beneficiary_id}"
     _log("download", "document", document.id, detail=f"{owner}: {document.original_name}")
-    db.commit()
+    saving.commit()
     response = send_file(stream, mimetype=document.content_type, as_attachment=True,
                          download_name=documents.download_name(document), conditional=False, etag=False)
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -628,7 +642,7 @@ def workflow_diagram(pact_id: int):
     pact = context.visible_pact(pact_id)
     svg = _diagram(pact, casefile.workflow_path(context.db(), pact))
     _log("view", "pact", pact.id, detail="workflow diagram")
-    context.db().commit()
+    saving.commit()
     response = Response('<?xml version="1.0" encoding="UTF-8"?>\n' + svg, mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "private, no-store"
     return response

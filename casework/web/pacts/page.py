@@ -13,6 +13,7 @@ from datetime import date, timezone
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,7 +22,7 @@ from werkzeug.wrappers import Response
 
 from casework.pacts import operations as ops
 from casework.security.audit import log_access
-from casework.errors import EventNotAvailable, InvalidInput, PactConflict, TransitionRefused
+from casework.errors import Conflict, EventNotAvailable, InvalidInput, TransitionRefused
 from casework.models import (
     ActionStatus,
     ContactChannel,
@@ -42,7 +43,7 @@ from casework.pacts.page import (
     reason_choices,
     stage_label,
 )
-from casework.web import context
+from casework.web import context, saving
 from casework.web.pacts import forms
 
 blueprint = Blueprint("pacts", __name__)
@@ -124,7 +125,7 @@ def _render(
         else:
             alerts.extend(str(error) for field in form if field.name != "version" for error in field.errors)
     log_access(db, context.actor(), "view", "pact", pact.id, now=context.now(), ip_address=context.client_ip())
-    db.commit()
+    saving.commit()
     html = render_template(
         "pacts/show.html", page=page, pact=pact, forms=page_forms, labels=forms.code_labels(),
         form_alerts=form_alerts, alerts=alerts, move=move, beneficiary_url=_beneficiary_url(pact),
@@ -153,25 +154,25 @@ def _attach_errors(form: Any, errors: dict[str, str], field_names: dict[str, str
 def _save(
     pact: Pact, name: str, form: Any, write: Callable[[int], object], *, success: str, anchor: str,
     field_names: dict[str, str] | None = None,
-) -> Response | tuple[str, int]:
+) -> ResponseReturnValue:
     """Validate `form`, run `write(version read)` (one core operation), commit, or re-render the form."""
     if not form.validate():
         alerts = [str(STALE_FORM_MESSAGE)] if form.version.errors else []
         return _render(pact, status=422, bound={name: form}, form_alerts={name: alerts})
-    try:
-        write(form.version.data)
-    except PactConflict:
-        context.db().rollback()
+
+    def conflict(error: Conflict) -> tuple[str, int]:
         form.keep_input_at(pact.version)
-        return _render(pact, status=409, bound={name: form}, form_alerts={name: [str(CONFLICT_MESSAGE)]},
+        return _render(pact, bound={name: form}, form_alerts={name: [str(CONFLICT_MESSAGE)]},
                        alerts=[str(CONFLICT_MESSAGE)])
-    except InvalidInput as error:
-        context.db().rollback()
-        general = _attach_errors(form, error.errors, field_names)
-        return _render(pact, status=422, bound={name: form}, form_alerts={name: general})
-    context.db().commit()
-    flash(success, "success")
-    return redirect(url_for("pacts.show", pact_id=pact.id, _anchor=anchor))
+
+    def invalid(error: InvalidInput) -> tuple[str, int]:
+        return _render(pact, bound={name: form}, form_alerts={name: _attach_errors(form, error.errors, field_names)})
+
+    def done(saved: object) -> Response:
+        flash(success, "success")
+        return redirect(url_for("pacts.show", pact_id=pact.id, _anchor=anchor))
+
+    return saving.save(lambda: write(form.version.data), done=done, conflict=conflict, invalid=invalid)
 
 
 @blueprint.post("/pacts/<int:pact_id>/referral")
@@ -361,28 +362,30 @@ def transition(pact_id: int):
         stale = form.version.errors or form.event.errors
         alerts = [str(STALE_FORM_MESSAGE)] if stale else [str(error) for error in form.comment.errors]
         return _render(pact, status=422, move=form, alerts=alerts)
-    try:
-        ops.transition_pact(
+
+    def conflict(error: Conflict) -> tuple[str, int]:
+        form.keep_input_at(pact.version)
+        return _render(pact, move=form, alerts=[str(CONFLICT_MESSAGE)])
+
+    def done(saved: object) -> Response:
+        flash(_("The pact is now at the stage: %(stage)s.", stage=stage_label(context.registry(), pact, _locale())),
+              "success")
+        return redirect(url_for("pacts.show", pact_id=pact.id))
+
+    return saving.save(
+        lambda: ops.transition_pact(
             context.db(), context.registry(), pact, form.event.data, actor=context.actor(), clock=context.clock(),
             expected_version=form.version.data, comment=form.comment.data or "", reason=form.reason.data or None,
-        )
-    except PactConflict:
-        context.db().rollback()
-        form.keep_input_at(pact.version)
-        return _render(pact, status=409, move=form, alerts=[str(CONFLICT_MESSAGE)])
-    except InvalidInput as error:
-        context.db().rollback()
-        return _render(pact, status=422, move=form, alerts=_attach_errors(form, error.errors))
-    except TransitionRefused as refused:
-        context.db().rollback()
-        return _render(pact, status=422, move=form, alerts=refused.messages(_locale()))
-    except EventNotAvailable:
-        context.db().rollback()
-        return _render(pact, status=422, move=form, alerts=[_("This move is not possible at the pact's current stage.")])
-    context.db().commit()
-    flash(_("The pact is now at the stage: %(stage)s.", stage=stage_label(context.registry(), pact, _locale())),
-          "success")
-    return redirect(url_for("pacts.show", pact_id=pact.id))
+        ),
+        done=done, conflict=conflict,
+        invalid=lambda error: _render(pact, move=form, alerts=_attach_errors(form, error.errors)),
+        refused={
+            TransitionRefused: lambda refused: _render(pact, status=422, move=form,
+                                                       alerts=refused.messages(_locale())),
+            EventNotAvailable: lambda error: _render(
+                pact, status=422, move=form, alerts=[_("This move is not possible at the pact's current stage.")]),
+        },
+    )
 
 
 @blueprint.get("/pacts/<int:pact_id>/print")
@@ -396,5 +399,5 @@ def print_view(pact_id: int):
     db = context.db()
     log_access(db, context.actor(), "print", "pact", pact.id, now=context.now(), ip_address=context.client_ip(),
                detail=f"revision {sheet.revision.number}")
-    db.commit()
+    saving.commit()
     return render_template("pacts/print.html", sheet=sheet, pact=pact, labels=forms.code_labels())

@@ -10,12 +10,13 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.wrappers import Response
 from wtforms import Form
 
 from casework.people import beneficiaries as people
 from casework.errors import InvalidInput
-from casework.models import Beneficiary, Gender
-from casework.web import context
+from casework.models import Beneficiary, Gender, Pact
+from casework.web import context, saving
 from casework.web.filters import local_date
 from casework.web.people.forms import (
     GENDER_LABELS,
@@ -102,34 +103,33 @@ def index():
 def new():
     db = context.db()
     form = BeneficiaryForm().offer_comuni(people.comuni(db))
-    duplicates: list[people.PossibleDuplicate] = []
-    status = 200
-    if form.validate_on_submit():
-        try:
-            person = people.create_beneficiary(
-                db, context.actor(), form.details(), clock=context.clock(),
-                confirm_duplicates=bool(form.confirm_duplicates.data),
-            )
-        except people.PossibleDuplicates as found:
-            db.rollback()
-            duplicates = found.duplicates
-            if found.blocking:
-                form.codice_fiscale.errors = [*form.codice_fiscale.errors, ERROR_MESSAGES["already_registered"]]
-                status = 422
-        except InvalidInput as invalid:
-            db.rollback()
-            _show_errors(form, invalid)
-            status = 422
-        else:
-            db.commit()
-            flash(_("%(name)s is registered.", name=person.full_name), "success")
-            return redirect(url_for("beneficiaries.show", beneficiary_id=person.id))
-    elif form.errors:
-        status = 422
-    return render_template(
-        "people/new.html", form=form, duplicates=duplicates, duplicate_messages=DUPLICATE_MESSAGES,
-        ask_confirmation=bool(duplicates) and status == 200,
-    ), status
+
+    def page(status: int = 200, duplicates: list[people.PossibleDuplicate] | None = None) -> tuple[str, int]:
+        return render_template(
+            "people/new.html", form=form, duplicates=duplicates or [], duplicate_messages=DUPLICATE_MESSAGES,
+            ask_confirmation=bool(duplicates) and status == 200,
+        ), status
+
+    if not form.validate_on_submit():
+        return page(422 if form.errors else 200)
+
+    def possible_duplicates(found: people.PossibleDuplicates) -> tuple[str, int]:
+        if found.blocking:
+            form.codice_fiscale.errors = [*form.codice_fiscale.errors, ERROR_MESSAGES["already_registered"]]
+        return page(422 if found.blocking else 200, found.duplicates)
+
+    def invalid(error: InvalidInput) -> tuple[str, int]:
+        _show_errors(form, error)
+        return page(422)
+
+    def done(person: Beneficiary) -> Response:
+        flash(_("%(name)s is registered.", name=person.full_name), "success")
+        return redirect(url_for("beneficiaries.show", beneficiary_id=person.id))
+
+    return saving.save(lambda: people.create_beneficiary(
+        db, context.actor(), form.details(), clock=context.clock(),
+        confirm_duplicates=bool(form.confirm_duplicates.data),
+    ), done=done, invalid=invalid, refused={people.PossibleDuplicates: possible_duplicates})
 
 
 def _record_page(beneficiary_id: int, open_form: OpenPactForm | None = None, status: int = 200):
@@ -140,7 +140,7 @@ def _record_page(beneficiary_id: int, open_form: OpenPactForm | None = None, sta
     )
     if record is None:
         abort(404)
-    db.commit()  # the access log entry
+    saving.commit()  # the access log entry
     if open_form is None:
         open_form = OpenPactForm(formdata=None)
     open_form.offer_programmes(record.programmes)
@@ -166,20 +166,22 @@ def open_pact(beneficiary_id: int):
     if not form.validate_on_submit() or form.programme_id.data is None:
         if not form.programme_id.errors:
             form.programme_id.errors = [*form.programme_id.errors, ERROR_MESSAGES["required"]]
-        db.rollback()
+        saving.roll_back()
         return _record_page(beneficiary_id, form, 422)
     programme = next(programme for programme in programmes if programme.id == form.programme_id.data)
-    try:
-        pact = people.open_pact_for(db, context.registry(), user, person, programme, clock)
-    except InvalidInput as invalid:
-        db.rollback()
-        _show_errors(form, invalid)
+
+    def invalid(error: InvalidInput) -> tuple[str, int]:
+        _show_errors(form, error)
         return _record_page(beneficiary_id, form, 422)
-    db.commit()
-    flash(_("Pact opened in %(programme)s.", programme=programme.name), "success")
-    if _pact_links():
-        return redirect(url_for("pacts.show", pact_id=pact.id))
-    return redirect(url_for("beneficiaries.show", beneficiary_id=beneficiary_id))
+
+    def done(pact: Pact) -> Response:
+        flash(_("Pact opened in %(programme)s.", programme=programme.name), "success")
+        if _pact_links():
+            return redirect(url_for("pacts.show", pact_id=pact.id))
+        return redirect(url_for("beneficiaries.show", beneficiary_id=beneficiary_id))
+
+    return saving.save(lambda: people.open_pact_for(db, context.registry(), user, person, programme, clock),
+                       done=done, invalid=invalid)
 
 
 def _visible_or_404(beneficiary_id: int, detail: str) -> Beneficiary:
@@ -194,7 +196,7 @@ def _visible_or_404(beneficiary_id: int, detail: str) -> Beneficiary:
 
 def _reread(beneficiary_id: int) -> Beneficiary:
     """After a refused change: drop whatever it left in the session and read the record again."""
-    context.db().rollback()
+    saving.roll_back()
     return _visible_or_404(beneficiary_id, "edit")
 
 
@@ -209,7 +211,7 @@ def _fresh_member_form(person: Beneficiary) -> HouseholdMemberForm:
 
 def _edit_page(person: Beneficiary, *, person_form: BeneficiaryForm | None = None,
                member_form: HouseholdMemberForm | None = None, status: int = 200, conflict: bool = False):
-    context.db().commit()  # the access log entry
+    saving.commit()  # the access log entry
     return render_template(
         "people/edit.html", person=person,
         form=person_form or _fresh_person_form(person), member_form=member_form or _fresh_member_form(person),
@@ -240,18 +242,18 @@ def edit(beneficiary_id: int):
     form = BeneficiaryForm().offer_comuni(people.comuni(db))
     if not form.validate_on_submit():
         return _edit_page(person, person_form=form, status=422)
-    try:
-        changes = people.update_beneficiary(
-            db, context.actor(), person, form.details(), expected_version=form.read_version(), clock=context.clock(),
-        )
-    except people.BeneficiaryConflict:
-        return _conflict(beneficiary_id, person_form=form)
-    except InvalidInput as invalid:
-        _show_errors(form, invalid)
-        return _edit_page(_reread(beneficiary_id), person_form=form, status=422)
-    db.commit()
-    flash(_("Changes saved.") if changes else _("Nothing was changed."), "success" if changes else "info")
-    return redirect(url_for("beneficiaries.show", beneficiary_id=beneficiary_id))
+
+    def invalid(error: InvalidInput) -> tuple[str, int]:
+        _show_errors(form, error)
+        return _edit_page(_reread(beneficiary_id), person_form=form)
+
+    def done(changes: list) -> Response:
+        flash(_("Changes saved.") if changes else _("Nothing was changed."), "success" if changes else "info")
+        return redirect(url_for("beneficiaries.show", beneficiary_id=beneficiary_id))
+
+    return saving.save(lambda: people.update_beneficiary(
+        db, context.actor(), person, form.details(), expected_version=form.read_version(), clock=context.clock(),
+    ), done=done, conflict=lambda error: _conflict(beneficiary_id, person_form=form), invalid=invalid)
 
 
 @blueprint.post("/beneficiaries/<int:beneficiary_id>/household")
@@ -261,16 +263,21 @@ def add_member(beneficiary_id: int):
     member_form = HouseholdMemberForm(prefix=MEMBER_PREFIX)
     if not member_form.validate_on_submit():
         return _edit_page(person, member_form=member_form, status=422)
-    try:
-        people.add_household_member(db, context.actor(), person, member_form.details(),
-                                    expected_version=member_form.read_version(), clock=context.clock())
-    except people.BeneficiaryConflict:
-        return _conflict(beneficiary_id, member_form=member_form)
-    except InvalidInput as invalid:
-        _show_errors(member_form, invalid)
-        return _edit_page(_reread(beneficiary_id), member_form=member_form, status=422)
-    db.commit()
-    flash(_("Household member added."), "success")
+
+    def invalid(error: InvalidInput) -> tuple[str, int]:
+        _show_errors(member_form, error)
+        return _edit_page(_reread(beneficiary_id), member_form=member_form)
+
+    return saving.save(
+        lambda: people.add_household_member(db, context.actor(), person, member_form.details(),
+                                            expected_version=member_form.read_version(), clock=context.clock()),
+        done=lambda saved: _household_saved(beneficiary_id, _("Household member added.")),
+        conflict=lambda error: _conflict(beneficiary_id, member_form=member_form), invalid=invalid,
+    )
+
+
+def _household_saved(beneficiary_id: int, message: str) -> Response:
+    flash(message, "success")
     return redirect(url_for("beneficiaries.edit", beneficiary_id=beneficiary_id, _anchor="household"))
 
 
@@ -281,16 +288,16 @@ def remove_member(beneficiary_id: int, member_id: int):
     form = VersionedForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        people.remove_household_member(db, context.actor(), person, member_id,
-                                       expected_version=form.read_version(), clock=context.clock())
-    except people.BeneficiaryConflict:
-        return _conflict(beneficiary_id)
-    except InvalidInput:
+
+    def not_found(error: InvalidInput) -> Response:
         abort(404)
-    db.commit()
-    flash(_("Household member removed."), "success")
-    return redirect(url_for("beneficiaries.edit", beneficiary_id=beneficiary_id, _anchor="household"))
+
+    return saving.save(
+        lambda: people.remove_household_member(db, context.actor(), person, member_id,
+                                               expected_version=form.read_version(), clock=context.clock()),
+        done=lambda saved: _household_saved(beneficiary_id, _("Household member removed.")),
+        conflict=lambda error: _conflict(beneficiary_id), refused={InvalidInput: not_found},
+    )
 
 
 @blueprint.get("/beneficiaries/<int:beneficiary_id>/history")
@@ -300,7 +307,7 @@ def history(beneficiary_id: int):
                                        ip_address=context.client_ip())
     if found is None:
         abort(404)
-    db.commit()  # the access log entry
+    saving.commit()  # the access log entry
     rows = [
         {"at": change.at, "actor": change.actor, "field": FIELD_LABELS.get(change.field, change.field),
          "old": _shown(change.field, change.old_value), "new": _shown(change.field, change.new_value)}

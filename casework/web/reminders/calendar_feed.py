@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from casework.reminders import calendar_feed
-from casework.web import context
+from casework.web import context, saving
 
 blueprint = Blueprint("calendar", __name__)
 
@@ -33,7 +33,7 @@ def index():
 def create():
     db = context.db()
     token = calendar_feed.create_feed_token(db, context.actor(), now=context.now())
-    db.commit()
+    saving.commit()
     # Rendered, not redirected: the only time the secret is shown.
     return _page(feed_url=url_for("calendar.feed", token=token, _external=True))
 
@@ -43,7 +43,7 @@ def create():
 def revoke():
     db = context.db()
     calendar_feed.revoke_feed_tokens(db, context.actor(), now=context.now())
-    db.commit()
+    saving.commit()
     flash(_("Your calendar link no longer works. Remove the subscription from your calendar app."), "success")
     return redirect(url_for("calendar.index"))
 
@@ -58,7 +58,7 @@ def feed(token: str):
     config = context.settings()
     body = calendar_feed.ics_feed(db, user, now, registry=context.registry(), zone=config.zone,
                                   base_url=(config.public_url or request.url_root).rstrip("/"))
-    db.commit()  # when the link was last used
+    saving.commit()  # when the link was last used
     response = Response(body, content_type="text/calendar; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Disposition"] = 'inline; filename="casework.ics"'

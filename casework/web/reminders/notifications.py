@@ -12,11 +12,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response
 
 from casework.reminders import notifications
 from casework.errors import InvalidInput
 from casework.reminders.notifications import NotificationView
-from casework.web import context
+from casework.web import context, saving
 from casework.web.filters import local_datetime
 from casework.web.reminders.forms import SnoozeForm, snooze_form
 
@@ -51,8 +52,8 @@ def _header_globals() -> dict[str, Any]:
 
 def unread_notifications() -> int | None:
     """The signed-in user's unread count, once per request; None for anonymous visitors."""
-    if not current_user.is_authenticated:
-        return None
+    if context.rendering_error_page() or not current_user.is_authenticated:
+        return None  # an error page loads nothing: the database may be what failed
     if "unread_notifications" not in g:
         try:
             g.unread_notifications = notifications.unread_count(context.db(), context.actor(), context.now())
@@ -119,7 +120,7 @@ def mark_done(notification_id: int):
     db = context.db()
     if not notifications.mark_done(db, context.actor(), notification_id, now=context.now()):
         abort(404)
-    db.commit()
+    saving.commit()
     flash(_("Notification marked as done."), "success")
     return redirect(_list_url(_show_done()))
 
@@ -129,22 +130,25 @@ def mark_done(notification_id: int):
 def snooze(notification_id: int):
     db = context.db()
     form = snooze_form(notification_id)
-    if form.validate_on_submit():
-        until = form.until.data.replace(tzinfo=context.settings().zone)
-        try:
-            found = notifications.snooze(db, context.actor(), notification_id, until=until, now=context.now())
-        except InvalidInput as error:
-            for code in error.errors.values():
-                message = SNOOZE_ERRORS.get(code, _l("This value is not accepted."))
-                form.until.errors = [*form.until.errors, str(message)]
-        else:
-            if not found:
-                abort(404)
-            db.commit()
-            flash(_("Notification snoozed until %(time)s.", time=local_datetime(until)), "success")
-            return redirect(_list_url(_show_done()))
-    db.rollback()
-    return _page(_show_done(), failed=form, failed_id=notification_id, status=422)
+    if not form.validate_on_submit():
+        saving.roll_back()
+        return _page(_show_done(), failed=form, failed_id=notification_id, status=422)
+    until = form.until.data.replace(tzinfo=context.settings().zone)
+
+    def invalid(error: InvalidInput):
+        for code in error.errors.values():
+            message = SNOOZE_ERRORS.get(code, _l("This value is not accepted."))
+            form.until.errors = [*form.until.errors, str(message)]
+        return _page(_show_done(), failed=form, failed_id=notification_id)
+
+    def done(found: bool) -> Response:
+        if not found:
+            abort(404)
+        flash(_("Notification snoozed until %(time)s.", time=local_datetime(until)), "success")
+        return redirect(_list_url(_show_done()))
+
+    return saving.save(lambda: notifications.snooze(db, context.actor(), notification_id, until=until,
+                                                    now=context.now()), done=done, invalid=invalid)
 
 
 @blueprint.post("/notifications/done")
@@ -152,7 +156,7 @@ def snooze(notification_id: int):
 def mark_all_done():
     db = context.db()
     count = notifications.mark_all_done(db, context.actor(), now=context.now())
-    db.commit()
+    saving.commit()
     flash(ngettext("%(num)d notification marked as done.", "%(num)d notifications marked as done.", count),
           "success")
     return redirect(_list_url(_show_done()))

@@ -20,7 +20,7 @@ from casework.reporting.export_files import ExportFile
 from casework.reporting.pseudonymised import export_pseudonymised
 from casework.errors import InvalidInput
 from casework.models import Role
-from casework.web import context
+from casework.web import context, saving
 from casework.web.reporting.export_forms import PactExportForm, pact_export_form
 from casework.web.reporting.forms import IndicatorFilterForm
 from casework.web.roles import role_required
@@ -82,7 +82,7 @@ def _show_errors(form: PactExportForm, error: InvalidInput) -> None:
 
 
 def _download(exported: ExportFile) -> Response:
-    context.db().commit()  # the access-log entry: no file leaves without it
+    saving.commit()  # the access-log entry: no file leaves without it
     response = Response(exported.content, content_type=exported.content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
     response.headers["Cache-Control"] = "no-store"

@@ -18,7 +18,7 @@ from casework.errors import InvalidInput
 from casework.reporting.indicators import IndicatorReport, compute, selectable_territories
 from casework.models import Programme, Role
 from casework.reporting.report_tables import Cell, Table
-from casework.web import context
+from casework.web import context, saving
 from casework.web.filters import local_date
 from casework.web.reporting.forms import IndicatorFilterForm
 from casework.web.roles import role_required
@@ -183,7 +183,7 @@ def report():
     # A funder report leaves Casework on paper or as a PDF: recorded like an export.
     log_access(db, user, "export", "programme", found.programme.id, now=now, ip_address=context.client_ip(),
                detail=f"funder report {found.scope.start.isoformat()}..{found.scope.end.isoformat()}, {territory}")
-    db.commit()
+    saving.commit()
     return render_template(
         "reporting/indicators/report.html", report=found, tables=_shown(found, {}, with_exports=False),
         produced_at=now, produced_by=user.full_name, back_url=url_for("indicators.index", **form.query_args()),

@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length
 from casework.config import LOCALES
 from casework.security import auth
 from casework.models import Role
-from casework.web import context
+from casework.web import context, saving
 from casework.web.session_security import SignedIn
 
 blueprint = Blueprint("auth", __name__)
@@ -53,7 +53,7 @@ def login():
             user = auth.authenticate(db, form.username.data, form.password.data,
                                      ip_address=context.client_ip(), now=context.now())
         except auth.LoginRefused as refused:
-            db.commit()  # the failed attempt counts towards throttling
+            saving.commit()  # the failed attempt counts towards throttling
             if refused.reason == "throttled":
                 form.username.errors.append(_("Too many failed attempts. Wait a few minutes and try again."))
             else:
@@ -61,7 +61,7 @@ def login():
         else:
             token, record = auth.start_session(db, user, now=context.now(), ip_address=context.client_ip(),
                                                user_agent=request.user_agent.string)
-            db.commit()
+            saving.commit()
             session.clear()  # a fresh session cookie at sign-in: no fixation
             session["locale"] = user.locale
             login_user(SignedIn(record, token))
@@ -73,7 +73,7 @@ def login():
 @login_required
 def logout():
     auth.end_session(context.db(), current_user.get_id(), now=context.now())
-    context.db().commit()
+    saving.commit()
     locale = session.get("locale")
     logout_user()
     session.clear()
@@ -90,5 +90,5 @@ def language():
         session["locale"] = locale
         if current_user.is_authenticated:
             context.actor().locale = locale
-            context.db().commit()
+            saving.commit()
     return redirect(_safe_next(request.form.get("next")))

@@ -16,9 +16,9 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from casework.supervision.approvals import QueueItem, approval_queue, decide
-from casework.errors import InvalidInput, PactConflict
+from casework.errors import Conflict, InvalidInput
 from casework.models import ApprovalDecision, Role
-from casework.web import context
+from casework.web import context, saving
 from casework.web.supervision.approval_forms import APPROVE, SEND_BACK, approval_error, decision_form
 from casework.web.pacts.page import CONFLICT_MESSAGE, STALE_FORM_MESSAGE
 from casework.web.roles import role_required
@@ -79,28 +79,31 @@ def _decide(pact_id: int, kind: str) -> Response | tuple[str, int]:
     if not form.validate():
         alerts = (str(STALE_FORM_MESSAGE),) if form.version.errors else ()
         return _render(status=422, submitted=Submitted(pact_id, kind, form, alerts))
-    try:
-        decide(db, context.registry(), context.actor(), pact, expected_version=form.version.data,
-               decision=DECISIONS[kind], comment=form.comment.data or "", now=context.now())
-    except PactConflict:
-        db.rollback()
+
+    def conflict(error: Conflict) -> tuple[str, int]:
         form.keep_input_at(pact.version)
-        return _render(status=409, submitted=Submitted(pact_id, kind, form, (str(CONFLICT_MESSAGE),)))
-    except InvalidInput as error:
-        db.rollback()
+        return _render(submitted=Submitted(pact_id, kind, form, (str(CONFLICT_MESSAGE),)))
+
+    def invalid(error: InvalidInput) -> tuple[str, int]:
         general = []
         for field, code in error.errors.items():
             if field == "comment":
                 form.comment.errors = [*form.comment.errors, approval_error(code)]
             else:
                 general.append(approval_error(code))
-        return _render(status=422, submitted=Submitted(pact_id, kind, form, tuple(general)))
-    db.commit()
-    if kind == APPROVE:
-        flash(_("Pact approved: the case manager has been notified."), "success")
-    else:
-        flash(_("Pact sent back to the case manager with your comment."), "success")
-    return redirect(url_for("approvals.index"))
+        return _render(submitted=Submitted(pact_id, kind, form, tuple(general)))
+
+    def done(saved: object) -> Response:
+        if kind == APPROVE:
+            flash(_("Pact approved: the case manager has been notified."), "success")
+        else:
+            flash(_("Pact sent back to the case manager with your comment."), "success")
+        return redirect(url_for("approvals.index"))
+
+    return saving.save(lambda: decide(
+        db, context.registry(), context.actor(), pact, expected_version=form.version.data, decision=DECISIONS[kind],
+        comment=form.comment.data or "", now=context.now(),
+    ), done=done, conflict=conflict, invalid=invalid)
 
 
 @blueprint.post("/approvals/<int:pact_id>/approve")

@@ -14,6 +14,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
 
 from casework.supervision.caseload import (
     DEFAULT_PAGE_SIZE,
@@ -26,10 +27,10 @@ from casework.supervision.caseload import (
     caseload_overview,
     caseload_pacts,
 )
-from casework.errors import InvalidInput, PactConflict
+from casework.errors import Conflict, InvalidInput
 from casework.models import Role
 from casework.supervision.reassignment import reassign_pacts
-from casework.web import context
+from casework.web import context, saving
 from casework.web.supervision.caseload_forms import (
     PRIORITY_LABELS,
     CaseloadFilterForm,
@@ -216,22 +217,29 @@ def reassign():
     chosen = form.selection or {}
     if not form.validate_on_submit():
         return _pacts_page(choices, form, status=422, selected=set(chosen))
-    try:
-        moved = reassign_pacts(db, context.registry(), context.actor(), form.selection or {}, form.to_manager_id,
-                               form.reason.data, now=context.now(), zone=context.settings().zone)
-    except InvalidInput as error:
-        db.rollback()
+
+    def invalid(error: InvalidInput) -> tuple[str, int]:
         for field_name, code in error.errors.items():
             form[field_name].errors = [*form[field_name].errors,
                                        str(FIELD_ERRORS.get((field_name, code), _l("This value is not accepted.")))]
         return _pacts_page(choices, form, status=422, selected=set(chosen))
-    except PactConflict as conflict:
-        db.rollback()
-        message = _("Pact no. %(number)s was changed by someone else while you were choosing: nothing was "
-                    "reassigned. Check the list below and submit again.", number=conflict.pact_id)
+
+    def conflict(error: Conflict) -> tuple[str, int]:
+        if error.record_id is None:  # known only by its table, from a write that escaped the core's guard
+            message = _("A pact was changed by someone else while you were choosing: nothing was reassigned. "
+                        "Check the list below and submit again.")
+        else:
+            message = _("Pact no. %(number)s was changed by someone else while you were choosing: nothing was "
+                        "reassigned. Check the list below and submit again.", number=error.record_id)
         return _pacts_page(choices, form, status=409, message=message, selected=set(chosen))
-    db.commit()
-    target = next(option.label for option in choices.managers if option.value == str(form.to_manager_id))
-    flash(ngettext("%(num)d pact reassigned to %(name)s.", "%(num)d pacts reassigned to %(name)s.", len(moved),
-                   name=target), "success")
-    return redirect(url_for("caseload.pacts", **drill_down_form(request.args, choices).query_args()))
+
+    def done(moved: list) -> Response:
+        target = next(option.label for option in choices.managers if option.value == str(form.to_manager_id))
+        flash(ngettext("%(num)d pact reassigned to %(name)s.", "%(num)d pacts reassigned to %(name)s.", len(moved),
+                       name=target), "success")
+        return redirect(url_for("caseload.pacts", **drill_down_form(request.args, choices).query_args()))
+
+    return saving.save(lambda: reassign_pacts(
+        db, context.registry(), context.actor(), form.selection or {}, form.to_manager_id, form.reason.data,
+        now=context.now(), zone=context.settings().zone,
+    ), done=done, conflict=conflict, invalid=invalid)

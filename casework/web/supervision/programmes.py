@@ -14,11 +14,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
 
 from casework.supervision import programmes as core
 from casework.errors import InvalidInput
 from casework.models import Programme, Role
-from casework.web import context
+from casework.web import context, saving
 from casework.web.filters import local_date
 from casework.web.supervision.programme_forms import ProgrammeForm
 from casework.web.roles import role_required
@@ -112,22 +113,20 @@ def _show_errors(form: ProgrammeForm, error: InvalidInput) -> None:
 def new():
     db = context.db()
     form = _offered(ProgrammeForm())
-    status = 200
-    if form.validate_on_submit():
-        try:
-            programme = core.create_programme(
-                db, context.registry(), context.actor(), form.programme_input(), now=context.now())
-        except InvalidInput as invalid:
-            db.rollback()
-            _show_errors(form, invalid)
-            status = 422
-        else:
-            db.commit()
-            flash(_("Programme %(name)s created.", name=programme.name), "success")
-            return redirect(url_for("programmes.index"))
-    elif request.method == "POST":
-        status = 422
-    return render_template("supervision/programmes/new.html", form=form), status
+    if not form.validate_on_submit():
+        return render_template("supervision/programmes/new.html", form=form), 422 if request.method == "POST" else 200
+
+    def invalid(error: InvalidInput) -> str:
+        _show_errors(form, error)
+        return render_template("supervision/programmes/new.html", form=form)
+
+    def done(programme: Programme) -> Response:
+        flash(_("Programme %(name)s created.", name=programme.name), "success")
+        return redirect(url_for("programmes.index"))
+
+    return saving.save(lambda: core.create_programme(
+        db, context.registry(), context.actor(), form.programme_input(), now=context.now(),
+    ), done=done, invalid=invalid)
 
 
 def _visible_or_404(programme_id: int) -> Programme:
@@ -139,7 +138,7 @@ def _visible_or_404(programme_id: int) -> Programme:
 
 def _reread(programme_id: int) -> Programme:
     """After a refused change: drop whatever it left in the session and read the programme again."""
-    context.db().rollback()
+    saving.roll_back()
     return _visible_or_404(programme_id)
 
 
@@ -161,26 +160,26 @@ def edit(programme_id: int):
     if not form.validate_on_submit():
         return _edit_page(programme, form, status=422)
     read = form.fingerprint.data or ""
-    try:
-        saved = core.update_programme(
-            db, context.registry(), context.actor(), programme_id, form.programme_input(), now=context.now(),
-            read_fingerprint=read,
-        )
-    except core.ProgrammeNotFound:
-        db.rollback()
+
+    def invalid(error: InvalidInput) -> tuple[str, int]:
+        _show_errors(form, error)
+        return _edit_page(_reread(programme_id), form)
+
+    def not_found(error: core.ProgrammeNotFound) -> Response:
         abort(404)
-    except core.ProgrammeConflict:
-        return _conflict(programme_id, form)
-    except InvalidInput as invalid:
-        _show_errors(form, invalid)
-        return _edit_page(_reread(programme_id), form, status=422)
-    changed = core.programme_fingerprint(saved) != read
-    db.commit()
-    if changed:
-        flash(_("Programme %(name)s saved.", name=saved.name), "success")
-    else:
-        flash(_("Nothing was changed."), "info")
-    return redirect(url_for("programmes.index"))
+
+    def done(saved: Programme) -> Response:
+        if core.programme_fingerprint(saved) != read:
+            flash(_("Programme %(name)s saved.", name=saved.name), "success")
+        else:
+            flash(_("Nothing was changed."), "info")
+        return redirect(url_for("programmes.index"))
+
+    return saving.save(lambda: core.update_programme(
+        db, context.registry(), context.actor(), programme_id, form.programme_input(), now=context.now(),
+        read_fingerprint=read,
+    ), done=done, conflict=lambda error: _conflict(programme_id, form), invalid=invalid,
+        refused={core.ProgrammeNotFound: not_found})
 
 
 def _conflict(programme_id: int, form: ProgrammeForm):
