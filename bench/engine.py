@@ -35,9 +35,7 @@ from sqlalchemy.orm import Session
 from casework import PROJECT_ROOT
 from casework.clock import Clock
 from casework.config import load_settings
-from casework.pacts import operations as ops
 from casework.db import _sqlite_pragmas, make_engine, make_session_factory
-from casework.reminders.deadlines import StatePosition, next_deadline
 from casework.models import (
     Base,
     Beneficiary,
@@ -50,6 +48,8 @@ from casework.models import (
     TerritoryKind,
     User,
 )
+from casework.pacts import operations as ops
+from casework.reminders.deadlines import StatePosition, next_deadline
 from casework.workflow.engine import WorkflowRegistry
 from casework.workflow.guards import GuardContext
 

@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import Engine, bindparam, delete, insert, select, text, update
 
 from casework import PROJECT_ROOT
+from casework.config import load_settings
 from casework.db import make_engine, make_session_factory
-from casework.reminders.deadlines import rule_deadline
 from casework.models import (
     Base,
     Beneficiary,
@@ -49,8 +49,8 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.config import load_settings
 from casework.reminders.deadline_rows import ReminderPolicy, open_firings
+from casework.reminders.deadlines import rule_deadline
 from casework.reminders.sweep import sweep
 from casework.workflow.engine import WorkflowRegistry
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from casework.config import ConfigError, Settings, load_settings
-from casework.workflow.loader import check_directory
+from casework.workflow import check_directory
 
 
 def _settings() -> Settings:
@@ -84,8 +84,8 @@ def _safe_url(settings: Settings) -> str:
 def _load_demo(settings: Settings):
     from casework import migrate
     from casework.db import make_engine, make_session_factory, unit_of_work
-    from casework.demo.loader import load_demo
-    from casework.workflow.engine import WorkflowRegistry
+    from casework.demo import load_demo
+    from casework.workflow import WorkflowRegistry
 
     registry = WorkflowRegistry.from_directory(settings.workflows_dir)
     migrate.upgrade(settings.sqlalchemy_url)
@@ -149,7 +149,7 @@ def mail() -> None:
 def mail_failed(limit: int) -> None:
     """List e-mails given up on after their last retry (exit 1 if there are any)."""
     from casework.db import make_engine, make_session_factory
-    from casework.reminders.mail import failed_emails
+    from casework.reminders import failed_emails
 
     engine = make_engine(_settings().sqlalchemy_url)
     try:
@@ -170,7 +170,7 @@ def mail_failed(limit: int) -> None:
 def mail_retry(email_id: int) -> None:
     """Put a failed e-mail back in the outbox; the scheduler sends it at its next run."""
     from casework.db import make_engine, make_session_factory, unit_of_work
-    from casework.reminders.mail import retry_email
+    from casework.reminders import retry_email
 
     engine = make_engine(_settings().sqlalchemy_url)
     try:

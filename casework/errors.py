@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from casework.workflow.guards import Guard
+from collections.abc import Sequence
+from typing import Protocol
 
 
 class CaseworkError(Exception):
@@ -62,10 +63,16 @@ class EventNotAvailable(CaseworkError):
         super().__init__(f"{event!r} is not possible from state {state!r} in workflow {workflow!r}")
 
 
+class ExplainsItself(Protocol):
+    """An unmet condition (a workflow guard) that can say, in a language, what is missing."""
+
+    def message(self, locale: str) -> str: ...
+
+
 class TransitionRefused(CaseworkError):
     """The event exists from this state but conditions are unmet; `unmet` says which."""
 
-    def __init__(self, event: str, unmet: list[Guard]):
+    def __init__(self, event: str, unmet: Sequence[ExplainsItself]):
         self.event = event
         self.unmet = unmet
         super().__init__(f"{event!r} refused: " + "; ".join(g.message("en") for g in unmet))

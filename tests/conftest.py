@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework import PROJECT_ROOT
+from casework.clock import Clock
 from casework.db import make_engine, make_session_factory
 from casework.models import (
     Base,
@@ -33,7 +34,6 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.clock import Clock
 from casework.workflow.engine import WorkflowRegistry
 
 POSTGRES_URL_VARIABLE = "CASEWORK_TEST_POSTGRES_URL"

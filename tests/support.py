@@ -7,9 +7,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework.pacts import operations as ops
-from casework.security.access import can_see_pact
-from casework.supervision.approvals import decide, is_waiting
 from casework.models import (
     ActionStatus,
     ApprovalDecision,
@@ -21,7 +18,10 @@ from casework.models import (
     Role,
     User,
 )
+from casework.pacts import operations as ops
 from casework.pacts.operations import Clock
+from casework.security.access import can_see_pact
+from casework.supervision.approvals import decide, is_waiting
 from casework.workflow.definition import Questionnaire
 from casework.workflow.engine import WorkflowRegistry
 
@@ -44,7 +44,7 @@ def valid_answers(questionnaire: Questionnaire, *, worst: bool = False) -> dict[
 
 def satisfy(session: Session, registry: WorkflowRegistry, pact: Pact, event: str, actor: User, clock: Clock) -> str:
     """Record whatever the event's guards require; returns the comment to pass."""
-    definition = ops.engine_for(registry, pact).definition
+    definition = registry.engine_for(pact).definition
     guards = definition.events[event].guards
     today = clock.now.astimezone(clock.zone).date()
     if "has_referral" in guards and pact.referral is None:
@@ -79,7 +79,7 @@ def satisfy(session: Session, registry: WorkflowRegistry, pact: Pact, event: str
 
 def reason_for(registry: WorkflowRegistry, pact: Pact, event: str) -> str | None:
     """The first of the event's reason codes, when it has a list to choose from."""
-    found = ops.engine_for(registry, pact).event_definition(event)
+    found = registry.engine_for(pact).event_definition(event)
     return next(iter(found.reasons), None) if found is not None else None
 
 

@@ -195,7 +195,7 @@ def test_a_non_default_time_zone_moves_the_local_day_of_a_deadline(session, regi
         person = Beneficiary(first_name="Anna", last_name=settings.timezone, gender=Gender.FEMALE, comune=world.comune)
         pact = ops.open_pact(session, registry, beneficiary=person, programme=world.programme,
                              case_manager=world.manager, actor=world.manager, clock=Clock(late_evening, settings.zone))
-        definition = ops.engine_for(registry, pact).definition
+        definition = registry.engine_for(pact).definition
         [screening] = [d for d in state_deadlines(session, definition, StatePosition.of(pact), settings.zone)
                        if d.rule.id == "screening_due"]
         assert pact.next_deadline_at == screening.due_at

@@ -21,12 +21,13 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from casework.clock import Clock
 from casework.demo.drawing import ascii_letters, weighted
 from casework.demo.people import People
 from casework.demo.plans import Plan, Plans
@@ -43,7 +44,6 @@ from casework.demo.tables import (
     STREETS,
     TERRITORIES,
 )
-from casework.clock import Clock
 from casework.models import (
     Beneficiary,
     HouseholdMember,
@@ -55,15 +55,15 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.reminders.deadlines import due_date
-from casework.reminders.workdays import (
+from casework.reminders import (
     add_working_days,
+    due_date,
     subtract_working_days,
     working_day_on_or_before,
     working_days_between,
 )
-from casework.security.passwords import hash_password
-from casework.workflow.engine import WorkflowRegistry
+from casework.security import hash_password
+from casework.workflow import WorkflowRegistry
 
 MARKER_PROGRAMME = "TILDE"
 PASSWORD_PREFIX = "casework-demo-"

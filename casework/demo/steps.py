@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from casework.clock import Clock
 from casework.demo.drawing import ascii_letters, weighted
 from casework.demo.people import Person
 from casework.demo.tables import (
@@ -40,7 +41,6 @@ from casework.demo.tables import (
     SURNAMES,
     ProgrammeSpec,
 )
-from casework.clock import Clock
 from casework.models import (
     Action,
     ActionStatus,
@@ -58,10 +58,23 @@ from casework.models import (
     Relation,
     User,
 )
-from casework.pacts import operations as ops
-from casework.supervision.approvals import decide
-from casework.workflow.definition import Question, Questionnaire
-from casework.workflow.engine import WorkflowEngine, WorkflowRegistry
+from casework.pacts import (
+    add_action,
+    add_commitment,
+    add_goal,
+    add_member,
+    log_contact,
+    open_pact,
+    record_outcome,
+    record_referral,
+    record_screening,
+    set_action_status,
+    set_goal_status,
+    sign_pact,
+    transition_pact,
+)
+from casework.supervision import decide
+from casework.workflow import Question, Questionnaire, WorkflowEngine, WorkflowRegistry
 
 # A step: an operation run later, with a clock set to its moment.
 Op = Callable[[Clock], None]
@@ -102,7 +115,7 @@ class Steps:
 
     def _op_open(self, case: Case) -> Op:
         def run(clock: Clock) -> None:
-            pact = ops.open_pact(
+            pact = open_pact(
                 self.session, self.registry, beneficiary=case.beneficiary, programme=case.programme,  # type: ignore[arg-type]
                 case_manager=case.manager, actor=case.manager, clock=clock,
             )
@@ -120,7 +133,7 @@ class Steps:
                 source, referrer = case.pact.referral.source, case.pact.referral.referrer_name
                 reason = case.pact.referral.reason + " Integrazione del segnalante: inviate le informazioni richieste dall'équipe."
             contact = "" if source == ReferralSource.SELF else f"segnalazioni.{ascii_letters(referrer)[:20] or 'servizio'}@example.org"
-            ops.record_referral(
+            record_referral(
                 self.session, case.pact, source=source, reason=reason,  # type: ignore[arg-type]
                 referred_on=self._local_day(clock) - timedelta(days=0 if update else self.rng.randint(0, 6)),
                 referrer_name=referrer, referrer_contact=contact, actor=case.manager, clock=clock,
@@ -151,7 +164,7 @@ class Steps:
 
     def _op_transition(self, case: Case, event: str, comment: str = "", reason: str | None = None) -> Op:
         def run(clock: Clock) -> None:
-            ops.transition_pact(self.session, self.registry, case.pact, event, actor=case.manager, clock=clock,  # type: ignore[arg-type]
+            transition_pact(self.session, self.registry, case.pact, event, actor=case.manager, clock=clock,  # type: ignore[arg-type]
                                 comment=comment, reason=reason)
         return run
 
@@ -220,7 +233,7 @@ class Steps:
             questionnaire = case.engine.definition.questionnaire
             if questionnaire is None:
                 return
-            ops.record_screening(
+            record_screening(
                 self.session, self.registry, case.pact, self._answers(questionnaire, case),  # type: ignore[arg-type]
                 actor=case.manager, clock=clock,
             )
@@ -264,7 +277,7 @@ class Steps:
         text, actions = rng.choice(options)
         used.add(text)
         day = self._local_day(clock)
-        goal = ops.add_goal(
+        goal = add_goal(
             self.session, case.pact, description=text, need_area=area,  # type: ignore[arg-type]
             target_date=day + timedelta(days=rng.randint(60, 180)), clock=clock,
         )
@@ -272,7 +285,7 @@ class Steps:
         if not with_actions:
             return
         for performer, detail, description in actions[: rng.randint(1, min(2, len(actions)))]:
-            case.actions.append(ops.add_action(
+            case.actions.append(add_action(
                 self.session, case.pact, description=description, performer=performer,  # type: ignore[arg-type]
                 performer_detail=self._detail(case, detail), due_on=day + timedelta(days=rng.randint(10, 75)),
                 goal=goal, clock=clock,
@@ -297,7 +310,7 @@ class Steps:
             if rng.random() < 0.4:
                 parties.append(Performer.SERVICE)
             for party in parties:
-                ops.add_commitment(self.session, case.pact, party=party, text=rng.choice(commitments[party]), clock=clock)  # type: ignore[arg-type]
+                add_commitment(self.session, case.pact, party=party, text=rng.choice(commitments[party]), clock=clock)  # type: ignore[arg-type]
         return run
 
     def _ensure_action(self, case: Case, clock: Clock) -> None:
@@ -310,7 +323,7 @@ class Steps:
             if any(a.status != ActionStatus.CANCELLED for a in case.actions):
                 return
         goal = case.goals[-1] if case.goals else None
-        case.actions.append(ops.add_action(
+        case.actions.append(add_action(
             self.session, case.pact, description="Colloquio di verifica degli impegni del patto rivisto",  # type: ignore[arg-type]
             performer=Performer.CASE_MANAGER, due_on=self._local_day(clock) + timedelta(days=14), goal=goal, clock=clock,
         ))
@@ -327,7 +340,7 @@ class Steps:
                 signed_by = f"{person.first} {person.last}{parent_text}; {case.manager.full_name} (tutor CHANCE)"
             else:
                 signed_by = f"{person.first} {person.last}; {case.manager.full_name} (welfare manager di caso)"
-            ops.sign_pact(
+            sign_pact(
                 self.session, pact, signed_on=self._local_day(clock), signed_by=signed_by, consent_given=True,
                 actor=case.manager, clock=clock,
             )
@@ -337,7 +350,7 @@ class Steps:
         def run(clock: Clock) -> None:
             planned = [a for a in case.actions if a.status == ActionStatus.PLANNED]
             if planned and not any(a.status == ActionStatus.IN_PROGRESS for a in case.actions):
-                ops.set_action_status(self.session, planned[0], ActionStatus.IN_PROGRESS, clock=clock)
+                set_action_status(self.session, planned[0], ActionStatus.IN_PROGRESS, clock=clock)
         return run
 
     def _op_contact(self, case: Case, progress: bool = False, closing: bool = False) -> Op:
@@ -352,7 +365,7 @@ class Steps:
                 channel, notes = ContactChannel.IN_PERSON, "Colloquio di verifica finale: ripercorsi obiettivi e azioni del patto, condiviso l'esito."
             contact_at = max(clock.now - timedelta(minutes=rng.randint(0, 90)), pact.state_entered_at)
             every = case.programme.no_contact_days
-            ops.log_contact(
+            log_contact(
                 self.session, self.registry, pact, contact_at=contact_at, channel=channel, notes=notes,
                 next_contact_on=None if closing else contact_at.astimezone(self.zone).date() + timedelta(days=every),
                 actor=case.manager, clock=clock,
@@ -361,9 +374,9 @@ class Steps:
                 running = [a for a in case.actions if a.status == ActionStatus.IN_PROGRESS]
                 planned = [a for a in case.actions if a.status == ActionStatus.PLANNED]
                 if running:
-                    ops.set_action_status(self.session, running[0], ActionStatus.DONE, clock=clock)
+                    set_action_status(self.session, running[0], ActionStatus.DONE, clock=clock)
                 if planned:
-                    ops.set_action_status(self.session, planned[0], ActionStatus.IN_PROGRESS, clock=clock)
+                    set_action_status(self.session, planned[0], ActionStatus.IN_PROGRESS, clock=clock)
         return run
 
     def _op_outcome(self, case: Case) -> Op:
@@ -380,7 +393,7 @@ class Steps:
                 achieved = GoalsAchieved.PARTLY if rng.random() < 0.5 else GoalsAchieved.NOT
             else:
                 achieved = GoalsAchieved.FULLY if rng.random() < 0.6 else GoalsAchieved.PARTLY
-            ops.record_outcome(
+            record_outcome(
                 self.session, self.registry, pact, outcome=outcome, goals_achieved=achieved,
                 notes=OUTCOME_NOTES.get(outcome, ""), actor=case.manager, clock=clock,
             )
@@ -389,7 +402,7 @@ class Steps:
                 if action.status in (ActionStatus.DONE, ActionStatus.CANCELLED):
                     continue
                 done = achieved == GoalsAchieved.FULLY or (achieved == GoalsAchieved.PARTLY and index % 2 == 0)
-                ops.set_action_status(self.session, action, ActionStatus.DONE if done else ActionStatus.CANCELLED, clock=clock)
+                set_action_status(self.session, action, ActionStatus.DONE if done else ActionStatus.CANCELLED, clock=clock)
             for index, goal in enumerate(case.goals):
                 if goal.status != ItemStatus.OPEN:
                     continue
@@ -399,7 +412,7 @@ class Steps:
                     status = ItemStatus.ACHIEVED if index == 0 else ItemStatus.PARTLY_ACHIEVED
                 else:
                     status = ItemStatus.NOT_ACHIEVED
-                ops.set_goal_status(self.session, goal, status, clock=clock)
+                set_goal_status(self.session, goal, status, clock=clock)
         return run
 
     def _op_equipe_user(self, case: Case) -> Op:
@@ -410,7 +423,7 @@ class Steps:
                 role = "educatrice dell'équipe CHANCE" if user.username == "a.boffelli" else "educatore dell'équipe CHANCE"
             else:
                 user, role = self.users["s.cremonesi"], "coordinatrice dell'équipe"
-            ops.add_member(self.session, case.pact, role=role, user=user, clock=clock)  # type: ignore[arg-type]
+            add_member(self.session, case.pact, role=role, user=user, clock=clock)  # type: ignore[arg-type]
         return run
 
     def _op_external_member(self, case: Case) -> Op:
@@ -421,7 +434,7 @@ class Steps:
             female = male_role is None or rng.random() < 0.7
             first = rng.choice(ITALIAN_F if female else ITALIAN_M)
             last = rng.choice(SURNAMES[case.spec.territory])
-            ops.add_member(
+            add_member(
                 self.session, case.pact, role=female_role if female else str(male_role),  # type: ignore[arg-type]
                 external_name=f"{first} {last}", organisation=organisation,
                 contact=f"{ascii_letters(first)}.{ascii_letters(last)}@example.org", clock=clock,
@@ -432,7 +445,7 @@ class Steps:
         def run(clock: Clock) -> None:
             origin = ORIGINS.get(case.person.origin or "")
             name = f"{self.rng.choice(origin.women)} {self.rng.choice(origin.surnames)}" if origin else "Mediatrice del progetto"
-            ops.add_member(
+            add_member(
                 self.session, case.pact, role="mediatrice linguistico-culturale", external_name=name,  # type: ignore[arg-type]
                 organisation="Renken Onlus", contact="mediazione@example.org", clock=clock,
             )

@@ -1,4 +1,7 @@
-"""ORM models. Importing this package registers every table on `Base.metadata`."""
+"""ORM models: every domain's tables, kept here, one module per subject (beneficiary, pact,
+casefile, programme, supervision, reminders, mail, calendar_feed, security, territory, user...).
+Importing this package registers every table on `Base.metadata`. Models hold columns,
+constraints and relationships; the use cases live in the domain packages. No Flask here."""
 
 from casework.models.base import AppendOnlyViolation, Base, UTCDateTime, utcnow
 from casework.models.beneficiary import Beneficiary, Gender, HouseholdMember, Relation

@@ -13,9 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from casework.security.access import territory_and_below
-from casework.security.audit import record_changes
-from casework.pacts.documents import pact_documents
+from casework.clock import Clock
 from casework.errors import CaseworkError, InvalidInput
 from casework.models import (
     ChangeRecord,
@@ -31,10 +29,11 @@ from casework.models import (
     TransitionRecord,
     User,
 )
-from casework.clock import Clock
-from casework.pacts.operations import add_member, engine_for
-from casework.workflow.engine import WorkflowRegistry
+from casework.pacts.documents import pact_documents
+from casework.pacts.operations import add_member
+from casework.security import record_changes, territory_and_below
 from casework.versioning import check_version, touch
+from casework.workflow import WorkflowRegistry
 
 PACT_ENTITY = "pact"
 BENEFICIARY_ENTITY = "beneficiary"
@@ -96,7 +95,7 @@ def timeline(
 
     The caller has checked that the reader may see the pact (casework.security.access).
     """
-    definition = engine_for(registry, pact).definition
+    definition = registry.engine_for(pact).definition
 
     def state_label(state: str | None) -> str:
         return definition.label_of("state", state, locale)

@@ -17,8 +17,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from casework.workflow.definition import WorkflowDefinition, label_in
-from casework.workflow.loader import resolved_targets
+from casework.workflow import WorkflowDefinition, label_in, resolved_targets
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 ID_PREFIX = "casework-wf"

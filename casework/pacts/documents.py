@@ -21,10 +21,10 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework.security.access import can_see_beneficiary, can_see_pact
 from casework.db import column_length
 from casework.errors import CaseworkError, InvalidInput
 from casework.models import Beneficiary, Document, DocumentKind, Pact, User
+from casework.security import can_see_beneficiary, can_see_pact
 
 CHUNK_BYTES = 64 * 1024
 MAX_NAME_LENGTH = column_length(Document.original_name)

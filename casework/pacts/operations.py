@@ -14,14 +14,8 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from casework.security.audit import record_changes
-from casework.reminders.deadlines import StatePosition, next_deadline, refresh_next_deadline
 from casework.clock import Clock
 from casework.errors import InvalidInput, PactConflict
-# The one version check every record shares (casework.versioning), under the names used below.
-from casework.versioning import check_version as _check_version
-from casework.versioning import flush_checked as _flush
-from casework.versioning import touch as _touch
 from casework.models import (
     Action,
     ActionStatus,
@@ -45,10 +39,22 @@ from casework.models import (
     TransitionRecord,
     User,
 )
-from casework.workflow.definition import OPEN_EVENT
-from casework.workflow.engine import EventStatus, WorkflowEngine, WorkflowRegistry
-from casework.workflow.guards import GuardContext
-from casework.workflow.questionnaire import InvalidAnswers, score_screening
+from casework.reminders import StatePosition, next_deadline, refresh_next_deadline
+from casework.security import record_changes
+
+# The one version check every record shares (casework.versioning), under the names used below.
+from casework.versioning import check_version as _check_version
+from casework.versioning import flush_checked as _flush
+from casework.versioning import touch as _touch
+from casework.workflow import (
+    OPEN_EVENT,
+    EventStatus,
+    GuardContext,
+    InvalidAnswers,
+    WorkflowEngine,
+    WorkflowRegistry,
+    score_screening,
+)
 
 _SINGLE_PARTS = ("referral", "outcome")
 _PARTS = ("members", "screenings", "goals", "actions", "commitments", "revisions", "contacts", *_SINGLE_PARTS)
@@ -97,10 +103,6 @@ def open_pact(
     return pact
 
 
-def engine_for(registry: WorkflowRegistry, pact: Pact) -> WorkflowEngine:
-    return registry.get(pact.workflow_name, pact.workflow_version)
-
-
 def guard_context(
     pact: Pact, clock: Clock, *, comment: str = "", actor: User | None = None, reason: str | None = None
 ) -> GuardContext:
@@ -112,7 +114,7 @@ def guard_context(
 
 def event_statuses(registry: WorkflowRegistry, pact: Pact, clock: Clock) -> list[EventStatus]:
     """What may happen next to the pact, each with the conditions it still lacks (for the UI)."""
-    return engine_for(registry, pact).event_statuses(guard_context(pact, clock))
+    return registry.engine_for(pact).event_statuses(guard_context(pact, clock))
 
 
 def allowed_events(registry: WorkflowRegistry, pact: Pact, clock: Clock) -> list[str]:
@@ -183,7 +185,7 @@ def transition_pact(
     """
     session.flush()  # earlier pending changes first, so they cannot overwrite this move
     _check_version(pact, expected_version)
-    engine = engine_for(registry, pact)
+    engine = registry.engine_for(pact)
     reason = _chosen_reason(engine, event, reason)
     source, target = engine.fire(event, guard_context(pact, clock, comment=comment, actor=actor, reason=reason))
 
@@ -268,7 +270,7 @@ def record_screening(
     expected_version: int | None = None,
 ) -> Screening:
     """Score the answers with the workflow's questionnaire; raises InvalidInput per question."""
-    questionnaire = engine_for(registry, pact).definition.questionnaire
+    questionnaire = registry.engine_for(pact).definition.questionnaire
     if questionnaire is None:
         raise InvalidInput({"questionnaire": "not_defined"})
     try:
@@ -541,7 +543,7 @@ def log_contact(
     )
     session.add(contact)
     session.flush()  # the deadline query below must see this contact
-    refresh_next_deadline(session, engine_for(registry, pact).definition, pact, clock.zone)
+    refresh_next_deadline(session, registry.engine_for(pact).definition, pact, clock.zone)
     _touch(pact, expected_version, clock.now)  # after: one UPDATE writes the deadline and the version
     _flush(session, pact, expected_version)
     return contact
@@ -559,7 +561,7 @@ def record_outcome(
     clock: Clock,
     expected_version: int | None = None,
 ) -> PactOutcome:
-    if outcome not in engine_for(registry, pact).definition.outcomes:
+    if outcome not in registry.engine_for(pact).definition.outcomes:
         raise InvalidInput({"outcome": "not_an_option"})
     _touch(pact, expected_version, clock.now)
     fields = dict(

@@ -15,8 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework.supervision.approvals import approval_status
-from casework.reminders.deadlines import StatePosition, state_deadlines
+from casework.clock import Clock
 from casework.models import (
     Action,
     ActionStatus,
@@ -33,17 +32,21 @@ from casework.models import (
     TransitionRecord,
     User,
 )
-from casework.clock import Clock
-from casework.pacts.operations import changed_since_latest_revision, engine_for, event_statuses
-from casework.workflow.definition import (
+from casework.pacts.operations import changed_since_latest_revision, event_statuses
+from casework.reminders import StatePosition, state_deadlines
+from casework.supervision import approval_status
+from casework.workflow import (
+    APPROVAL_GUARD,
+    REASON_GUARD,
     EventDef,
+    EventStatus,
+    Guard,
     Question,
     Questionnaire,
     WorkflowDefinition,
+    WorkflowRegistry,
     label_in,
 )
-from casework.workflow.engine import EventStatus, WorkflowRegistry
-from casework.workflow.guards import APPROVAL_GUARD, REASON_GUARD, Guard
 
 COMMENT_GUARD = "has_comment"
 # What the person gives with the move itself, so it cannot be missing beforehand.
@@ -307,7 +310,7 @@ def pact_page(
     zone: ZoneInfo,
 ) -> PactPage:
     """The pact page for `user`, who may see the pact (the caller checked, via casework.security.access)."""
-    definition = engine_for(registry, pact).definition
+    definition = registry.engine_for(pact).definition
     statuses = event_statuses(registry, pact, Clock(now, zone))
     events = tuple(_possible_event(definition, pact, status.event, status.unmet, locale) for status in statuses)
     waiting = _waiting_panels(statuses, locale)
@@ -329,7 +332,7 @@ def pact_page(
 
 
 def stage_label(registry: WorkflowRegistry, pact: Pact, locale: str) -> str:
-    return engine_for(registry, pact).definition.label_of("state", pact.state, locale)
+    return registry.engine_for(pact).definition.label_of("state", pact.state, locale)
 
 
 def reason_choices(event: EventDef, locale: str) -> tuple[Choice, ...]:
@@ -555,7 +558,7 @@ def print_page(registry: WorkflowRegistry, pact: Pact, *, locale: str) -> PrintP
     revision = pact.latest_revision
     if revision is None:
         return None
-    definition = engine_for(registry, pact).definition
+    definition = registry.engine_for(pact).definition
     return PrintPage(
         workflow_label=label_in(definition.label, locale), programme_name=pact.programme.name,
         beneficiary=pact.beneficiary, case_manager=pact.case_manager,

@@ -9,9 +9,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from casework.models import Beneficiary, Pact, TransitionRecord, User
-from casework.security.access import pact_visibility, visible_beneficiaries
-from casework.workflow.definition import WorkflowDefinition
-from casework.workflow.engine import WorkflowRegistry
+from casework.security import pact_visibility, visible_beneficiaries
+from casework.workflow import WorkflowDefinition, WorkflowRegistry
 
 DUE_SOON = timedelta(days=7)
 

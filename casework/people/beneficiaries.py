@@ -21,15 +21,8 @@ from sqlalchemy.orm import Session, joinedload
 from stdnum import exceptions as stdnum_errors
 from stdnum.it import codicefiscale as codicefiscale_checker
 
-from casework.pacts import operations as ops
-from casework.security.access import (
-    can_see_beneficiary,
-    get_visible_beneficiary,
-    territory_subtree,
-    visible_beneficiaries,
-    visible_pacts,
-)
-from casework.security.audit import log_access, record_changes
+from casework.clock import Clock
+
 # BeneficiaryConflict stays importable from here, where callers of these operations look for it.
 from casework.errors import BeneficiaryConflict, CaseworkError, InvalidInput  # noqa: F401
 from casework.models import (
@@ -45,10 +38,18 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.clock import Clock
-from casework.workflow.definition import label_in
-from casework.workflow.engine import WorkflowRegistry
+from casework.pacts import open_pact
+from casework.security import (
+    can_see_beneficiary,
+    get_visible_beneficiary,
+    log_access,
+    record_changes,
+    territory_subtree,
+    visible_beneficiaries,
+    visible_pacts,
+)
 from casework.versioning import check_version, touch
+from casework.workflow import WorkflowRegistry, label_in
 
 ENTITY = "beneficiary"
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
@@ -583,6 +584,6 @@ def open_pact_for(
     )
     if session.scalar(already_open) is not None:
         raise InvalidInput({"programme_id": "already_open"})
-    return ops.open_pact(
+    return open_pact(
         session, registry, beneficiary=beneficiary, programme=programme, case_manager=user, actor=user, clock=clock,
     )

@@ -1,4 +1,45 @@
 """Time and what is due: Italian working days, deadlines computed from the workflow, deadline rows
 with their reminders and escalations (sent exactly once), in-app notifications, the mail outbox,
 the calendar feed, and the scheduler process with its lock. It uses the workflow and the access
-scoping; it knows nothing of pacts' forms, of supervisors' pages or of Flask."""
+scoping; it knows nothing of pacts' forms, of supervisors' pages or of Flask. The scheduler
+(`casework.reminders.scheduler`, which loads APScheduler) is not imported here: only the
+scheduler process loads it."""
+
+from casework.reminders.deadlines import (
+    StatePosition,
+    due_date,
+    next_deadline,
+    refresh_next_deadline,
+    state_deadlines,
+)
+from casework.reminders.mail import failed_emails, retry_email
+from casework.reminders.notifications import LOCALES, format_day, notify, rule_label
+from casework.reminders.scheduler_lock import take_turn
+from casework.reminders.sweep import SWEEP_TURN, hand_over_reminders
+from casework.reminders.workdays import (
+    add_working_days,
+    subtract_working_days,
+    working_day_on_or_before,
+    working_days_between,
+)
+
+__all__ = [
+    "LOCALES",
+    "SWEEP_TURN",
+    "StatePosition",
+    "add_working_days",
+    "due_date",
+    "failed_emails",
+    "format_day",
+    "hand_over_reminders",
+    "next_deadline",
+    "notify",
+    "refresh_next_deadline",
+    "retry_email",
+    "rule_label",
+    "state_deadlines",
+    "subtract_working_days",
+    "take_turn",
+    "working_day_on_or_before",
+    "working_days_between",
+]

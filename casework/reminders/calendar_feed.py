@@ -27,8 +27,8 @@ from casework.models import (
     User,
 )
 from casework.reminders.notifications import locale_of, rule_label
-from casework.security.access import pact_assignment
-from casework.workflow.engine import WorkflowRegistry
+from casework.security import pact_assignment
+from casework.workflow import WorkflowRegistry
 
 # Deadlines already past stay in the feed this long, so an overdue one is still seen.
 PAST_DAYS = 30

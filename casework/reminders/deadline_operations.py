@@ -19,7 +19,7 @@ from casework.reminders.deadlines import refresh_next_deadline
 from casework.reminders.scheduler_lock import take_turn
 from casework.reminders.sweep import SWEEP_TURN
 from casework.versioning import check_version, touch
-from casework.workflow.engine import WorkflowRegistry
+from casework.workflow import WorkflowRegistry
 
 
 def _take_turn_with_the_scheduler(session: Session, actor: User | None, now: datetime) -> None:

@@ -59,8 +59,7 @@ from casework.reminders.deadlines import (
     state_deadlines,
 )
 from casework.reminders.workdays import working_day_on_or_after, working_day_on_or_before
-from casework.workflow.definition import DeadlineRule, WorkflowDefinition
-from casework.workflow.engine import WorkflowRegistry
+from casework.workflow import DeadlineRule, WorkflowDefinition, WorkflowRegistry
 
 log = logging.getLogger(__name__)
 

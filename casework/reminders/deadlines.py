@@ -8,7 +8,17 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import CompoundSelect, Date, bindparam, cast, func, literal_column, null, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Date,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from casework.models import (
@@ -20,7 +30,7 @@ from casework.models import (
     UTCDateTime,
 )
 from casework.reminders.workdays import add_working_days, working_days_between
-from casework.workflow.definition import DeadlineRule, WorkflowDefinition
+from casework.workflow import DeadlineRule, WorkflowDefinition
 
 
 class Deadline(NamedTuple):

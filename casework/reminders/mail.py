@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from casework.config import Settings
 from casework.db import fit_to_column
-from casework.reminders.scheduler_lock import take_turn
 from casework.models import EmailStatus, OutboundEmail, User
+from casework.reminders.scheduler_lock import take_turn
 
 log = logging.getLogger(__name__)
 

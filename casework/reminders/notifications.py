@@ -22,10 +22,8 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.config import LOCALES
-from casework.security.access import pact_visibility
 from casework.errors import InvalidInput, UnknownWorkflow
-from casework.reminders.scheduler_lock import take_turn
-from casework.reminders.mail import queue_email
+from casework.i18n import N_, Message, gettext
 from casework.models import (
     Beneficiary,
     Notification,
@@ -37,9 +35,10 @@ from casework.models import (
     Role,
     User,
 )
-from casework.i18n import Message, N_, gettext
-from casework.workflow.engine import WorkflowRegistry
-
+from casework.reminders.mail import queue_email
+from casework.reminders.scheduler_lock import take_turn
+from casework.security import pact_visibility
+from casework.workflow import WorkflowRegistry
 
 TEXTS: dict[str, Message] = {
     # In-app notifications: a title and a line.

@@ -36,11 +36,11 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.config import Settings
+from casework.reminders.deadline_rows import ReminderPolicy
 from casework.reminders.mail import Mailer, MailPolicy, SmtpMailer, deliver_due_emails
 from casework.reminders.notifications import queue_daily_digests
-from casework.reminders.deadline_rows import ReminderPolicy
 from casework.reminders.sweep import sweep
-from casework.workflow.engine import WorkflowRegistry
+from casework.workflow import WorkflowRegistry
 
 log = logging.getLogger(__name__)
 

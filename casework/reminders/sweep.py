@@ -53,7 +53,7 @@ from casework.reminders.deadline_rows import (
 from casework.reminders.mail import email_values
 from casework.reminders.notifications import format_day, locale_of, rule_label, text
 from casework.reminders.scheduler_lock import take_turn
-from casework.workflow.engine import WorkflowRegistry
+from casework.workflow import WorkflowRegistry
 
 SWEEP_TURN = "sweep"
 

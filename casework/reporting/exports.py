@@ -39,15 +39,14 @@ from casework.reporting.export_files import (
 from casework.reporting.indicators import compute, selectable_territories
 from casework.reporting.period import IndicatorScope, period_problems
 from casework.reporting.report_tables import Column, Table
-from casework.security.access import (
+from casework.security import (
+    log_access,
     pact_visibility,
     territory_subtree,
     visible_case_managers,
     visible_programmes,
 )
-from casework.security.audit import log_access
-from casework.workflow.definition import WorkflowDefinition
-from casework.workflow.engine import WorkflowRegistry
+from casework.workflow import WorkflowDefinition, WorkflowRegistry
 
 PACT_STATUSES = ("open", "closed")
 # What each export is called in the access log (the first word of the entry's detail).

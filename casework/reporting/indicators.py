@@ -62,15 +62,14 @@ from casework.reporting.period import (
     years_before,
 )
 from casework.reporting.report_tables import Cell, Column, Table
-from casework.security.access import (
+from casework.security import (
     pact_visibility,
     territory_and_below,
     territory_subtree,
     visible_programmes,
 )
-from casework.supervision.targets import TARGET_INDICATORS
-from casework.workflow.definition import WorkflowDefinition
-from casework.workflow.engine import WorkflowRegistry
+from casework.supervision import TARGET_INDICATORS
+from casework.workflow import WorkflowDefinition, WorkflowRegistry
 
 TABLE_KEYS = (
     "targets", "reached", "gender", "age_band", "migrant_background", "comune", "funnel", "durations",

@@ -48,8 +48,8 @@ from casework.reporting.exports import (
 from casework.reporting.indicators import ACTIVATION, AGE_BANDS, milestone_reached
 from casework.reporting.period import IndicatorScope
 from casework.reporting.report_tables import Column, Table
-from casework.security.access import pact_visibility, territory_and_below
-from casework.workflow.engine import WorkflowRegistry
+from casework.security import pact_visibility, territory_and_below
+from casework.workflow import WorkflowRegistry
 
 # Changing this string changes every pseudonym, like changing the secret key does.
 PSEUDONYM_PURPOSE = b"casework:pseudonymised-dataset:v1"

@@ -1,3 +1,36 @@
 """Who may see what, and proof of who did: sign-in and sessions, passwords, the access scoping
 every query for people, pacts, referrals and documents goes through, the access log and the edit
 history. It knows nothing of Flask and of the other domains; every domain may use it."""
+
+from casework.security.access import (
+    can_see_beneficiary,
+    can_see_pact,
+    get_visible_beneficiary,
+    pact_assignment,
+    pact_visibility,
+    territory_and_below,
+    territory_subtree,
+    visible_beneficiaries,
+    visible_case_managers,
+    visible_pacts,
+    visible_programmes,
+)
+from casework.security.audit import log_access, record_changes
+from casework.security.passwords import hash_password
+
+__all__ = [
+    "can_see_beneficiary",
+    "can_see_pact",
+    "get_visible_beneficiary",
+    "hash_password",
+    "log_access",
+    "pact_assignment",
+    "pact_visibility",
+    "record_changes",
+    "territory_and_below",
+    "territory_subtree",
+    "visible_beneficiaries",
+    "visible_case_managers",
+    "visible_pacts",
+    "visible_programmes",
+]

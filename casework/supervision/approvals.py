@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, exists, false, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from casework.security.access import can_see_pact, pact_visibility
 from casework.errors import CaseworkError, InvalidInput
 from casework.i18n import N_, in_every_locale
 from casework.models import (
@@ -29,13 +28,10 @@ from casework.models import (
     Role,
     User,
 )
-from casework.reminders.notifications import LOCALES, notify
-from casework.pacts.operations import engine_for
-from casework.reminders.workdays import working_days_between
-from casework.workflow.definition import WorkflowDefinition
-from casework.workflow.engine import WorkflowRegistry
-from casework.workflow.guards import APPROVAL_GUARD
+from casework.reminders import LOCALES, notify, working_days_between
+from casework.security import can_see_pact, pact_visibility
 from casework.versioning import check_version, flush_checked, touch
+from casework.workflow import APPROVAL_GUARD, WorkflowDefinition, WorkflowRegistry
 
 
 class DecisionNotAllowed(CaseworkError):
@@ -152,7 +148,7 @@ def is_waiting(session: Session, registry: WorkflowRegistry, pact: Pact) -> bool
     revision = pact.latest_revision
     return (
         pact.is_open and revision is not None
-        and pact.state in approval_states(engine_for(registry, pact).definition)
+        and pact.state in approval_states(registry.engine_for(pact).definition)
         and not _decisions(session, revision)
     )
 
@@ -231,7 +227,7 @@ class ApprovalStatus:
 
 def approval_status(session: Session, registry: WorkflowRegistry, pact: Pact) -> ApprovalStatus | None:
     """None when the pact's workflow asks for no approval, or there is nothing to say yet."""
-    states = approval_states(engine_for(registry, pact).definition)
+    states = approval_states(registry.engine_for(pact).definition)
     if not states:
         return None
     in_approval_state = pact.is_open and pact.state in states

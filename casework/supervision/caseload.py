@@ -33,12 +33,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, case, false, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
-from casework.security.access import (
-    pact_visibility,
-    territory_subtree,
-    visible_case_managers,
-    visible_programmes,
-)
 from casework.config import NO_PRIORITY, CaseloadWeights
 from casework.errors import UnknownWorkflow
 from casework.models import (
@@ -52,8 +46,14 @@ from casework.models import (
     User,
     UTCDateTime,
 )
-from casework.reminders.notifications import rule_label
-from casework.workflow.engine import WorkflowRegistry
+from casework.reminders import rule_label
+from casework.security import (
+    pact_visibility,
+    territory_subtree,
+    visible_case_managers,
+    visible_programmes,
+)
+from casework.workflow import WorkflowRegistry
 
 DEFAULT_PAGE_SIZE = 50
 DEFAULT_WEIGHTS = CaseloadWeights()

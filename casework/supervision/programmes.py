@@ -36,12 +36,10 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.security.access import pact_visibility, territory_subtree, visible_programmes
-from casework.security.audit import record_changes
+from casework.security import pact_visibility, record_changes, territory_subtree, visible_programmes
 from casework.supervision.targets import TARGET_INDICATORS
-from casework.workflow.definition import label_in
-from casework.workflow.engine import WorkflowRegistry
 from casework.versioning import check_fingerprint, fingerprint
+from casework.workflow import WorkflowRegistry, label_in
 
 ENTITY = "programme"
 _CODE = re.compile(r"^[A-Z0-9_]+$")

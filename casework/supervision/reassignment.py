@@ -18,12 +18,18 @@ from sqlalchemy.orm import Session, joinedload
 from casework.errors import CaseworkError, InvalidInput
 from casework.i18n import N_, Message, gettext
 from casework.models import Pact, PactReassignment, Role, User
-from casework.reminders.notifications import LOCALES, format_day, notify, rule_label
-from casework.reminders.scheduler_lock import take_turn
-from casework.reminders.sweep import SWEEP_TURN, hand_over_reminders
-from casework.security.access import can_see_pact, visible_case_managers, visible_pacts
+from casework.reminders import (
+    LOCALES,
+    SWEEP_TURN,
+    format_day,
+    hand_over_reminders,
+    notify,
+    rule_label,
+    take_turn,
+)
+from casework.security import can_see_pact, visible_case_managers, visible_pacts
 from casework.versioning import check_version, touch
-from casework.workflow.engine import WorkflowRegistry
+from casework.workflow import WorkflowRegistry
 
 MAX_REASON = 2000
 # A notice lists at most this many pacts by number, then says how many more.

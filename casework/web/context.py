@@ -9,10 +9,10 @@ from flask import abort, current_app, g, request
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
-from casework.security.access import get_visible_pact
+from casework.clock import Clock
 from casework.config import Settings
 from casework.models import Pact, Role, User
-from casework.clock import Clock
+from casework.security.access import get_visible_pact
 from casework.workflow.engine import WorkflowRegistry
 
 

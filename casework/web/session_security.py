@@ -7,8 +7,8 @@ from datetime import timedelta
 from flask import Flask, Response, session
 from flask_login import UserMixin
 
-from casework.security import auth
 from casework.models import User, UserSession
+from casework.security import auth
 from casework.web import context, saving
 from casework.web.extensions import login_manager
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from transitions import EventData, Machine
 
@@ -139,6 +140,13 @@ class _StateCursor:
         self.state = state
 
 
+class RunsAWorkflow(Protocol):
+    """What the registry needs of a pact: the workflow and version it runs under."""
+
+    workflow_name: str
+    workflow_version: int
+
+
 class WorkflowRegistry:
     """Every loaded workflow version, each with its engine."""
 
@@ -166,6 +174,10 @@ class WorkflowRegistry:
         if not versions:
             raise UnknownWorkflow(name)
         return self._engines[(name, max(versions))]
+
+    def engine_for(self, pact: RunsAWorkflow) -> WorkflowEngine:
+        """The engine of the workflow version the pact was opened under."""
+        return self.get(pact.workflow_name, pact.workflow_version)
 
     def get(self, name: str, version: int) -> WorkflowEngine:
         try:

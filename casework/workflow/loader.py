@@ -31,7 +31,6 @@ from casework.workflow.definition import (
 from casework.workflow.guards import GUARDS, REASON_GUARD
 
 
-
 @dataclass(frozen=True)
 class Problem:
     file: Path

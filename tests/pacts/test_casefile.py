@@ -8,12 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from casework.pacts import casefile
-from casework.pacts import operations as ops
-from casework.security.access import can_see_pact
-from casework.security.audit import record_changes
-from casework.pacts.casefile import EntryKind
-from casework.pacts.documents import store_document
+from casework.clock import Clock
 from casework.errors import InvalidInput, PactConflict
 from casework.models import (
     Beneficiary,
@@ -28,10 +23,14 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.clock import Clock
-from tests.conftest import MONDAY_9AM
+from casework.pacts import casefile
+from casework.pacts import operations as ops
+from casework.pacts.casefile import EntryKind
+from casework.pacts.documents import store_document
+from casework.security.access import can_see_pact
+from casework.security.audit import record_changes
+from tests.conftest import MONDAY_9AM, ZONE
 from tests.support import advance
-from tests.conftest import ZONE
 
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 

@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from casework.pacts import operations as ops
 from casework.db import unit_of_work
 from casework.errors import PactConflict
 from casework.models import ContactChannel, GoalsAchieved, Pact, ReferralSource, TransitionRecord
+from casework.pacts import operations as ops
 from tests.support import valid_answers
 
 
@@ -104,13 +104,13 @@ def _referral(session, registry, pact, world, clock, version):
 
 
 def _outcome(session, registry, pact, world, clock, version):
-    outcome = next(iter(ops.engine_for(registry, pact).definition.outcomes))
+    outcome = next(iter(registry.engine_for(pact).definition.outcomes))
     return ops.record_outcome(session, registry, pact, outcome=outcome, goals_achieved=GoalsAchieved.PARTLY,
                               actor=world.manager, clock=clock, expected_version=version)
 
 
 def _screening(session, registry, pact, world, clock, version):
-    questionnaire = ops.engine_for(registry, pact).definition.questionnaire
+    questionnaire = registry.engine_for(pact).definition.questionnaire
     return ops.record_screening(session, registry, pact, valid_answers(questionnaire), actor=world.manager,
                                 clock=clock, expected_version=version)
 

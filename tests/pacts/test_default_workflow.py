@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from casework import PROJECT_ROOT
-from casework.pacts import operations as ops
+from casework.clock import Clock
 from casework.errors import EventNotAvailable, TransitionRefused
 from casework.models import ContactChannel, Pact, TransitionRecord
-from casework.clock import Clock
+from casework.pacts import operations as ops
 from casework.workflow.engine import WorkflowRegistry
-from tests.support import DEFAULT_PATHS, advance, reason_for, satisfy
 from tests.conftest import ZONE
+from tests.support import DEFAULT_PATHS, advance, reason_for, satisfy
 
 WORKFLOW = "patto_personalizzato"
 

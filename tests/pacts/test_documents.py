@@ -8,10 +8,10 @@ import io
 import pytest
 from sqlalchemy import select
 
-from casework.pacts import documents
-from casework.pacts import operations as ops
 from casework.errors import InvalidInput
 from casework.models import Document, DocumentKind
+from casework.pacts import documents
+from casework.pacts import operations as ops
 from tests.conftest import MONDAY_9AM
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"

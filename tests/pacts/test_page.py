@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from casework.pacts import operations as ops
+from casework.clock import Clock
 from casework.errors import InvalidInput, PactConflict
 from casework.models import (
     ActionStatus,
@@ -16,10 +16,10 @@ from casework.models import (
     Priority,
     ReferralSource,
 )
+from casework.pacts import operations as ops
 from casework.pacts.page import pact_page, print_page, stage_label
-from casework.clock import Clock
-from tests.support import advance, valid_answers
 from tests.conftest import ZONE
+from tests.support import advance, valid_answers
 
 
 @pytest.fixture
@@ -159,7 +159,7 @@ def test_the_questionnaire_comes_from_the_workflow_file(session, registry, world
 
 
 def test_the_last_screening_shows_answers_need_profile_and_priority(session, registry, world, pact, clock):
-    questionnaire = ops.engine_for(registry, pact).definition.questionnaire
+    questionnaire = registry.engine_for(pact).definition.questionnaire
     ops.record_screening(session, registry, pact, valid_answers(questionnaire, worst=True), actor=world.manager,
                          clock=clock)
     session.commit()

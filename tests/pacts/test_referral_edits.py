@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from casework.pacts import operations as ops
 from casework.models import ChangeRecord, ReferralSource
+from casework.pacts import operations as ops
 from tests.conftest import ZONE
 
 

@@ -7,13 +7,13 @@ import html
 import pytest
 from sqlalchemy import func, select
 
-from casework.pacts import operations as ops
 from casework.errors import InvalidInput, TransitionRefused
 from casework.models import TransitionRecord
+from casework.pacts import operations as ops
 from casework.pacts.page import pact_page
+from tests.conftest import ZONE
 from tests.support import advance
 from tests.web.conftest import app, csrf_token, db, people, sign_in, submit  # noqa: F401 - the web fixtures
-from tests.conftest import ZONE
 
 PATTO_REASONS = {"found_solution", "moved_away", "no_longer_interested", "not_reachable", "health", "family",
                  "other_service", "other"}

@@ -9,8 +9,7 @@ import pytest
 from codicefiscale import codicefiscale
 from sqlalchemy import select
 
-from casework.people import beneficiaries as people
-from casework.security.access import can_see_beneficiary
+from casework.clock import Clock
 from casework.errors import InvalidInput
 from casework.models import (
     AccessLogEntry,
@@ -25,9 +24,9 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.clock import Clock
-from tests.conftest import MONDAY_9AM
-from tests.conftest import ZONE
+from casework.people import beneficiaries as people
+from casework.security.access import can_see_beneficiary
+from tests.conftest import MONDAY_9AM, ZONE
 
 
 def code_for(last: str, first: str, born: str, gender: str = "F") -> str:

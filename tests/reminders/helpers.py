@@ -18,7 +18,6 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from casework.pacts import operations as ops
 from casework.models import (
     Beneficiary,
     Gender,
@@ -32,11 +31,12 @@ from casework.models import (
     TerritoryKind,
     User,
 )
+from casework.pacts import operations as ops
 from casework.reminders.deadline_rows import ReminderPolicy
 from casework.reminders.sweep import SweepReport, sweep
 from casework.workflow.engine import WorkflowRegistry
-from tests.support import DEFAULT_PATHS, advance
 from tests.conftest import ZONE
+from tests.support import DEFAULT_PATHS, advance
 
 ROME = ZoneInfo("Europe/Rome")
 POLICY = ReminderPolicy(zone=ROME, reminder_hour=8, batch_size=50, base_url="https://casework.example.org")

@@ -7,6 +7,7 @@ from datetime import date, datetime, timezone
 from icalendar import Calendar
 from sqlalchemy import select
 
+from casework.models import CalendarFeedToken, ContactChannel
 from casework.pacts import operations as ops
 from casework.reminders.calendar_feed import (
     create_feed_token,
@@ -15,9 +16,8 @@ from casework.reminders.calendar_feed import (
     revoke_feed_tokens,
     user_for_feed_token,
 )
-from casework.models import CalendarFeedToken, ContactChannel
-from tests.reminders.helpers import move_to, open_pact_at, rome, sweep_at
 from tests.conftest import ZONE
+from tests.reminders.helpers import move_to, open_pact_at, rome, sweep_at
 
 NOW = rome(2026, 3, 10, 9)
 

@@ -12,8 +12,6 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from casework.pacts import operations as ops
-from casework.reminders.deadlines import due_date
 from casework.errors import InvalidInput, PactConflict
 from casework.models import (
     ContactChannel,
@@ -25,10 +23,22 @@ from casework.models import (
     Programme,
     Reminder,
 )
+from casework.pacts import operations as ops
+from casework.reminders.deadline_operations import (
+    move_deadline_anchor,
+    pause_deadline,
+    resume_deadline,
+)
+from casework.reminders.deadline_rows import (
+    ReminderPolicy,
+    live_deadlines,
+    occurrence_firings,
+    open_firings,
+)
+from casework.reminders.deadlines import due_date
 from casework.reminders.notifications import list_notifications, unread_count
-from casework.reminders.deadline_operations import move_deadline_anchor, pause_deadline, resume_deadline
-from casework.reminders.deadline_rows import ReminderPolicy, live_deadlines, occurrence_firings, open_firings
 from casework.workflow.definition import DeadlineRule
+from tests.conftest import ZONE
 from tests.reminders.helpers import (
     POLICY,
     ROME,
@@ -42,7 +52,6 @@ from tests.reminders.helpers import (
     sweep_at,
 )
 from tests.support import advance
-from tests.conftest import ZONE
 
 UTC = timezone.utc
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from casework.config import load_settings
+from casework.models import EmailStatus, OutboundEmail
 from casework.reminders.mail import (
     MailPolicy,
     SmtpMailer,
@@ -19,7 +20,6 @@ from casework.reminders.mail import (
     queue_email,
     retry_email,
 )
-from casework.models import EmailStatus, OutboundEmail
 from tests.reminders.helpers import (
     add_territorial_manager,
     emails,

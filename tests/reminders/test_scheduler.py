@@ -21,7 +21,13 @@ from sqlalchemy.orm import sessionmaker
 from casework import PROJECT_ROOT
 from casework.config import load_settings
 from casework.models import EmailStatus, Notification, OutboundEmail, Reminder
-from casework.reminders.scheduler import DIGEST_JOB, MAIL_JOB, SWEEP_JOB, SchedulerJobs, build_scheduler
+from casework.reminders.scheduler import (
+    DIGEST_JOB,
+    MAIL_JOB,
+    SWEEP_JOB,
+    SchedulerJobs,
+    build_scheduler,
+)
 from tests.reminders.helpers import (
     add_territorial_manager,
     count,

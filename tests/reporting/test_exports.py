@@ -27,13 +27,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event, select
 
-from casework.reporting import dataset_fields, export_files, exports, pseudonymised
-from casework.pacts import operations as ops
+from casework.clock import Clock
 from casework.errors import InvalidInput
-from casework.reporting.export_files import About
-from casework.reporting.exports import PactFilters
-from casework.reporting.indicators import compute
-from casework.reporting.period import IndicatorScope
 from casework.models import (
     AccessLogEntry,
     ActionStatus,
@@ -50,10 +45,15 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.clock import Clock
+from casework.pacts import operations as ops
+from casework.reporting import dataset_fields, export_files, exports, pseudonymised
+from casework.reporting.export_files import About
+from casework.reporting.exports import PactFilters
+from casework.reporting.indicators import compute
+from casework.reporting.period import IndicatorScope
 from casework.reporting.report_tables import Column, Table
-from tests.support import valid_answers
 from tests.conftest import ZONE
+from tests.support import valid_answers
 
 SECRET = "s" * 48
 PERIOD = IndicatorScope(programme_id=None, territory_id=None, start=date(2026, 1, 1), end=date(2026, 3, 31))
@@ -120,7 +120,7 @@ def caseload(session, registry, world) -> Caseload:
     ops.record_referral(session, a, source=ReferralSource.SCHOOL, reason="assenze ripetute di Maria",
                         referred_on=date(2026, 1, 10), actor=manager, clock=at("2026-01-12"))
     _move(session, registry, a, "start_screening", manager, at("2026-01-13"))
-    definition = ops.engine_for(registry, a).definition
+    definition = registry.engine_for(a).definition
     ops.record_screening(session, registry, a, valid_answers(definition.questionnaire, worst=True),
                          actor=manager, clock=at("2026-01-15", 10))
     _move(session, registry, a, "start_co_design", manager, at("2026-01-15", 11))
@@ -370,8 +370,8 @@ def test_need_columns_follow_the_questionnaires_of_the_workflows_exported(sessio
                                         locale="it", zone=ZONE)
     keys = [column.key for column in table.columns]
     # Workflows in name order (chance_dispersione, patto_personalizzato), areas in file order, once each.
-    chance_areas = ops.engine_for(registry, caseload.c).definition.questionnaire.need_areas
-    tilde_areas = ops.engine_for(registry, caseload.a).definition.questionnaire.need_areas
+    chance_areas = registry.engine_for(caseload.c).definition.questionnaire.need_areas
+    tilde_areas = registry.engine_for(caseload.a).definition.questionnaire.need_areas
     expected = [f"need_{area}" for area in dict.fromkeys([*chance_areas, *tilde_areas])]
     assert [key for key in keys if key.startswith("need_")] == expected
     assert len(expected) == 9  # CHANCE's four areas are among the nine of the personalised pact

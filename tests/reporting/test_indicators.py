@@ -24,8 +24,6 @@ from pathlib import Path
 import pytest
 
 from casework.errors import InvalidInput
-from casework.reporting.indicators import compute
-from casework.reporting.period import IndicatorScope
 from casework.models import (
     Beneficiary,
     ContactChannel,
@@ -48,6 +46,8 @@ from casework.models import (
     TransitionRecord,
     User,
 )
+from casework.reporting.indicators import compute
+from casework.reporting.period import IndicatorScope
 from casework.workflow.engine import WorkflowRegistry
 from tests.conftest import ZONE
 

@@ -7,9 +7,6 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from casework.pacts import operations as ops
-from casework.security.access import can_see_beneficiary, can_see_pact, visible_beneficiaries, visible_pacts
-from casework.supervision.reassignment import reassign_pacts
 from casework.models import (
     Beneficiary,
     Gender,
@@ -20,6 +17,14 @@ from casework.models import (
     TerritoryKind,
     User,
 )
+from casework.pacts import operations as ops
+from casework.security.access import (
+    can_see_beneficiary,
+    can_see_pact,
+    visible_beneficiaries,
+    visible_pacts,
+)
+from casework.supervision.reassignment import reassign_pacts
 
 
 @pytest.fixture

@@ -7,14 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from casework.pacts import operations as ops
-from casework.supervision.approvals import (
-    DecisionNotAllowed,
-    approval_queue,
-    approval_status,
-    decide,
-    is_waiting,
-)
+from casework.clock import Clock
 from casework.errors import InvalidInput, PactConflict, TransitionRefused
 from casework.models import (
     ApprovalDecision,
@@ -29,9 +22,16 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.clock import Clock
-from tests.support import advance
+from casework.pacts import operations as ops
+from casework.supervision.approvals import (
+    DecisionNotAllowed,
+    approval_queue,
+    approval_status,
+    decide,
+    is_waiting,
+)
 from tests.conftest import ZONE
+from tests.support import advance
 
 APPROVED, SENT_BACK = ApprovalDecision.APPROVED, ApprovalDecision.SENT_BACK
 NOT_APPROVED_EN = "the pact has not been approved by a supervisor yet"

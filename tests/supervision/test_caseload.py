@@ -16,15 +16,6 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from casework.pacts import operations as ops
-from casework.supervision.caseload import (
-    CaseloadFilters,
-    DeadlineFilter,
-    caseload_choices,
-    caseload_overview,
-    caseload_pacts,
-    week_end,
-)
 from casework.config import CaseloadWeights, ConfigError, load_settings
 from casework.models import (
     Beneficiary,
@@ -39,6 +30,15 @@ from casework.models import (
     Territory,
     TerritoryKind,
     User,
+)
+from casework.pacts import operations as ops
+from casework.supervision.caseload import (
+    CaseloadFilters,
+    DeadlineFilter,
+    caseload_choices,
+    caseload_overview,
+    caseload_pacts,
+    week_end,
 )
 from tests.conftest import ZONE
 

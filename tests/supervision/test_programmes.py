@@ -11,8 +11,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from casework.pacts import operations as ops
-from casework.supervision import programmes as core
 from casework.errors import InvalidInput
 from casework.models import (
     Beneficiary,
@@ -25,6 +23,8 @@ from casework.models import (
     TerritoryKind,
     User,
 )
+from casework.pacts import operations as ops
+from casework.supervision import programmes as core
 from tests.conftest import MONDAY_9AM
 
 FEMMINILI = core.ProgrammeInput(

@@ -7,8 +7,6 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from casework.security.access import can_see_pact
-from casework.pacts.casefile import EntryKind, timeline
 from casework.errors import InvalidInput, PactConflict
 from casework.models import (
     ApprovalDecision,
@@ -23,10 +21,12 @@ from casework.models import (
     TerritoryKind,
     User,
 )
+from casework.pacts.casefile import EntryKind, timeline
 from casework.reminders.notifications import list_notifications, unread_count
+from casework.security.access import can_see_pact
 from casework.supervision.reassignment import ReassignmentRefused, reassign_pacts
-from tests.reminders.helpers import emails, fired, open_pact_at, rome, sweep_at
 from tests.conftest import ZONE
+from tests.reminders.helpers import emails, fired, open_pact_at, rome, sweep_at
 
 OPENED = rome(2026, 3, 2, 9)  # Monday: the screening is due Monday 16 March, its reminder Friday 13 at 08:00
 MOVED = rome(2026, 3, 5, 11)

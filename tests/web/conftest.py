@@ -12,7 +12,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from casework.pacts import operations as ops
 from casework.models import (
     Base,
     Beneficiary,
@@ -24,6 +23,7 @@ from casework.models import (
     TerritoryKind,
     User,
 )
+from casework.pacts import operations as ops
 from casework.security.passwords import hash_password
 from tests.conftest import ZONE
 

@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from casework import PROJECT_ROOT
-from casework.pacts import operations as ops
 from casework.errors import EventNotAvailable, TransitionRefused
 from casework.models import TransitionRecord
+from casework.pacts import operations as ops
 from casework.workflow.engine import WorkflowRegistry
 from tests.support import reason_for, satisfy
 

@@ -10,16 +10,16 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from casework import PROJECT_ROOT
-from casework.pacts import operations as ops
 from casework.cli import main
+from casework.clock import Clock
 from casework.errors import TransitionRefused
 from casework.models import TransitionRecord
-from casework.clock import Clock
+from casework.pacts import operations as ops
 from casework.web import create_app
 from casework.workflow.engine import WorkflowRegistry
 from casework.workflow.loader import WorkflowFileError, check_directory, load_workflow_file
-from tests.support import advance
 from tests.conftest import ZONE
+from tests.support import advance
 
 SHIPPED = PROJECT_ROOT / "workflows"
 

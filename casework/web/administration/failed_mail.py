@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from casework.reminders import mail
 from casework.models import Role
+from casework.reminders import mail
 from casework.web import context, saving
 from casework.web.roles import role_required
 

@@ -31,14 +31,6 @@ from markupsafe import Markup
 from werkzeug.routing import BuildError
 from wtforms.fields.choices import SelectChoice
 
-from casework.pacts import casefile, documents
-from casework.security.access import (
-    can_see_beneficiary,
-    can_see_pact,
-    get_visible_beneficiary,
-)
-from casework.security.audit import log_access
-from casework.pacts.diagram import DiagramText, main_path, workflow_svg
 from casework.errors import Conflict, InvalidInput
 from casework.models import (
     ApprovalDecision,
@@ -54,7 +46,15 @@ from casework.models import (
     User,
 )
 from casework.models.labels import CONTACT_CHANNELS, GENDERS, PRIORITIES, REFERRAL_SOURCES
-from casework.pacts.operations import OPEN_EVENT, engine_for
+from casework.pacts import casefile, documents
+from casework.pacts.diagram import DiagramText, main_path, workflow_svg
+from casework.pacts.operations import OPEN_EVENT
+from casework.security.access import (
+    can_see_beneficiary,
+    can_see_pact,
+    get_visible_beneficiary,
+)
+from casework.security.audit import log_access
 from casework.web import context, saving
 from casework.web.filters import in_sentence, local_date, translated
 from casework.web.pacts.casefile_forms import (
@@ -349,7 +349,7 @@ def _timeline_row(entry: casefile.TimelineEntry) -> TimelineRow:
 
 
 def _diagram(pact: Pact, path: casefile.WorkflowPath) -> str:
-    definition = engine_for(context.registry(), pact).definition
+    definition = context.registry().engine_for(pact).definition
     locale = _locale()
 
     def state(name: str) -> str:

@@ -13,8 +13,8 @@ from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, T
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from casework.pacts.casefile import MAX_JOURNAL_TEXT
 from casework.models import DocumentKind, JournalKind
+from casework.pacts.casefile import MAX_JOURNAL_TEXT
 
 JOURNAL_KINDS = {
     JournalKind.NOTE: _l("Note"),

@@ -20,8 +20,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from casework.pacts import operations as ops
-from casework.security.audit import log_access
 from casework.errors import Conflict, EventNotAvailable, InvalidInput, TransitionRefused
 from casework.models import (
     ActionStatus,
@@ -32,6 +30,7 @@ from casework.models import (
     Performer,
     ReferralSource,
 )
+from casework.pacts import operations as ops
 from casework.pacts.page import (
     Choice,
     PactPage,
@@ -43,6 +42,7 @@ from casework.pacts.page import (
     reason_choices,
     stage_label,
 )
+from casework.security.audit import log_access
 from casework.web import context, saving
 from casework.web.pacts import forms
 
@@ -192,7 +192,7 @@ def referral(pact_id: int):
 @login_required
 def screening(pact_id: int):
     pact = context.visible_pact(pact_id)
-    questionnaire = ops.engine_for(context.registry(), pact).definition.questionnaire
+    questionnaire = context.registry().engine_for(pact).definition.questionnaire
     if questionnaire is None:
         abort(404)
     sections = questionnaire_sections(questionnaire, _locale())
@@ -208,7 +208,7 @@ def screening(pact_id: int):
 @login_required
 def add_goal(pact_id: int):
     pact = context.visible_pact(pact_id)
-    questionnaire = ops.engine_for(context.registry(), pact).definition.questionnaire
+    questionnaire = context.registry().engine_for(pact).definition.questionnaire
     form = forms.goal_form(need_area_choices(questionnaire, _locale()), request.form)
     return _save(pact, "goal", form, lambda version: ops.add_goal(
         context.db(), pact, description=form.description.data, need_area=form.need_area.data or "",
@@ -342,7 +342,7 @@ def contact(pact_id: int):
 @login_required
 def outcome(pact_id: int):
     pact = context.visible_pact(pact_id)
-    definition = ops.engine_for(context.registry(), pact).definition
+    definition = context.registry().engine_for(pact).definition
     form = forms.outcome_form(outcome_choices(definition, _locale()), request.form)
     return _save(pact, "outcome", form, lambda version: ops.record_outcome(
         context.db(), context.registry(), pact, outcome=form.outcome.data,
@@ -355,7 +355,7 @@ def outcome(pact_id: int):
 @login_required
 def transition(pact_id: int):
     pact = context.visible_pact(pact_id)
-    event = ops.engine_for(context.registry(), pact).event_definition(request.form.get("event", ""))
+    event = context.registry().engine_for(pact).event_definition(request.form.get("event", ""))
     form = forms.transition_form(reason_choices(event, _locale()) if event else (), request.form)
     if not form.validate():
         # The reason speaks next to its field; what belongs to no field of the page speaks at the top.

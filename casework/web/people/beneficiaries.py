@@ -13,9 +13,9 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import Form
 
-from casework.people import beneficiaries as people
 from casework.errors import InvalidInput
 from casework.models import Beneficiary, Gender, Pact
+from casework.people import beneficiaries as people
 from casework.web import context, saving
 from casework.web.filters import local_date
 from casework.web.people.forms import (

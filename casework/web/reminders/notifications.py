@@ -14,8 +14,8 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from casework.reminders import notifications
 from casework.errors import InvalidInput
+from casework.reminders import notifications
 from casework.reminders.notifications import NotificationView
 from casework.web import context, saving
 from casework.web.filters import local_datetime

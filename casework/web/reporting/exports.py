@@ -14,12 +14,12 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from casework.errors import InvalidInput
+from casework.models import Role
 from casework.reporting import exports
 from casework.reporting.dataset_fields import dataset_fields_table
 from casework.reporting.export_files import ExportFile
 from casework.reporting.pseudonymised import export_pseudonymised
-from casework.errors import InvalidInput
-from casework.models import Role
 from casework.web import context, saving
 from casework.web.reporting.export_forms import PactExportForm, pact_export_form
 from casework.web.reporting.forms import IndicatorFilterForm

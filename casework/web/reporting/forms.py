@@ -18,8 +18,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 from wtforms.widgets import TextInput
 
-from casework.reporting.period import IndicatorScope
 from casework.models import Programme, Territory
+from casework.reporting.period import IndicatorScope
 
 REQUIRED_DATE = _l("Enter a date as dd/mm/yyyy.")
 ERROR_MESSAGES = {

@@ -11,13 +11,13 @@ from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from casework.errors import InvalidInput
+from casework.models import Programme, Role
+from casework.reporting.charts import ChartText, chart_svg
+from casework.reporting.indicators import IndicatorReport, compute, selectable_territories
+from casework.reporting.report_tables import Cell, Table
 from casework.security.access import visible_programmes
 from casework.security.audit import log_access
-from casework.reporting.charts import ChartText, chart_svg
-from casework.errors import InvalidInput
-from casework.reporting.indicators import IndicatorReport, compute, selectable_territories
-from casework.models import Programme, Role
-from casework.reporting.report_tables import Cell, Table
 from casework.web import context, saving
 from casework.web.filters import local_date
 from casework.web.reporting.forms import IndicatorFilterForm

@@ -13,8 +13,8 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from casework.config import LOCALES
-from casework.security import auth
 from casework.models import Role
+from casework.security import auth
 from casework.web import context, saving
 from casework.web.session_security import SignedIn
 

@@ -15,13 +15,18 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from casework.supervision.approvals import QueueItem, approval_queue, decide
 from casework.errors import Conflict, InvalidInput
 from casework.models import ApprovalDecision, Role
+from casework.supervision.approvals import QueueItem, approval_queue, decide
 from casework.web import context, saving
-from casework.web.supervision.approval_forms import APPROVE, SEND_BACK, approval_error, decision_form
 from casework.web.pacts.page import CONFLICT_MESSAGE, STALE_FORM_MESSAGE
 from casework.web.roles import role_required
+from casework.web.supervision.approval_forms import (
+    APPROVE,
+    SEND_BACK,
+    approval_error,
+    decision_form,
+)
 
 blueprint = Blueprint("approvals", __name__)
 

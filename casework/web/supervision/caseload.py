@@ -16,6 +16,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from casework.errors import Conflict, InvalidInput
+from casework.models import Role
 from casework.supervision.caseload import (
     DEFAULT_PAGE_SIZE,
     CaseloadChoices,
@@ -27,10 +29,9 @@ from casework.supervision.caseload import (
     caseload_overview,
     caseload_pacts,
 )
-from casework.errors import Conflict, InvalidInput
-from casework.models import Role
 from casework.supervision.reassignment import reassign_pacts
 from casework.web import context, saving
+from casework.web.roles import role_required
 from casework.web.supervision.caseload_forms import (
     PRIORITY_LABELS,
     CaseloadFilterForm,
@@ -41,7 +42,6 @@ from casework.web.supervision.caseload_forms import (
     reassign_form,
     selection_value,
 )
-from casework.web.roles import role_required
 
 blueprint = Blueprint("caseload", __name__)
 

@@ -16,13 +16,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from casework.supervision import programmes as core
 from casework.errors import InvalidInput
 from casework.models import Programme, Role
+from casework.supervision import programmes as core
 from casework.web import context, saving
 from casework.web.filters import local_date
-from casework.web.supervision.programme_forms import ProgrammeForm
 from casework.web.roles import role_required
+from casework.web.supervision.programme_forms import ProgrammeForm
 
 blueprint = Blueprint("programmes", __name__)
 

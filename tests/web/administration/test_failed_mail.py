@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from casework.config import load_settings
-from casework.reminders.mail import MailPolicy, SmtpMailer, deliver_due_emails, queue_email
 from casework.models import EmailStatus, OutboundEmail
+from casework.reminders.mail import MailPolicy, SmtpMailer, deliver_due_emails, queue_email
 from tests.reminders.helpers import running_smtp_server
 from tests.web.conftest import csrf_token, sign_in, submit
 

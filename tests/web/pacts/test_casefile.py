@@ -13,15 +13,15 @@ from flask import abort, render_template_string
 from flask_login import login_required
 from sqlalchemy import select
 
+from casework.clock import Clock
+from casework.models import AccessLogEntry, Document, JournalEntry, Pact, PactMember
 from casework.pacts import casefile
 from casework.security.access import get_visible_beneficiary, get_visible_pact
 from casework.security.audit import record_changes
-from casework.models import AccessLogEntry, Document, JournalEntry, Pact, PactMember
-from casework.clock import Clock
 from casework.web import context
+from tests.conftest import ZONE
 from tests.support import advance
 from tests.web.conftest import csrf_token, sign_in, submit
-from tests.conftest import ZONE
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 32

@@ -24,7 +24,6 @@ from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
 from casework.models import Commitment, FollowUpContact, Goal, Pact, Referral, Screening
-from casework.pacts import operations as ops
 from casework.web.pacts.page import CONFLICT_MESSAGE
 from tests.support import valid_answers
 from tests.web.conftest import PASSWORD
@@ -58,7 +57,7 @@ def server(app: Flask) -> Iterator[str]:
 
 def _forms(app: Flask, pact: Pact) -> dict[str, tuple[str, dict[str, str]]]:
     """Each form of the page as a browser would send it (path, fields), all of them valid."""
-    questionnaire = ops.engine_for(app.extensions["casework"]["registry"], pact).definition.questionnaire
+    questionnaire = app.extensions["casework"]["registry"].engine_for(pact).definition.questionnaire
     answers = {
         f"screening-q_{question}": ("yes" if value else "no") if isinstance(value, bool) else str(value)
         for question, value in valid_answers(questionnaire).items()

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
-from casework.pacts import operations as ops
 from casework.models import (
     AccessLogEntry,
     ActionStatus,
@@ -19,9 +18,10 @@ from casework.models import (
     Programme,
     TransitionRecord,
 )
+from casework.pacts import operations as ops
+from tests.conftest import ZONE
 from tests.support import DEFAULT_PATHS, advance, valid_answers
 from tests.web.conftest import csrf_token, sign_in, submit
-from tests.conftest import ZONE
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -72,7 +72,7 @@ def text(response) -> str:
 
 
 def screening_data(registry, pact: Pact, *, worst: bool = False) -> dict[str, object]:
-    questionnaire = ops.engine_for(registry, pact).definition.questionnaire
+    questionnaire = registry.engine_for(pact).definition.questionnaire
     answers = {}
     for question_id, value in valid_answers(questionnaire, worst=worst).items():
         answers[question_id] = ("yes" if value else "no") if isinstance(value, bool) else value

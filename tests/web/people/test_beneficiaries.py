@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from codicefiscale import codicefiscale
 from sqlalchemy import func, select
 
-from casework.people import beneficiaries as core
+from casework.clock import Clock
 from casework.models import (
     AccessLogEntry,
     Beneficiary,
@@ -23,10 +23,10 @@ from casework.models import (
     Territory,
     TerritoryKind,
 )
-from casework.clock import Clock
+from casework.people import beneficiaries as core
 from casework.supervision.reassignment import reassign_pacts
-from tests.web.conftest import csrf_token, sign_in, submit
 from tests.conftest import ZONE
+from tests.web.conftest import csrf_token, sign_in, submit
 
 LUCIA_CF = codicefiscale.encode(lastname="Ferrero", firstname="Lucia", gender="F", birthdate="12/08/1992",
                                 birthplace="Settimo Torinese")

@@ -11,8 +11,8 @@ from icalendar import Calendar
 from casework.models import User
 from casework.reminders.deadline_rows import ReminderPolicy
 from casework.reminders.sweep import sweep
-from tests.web.conftest import csrf_token, sign_in, submit
 from tests.conftest import ZONE
+from tests.web.conftest import csrf_token, sign_in, submit
 
 FEED_URL = re.compile(r'value="(http://localhost/calendar/([A-Za-z0-9_-]+)\.ics)"')
 

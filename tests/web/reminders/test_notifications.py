@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from casework.models import Notification
-from casework.reminders.notifications import notify
 from casework.reminders.deadline_rows import ReminderPolicy
+from casework.reminders.notifications import notify
 from casework.reminders.sweep import sweep
 from casework.web import context
 from tests.web.conftest import csrf_token, sign_in, submit

@@ -13,13 +13,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from casework.reporting import dataset_fields, export_files, pseudonymised
+from casework.models import AccessLogEntry, Beneficiary, Gender, Programme, Territory, TerritoryKind
 from casework.pacts import operations as ops
+from casework.reporting import dataset_fields, export_files, pseudonymised
 from casework.reporting.indicators import compute
 from casework.reporting.period import IndicatorScope
-from casework.models import AccessLogEntry, Beneficiary, Gender, Programme, Territory, TerritoryKind
-from tests.web.conftest import csrf_token, sign_in
 from tests.conftest import ZONE
+from tests.web.conftest import csrf_token, sign_in
 
 SECRET = "t" * 48  # the app fixture's secret key
 TODAY = datetime.now(UTC).astimezone(ZoneInfo("Europe/Rome")).date()

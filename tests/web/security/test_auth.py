@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from casework.security import auth
 from casework.models import LoginAttempt, UserSession
+from casework.security import auth
 from tests.web.conftest import PASSWORD, csrf_token, sign_in, submit
 
 

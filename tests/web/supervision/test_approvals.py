@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from casework.pacts import operations as ops
 from casework.models import ApprovalDecision, Notification, Pact, PactApproval, Performer, Programme
+from casework.pacts import operations as ops
+from tests.conftest import ZONE
 from tests.support import advance
 from tests.web.conftest import csrf_token, sign_in, submit
-from tests.conftest import ZONE
 
 ROME = ZoneInfo("Europe/Rome")
 

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from casework.pacts import operations as ops
 from casework.models import (
     ApprovalDecision,
     Beneficiary,
@@ -22,9 +21,10 @@ from casework.models import (
     PactRevision,
     Priority,
 )
+from casework.pacts import operations as ops
 from casework.web import context
-from tests.web.conftest import csrf_token, sign_in, submit
 from tests.conftest import ZONE
+from tests.web.conftest import csrf_token, sign_in, submit
 
 ROME = ZoneInfo("Europe/Rome")
 NOW = datetime(2026, 3, 11, 9, 0, tzinfo=UTC)  # Wednesday 10:00 in Rome

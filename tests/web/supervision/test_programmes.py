@@ -17,11 +17,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from casework.supervision import programmes as core
 from casework.models import Base, Programme, Territory, User
-from tests.conftest import _empty_all_tables
+from casework.supervision import programmes as core
+from tests.conftest import ZONE, _empty_all_tables
 from tests.web.conftest import csrf_token, sign_in, submit
-from tests.conftest import ZONE
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
