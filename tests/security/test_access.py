@@ -130,7 +130,7 @@ def test_the_registrar_loses_the_person_when_the_pact_goes_to_a_colleague(sessio
     assert can_see_beneficiary(session, registrar, newcomer.id)  # now as the manager of the pact
 
     reassign_pacts(session, registry, people["supervisor"], {pact.id: pact.version}, colleague.id,
-                   "Cambio di équipe", now=clock.now)
+                   "Cambio di équipe", now=clock.now, zone=clock.zone)
     session.commit()
     assert not can_see_pact(session, registrar, pact.id)
     assert not can_see_beneficiary(session, registrar, newcomer.id)

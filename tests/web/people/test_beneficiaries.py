@@ -437,7 +437,7 @@ def test_the_registrar_loses_the_record_once_the_pact_goes_to_a_colleague(client
     pact = db.scalar(select(Pact).where(Pact.beneficiary_id == person_id))
     assert pact.case_manager_id == people.manager.id
     reassign_pacts(db, app.extensions["casework"]["registry"], people.supervisor, {pact.id: pact.version},
-                   people.colleague.id, "Cambio di équipe", now=datetime.now(UTC))
+                   people.colleague.id, "Cambio di équipe", now=datetime.now(UTC), zone=ZONE)
     db.commit()
     before = len(access_log(db, person_id))
 
