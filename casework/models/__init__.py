@@ -3,6 +3,7 @@ casefile, programme, supervision, reminders, mail, calendar_feed, security, terr
 Importing this package registers every table on `Base.metadata`. Models hold columns,
 constraints and relationships; the use cases live in the domain packages. No Flask here."""
 
+from casework.models.administration import AdministrativeLogEntry
 from casework.models.base import AppendOnlyViolation, Base, UTCDateTime, utcnow
 from casework.models.beneficiary import Beneficiary, Gender, HouseholdMember, Relation
 from casework.models.calendar_feed import CalendarFeedToken
@@ -46,6 +47,7 @@ from casework.models.territory import Organisation, OrganisationKind, Territory,
 from casework.models.user import Role, User
 
 __all__ = [
+    "AdministrativeLogEntry",
     "AccessLogEntry",
     "Action",
     "ActionStatus",
