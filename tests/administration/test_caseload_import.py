@@ -237,6 +237,7 @@ def test_only_a_supervisor_imports(session, registry, world, clock) -> None:
                          clock=clock)
 
 
+@pytest.mark.slow  # about half a minute per database: the figures are in bench/caseload_import.py
 def test_five_thousand_rows_import(session, registry, world, clock) -> None:
     rows = [row(index, **({"Fase": "follow_up", "Ultimo contatto": "10/02/2026"} if index % 3 == 0 else {}))
             for index in range(5000)]
