@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -92,7 +92,7 @@ def _load_demo(settings: Settings):
     engine = make_engine(settings.sqlalchemy_url)
     try:
         with unit_of_work(make_session_factory(engine)) as session:
-            return load_demo(session, registry, now=datetime.now(timezone.utc), zone=settings.zone)
+            return load_demo(session, registry, now=datetime.now(UTC), zone=settings.zone)
     finally:
         engine.dispose()
 
@@ -175,12 +175,72 @@ def mail_retry(email_id: int) -> None:
     engine = make_engine(_settings().sqlalchemy_url)
     try:
         with unit_of_work(make_session_factory(engine)) as session:
-            queued = retry_email(session, email_id, now=datetime.now(timezone.utc))
+            queued = retry_email(session, email_id, now=datetime.now(UTC))
     finally:
         engine.dispose()
     if not queued:
         raise click.ClickException(f"e-mail {email_id} is not a failed e-mail")
     click.echo(f"e-mail {email_id} queued again")
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "username", required=True, help="The supervisor whose territory and programmes apply.")
+@click.option("--dry-run", is_flag=True, help="Check the file and say what would be imported; write nothing.")
+@click.option("--locale", default="it", show_default=True, help="Language of the problems (it, en).")
+def import_caseload(file: Path, username: str, dry_run: bool, locale: str) -> None:
+    """Bring in an existing caseload (CSV or XLSX); all or nothing; exit 1 on any problem."""
+    from sqlalchemy import func, select
+
+    from casework.administration import caseload_import as caseload
+    from casework.clock import Clock
+    from casework.db import make_engine, make_session_factory
+    from casework.models import User
+    from casework.workflow import WorkflowRegistry
+
+    settings = _settings()
+    try:
+        table = caseload.read_table(file.name, file.read_bytes())
+    except caseload.UnreadableFile as error:
+        raise click.ClickException(caseload.unreadable_message(error, locale)) from None
+    registry = WorkflowRegistry.from_directory(settings.workflows_dir)
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with make_session_factory(engine)() as session:
+            user = session.scalars(select(User).where(func.lower(User.username) == username.lower())).one_or_none()
+            if user is None:
+                raise click.ClickException(f"no user {username!r}")
+            clock = Clock(datetime.now(UTC), settings.zone)
+            try:
+                with click.progressbar(length=len(table.rows), label="checking" if dry_run else "importing",
+                                       file=sys.stderr) as bar:
+                    if dry_run:
+                        plan = caseload.dry_run(session, registry, user, table, clock=clock, locale=locale)
+                        bar.update(len(table.rows))
+                    else:
+                        plan, _ = caseload.import_caseload(session, registry, user, table, clock=clock,
+                                                           filename=file.name, locale=locale, progress=bar.update)
+                        session.commit()
+            except caseload.ImportNotAllowed:
+                raise click.ClickException(f"{username} is not an active supervisor") from None
+            except caseload.CaseloadRefused as refused:
+                session.rollback()
+                plan = refused.plan
+    finally:
+        engine.dispose()
+    headers = dict(caseload.HEADERS)
+    if plan.problems:
+        click.echo(f"{'row':>6}  {'column':<20} {'value':<24} problem")
+        for problem in plan.problems:
+            click.echo(f"{problem.row:>6}  {headers.get(problem.column, problem.column):<20} "
+                       f"{problem.value[:24]:<24} {caseload.problem_message(problem, locale)}")
+    counts = plan.counts
+    done = "nothing written" if plan.problems else ("dry run: nothing written" if dry_run else "imported")
+    click.echo(f"{len(plan.rows)} rows; people created {counts['people_created']}, matched {counts['people_matched']}; "
+               f"pacts created {counts['pacts_created']}, matched {counts['pacts_matched']} ({done})")
+    if plan.problems:
+        click.echo(f"{len(plan.problems)} problem(s): nothing imported", err=True)
+        sys.exit(1)
 
 
 def _serve(settings: Settings, host: str | None, port: int | None, with_scheduler: bool = False) -> None:

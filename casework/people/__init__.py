@@ -1,3 +1,19 @@
 """The people a pact is for: registering and editing a beneficiary (codice fiscale, contacts,
 comune), the household, possible duplicates, the person's record and history. It opens a person's
 pact through the pacts domain; it knows nothing of Flask."""
+
+from casework.people.beneficiaries import (
+    PersonDetails,
+    codice_fiscale_problem,
+    compact_codice_fiscale,
+    create_beneficiary,
+    person_problems,
+)
+
+__all__ = [
+    "PersonDetails",
+    "codice_fiscale_problem",
+    "compact_codice_fiscale",
+    "create_beneficiary",
+    "person_problems",
+]

@@ -236,6 +236,15 @@ def _cleaned_person(session: Session, details: PersonDetails, today: date) -> di
     return values
 
 
+def person_problems(session: Session, details: PersonDetails, *, today: date) -> dict[str, str]:
+    """{field: error code} for a person's details, as registering them would refuse them (an import's dry run)."""
+    try:
+        _cleaned_person(session, details, today)
+    except InvalidInput as error:
+        return dict(error.errors)
+    return {}
+
+
 def _cleaned_member(details: HouseholdDetails, today: date) -> dict[str, Any]:
     values = {
         "first_name": details.first_name.strip(), "last_name": details.last_name.strip(),

@@ -4,6 +4,7 @@ version, never one per row. It knows nothing of the database session's other tab
 other domains or of Flask."""
 
 from casework.workflow.definition import (
+    IMPORT_EVENT,
     OPEN_EVENT,
     DeadlineRule,
     EventDef,
@@ -24,6 +25,7 @@ __all__ = [
     "EventStatus",
     "Guard",
     "GuardContext",
+    "IMPORT_EVENT",
     "InvalidAnswers",
     "OPEN_EVENT",
     "Question",

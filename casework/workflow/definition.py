@@ -21,6 +21,10 @@ MILESTONES = ("activation",)
 # workflow file declares it (a declared event of the same name keeps its own label).
 OPEN_EVENT = "open"
 OPEN_EVENT_LABEL = N_("Pact opened")
+# A pact brought in from an existing caseload enters its stage under this event name (no workflow
+# file declares it either): its history starts there, dated the day the file gives.
+IMPORT_EVENT = "import"
+IMPORT_EVENT_LABEL = N_("Imported")
 # What `WorkflowDefinition.label_of` names: the codes a workflow file gives words to.
 LABEL_KINDS = ("workflow", "state", "event", "deadline", "reason", "outcome", "need_area")
 
@@ -158,6 +162,8 @@ class WorkflowDefinition:
             found = self.events.get(code) if code else None
             if found is None and code == OPEN_EVENT:
                 return gettext(locale, OPEN_EVENT_LABEL)
+            if found is None and code == IMPORT_EVENT:
+                return gettext(locale, IMPORT_EVENT_LABEL)
             labels = found.label if found else None
         elif kind == "deadline":
             labels = next((rule.label for state in self.states.values() for rule in state.deadlines

@@ -71,6 +71,7 @@ from casework.web.pacts.casefile_forms import (
     journal_form,
     remove_member_form,
 )
+from casework.workflow import IMPORT_EVENT
 
 blueprint = Blueprint("casefile", __name__)
 
@@ -302,6 +303,8 @@ def _timeline_row(entry: casefile.TimelineEntry) -> TimelineRow:
     if entry.kind == kind.TRANSITION:
         if entry.code == OPEN_EVENT:
             title = _("Pact opened in the stage %(stage)s", stage=entry.to_label)
+        elif entry.code == IMPORT_EVENT:
+            title = _("Imported in the stage %(stage)s", stage=entry.to_label)
         else:
             title = entry.label or entry.code
             details.append(_("From %(source)s to %(target)s", source=entry.from_label, target=entry.to_label))
