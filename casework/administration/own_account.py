@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.administration.log import changed_fields, record_admin_change
@@ -31,11 +31,14 @@ def _record(session: Session, user: User, changes: dict, *, now: datetime, ip_ad
 
 def end_other_sessions(session: Session, user: User, *, current_session_id: int | None, now: datetime) -> int:
     """End every live session of `user` but the current one; returns how many ended."""
-    query = update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    query = select(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
     if current_session_id is not None:
         query = query.where(UserSession.id != current_session_id)
-    result = session.execute(query.values(ended_at=now).execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    # Loaded and changed one by one (a person has a handful): the rows in the session say so too.
+    others = list(session.scalars(query.with_for_update()))
+    for other in others:
+        other.ended_at = now
+    return len(others)
 
 
 def change_password(
