@@ -11,7 +11,14 @@ from sqlalchemy import func, select
 from casework.administration import covers as core
 from casework.clock import Clock
 from casework.errors import InvalidInput
-from casework.models import AbsenceCover, AdministrativeLogEntry, Role, Territory, TerritoryKind, User
+from casework.models import (
+    AbsenceCover,
+    AdministrativeLogEntry,
+    Role,
+    Territory,
+    TerritoryKind,
+    User,
+)
 from tests.conftest import ZONE
 from tests.reminders.helpers import rome
 

@@ -15,6 +15,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField
+from wtforms.fields.choices import SelectChoice
 
 from casework.administration import own_account as core
 from casework.errors import InvalidInput
@@ -40,7 +41,9 @@ class PasswordForm(FlaskForm):
 
 
 class PreferencesForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=[("it", "Italiano"), ("en", "English")])
+    # Any value reaches the core, which says which languages exist.
+    locale = SelectField(_l("Language"), choices=[SelectChoice("it", "Italiano"), SelectChoice("en", "English")],
+                         validate_choice=False)
     email_digest = BooleanField(_l("Send me the daily digest by e-mail"))
     email_reminders = BooleanField(_l("Send me an e-mail for each reminder and overdue deadline as it comes"))
 
@@ -119,8 +122,6 @@ def password():
 @login_required
 def preferences():
     form = PreferencesForm()
-    # The list's own check would answer in its words; the core says which languages exist.
-    form.locale.pre_validate = lambda _form: None  # type: ignore[method-assign]
     if not form.validate_on_submit():
         return _page(preferences_form=form), 422
 

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
 from casework.administration import covers as core
 from casework.errors import InvalidInput
@@ -48,7 +49,7 @@ class CoverForm(FlaskForm):
     reason = TextAreaField(_l("Reason (optional)"), render_kw={"rows": 2})
 
     def offer(self, managers: list[User]) -> CoverForm:
-        choices = [("", _("Choose…"))] + [(str(user.id), user.full_name) for user in managers]
+        choices = [SelectChoice("", _("Choose…"))] + [SelectChoice(str(user.id), user.full_name) for user in managers]
         self.absent_user_id.choices = choices
         self.covering_user_id.choices = choices
         return self
