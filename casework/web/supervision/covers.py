@@ -108,7 +108,6 @@ def new():
 def end(cover_id: int):
     if core.get_cover(context.db(), context.actor(), cover_id) is None:
         abort(404)
-    EndForm().validate_on_submit()
 
     def refused(error: InvalidInput):
         flash(str(ERROR_MESSAGES["already_ended"]), "error")
