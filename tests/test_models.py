@@ -318,6 +318,7 @@ QUERIED_FOREIGN_KEYS = {
     "pact_approval.pact_id", "pact_approval.revision_id", "pact_reassignment.pact_id",
     "pact_reassignment.from_manager_id", "pact_reassignment.to_manager_id",
     "administrative_log_entry.actor_id",
+    "absence_cover.absent_user_id", "absence_cover.covering_user_id",
 }
 # Foreign keys only followed from the row that holds them ("who recorded this"): not indexed
 # on purpose. A new foreign key must be added to one of the two sets.
@@ -327,6 +328,7 @@ UNINDEXED_FOREIGN_KEYS = {
     "access_log_entry.user_id", "change_record.actor_id", "document.uploaded_by_id", "journal_entry.author_id",
     "deadline_pause.paused_by_id", "deadline_pause.resumed_by_id", "deadline_anchor_move.moved_by_id",
     "pact_approval.decided_by_id", "pact_reassignment.actor_id",
+    "absence_cover.created_by_id",
 }
 
 

@@ -8,6 +8,7 @@ from casework.models.base import AppendOnlyViolation, Base, UTCDateTime, utcnow
 from casework.models.beneficiary import Beneficiary, Gender, HouseholdMember, Relation
 from casework.models.calendar_feed import CalendarFeedToken
 from casework.models.casefile import ChangeRecord, Document, DocumentKind, JournalEntry, JournalKind
+from casework.models.cover import AbsenceCover
 from casework.models.mail import EmailStatus, OutboundEmail
 from casework.models.pact import (
     Action,
@@ -47,6 +48,7 @@ from casework.models.territory import Organisation, OrganisationKind, Territory,
 from casework.models.user import Role, User
 
 __all__ = [
+    "AbsenceCover",
     "AdministrativeLogEntry",
     "AccessLogEntry",
     "Action",

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.models.base import Base, str_enum, utcnow
@@ -29,6 +29,9 @@ class User(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     locale: Mapped[str] = mapped_column(String(5), default="it")
     active: Mapped[bool] = mapped_column(default=True)
+    # E-mail preferences (own account): the in-app notifications come either way.
+    email_digest: Mapped[bool] = mapped_column(default=True, server_default=true())
+    email_reminders: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     territory: Mapped[Territory] = relationship()

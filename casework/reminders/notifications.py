@@ -262,7 +262,8 @@ def queue_daily_digests(
     base_url: str,
     holder: str,
 ) -> int:
-    """Queue today's digest e-mail for each case manager with something due, once a day.
+    """Queue today's digest e-mail for each case manager with something due, once a day
+    (those who turned the digest off in their account get none).
 
     Nothing happens before `digest_hour` local time; after it, any run queues the digests not
     yet queued today (so a scheduler started late still sends them). Returns how many.
@@ -274,7 +275,8 @@ def queue_daily_digests(
     with session_factory() as session:
         take_turn(session, DIGEST_TURN, holder, now)
         managers = {user.id: user for user in session.scalars(
-            select(User).where(User.role == Role.CASE_MANAGER, User.active.is_(True), User.email != ""))}
+            select(User).where(User.role == Role.CASE_MANAGER, User.active.is_(True), User.email != "",
+                              User.email_digest.is_(True)))}
         if not managers:
             session.commit()
             return 0

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from casework.errors import UnknownWorkflow
 from casework.models import (
+    AbsenceCover,
     Beneficiary,
     EmailStatus,
     Notification,
@@ -53,6 +54,7 @@ from casework.reminders.deadline_rows import (
 from casework.reminders.mail import email_values
 from casework.reminders.notifications import format_day, locale_of, rule_label, text
 from casework.reminders.scheduler_lock import take_turn
+from casework.security import cover_active
 from casework.workflow import WorkflowRegistry
 
 SWEEP_TURN = "sweep"
@@ -68,9 +70,16 @@ class SweepReport:
 
 
 class _Directory:
-    """Territories and supervisors, read once per batch: whom an escalation goes to."""
+    """Territories, supervisors and covers in force, read once per batch: whom an escalation
+    goes to, and who covers an absent case manager's reminders."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, now: datetime):
+        self.covering: dict[int, list[int]] = defaultdict(list)
+        for absent_id, covering_id in session.execute(
+            select(AbsenceCover.absent_user_id, AbsenceCover.covering_user_id).where(cover_active(now))
+            .order_by(AbsenceCover.covering_user_id).distinct()
+        ):
+            self.covering[absent_id].append(covering_id)
         self.parent = dict(session.execute(select(Territory.id, Territory.parent_id)).all())
         self.supervisors: dict[int, list[int]] = defaultdict(list)
         for user_id, territory_id in session.execute(
@@ -119,7 +128,9 @@ def _pact_facts(session: Session, pact_ids: Iterable[int]) -> dict[int, _PactFac
 
 def _recipients(kind: ReminderKind, pact: _PactFacts, directory: _Directory, active: set[int]) -> list[int]:
     if kind == ReminderKind.REMINDER:
-        return [pact.case_manager_id] if pact.case_manager_id in active else []
+        # The case manager, and whoever covers their absence today.
+        return [user_id for user_id in (pact.case_manager_id, *directory.covering.get(pact.case_manager_id, ()))
+                if user_id in active]
     levels = directory.escalation_levels(pact.territory_id)
     level = 0 if kind == ReminderKind.ESCALATION else 1
     return levels[level] if len(levels) > level else []
@@ -159,7 +170,7 @@ def _fire_batch(
         .where(Reminder.pact_id.in_(list(pacts))).distinct()
     ):
         sent[(pact_id, rule_id)].add((due_on, kind))
-    directory = _Directory(session)
+    directory = _Directory(session, now)
     active = set(session.scalars(select(User.id).where(User.active.is_(True))))
 
     written: list[_Written] = []
@@ -233,8 +244,8 @@ def _queue_emails(
     members: list[list[_Written]] = []
     for (recipient_id, purpose), items in sorted(groups.items()):
         recipient = users[recipient_id]
-        if not recipient.email:
-            continue
+        if not recipient.email or not recipient.email_reminders:
+            continue  # no address, or they chose the in-app notifications alone
         locale = locale_of(recipient)
         items.sort(key=lambda item: (item.values["due_on"], item.pact.id, item.values["rule_id"],
                                      item.values["kind"].value))

@@ -5,8 +5,12 @@ history. It knows nothing of Flask and of the other domains; every domain may us
 from casework.security.access import (
     can_see_beneficiary,
     can_see_pact,
+    cover_active,
+    covered_colleagues,
     get_visible_beneficiary,
+    get_visible_pact,
     pact_assignment,
+    pact_covered_by,
     pact_visibility,
     territory_and_below,
     territory_subtree,
@@ -16,15 +20,19 @@ from casework.security.access import (
     visible_programmes,
 )
 from casework.security.audit import log_access, record_changes
-from casework.security.passwords import hash_password
+from casework.security.passwords import hash_password, verify_password
 
 __all__ = [
     "can_see_beneficiary",
     "can_see_pact",
+    "cover_active",
+    "covered_colleagues",
     "get_visible_beneficiary",
+    "get_visible_pact",
     "hash_password",
     "log_access",
     "pact_assignment",
+    "pact_covered_by",
     "pact_visibility",
     "record_changes",
     "territory_and_below",
@@ -33,4 +41,5 @@ __all__ = [
     "visible_case_managers",
     "visible_pacts",
     "visible_programmes",
+    "verify_password",
 ]

@@ -10,16 +10,31 @@ Every query for beneficiaries or pacts that serves a person starts from `visible
   pact went to a colleague loses the record with it.
 - A supervisor sees every pact of their territory and the territories below it, except
   restricted cases (violence, court orders), which only the people assigned see.
+- A case manager covering an absent colleague (AbsenceCover) also sees, while the cover lasts,
+  the pacts the absent colleague manages or sits on the équipe of, restricted ones included
+  (because the absent colleague was assigned), and their people. Covers end by themselves:
+  the scoping compares the cover's instants with `now` (the real time unless given).
 - An administrator manages accounts, and sees no case data.
 - Programmes and case managers a supervisor oversees are those of their territory subtree.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import Select, and_, exists, literal, or_, select, true
 from sqlalchemy.orm import Session
 
-from casework.models import Beneficiary, Pact, PactMember, Programme, Role, Territory, User
+from casework.models import (
+    AbsenceCover,
+    Beneficiary,
+    Pact,
+    PactMember,
+    Programme,
+    Role,
+    Territory,
+    User,
+)
 
 
 def territory_and_below(territory_id: int, *, name: str = "tree") -> Select[tuple[int]]:
@@ -48,12 +63,35 @@ def pact_assignment(user: User):
     return or_(Pact.case_manager_id == user.id, is_member)
 
 
-def pact_visibility(user: User):
-    """The WHERE condition selecting the pacts `user` may see."""
+def cover_active(now: datetime | None = None):
+    """The WHERE condition selecting the AbsenceCover rows in force at `now`."""
+    now = now or datetime.now(UTC)
+    return and_(
+        AbsenceCover.starts_at <= now, AbsenceCover.ends_at > now,
+        or_(AbsenceCover.ended_at.is_(None), AbsenceCover.ended_at > now),
+    )
+
+
+def pact_covered_by(user: User, now: datetime | None = None):
+    """The WHERE condition selecting the pacts `user` sees as cover for an absent colleague:
+    those the absent colleague manages or sits on the équipe of, while the cover is in force."""
+    # Correlated explicitly, like pact_assignment: the équipe test names the outer pact and
+    # the cover of the enclosing EXISTS.
+    absent_is_member = exists().where(
+        PactMember.pact_id == Pact.id, PactMember.user_id == AbsenceCover.absent_user_id
+    ).correlate(Pact, AbsenceCover)
+    return exists().where(
+        AbsenceCover.covering_user_id == user.id, cover_active(now),
+        or_(Pact.case_manager_id == AbsenceCover.absent_user_id, absent_is_member),
+    ).correlate(Pact)
+
+
+def pact_visibility(user: User, now: datetime | None = None):
+    """The WHERE condition selecting the pacts `user` may see (at `now`: covers end by themselves)."""
     if not user.active or user.role == Role.ADMIN:
         return literal(False)
     if user.role == Role.CASE_MANAGER:
-        return pact_assignment(user)
+        return or_(pact_assignment(user), pact_covered_by(user, now))
     # One subtree for both tests: two would be two CTEs of the same name, which cannot compile.
     subtree = territory_subtree(user)
     lives_in_territory = exists().where(
@@ -67,36 +105,38 @@ def pact_visibility(user: User):
     return in_territory if user.role == Role.SUPERVISOR else literal(False)
 
 
-def visible_pacts(user: User) -> Select[tuple[Pact]]:
-    return select(Pact).where(pact_visibility(user))
+def visible_pacts(user: User, now: datetime | None = None) -> Select[tuple[Pact]]:
+    return select(Pact).where(pact_visibility(user, now))
 
 
-def visible_beneficiaries(user: User) -> Select[tuple[Beneficiary]]:
+def visible_beneficiaries(user: User, now: datetime | None = None) -> Select[tuple[Beneficiary]]:
     """The people of the pacts `user` may see, and those they registered who have no pact yet."""
     if not user.active or user.role == Role.ADMIN:
         return select(Beneficiary).where(literal(False))
-    has_visible_pact = exists().where(Pact.beneficiary_id == Beneficiary.id, pact_visibility(user))
+    has_visible_pact = exists().where(Pact.beneficiary_id == Beneficiary.id, pact_visibility(user, now))
     has_any_pact = exists().where(Pact.beneficiary_id == Beneficiary.id)
     registered_awaiting_pact = and_(Beneficiary.created_by_id == user.id, ~has_any_pact)
     return select(Beneficiary).where(or_(has_visible_pact, registered_awaiting_pact))
 
 
-def can_see_pact(session: Session, user: User, pact_id: int) -> bool:
-    return session.scalar(select(true()).where(Pact.id == pact_id, pact_visibility(user))) is not None
+def can_see_pact(session: Session, user: User, pact_id: int, now: datetime | None = None) -> bool:
+    return session.scalar(select(true()).where(Pact.id == pact_id, pact_visibility(user, now))) is not None
 
 
-def can_see_beneficiary(session: Session, user: User, beneficiary_id: int) -> bool:
-    query = visible_beneficiaries(user).where(Beneficiary.id == beneficiary_id).with_only_columns(Beneficiary.id)
+def can_see_beneficiary(session: Session, user: User, beneficiary_id: int, now: datetime | None = None) -> bool:
+    query = visible_beneficiaries(user, now).where(Beneficiary.id == beneficiary_id).with_only_columns(Beneficiary.id)
     return session.scalar(query) is not None
 
 
-def get_visible_pact(session: Session, user: User, pact_id: int) -> Pact | None:
+def get_visible_pact(session: Session, user: User, pact_id: int, now: datetime | None = None) -> Pact | None:
     """The pact if the user may see it, else None (the caller answers 404, not 403: no leaks)."""
-    return session.scalars(visible_pacts(user).where(Pact.id == pact_id)).one_or_none()
+    return session.scalars(visible_pacts(user, now).where(Pact.id == pact_id)).one_or_none()
 
 
-def get_visible_beneficiary(session: Session, user: User, beneficiary_id: int) -> Beneficiary | None:
-    return session.scalars(visible_beneficiaries(user).where(Beneficiary.id == beneficiary_id)).one_or_none()
+def get_visible_beneficiary(
+    session: Session, user: User, beneficiary_id: int, now: datetime | None = None
+) -> Beneficiary | None:
+    return session.scalars(visible_beneficiaries(user, now).where(Beneficiary.id == beneficiary_id)).one_or_none()
 
 
 def visible_programmes(user: User) -> Select[tuple[Programme]]:
@@ -114,3 +154,31 @@ def visible_case_managers(user: User) -> Select[tuple[User]]:
     return select(User).where(
         User.role == Role.CASE_MANAGER, User.active.is_(True), User.territory_id.in_(territory_subtree(user))
     )
+
+
+def covered_colleagues(session: Session, user: User, *, subject_type: str, subject_id: int | None,
+                       now: datetime | None = None) -> list[str]:
+    """Usernames of the absent colleagues through whose cover alone `user` sees this pact or
+    person at `now` (empty when they see it in their own right): for the access log."""
+    if subject_id is None or not user.active or user.role != Role.CASE_MANAGER:
+        return []
+    if subject_type == "pact":
+        own = select(true()).where(Pact.id == subject_id, pact_assignment(user))
+        covered = select(Pact.id).where(Pact.id == subject_id)
+    elif subject_type == "beneficiary":
+        own = select(true()).where(Pact.beneficiary_id == subject_id, pact_assignment(user))
+        covered = select(Pact.id).where(Pact.beneficiary_id == subject_id)
+    else:
+        return []
+    if session.scalar(own.limit(1)) is not None:
+        return []
+    absent_is_member = exists().where(
+        PactMember.pact_id == Pact.id, PactMember.user_id == AbsenceCover.absent_user_id
+    ).correlate(Pact, AbsenceCover)
+    return list(session.scalars(
+        select(User.username).join(AbsenceCover, AbsenceCover.absent_user_id == User.id)
+        .where(AbsenceCover.covering_user_id == user.id, cover_active(now), exists(
+            covered.where(or_(Pact.case_manager_id == AbsenceCover.absent_user_id, absent_is_member))
+            .correlate(AbsenceCover)
+        )).distinct().order_by(User.username)
+    ))

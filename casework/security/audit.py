@@ -11,13 +11,21 @@ from sqlalchemy.orm import Session
 
 from casework.db import fit_to_column
 from casework.models import AccessLogEntry, ChangeRecord, User
+from casework.security.access import covered_colleagues
 
 
 def log_access(
     session: Session, user: User | None, action: str, subject_type: str, subject_id: int | None, *,
     now: datetime, ip_address: str = "", detail: str = "",
 ) -> None:
-    """Record that `user` viewed, downloaded, printed or exported a person's data."""
+    """Record that `user` viewed, downloaded, printed or exported a person's data.
+
+    When `user` sees a pact or a person only as cover for an absent colleague, the detail says
+    so ("cover for <username>")."""
+    if user is not None:
+        covered = covered_colleagues(session, user, subject_type=subject_type, subject_id=subject_id, now=now)
+        if covered:
+            detail = " ".join(part for part in (detail, "cover for " + ", ".join(covered)) if part)
     session.add(AccessLogEntry(
         at=now, user_id=user.id if user else None, action=action, subject_type=subject_type,
         subject_id=subject_id, detail=fit_to_column(AccessLogEntry.detail, detail),

@@ -72,20 +72,21 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     filters.register(app)
     errors.register(app)
 
-    from casework.web.administration import caseload_import, failed_mail
+    from casework.web.administration import account, caseload_import, failed_mail
     from casework.web.pacts import casefile, page, today
     from casework.web.people import beneficiaries
     from casework.web.reminders import calendar_feed, notifications
     from casework.web.reporting import exports, indicators
     from casework.web.security import auth
-    from casework.web.supervision import approvals, caseload, programmes
+    from casework.web.supervision import approvals, caseload, covers, programmes
 
     app.url_map.converters["int"] = RowIdConverter
     for blueprint in (health.blueprint, assets.blueprint, auth.blueprint, today.blueprint,
                       beneficiaries.blueprint, page.blueprint, casefile.blueprint,
                       notifications.blueprint, calendar_feed.blueprint, failed_mail.blueprint,
                       caseload.blueprint, approvals.blueprint, indicators.blueprint,
-                      exports.blueprint, programmes.blueprint, caseload_import.blueprint):
+                      exports.blueprint, programmes.blueprint, caseload_import.blueprint,
+                      account.blueprint, covers.blueprint):
         app.register_blueprint(blueprint)
     app.context_processor(_template_globals)
     return app
@@ -134,12 +135,22 @@ MAIN_MENU: list[tuple[str, Any, tuple[Role, ...]]] = [
     ("exports.index", _l("Exports"), (Role.SUPERVISOR,)),
     ("programmes.index", _l("Programmes"), (Role.SUPERVISOR,)),
     ("caseload_import.index", _l("Import cases"), (Role.SUPERVISOR,)),
+    ("covers.index", _l("Covers"), (Role.SUPERVISOR,)),
     ("admin.failed_mail", _l("Failed e-mail"), (Role.ADMIN,)),
 ]
 
 
 def _select_locale() -> str:
-    chosen = session.get("locale")
+    from flask_login import current_user
+
+    from casework.web.context import rendering_error_page
+
+    # A signed-in person reads their account's language (chosen on any device); an error page
+    # touches no database, so it keeps the one of the browser's session.
+    if not rendering_error_page() and current_user.is_authenticated:
+        chosen = current_user.user.locale
+    else:
+        chosen = session.get("locale")
     if chosen in LOCALES:
         return chosen
     return request.accept_languages.best_match(LOCALES) or current_app.config["BABEL_DEFAULT_LOCALE"]
