@@ -51,6 +51,140 @@ def db_downgrade(revision: str) -> None:
     click.echo(f"database downgraded to {revision}")
 
 
+@main.command()
+@click.option("--territory", "territory_name", default=None, help="Name of the first territory, e.g. \"Unione NET\".")
+@click.option("--kind", default="unione", show_default=True, help="Its kind: ambito, unione or consorzio.")
+@click.option("--comuni", default="", help="Its comuni by ISTAT code and name: 001265=Settimo Torinese,001314=Volpiano.")
+@click.option("--territories", "territories_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A TOML file with the tree of territories and their comuni (see the README).")
+def init(territory_name: str | None, kind: str, comuni: str, territories_file: Path | None) -> None:
+    """First run for an office: schema, territories and the first administrator (no demo data).
+
+    The administrator is asked for, or read from CASEWORK_ADMIN_USERNAME, CASEWORK_ADMIN_FULL_NAME,
+    CASEWORK_ADMIN_EMAIL and CASEWORK_ADMIN_PASSWORD for automated installs. Safe to run again:
+    once an administrator exists it changes nothing.
+    """
+    import os
+
+    from casework import migrate
+    from casework.administration import installation
+    from casework.db import make_engine, make_session_factory, unit_of_work
+    from casework.errors import InvalidInput
+
+    settings = _settings()
+    specs: list[installation.TerritorySpec] = []
+    try:
+        if territories_file is not None:
+            specs.extend(installation.load_territories_file(territories_file))
+        if territory_name is not None:
+            specs.append(installation.territory_from_options(territory_name, kind, comuni))
+        elif comuni:
+            raise installation.TerritoryFileError(["--comuni: give the territory they belong to with --territory"])
+    except installation.TerritoryFileError as error:
+        for problem in error.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException("nothing was created: correct the territories and run casework init again") from None
+
+    automated = installation.admin_from_environment(os.environ)
+    if automated is not None:
+        errors = installation.admin_errors(automated)
+        if errors:
+            for name, code in errors.items():
+                click.echo(f"{installation.ADMIN_ENVIRONMENT[name]}: {installation.admin_message(name, code)}", err=True)
+            raise click.ClickException("nothing was created: correct the CASEWORK_ADMIN_* variables and run "
+                                       "casework init again")
+
+    migrate.upgrade(settings.sqlalchemy_url)
+    click.echo(f"Database ready: {_safe_url(settings)}")
+    sign_in = f"{settings.base_url}/login"
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        factory = make_session_factory(engine)
+        with factory() as session:
+            existing = installation.first_administrator(session)
+            has_territory = session.scalar(_any_root_territory()) is not None
+        if existing is not None:
+            click.echo(f"Casework is already initialised: the administrator {existing.username} exists; "
+                       "nothing was changed.")
+            click.echo(f"Sign in at {sign_in}")
+            return
+        if not specs and not has_territory:
+            if automated is not None:
+                raise click.ClickException("no territory: give --territory NAME --kind KIND (or --territories FILE)")
+            specs.append(_ask_territory(installation))
+        admin = automated if automated is not None else _ask_administrator(installation)
+        now = datetime.now(timezone.utc)
+        try:
+            with unit_of_work(factory) as session:
+                report = installation.create_territories(session, specs, now=now)
+                home = report.created[0] if report.created else (
+                    report.kept[0] if report.kept else session.scalars(_any_root_territory()).first())
+                user = installation.create_first_administrator(session, admin, home, now=now,
+                                                               locale=settings.default_locale)
+                username, home_name = user.username, home.name
+        except InvalidInput as error:
+            for name, code in error.errors.items():
+                click.echo(f"{name}: {installation.admin_message(name, code)}", err=True)
+            raise click.ClickException("the first administrator was not created") from None
+    finally:
+        engine.dispose()
+    for line in report.conflicts:
+        click.echo(f"note: {line}", err=True)
+    if report.created:
+        comuni_count = sum(1 for t in report.created if t.istat_code)
+        click.echo(f"Territories created: {len(report.created) - comuni_count}, comuni: {comuni_count}.")
+    click.echo(f"Administrator {username} created ({home_name}).")
+    click.echo(f"Sign in at {sign_in} and create the accounts of your colleagues from the administration pages.")
+
+
+def _any_root_territory():
+    from sqlalchemy import select
+
+    from casework.models import Territory
+
+    return select(Territory).where(Territory.parent_id.is_(None)).order_by(Territory.id).limit(1)
+
+
+def _ask_territory(installation):
+    click.echo("Your territory: the ambito, unione or consorzio your office serves (comuni can be added later).")
+    while True:
+        name = click.prompt("Territory name")
+        kind = click.prompt("Kind (ambito, unione, consorzio)", default="unione")
+        try:
+            return installation.territory_from_options(name, kind, "")
+        except installation.TerritoryFileError as error:
+            for problem in error.problems:
+                click.echo(f"  {problem}", err=True)
+
+
+def _ask_administrator(installation):
+    click.echo("The first administrator (they will create everyone else's account):")
+
+    def ask(label: str, check, normalise=str.strip) -> str:
+        while True:
+            value = normalise(click.prompt(label))
+            code = check(value)
+            if code is None:
+                return value
+            click.echo(f"  {installation.admin_message(field_of[label], code)}", err=True)
+
+    field_of = {"Username": "username", "Full name": "full_name", "E-mail": "email"}
+    username = ask("Username", installation.check_username, lambda text: text.strip().lower())
+    full_name = ask("Full name", installation.check_full_name, lambda text: " ".join(text.split()))
+    email = ask("E-mail", installation.check_email)
+    while True:
+        password = click.prompt(f"Password (at least {installation.MIN_PASSWORD} characters)", hide_input=True)
+        code = installation.check_password(password, username)
+        if code is not None:
+            click.echo(f"  {installation.admin_message('password', code)}", err=True)
+            continue
+        again = click.prompt("Password again", hide_input=True)
+        if again != password:
+            click.echo(f"  {installation.admin_message('password', 'mismatch')}", err=True)
+            continue
+        return installation.AdminInput(username, full_name, email, password, again)
+
+
 @main.group()
 def workflows() -> None:
     """Workflow definition files."""

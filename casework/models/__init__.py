@@ -9,6 +9,7 @@ from casework.models.beneficiary import Beneficiary, Gender, HouseholdMember, Re
 from casework.models.calendar_feed import CalendarFeedToken
 from casework.models.casefile import ChangeRecord, Document, DocumentKind, JournalEntry, JournalKind
 from casework.models.mail import EmailStatus, OutboundEmail
+from casework.models.office import OFFICE_SETTINGS_ID, OfficeSettings
 from casework.models.pact import (
     Action,
     ActionStatus,
@@ -76,6 +77,8 @@ __all__ = [
     "LoginAttempt",
     "Notification",
     "NotificationKind",
+    "OFFICE_SETTINGS_ID",
+    "OfficeSettings",
     "Organisation",
     "OrganisationKind",
     "OutboundEmail",
