@@ -317,47 +317,97 @@ def mail_retry(email_id: int) -> None:
     click.echo(f"e-mail {email_id} queued again")
 
 
-def _serve(settings: Settings, host: str | None, port: int | None, with_scheduler: bool = False) -> None:
+def _port_is_free(host: str, port: int) -> bool:
+    import socket
+
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except OSError:
+        return True  # an unknown host: let the server say so
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+        try:
+            probe.bind(address)
+        except OSError:
+            return False
+    return True
+
+
+def _check_port(host: str, port: int) -> None:
+    """A busy port stops here, with the option that gets round it."""
+    if _port_is_free(host, port):
+        return
+    other = next((candidate for candidate in range(port + 1, min(port + 50, 65536))
+                  if _port_is_free(host, candidate)), port + 1)
+    raise click.ClickException(f"port {port} is already in use (by another program, or another Casework): "
+                               f"start with --port {other}")
+
+
+def _serve(settings: Settings, host: str | None, port: int | None, with_scheduler: bool = False,
+           *, demo: bool = False) -> None:
+    import dataclasses
+
     from werkzeug.serving import run_simple
 
     from casework.web import create_app
 
     if settings.is_production:
         raise click.ClickException("the built-in server is for development; run production under gunicorn 'casework.web:create_app()'")
+    host = host or settings.host
+    port = port or settings.port
+    _check_port(host, port)
+    # Links in e-mails point to this server unless a public address is configured.
+    settings = dataclasses.replace(settings, host=host, port=port)
     if not settings.secret_key:
         import secrets
 
         # A development run without a configured key gets a random one: sessions end on restart.
-        settings = load_settings({"secret_key": secrets.token_urlsafe(48)})
+        settings = dataclasses.replace(settings, secret_key=secrets.token_urlsafe(48))
     app = create_app(settings)
-    host = host or settings.host
-    port = port or settings.port
-    background = None
+    background = engine = None
     if with_scheduler:
         from casework.reminders.scheduler import build_scheduler, make_jobs
 
         # Demo convenience only: in production the scheduler is its own process (`casework scheduler`).
-        jobs, _ = make_jobs(settings)
+        jobs, engine = make_jobs(settings)
+        if demo:
+            # Deadlines, reminders and notifications are there when the first page opens.
+            jobs.run_all()
         background = build_scheduler(jobs, blocking=False)
         background.start()
         click.echo("The reminder scheduler runs in this process too.")
+    if settings.mail_folder_dir is not None:
+        click.echo(f"E-mail is not sent: each message is written to {settings.mail_folder_dir} as an .eml file.")
     click.echo(f"Casework is running: open http://{host}:{port}/ (Ctrl+C to stop)")
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
+    except SystemExit:
+        # The port was taken between the check and the start: werkzeug said why and gave up.
+        raise click.ClickException(f"the server could not start on port {port}: start with --port {port + 1}") from None
     finally:
         if background is not None:
             background.shutdown(wait=False)
+        if engine is not None:
+            engine.dispose()
 
 
 @main.command()
 @click.option("--host", default=None)
-@click.option("--port", default=None, type=int)
-@click.option("--with-scheduler", is_flag=True, help="Also run the reminder scheduler in this process.")
+@click.option("--port", default=None, type=int, help="Port (default from settings, 5000).")
+@click.option("--with-scheduler", is_flag=True, hidden=True, help="Kept for old scripts: the demo always runs it.")
 def start(host: str | None, port: int | None, with_scheduler: bool) -> None:
-    """Everything a newcomer needs: schema, demo data, accounts printed, server started."""
+    """The demo: schema, demo data, accounts printed, reminder scheduler and web server in one process.
+
+    E-mail goes to instance/mail (one .eml file a message) unless an SMTP server is configured.
+    """
+    import dataclasses
+
     settings = _settings()
+    _check_port(host or settings.host, port or settings.port)  # before the demo data: fail fast
+    if settings.mail_folder_dir is None and not settings.smtp_configured:
+        settings = dataclasses.replace(settings, mail_folder=str(settings.instance_dir / "mail"))
     _print_accounts(_load_demo(settings), settings)
-    _serve(settings, host, port, with_scheduler)
+    _serve(settings, host, port, with_scheduler=True, demo=True)
 
 
 if __name__ == "__main__":
