@@ -221,3 +221,14 @@ kind = "comune"
     with pytest.raises(TerritoryFileError) as raised:
         parse_territories("", "empty.toml")
     assert "at least one territory" in raised.value.problems[0]
+
+
+def test_the_readme_example_of_a_territories_file_is_valid():
+    from casework import PROJECT_ROOT
+
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    [consorzio] = parse_territories(example, "README.md")
+    assert (consorzio.name, [child.name for child in consorzio.children]) == (
+        "Consorzio Monviso Solidale", ["Unione del Fossanese"])
+    assert [comune.istat_code for comune in consorzio.children[0].comuni] == ["004089", "004097"]
