@@ -326,6 +326,7 @@ UNINDEXED_FOREIGN_KEYS = {
     "access_log_entry.user_id", "change_record.actor_id", "document.uploaded_by_id", "journal_entry.author_id",
     "deadline_pause.paused_by_id", "deadline_pause.resumed_by_id", "deadline_anchor_move.moved_by_id",
     "pact_approval.decided_by_id", "pact_reassignment.actor_id",
+    "office_settings.updated_by_id",
 }
 
 
