@@ -252,7 +252,17 @@ def demo() -> None:
 @click.option("--with-scheduler", is_flag=True, help="Also run the reminder scheduler in this process (demo only).")
 def serve(host: str | None, port: int | None, with_scheduler: bool) -> None:
     """Run the web application (development server)."""
-    _serve(_settings(), host, port, with_scheduler)
+    settings = _settings()
+    _serve(_demo_mail(settings) if with_scheduler else settings, host, port, with_scheduler)
+
+
+def _demo_mail(settings: Settings) -> Settings:
+    """Without an SMTP server configured, the demo's e-mail goes to instance/mail as .eml files."""
+    import dataclasses
+
+    if settings.mail_folder_dir is None and not settings.smtp_configured:
+        return dataclasses.replace(settings, mail_folder=str(settings.instance_dir / "mail"))
+    return settings
 
 
 @main.command()
@@ -400,12 +410,9 @@ def start(host: str | None, port: int | None, with_scheduler: bool) -> None:
 
     E-mail goes to instance/mail (one .eml file a message) unless an SMTP server is configured.
     """
-    import dataclasses
-
     settings = _settings()
     _check_port(host or settings.host, port or settings.port)  # before the demo data: fail fast
-    if settings.mail_folder_dir is None and not settings.smtp_configured:
-        settings = dataclasses.replace(settings, mail_folder=str(settings.instance_dir / "mail"))
+    settings = _demo_mail(settings)
     _print_accounts(_load_demo(settings), settings)
     _serve(settings, host, port, with_scheduler=True, demo=True)
 

@@ -190,13 +190,15 @@ class _Reader:
         last problem on, so that a value written twice is found where it is wrong."""
         if not isinstance(value, str) or not value:
             return self.source
-        if key:
-            pattern = re.compile(rf"^\s*{re.escape(value)}\s*=")
-            matches = pattern.search
-        else:
-            matches = lambda line: f'"{value}"' in line or f"'{value}'" in line or (  # noqa: E731
-                value.isdigit() and re.search(rf"=\s*{value}\b", line))
-        order = [*range(self.cursor, len(self.lines)), *range(0, self.cursor)]
+        key_pattern = re.compile(rf"^\s*{re.escape(value)}\s*=")
+        number_pattern = re.compile(rf"=\s*{re.escape(value)}\b")
+
+        def matches(line: str) -> bool:
+            if key:
+                return bool(key_pattern.search(line))
+            return (f'"{value}"' in line or f"'{value}'" in line
+                    or (value.isdigit() and bool(number_pattern.search(line))))
+        order = [*range(self.cursor, len(self.lines)), *range(self.cursor)]
         for index in order:
             if matches(self.lines[index]):
                 self.cursor = index + 1

@@ -11,9 +11,9 @@ embedded documents, external links, a DOCTYPE with entities).
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from datetime import datetime
+from xml.etree import ElementTree
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session

@@ -7,9 +7,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from casework.administration.installation import TerritoryFileError, load_territories_file, parse_territories
+from casework.administration.installation import (
+    TerritoryFileError,
+    load_territories_file,
+    parse_territories,
+)
 from casework.cli import main
 from casework.db import make_engine
 from casework.models import AdministrativeLogEntry, Role, Territory, TerritoryKind, User
