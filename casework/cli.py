@@ -54,7 +54,8 @@ def db_downgrade(revision: str) -> None:
 @main.command()
 @click.option("--territory", "territory_name", default=None, help="Name of the first territory, e.g. \"Unione NET\".")
 @click.option("--kind", default="unione", show_default=True, help="Its kind: ambito, unione or consorzio.")
-@click.option("--comuni", default="", help="Its comuni by ISTAT code and name: 001265=Settimo Torinese,001314=Volpiano.")
+@click.option("--comuni", default="",
+              help="Its comuni by ISTAT code and name: 001265=Settimo Torinese,001314=Volpiano.")
 @click.option("--territories", "territories_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="A TOML file with the tree of territories and their comuni (see the README).")
 def init(territory_name: str | None, kind: str, comuni: str, territories_file: Path | None) -> None:
@@ -90,7 +91,8 @@ def init(territory_name: str | None, kind: str, comuni: str, territories_file: P
         errors = installation.admin_errors(automated)
         if errors:
             for name, code in errors.items():
-                click.echo(f"{installation.ADMIN_ENVIRONMENT[name]}: {installation.admin_message(name, code)}", err=True)
+                variable = installation.ADMIN_ENVIRONMENT[name]
+                click.echo(f"{variable}: {installation.admin_message(name, code)}", err=True)
             raise click.ClickException("nothing was created: correct the CASEWORK_ADMIN_* variables and run "
                                        "casework init again")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -148,6 +148,10 @@ def first_administrator(session: Session) -> User | None:
 # Territories ---------------------------------------------------------------------------------
 
 
+# The name of a comune by its ISTAT code, or None: the official list, when one is at hand.
+ComuneNames = Callable[[str], str | None]
+
+
 @dataclass
 class ComuneSpec:
     istat_code: str
@@ -178,7 +182,8 @@ _COMUNE_KEYS = {"name", "istat_code"}
 class _Reader:
     """Checks a parsed file and collects every problem with the best position it can find."""
 
-    def __init__(self, source: str, text: str):
+    def __init__(self, source: str, text: str, names: ComuneNames | None = None):
+        self.names = names
         self.source = source
         self.lines = text.splitlines()
         self.problems: list[str] = []
@@ -262,6 +267,8 @@ class _Reader:
             if key not in _COMUNE_KEYS:
                 self.problem(key, path, f"unknown key {key!r} (expected: istat_code, name)", key=True)
         code, name = raw.get("istat_code"), raw.get("name")
+        if (name is None and self.names is not None and isinstance(code, str) and _ISTAT.match(code)):
+            name = self.names(code)
         ok = True
         if isinstance(code, int):
             self.problem(str(code), f"{path}.istat_code", "write the ISTAT code in quotes, e.g. \"001265\" "
@@ -288,7 +295,7 @@ class _Reader:
         return ComuneSpec(code, name.strip())
 
 
-def parse_territories(text: str, source: str = "territories") -> list[TerritorySpec]:
+def parse_territories(text: str, source: str = "territories", names: ComuneNames | None = None) -> list[TerritorySpec]:
     """Territories from TOML text: `[[territory]]` tables with name, kind, optional `comuni`
     (a list of {name, istat_code}) and `[[territory.children]]` below them. Raises TerritoryFileError."""
     try:
@@ -297,7 +304,7 @@ def parse_territories(text: str, source: str = "territories") -> list[TerritoryS
         line = re.search(r"at line (\d+)", str(error))
         where = f"{source}:{line.group(1)}" if line else source
         raise TerritoryFileError([f"{where}: not valid TOML: {error}"]) from None
-    reader = _Reader(source, text)
+    reader = _Reader(source, text, names)
     for key in data:
         if key != "territory":
             reader.problem(key, key, "unknown key (the file holds [[territory]] tables)", key=True)
@@ -315,18 +322,19 @@ def parse_territories(text: str, source: str = "territories") -> list[TerritoryS
     return specs
 
 
-def load_territories_file(path: Path) -> list[TerritorySpec]:
+def load_territories_file(path: Path, names: ComuneNames | None = None) -> list[TerritorySpec]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise TerritoryFileError([f"{path}: cannot be read: {error.strerror or error}"]) from None
     except UnicodeDecodeError:
         raise TerritoryFileError([f"{path}: not UTF-8 text"]) from None
-    return parse_territories(text, str(path))
+    return parse_territories(text, str(path), names)
 
 
-def territory_from_options(name: str, kind: str, comuni: str) -> TerritorySpec:
-    """`--territory NAME --kind KIND --comuni 001265=Settimo Torinese,001314=Volpiano`."""
+def territory_from_options(name: str, kind: str, comuni: str, names: ComuneNames | None = None) -> TerritorySpec:
+    """`--territory NAME --kind KIND --comuni 001265=Settimo Torinese,001314=Volpiano`; with `names`
+    (the ISTAT list) a bare code is enough."""
     problems = []
     name = " ".join((name or "").split())
     if not name:
@@ -340,6 +348,8 @@ def territory_from_options(name: str, kind: str, comuni: str) -> TerritorySpec:
     for item in filter(None, (part.strip() for part in (comuni or "").split(","))):
         code, _, comune_name = item.partition("=")
         code, comune_name = code.strip(), " ".join(comune_name.split())
+        if not comune_name and names is not None and _ISTAT.match(code):
+            comune_name = names(code) or ""
         if not _ISTAT.match(code):
             problems.append(f"--comuni: ISTAT code {code!r} is not 6 digits")
         elif not comune_name:

@@ -97,7 +97,8 @@ def _svg_is_safe(data: bytes) -> bool:
                 return False
             if "url(" in value.lower() and not re.search(r"url\(\s*['\"]?#", value, re.IGNORECASE):
                 return False
-        if _local_name(element.tag) == "style" and element.text and ("@import" in element.text or "url(" in element.text):
+        style = (element.text or "") if _local_name(element.tag) == "style" else ""
+        if "@import" in style or "url(" in style:
             return False
     return True
 

@@ -236,3 +236,17 @@ def test_the_readme_example_of_a_territories_file_is_valid():
     assert (consorzio.name, [child.name for child in consorzio.children]) == (
         "Consorzio Monviso Solidale", ["Unione del Fossanese"])
     assert [comune.istat_code for comune in consorzio.children[0].comuni] == ["004089", "004097"]
+
+
+def test_with_the_official_list_a_bare_istat_code_is_enough():
+    from casework.administration.installation import territory_from_options
+
+    official = {"001265": "Settimo Torinese", "001314": "Volpiano"}.get
+    spec = territory_from_options("Unione NET", "unione", "001265, 001314", names=official)
+    assert [(c.istat_code, c.name) for c in spec.comuni] == [("001265", "Settimo Torinese"), ("001314", "Volpiano")]
+    with pytest.raises(TerritoryFileError) as raised:
+        territory_from_options("Unione NET", "unione", "009999", names=official)
+    assert raised.value.problems == ["--comuni: give the name of comune 009999 too, as 009999=Name"]
+    [unione] = parse_territories('[[territory]]\nname = "Unione NET"\nkind = "unione"\n'
+                                 'comuni = [{ istat_code = "001314" }]\n', names=official)
+    assert unione.comuni[0].name == "Volpiano"
