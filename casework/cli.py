@@ -51,6 +51,142 @@ def db_downgrade(revision: str) -> None:
     click.echo(f"database downgraded to {revision}")
 
 
+@main.command()
+@click.option("--territory", "territory_name", default=None, help="Name of the first territory, e.g. \"Unione NET\".")
+@click.option("--kind", default="unione", show_default=True, help="Its kind: ambito, unione or consorzio.")
+@click.option("--comuni", default="",
+              help="Its comuni by ISTAT code and name: 001265=Settimo Torinese,001314=Volpiano.")
+@click.option("--territories", "territories_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A TOML file with the tree of territories and their comuni (see the README).")
+def init(territory_name: str | None, kind: str, comuni: str, territories_file: Path | None) -> None:
+    """First run for an office: schema, territories and the first administrator (no demo data).
+
+    The administrator is asked for, or read from CASEWORK_ADMIN_USERNAME, CASEWORK_ADMIN_FULL_NAME,
+    CASEWORK_ADMIN_EMAIL and CASEWORK_ADMIN_PASSWORD for automated installs. Safe to run again:
+    once an administrator exists it changes nothing.
+    """
+    import os
+
+    from casework import migrate
+    from casework.administration import installation
+    from casework.db import make_engine, make_session_factory, unit_of_work
+    from casework.errors import InvalidInput
+
+    settings = _settings()
+    specs: list[installation.TerritorySpec] = []
+    try:
+        if territories_file is not None:
+            specs.extend(installation.load_territories_file(territories_file))
+        if territory_name is not None:
+            specs.append(installation.territory_from_options(territory_name, kind, comuni))
+        elif comuni:
+            raise installation.TerritoryFileError(["--comuni: give the territory they belong to with --territory"])
+    except installation.TerritoryFileError as error:
+        for problem in error.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException("nothing was created: correct the territories and run casework init again") from None
+
+    automated = installation.admin_from_environment(os.environ)
+    if automated is not None:
+        errors = installation.admin_errors(automated)
+        if errors:
+            for name, code in errors.items():
+                variable = installation.ADMIN_ENVIRONMENT[name]
+                click.echo(f"{variable}: {installation.admin_message(name, code)}", err=True)
+            raise click.ClickException("nothing was created: correct the CASEWORK_ADMIN_* variables and run "
+                                       "casework init again")
+
+    migrate.upgrade(settings.sqlalchemy_url)
+    click.echo(f"Database ready: {_safe_url(settings)}")
+    sign_in = f"{settings.base_url}/login"
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        factory = make_session_factory(engine)
+        with factory() as session:
+            existing = installation.first_administrator(session)
+            has_territory = session.scalar(_any_root_territory()) is not None
+        if existing is not None:
+            click.echo(f"Casework is already initialised: the administrator {existing.username} exists; "
+                       "nothing was changed.")
+            click.echo(f"Sign in at {sign_in}")
+            return
+        if not specs and not has_territory:
+            if automated is not None:
+                raise click.ClickException("no territory: give --territory NAME --kind KIND (or --territories FILE)")
+            specs.append(_ask_territory(installation))
+        admin = automated if automated is not None else _ask_administrator(installation)
+        now = datetime.now(UTC)
+        try:
+            with unit_of_work(factory) as session:
+                report = installation.create_territories(session, specs, now=now)
+                home = report.created[0] if report.created else (
+                    report.kept[0] if report.kept else session.scalars(_any_root_territory()).first())
+                user = installation.create_first_administrator(session, admin, home, now=now,
+                                                               locale=settings.default_locale)
+                username, home_name = user.username, home.name
+        except InvalidInput as error:
+            for name, code in error.errors.items():
+                click.echo(f"{name}: {installation.admin_message(name, code)}", err=True)
+            raise click.ClickException("the first administrator was not created") from None
+    finally:
+        engine.dispose()
+    for line in report.conflicts:
+        click.echo(f"note: {line}", err=True)
+    if report.created:
+        comuni_count = sum(1 for t in report.created if t.istat_code)
+        click.echo(f"Territories created: {len(report.created) - comuni_count}, comuni: {comuni_count}.")
+    click.echo(f"Administrator {username} created ({home_name}).")
+    click.echo(f"Sign in at {sign_in} and create the accounts of your colleagues from the administration pages.")
+
+
+def _any_root_territory():
+    from sqlalchemy import select
+
+    from casework.models import Territory
+
+    return select(Territory).where(Territory.parent_id.is_(None)).order_by(Territory.id).limit(1)
+
+
+def _ask_territory(installation):
+    click.echo("Your territory: the ambito, unione or consorzio your office serves (comuni can be added later).")
+    while True:
+        name = click.prompt("Territory name")
+        kind = click.prompt("Kind (ambito, unione, consorzio)", default="unione")
+        try:
+            return installation.territory_from_options(name, kind, "")
+        except installation.TerritoryFileError as error:
+            for problem in error.problems:
+                click.echo(f"  {problem}", err=True)
+
+
+def _ask_administrator(installation):
+    click.echo("The first administrator (they will create everyone else's account):")
+
+    def ask(label: str, check, normalise=str.strip) -> str:
+        while True:
+            value = normalise(click.prompt(label))
+            code = check(value)
+            if code is None:
+                return value
+            click.echo(f"  {installation.admin_message(field_of[label], code)}", err=True)
+
+    field_of = {"Username": "username", "Full name": "full_name", "E-mail": "email"}
+    username = ask("Username", installation.check_username, lambda text: text.strip().lower())
+    full_name = ask("Full name", installation.check_full_name, lambda text: " ".join(text.split()))
+    email = ask("E-mail", installation.check_email)
+    while True:
+        password = click.prompt(f"Password (at least {installation.MIN_PASSWORD} characters)", hide_input=True)
+        code = installation.check_password(password, username)
+        if code is not None:
+            click.echo(f"  {installation.admin_message('password', code)}", err=True)
+            continue
+        again = click.prompt("Password again", hide_input=True)
+        if again != password:
+            click.echo(f"  {installation.admin_message('password', 'mismatch')}", err=True)
+            continue
+        return installation.AdminInput(username, full_name, email, password, again)
+
+
 @main.group()
 def workflows() -> None:
     """Workflow definition files."""
@@ -118,7 +254,17 @@ def demo() -> None:
 @click.option("--with-scheduler", is_flag=True, help="Also run the reminder scheduler in this process (demo only).")
 def serve(host: str | None, port: int | None, with_scheduler: bool) -> None:
     """Run the web application (development server)."""
-    _serve(_settings(), host, port, with_scheduler)
+    settings = _settings()
+    _serve(_demo_mail(settings) if with_scheduler else settings, host, port, with_scheduler)
+
+
+def _demo_mail(settings: Settings) -> Settings:
+    """Without an SMTP server configured, the demo's e-mail goes to instance/mail as .eml files."""
+    import dataclasses
+
+    if settings.mail_folder_dir is None and not settings.smtp_configured:
+        return dataclasses.replace(settings, mail_folder=str(settings.instance_dir / "mail"))
+    return settings
 
 
 @main.command()
@@ -243,47 +389,94 @@ def import_caseload(file: Path, username: str, dry_run: bool, locale: str) -> No
         sys.exit(1)
 
 
-def _serve(settings: Settings, host: str | None, port: int | None, with_scheduler: bool = False) -> None:
+def _port_is_free(host: str, port: int) -> bool:
+    import socket
+
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except OSError:
+        return True  # an unknown host: let the server say so
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+        try:
+            probe.bind(address)
+        except OSError:
+            return False
+    return True
+
+
+def _check_port(host: str, port: int) -> None:
+    """A busy port stops here, with the option that gets round it."""
+    if _port_is_free(host, port):
+        return
+    other = next((candidate for candidate in range(port + 1, min(port + 50, 65536))
+                  if _port_is_free(host, candidate)), port + 1)
+    raise click.ClickException(f"port {port} is already in use (by another program, or another Casework): "
+                               f"start with --port {other}")
+
+
+def _serve(settings: Settings, host: str | None, port: int | None, with_scheduler: bool = False,
+           *, demo: bool = False) -> None:
+    import dataclasses
+
     from werkzeug.serving import run_simple
 
     from casework.web import create_app
 
     if settings.is_production:
         raise click.ClickException("the built-in server is for development; run production under gunicorn 'casework.web:create_app()'")
+    host = host or settings.host
+    port = port or settings.port
+    _check_port(host, port)
+    # Links in e-mails point to this server unless a public address is configured.
+    settings = dataclasses.replace(settings, host=host, port=port)
     if not settings.secret_key:
         import secrets
 
         # A development run without a configured key gets a random one: sessions end on restart.
-        settings = load_settings({"secret_key": secrets.token_urlsafe(48)})
+        settings = dataclasses.replace(settings, secret_key=secrets.token_urlsafe(48))
     app = create_app(settings)
-    host = host or settings.host
-    port = port or settings.port
-    background = None
+    background = engine = None
     if with_scheduler:
         from casework.reminders.scheduler import build_scheduler, make_jobs
 
         # Demo convenience only: in production the scheduler is its own process (`casework scheduler`).
-        jobs, _ = make_jobs(settings)
+        jobs, engine = make_jobs(settings)
+        if demo:
+            # Deadlines, reminders and notifications are there when the first page opens.
+            jobs.run_all()
         background = build_scheduler(jobs, blocking=False)
         background.start()
         click.echo("The reminder scheduler runs in this process too.")
+    if settings.mail_folder_dir is not None:
+        click.echo(f"E-mail is not sent: each message is written to {settings.mail_folder_dir} as an .eml file.")
     click.echo(f"Casework is running: open http://{host}:{port}/ (Ctrl+C to stop)")
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
+    except SystemExit:
+        # The port was taken between the check and the start: werkzeug said why and gave up.
+        raise click.ClickException(f"the server could not start on port {port}: start with --port {port + 1}") from None
     finally:
         if background is not None:
             background.shutdown(wait=False)
+        if engine is not None:
+            engine.dispose()
 
 
 @main.command()
 @click.option("--host", default=None)
-@click.option("--port", default=None, type=int)
-@click.option("--with-scheduler", is_flag=True, help="Also run the reminder scheduler in this process.")
+@click.option("--port", default=None, type=int, help="Port (default from settings, 5000).")
+@click.option("--with-scheduler", is_flag=True, hidden=True, help="Kept for old scripts: the demo always runs it.")
 def start(host: str | None, port: int | None, with_scheduler: bool) -> None:
-    """Everything a newcomer needs: schema, demo data, accounts printed, server started."""
+    """The demo: schema, demo data, accounts printed, reminder scheduler and web server in one process.
+
+    E-mail goes to instance/mail (one .eml file a message) unless an SMTP server is configured.
+    """
     settings = _settings()
+    _check_port(host or settings.host, port or settings.port)  # before the demo data: fail fast
+    settings = _demo_mail(settings)
     _print_accounts(_load_demo(settings), settings)
-    _serve(settings, host, port, with_scheduler)
+    _serve(settings, host, port, with_scheduler=True, demo=True)
 
 
 if __name__ == "__main__":

@@ -121,6 +121,9 @@ class Settings:
     smtp_password: str = ""
     smtp_use_tls: bool = False
     mail_sender: str = "casework@localhost"
+    # Not empty: e-mail is written to this folder, one .eml file a message, instead of SMTP
+    # (`casework start` uses instance/mail unless SMTP is configured).
+    mail_folder: str = ""
     host: str = "127.0.0.1"
     port: int = 5000
     session_idle_minutes: int = 30
@@ -152,6 +155,15 @@ class Settings:
     @property
     def instance_dir(self) -> Path:
         return _from_root(self.instance_path)
+
+    @property
+    def mail_folder_dir(self) -> Path | None:
+        return _from_root(self.mail_folder) if self.mail_folder else None
+
+    @property
+    def smtp_configured(self) -> bool:
+        """An SMTP server other than the default localhost:25 was given."""
+        return (self.smtp_host, self.smtp_port) != (Settings.smtp_host, Settings.smtp_port)
 
     @property
     def workflows_dir(self) -> Path:

@@ -18,7 +18,7 @@ from sqlalchemy import func, inspect, select
 from casework import PROJECT_ROOT
 from casework.cli import main
 from casework.db import make_engine
-from casework.models import Base, Beneficiary, Pact
+from casework.models import Base, Beneficiary, Notification, Pact, PactDeadline, Reminder
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -87,6 +87,10 @@ def test_start_serves_the_app_and_prints_where_to_log_in(tmp_path):
         output = "".join(lines)
         assert f"http://127.0.0.1:{port}/" in output, output
         assert "admin" in output
+        # The demo runs the scheduler and, without a mail server, writes e-mail to a folder.
+        assert "The reminder scheduler runs in this process too." in output
+        mail_folder = tmp_path / "instance" / "mail"
+        assert f"each message is written to {mail_folder} as an .eml file" in output
 
         for _ in range(50):
             try:
@@ -99,9 +103,39 @@ def test_start_serves_the_app_and_prints_where_to_log_in(tmp_path):
         else:
             pytest.fail("the server never answered")
         assert "patto_personalizzato v1" in body
+
+        # One sweep ran before the server answered: deadlines, reminders and notifications are there.
+        engine = make_engine(f"sqlite:///{tmp_path / 'instance' / 'casework.sqlite3'}")
+        with engine.connect() as connection:
+            assert connection.scalar(select(func.count()).select_from(PactDeadline)) > 100
+            assert connection.scalar(select(func.count()).select_from(Reminder)) > 0
+            assert connection.scalar(select(func.count()).select_from(Notification)) > 0
+        engine.dispose()
+        for _ in range(100):  # the mail job runs in the background, just after the start
+            if list(mail_folder.glob("*.eml")):
+                break
+            time.sleep(0.2)
+        assert list(mail_folder.glob("*.eml")), "no e-mail written to the demo's mail folder"
     finally:
         process.terminate()
         process.wait(timeout=20)
+    assert "Connection refused" not in process.stdout.read()
+
+
+def test_a_busy_port_is_named_with_the_option_that_avoids_it(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "casework.cli", "start", "--port", str(port)], check=False, cwd=PROJECT_ROOT,
+            env={**os.environ, **_env(tmp_path)}, capture_output=True, text=True, timeout=120,
+        )
+    assert result.returncode == 1
+    assert f"port {port} is already in use" in result.stderr
+    assert re.search(r"start with --port \d+", result.stderr), result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "instance" / "casework.sqlite3").exists()  # it stopped before loading the demo
 
 
 def test_readme_shows_the_two_commands_and_ci_runs_the_test_one():

@@ -329,6 +329,7 @@ UNINDEXED_FOREIGN_KEYS = {
     "deadline_pause.paused_by_id", "deadline_pause.resumed_by_id", "deadline_anchor_move.moved_by_id",
     "pact_approval.decided_by_id", "pact_reassignment.actor_id",
     "absence_cover.created_by_id",
+    "office_settings.updated_by_id",
 }
 
 

@@ -10,11 +10,29 @@ from casework.administration.log import (
     changed_fields,
     record_admin_change,
 )
+from casework.administration.office import (
+    LOGO_TYPES,
+    MAX_LOGO_BYTES,
+    PRODUCT_NAME,
+    OfficeIdentity,
+    OfficeInput,
+    office_identity,
+    office_logo,
+    update_office_identity,
+)
 
 __all__ = [
+    "LOGO_TYPES",
+    "MAX_LOGO_BYTES",
+    "PRODUCT_NAME",
     "AdminLogFilters",
     "AdminLogPage",
     "admin_log",
+    "OfficeIdentity",
+    "OfficeInput",
     "changed_fields",
+    "office_identity",
+    "office_logo",
     "record_admin_change",
+    "update_office_identity",
 ]

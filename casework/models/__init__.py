@@ -10,6 +10,7 @@ from casework.models.calendar_feed import CalendarFeedToken
 from casework.models.casefile import ChangeRecord, Document, DocumentKind, JournalEntry, JournalKind
 from casework.models.cover import AbsenceCover
 from casework.models.mail import EmailStatus, OutboundEmail
+from casework.models.office import OFFICE_SETTINGS_ID, OfficeSettings
 from casework.models.pact import (
     Action,
     ActionStatus,
@@ -78,6 +79,8 @@ __all__ = [
     "LoginAttempt",
     "Notification",
     "NotificationKind",
+    "OFFICE_SETTINGS_ID",
+    "OfficeSettings",
     "Organisation",
     "OrganisationKind",
     "OutboundEmail",

@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import smtplib
 import ssl
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import select, update
@@ -32,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from casework.config import Settings
 from casework.db import fit_to_column
-from casework.models import EmailStatus, OutboundEmail, User
+from casework.models import OFFICE_SETTINGS_ID, EmailStatus, OfficeSettings, OutboundEmail, User
 from casework.reminders.scheduler_lock import take_turn
 
 log = logging.getLogger(__name__)
@@ -64,6 +68,41 @@ class SmtpMailer:
             if self.username:
                 smtp.login(self.username, self.password)
             smtp.send_message(message)
+
+
+class FolderMailer:
+    """Writes each message to a folder as an .eml file instead of sending it (the demo, a test
+    installation without a mail server). Any mail program opens the files.
+
+    The file is named after the Message-ID, which stays the same across attempts: a message
+    delivered again replaces its file rather than adding a second one. Written to a temporary
+    file first and renamed, so a reader never sees half a message.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def path_for(self, message: EmailMessage) -> Path:
+        digest = hashlib.sha256(str(message["Message-ID"]).encode()).hexdigest()[:16]
+        return self.folder / f"{digest}.eml"
+
+    def send(self, message: EmailMessage) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self.path_for(message)
+        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".sending-", suffix=".eml")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(message.as_bytes(policy=SMTP))
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def mailer_for(settings: Settings) -> Mailer:
+    """The configured transport: the mail folder when one is set, otherwise SMTP."""
+    folder = settings.mail_folder_dir
+    return FolderMailer(folder) if folder is not None else SmtpMailer(settings)
 
 
 @dataclass(frozen=True)
@@ -115,7 +154,20 @@ def message_id(email: OutboundEmail, sender: str) -> str:
     return f"<casework.{email.id}.{digest}@{domain}>"
 
 
-def build_message(email: OutboundEmail, sender: str) -> EmailMessage:
+PRODUCT_NAME = "Casework"
+
+
+def office_signature(session: Session) -> str:
+    """The line signed under every e-mail: the ente's name and its letterhead, or the product's name."""
+    row = session.get(OfficeSettings, OFFICE_SETTINGS_ID)
+    if row is None or not row.ente_name:
+        return PRODUCT_NAME
+    lines = [row.ente_name, *(line for line in (row.letterhead or "").splitlines() if line.strip())]
+    return "\n".join(lines)
+
+
+def build_message(email: OutboundEmail, sender: str, signature: str = "") -> EmailMessage:
+    """The message as sent; `signature` goes under the body after the usual "-- " line."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = email.to_address
@@ -123,7 +175,10 @@ def build_message(email: OutboundEmail, sender: str) -> EmailMessage:
     message["Date"] = format_datetime(email.created_at)
     message["Message-ID"] = message_id(email, sender)
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(email.body)
+    body = email.body
+    if signature:
+        body = f"{body.rstrip()}\n\n-- \n{signature}\n"
+    message.set_content(body)
     return message
 
 
@@ -223,14 +278,18 @@ def deliver_due_emails(
     """
     report = DeliveryReport()
     batches = 0
+    signature = None
     while max_batches is None or batches < max_batches:
         batches += 1
         emails = _claim(session_factory, holder, policy, clock())
         if not emails:
             break
+        if signature is None:
+            with session_factory() as session:
+                signature = office_signature(session)
         for email in emails:
             try:
-                mailer.send(build_message(email, policy.sender))
+                mailer.send(build_message(email, policy.sender, signature))
                 error = None
             except (smtplib.SMTPException, OSError) as exc:
                 error = exc

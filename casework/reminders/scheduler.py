@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from casework.config import Settings
 from casework.reminders.deadline_rows import ReminderPolicy
-from casework.reminders.mail import Mailer, MailPolicy, SmtpMailer, deliver_due_emails
+from casework.reminders.mail import Mailer, MailPolicy, deliver_due_emails, mailer_for
 from casework.reminders.notifications import queue_daily_digests
 from casework.reminders.sweep import sweep
 from casework.workflow import WorkflowRegistry
@@ -160,7 +160,7 @@ def make_jobs(settings: Settings, *, mailer: Mailer | None = None) -> tuple[Sche
     registry = WorkflowRegistry.from_directory(settings.workflows_dir)
     engine = make_engine(settings.sqlalchemy_url)
     jobs = SchedulerJobs(settings=settings, registry=registry, session_factory=make_session_factory(engine),
-                         mailer=mailer or SmtpMailer(settings))
+                         mailer=mailer or mailer_for(settings))
     return jobs, engine
 
 

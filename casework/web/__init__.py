@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     filters.register(app)
     errors.register(app)
 
-    from casework.web.administration import account, caseload_import, failed_mail
+    from casework.web.administration import account, caseload_import, failed_mail, office
     from casework.web.pacts import casefile, page, today
     from casework.web.people import beneficiaries
     from casework.web.reminders import calendar_feed, notifications
@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
                       notifications.blueprint, calendar_feed.blueprint, failed_mail.blueprint,
                       caseload.blueprint, approvals.blueprint, indicators.blueprint,
                       exports.blueprint, programmes.blueprint, caseload_import.blueprint,
-                      account.blueprint, covers.blueprint):
+                      account.blueprint, covers.blueprint, office.blueprint):
         app.register_blueprint(blueprint)
     app.context_processor(_template_globals)
     return app
@@ -137,6 +137,7 @@ MAIN_MENU: list[tuple[str, Any, tuple[Role, ...]]] = [
     ("caseload_import.index", _l("Import cases"), (Role.SUPERVISOR,)),
     ("covers.index", _l("Covers"), (Role.SUPERVISOR,)),
     ("admin.failed_mail", _l("Failed e-mail"), (Role.ADMIN,)),
+    ("office.edit", _l("Office identity"), (Role.ADMIN,)),
 ]
 
 

@@ -203,6 +203,8 @@ def test_the_message_carries_the_outbox_row(session, world):
     assert (message["To"], message["Subject"], message["Auto-Submitted"]) == (
         "giulia@example.org", "[Casework] Promemoria: 1 scadenza", "auto-generated")
     assert message.get_content() == "Patto n. 1: entro il 16/03/2026\n"
+    signed = build_message(email, "casework@example.org", "Comune di Settimo Torinese")
+    assert signed.get_content() == "Patto n. 1: entro il 16/03/2026\n\n-- \nComune di Settimo Torinese\n"
     assert message_id(email, "casework@example.org") == message["Message-ID"]
 
 
