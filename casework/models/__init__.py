@@ -3,6 +3,7 @@ casefile, programme, supervision, reminders, mail, calendar_feed, security, terr
 Importing this package registers every table on `Base.metadata`. Models hold columns,
 constraints and relationships; the use cases live in the domain packages. No Flask here."""
 
+from casework.models.account import AccountToken, PasswordResetRequest, TokenPurpose
 from casework.models.administration import AdministrativeLogEntry
 from casework.models.base import AppendOnlyViolation, Base, UTCDateTime, utcnow
 from casework.models.beneficiary import Beneficiary, Gender, HouseholdMember, Relation
@@ -47,6 +48,7 @@ from casework.models.territory import Organisation, OrganisationKind, Territory,
 from casework.models.user import Role, User
 
 __all__ = [
+    "AccountToken",
     "AdministrativeLogEntry",
     "AccessLogEntry",
     "Action",
@@ -86,6 +88,7 @@ __all__ = [
     "PactOutcome",
     "PactReassignment",
     "PactRevision",
+    "PasswordResetRequest",
     "Performer",
     "Priority",
     "Programme",
@@ -99,6 +102,7 @@ __all__ = [
     "SchedulerLock",
     "Screening",
     "Territory",
+    "TokenPurpose",
     "TerritoryKind",
     "TransitionRecord",
     "UTCDateTime",
