@@ -3,6 +3,7 @@ settings, bringing in an existing caseload, and the administrative log that reco
 change (append-only). It uses the security domain for passwords and sessions; it knows nothing
 of Flask."""
 
+from casework.administration import accounts, tokens
 from casework.administration.log import (
     AdminLogFilters,
     AdminLogPage,
@@ -14,7 +15,9 @@ from casework.administration.log import (
 __all__ = [
     "AdminLogFilters",
     "AdminLogPage",
+    "accounts",
     "admin_log",
     "changed_fields",
     "record_admin_change",
+    "tokens",
 ]

@@ -6,6 +6,7 @@ from casework.security.access import (
     can_see_beneficiary,
     can_see_pact,
     get_visible_beneficiary,
+    manageable_users,
     pact_assignment,
     pact_visibility,
     territory_and_below,
@@ -16,14 +17,18 @@ from casework.security.access import (
     visible_programmes,
 )
 from casework.security.audit import log_access, record_changes
+from casework.security.auth import deactivate_user, end_user_sessions
 from casework.security.passwords import hash_password
 
 __all__ = [
     "can_see_beneficiary",
     "can_see_pact",
+    "deactivate_user",
+    "end_user_sessions",
     "get_visible_beneficiary",
     "hash_password",
     "log_access",
+    "manageable_users",
     "pact_assignment",
     "pact_visibility",
     "record_changes",

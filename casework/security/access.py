@@ -114,3 +114,13 @@ def visible_case_managers(user: User) -> Select[tuple[User]]:
     return select(User).where(
         User.role == Role.CASE_MANAGER, User.active.is_(True), User.territory_id.in_(territory_subtree(user))
     )
+
+
+def manageable_users(user: User) -> Select[tuple[User]]:
+    """Accounts `user` may list and change: an administrator every account; a supervisor the
+    case managers of their territory subtree, active or not (to reactivate them); nobody else."""
+    if not user.active or user.role not in (Role.ADMIN, Role.SUPERVISOR):
+        return select(User).where(literal(False))
+    if user.role == Role.ADMIN:
+        return select(User)
+    return select(User).where(User.role == Role.CASE_MANAGER, User.territory_id.in_(territory_subtree(user)))
