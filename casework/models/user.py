@@ -20,8 +20,8 @@ class User(Base):
     __tablename__ = "user_account"
     __table_args__ = (
         # Unique whatever the case: "Giulia" and "giulia" are one person (an empty e-mail is no address).
-        Index("uq_user_account_lower_username", func.lower(text("username")), unique=True),
-        Index("uq_user_account_lower_email", func.lower(text("email")), unique=True,
+        Index("ix_user_account_lower_username", func.lower(text("username")), unique=True),
+        Index("ix_user_account_lower_email", func.lower(text("email")), unique=True,
               sqlite_where=text("email != ''"), postgresql_where=text("email != ''")),
     )
 

@@ -21,8 +21,8 @@ depends_on = None
 def upgrade() -> None:
     op.add_column('user_account', sa.Column('last_sign_in_at', casework.models.base.UTCDateTime(), nullable=True))
     # Fails if two accounts already differ only by case: rename one before upgrading.
-    op.create_index('uq_user_account_lower_username', 'user_account', [sa.text('lower(username)')], unique=True)
-    op.create_index('uq_user_account_lower_email', 'user_account', [sa.text('lower(email)')], unique=True,
+    op.create_index('ix_user_account_lower_username', 'user_account', [sa.text('lower(username)')], unique=True)
+    op.create_index('ix_user_account_lower_email', 'user_account', [sa.text('lower(email)')], unique=True,
                     sqlite_where=sa.text("email != ''"), postgresql_where=sa.text("email != ''"))
 
     op.create_table(
@@ -62,7 +62,7 @@ def downgrade() -> None:
     op.drop_table('password_reset_request')
     op.drop_index('ix_account_token_user_id_created_at', table_name='account_token')
     op.drop_table('account_token')
-    op.drop_index('uq_user_account_lower_email', table_name='user_account')
-    op.drop_index('uq_user_account_lower_username', table_name='user_account')
+    op.drop_index('ix_user_account_lower_email', table_name='user_account')
+    op.drop_index('ix_user_account_lower_username', table_name='user_account')
     with op.batch_alter_table('user_account') as batch_op:
         batch_op.drop_column('last_sign_in_at')
