@@ -48,9 +48,9 @@ from casework.models.territory import Organisation, OrganisationKind, Territory,
 from casework.models.user import Role, User
 
 __all__ = [
-    "AccountToken",
     "AdministrativeLogEntry",
     "AccessLogEntry",
+    "AccountToken",
     "Action",
     "ActionStatus",
     "AppendOnlyViolation",
@@ -102,8 +102,8 @@ __all__ = [
     "SchedulerLock",
     "Screening",
     "Territory",
-    "TokenPurpose",
     "TerritoryKind",
+    "TokenPurpose",
     "TransitionRecord",
     "UTCDateTime",
     "User",

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from casework.administration import AdminLogFilters, admin_log, accounts, tokens
+from casework.administration import AdminLogFilters, accounts, admin_log, tokens
 from casework.administration.accounts import UserFilters, UserInput
 from casework.errors import InvalidInput
 from casework.models import (

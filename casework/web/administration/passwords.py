@@ -10,7 +10,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, logout_user
 
 from casework.administration import tokens
 from casework.errors import InvalidInput
@@ -65,8 +64,7 @@ def _choose(token: str, purpose: TokenPurpose):
         return page()[0]
 
     def done(user: User):
-        if current_user.is_authenticated:
-            logout_user()  # whoever was signed in here: every session of the account just ended
+        # Every session of the account ended with the new password: it signs in again.
         flash(_("Your password is set. Sign in with your username, %(username)s, and the new password.",
                 username=user.username), "success")
         return redirect(url_for("auth.login"))
