@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from flask import Blueprint, render_template, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from casework.administration import AdminLogFilters, admin_log
@@ -17,6 +18,19 @@ from casework.web.roles import role_required
 blueprint = Blueprint("admin_log", __name__)
 
 PER_PAGE = 50
+# What an entry's action code means; a code without a label here is shown as it is.
+ACTION_LABELS = {
+    "create": _l("created"),
+    "update": _l("changed"),
+    "delete": _l("removed"),
+    "invite": _l("invited"),
+    "accept_invitation": _l("chose a password from the invitation"),
+    "reset_password": _l("chose a new password from a reset link"),
+    "send_invitation": _l("invitation sent again"),
+    "send_reset_link": _l("password link sent"),
+    "deactivate": _l("deactivated"),
+    "reactivate": _l("reactivated"),
+}
 
 
 def _actors() -> list[User]:
@@ -42,4 +56,4 @@ def index():
     found = admin_log(context.db(), filters, page=request.args.get("page", 1, type=int), per_page=PER_PAGE)
     query = {name: value for name, value in request.args.items() if name != "page" and value}
     return render_template("administration/log.html", found=found, form=form, query=query,
-                           subject_labels=SUBJECT_TYPE_LABELS), 200 if not form.errors else 422
+                           subject_labels=SUBJECT_TYPE_LABELS, action_labels=ACTION_LABELS), 200 if not form.errors else 422
