@@ -3,6 +3,7 @@ settings, bringing in an existing caseload, and the administrative log that reco
 change (append-only). It uses the security domain for passwords and sessions; it knows nothing
 of Flask."""
 
+from casework.administration import accounts, tokens
 from casework.administration.log import (
     AdminLogFilters,
     AdminLogPage,
@@ -27,6 +28,7 @@ __all__ = [
     "PRODUCT_NAME",
     "AdminLogFilters",
     "AdminLogPage",
+    "accounts",
     "admin_log",
     "OfficeIdentity",
     "OfficeInput",
@@ -35,4 +37,5 @@ __all__ = [
     "office_logo",
     "record_admin_change",
     "update_office_identity",
+    "tokens",
 ]

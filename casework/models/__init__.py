@@ -3,6 +3,7 @@ casefile, programme, supervision, reminders, mail, calendar_feed, security, terr
 Importing this package registers every table on `Base.metadata`. Models hold columns,
 constraints and relationships; the use cases live in the domain packages. No Flask here."""
 
+from casework.models.account import AccountToken, PasswordResetRequest, TokenPurpose
 from casework.models.administration import AdministrativeLogEntry
 from casework.models.base import AppendOnlyViolation, Base, UTCDateTime, utcnow
 from casework.models.beneficiary import Beneficiary, Gender, HouseholdMember, Relation
@@ -52,6 +53,7 @@ __all__ = [
     "AbsenceCover",
     "AdministrativeLogEntry",
     "AccessLogEntry",
+    "AccountToken",
     "Action",
     "ActionStatus",
     "AppendOnlyViolation",
@@ -91,6 +93,7 @@ __all__ = [
     "PactOutcome",
     "PactReassignment",
     "PactRevision",
+    "PasswordResetRequest",
     "Performer",
     "Priority",
     "Programme",
@@ -105,6 +108,7 @@ __all__ = [
     "Screening",
     "Territory",
     "TerritoryKind",
+    "TokenPurpose",
     "TransitionRecord",
     "UTCDateTime",
     "User",

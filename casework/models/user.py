@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, true
+from sqlalchemy import ForeignKey, Index, String, func, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.models.base import Base, str_enum, utcnow
@@ -18,6 +18,12 @@ class Role(enum.Enum):
 
 class User(Base):
     __tablename__ = "user_account"
+    __table_args__ = (
+        # Unique whatever the case: "Giulia" and "giulia" are one person (an empty e-mail is no address).
+        Index("ix_user_account_lower_username", func.lower(text("username")), unique=True),
+        Index("ix_user_account_lower_email", func.lower(text("email")), unique=True,
+              sqlite_where=text("email != ''"), postgresql_where=text("email != ''")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
@@ -33,6 +39,7 @@ class User(Base):
     email_digest: Mapped[bool] = mapped_column(default=True, server_default=true())
     email_reminders: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_sign_in_at: Mapped[datetime | None]
 
     territory: Mapped[Territory] = relationship()
     organisation: Mapped[Organisation | None] = relationship()

@@ -12,7 +12,7 @@ from casework.reminders.deadlines import (
     refresh_next_deadline,
     state_deadlines,
 )
-from casework.reminders.mail import failed_emails, retry_email
+from casework.reminders.mail import failed_emails, queue_email, retry_email
 from casework.reminders.notifications import LOCALES, format_day, notify, rule_label
 from casework.reminders.scheduler_lock import take_turn
 from casework.reminders.sweep import SWEEP_TURN, hand_over_reminders
@@ -34,6 +34,7 @@ __all__ = [
     "hand_over_reminders",
     "next_deadline",
     "notify",
+    "queue_email",
     "refresh_next_deadline",
     "retry_email",
     "rule_label",

@@ -9,6 +9,7 @@ from casework.security.access import (
     covered_colleagues,
     get_visible_beneficiary,
     get_visible_pact,
+    manageable_users,
     pact_assignment,
     pact_covered_by,
     pact_visibility,
@@ -20,6 +21,7 @@ from casework.security.access import (
     visible_programmes,
 )
 from casework.security.audit import log_access, record_changes
+from casework.security.auth import deactivate_user, end_user_sessions
 from casework.security.passwords import hash_password, verify_password
 
 __all__ = [
@@ -27,10 +29,13 @@ __all__ = [
     "can_see_pact",
     "cover_active",
     "covered_colleagues",
+    "deactivate_user",
+    "end_user_sessions",
     "get_visible_beneficiary",
     "get_visible_pact",
     "hash_password",
     "log_access",
+    "manageable_users",
     "pact_assignment",
     "pact_covered_by",
     "pact_visibility",

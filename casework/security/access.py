@@ -182,3 +182,13 @@ def covered_colleagues(session: Session, user: User, *, subject_type: str, subje
             .correlate(AbsenceCover)
         )).distinct().order_by(User.username)
     ))
+
+
+def manageable_users(user: User) -> Select[tuple[User]]:
+    """Accounts `user` may list and change: an administrator every account; a supervisor the
+    case managers of their territory subtree, active or not (to reactivate them); nobody else."""
+    if not user.active or user.role not in (Role.ADMIN, Role.SUPERVISOR):
+        return select(User).where(literal(False))
+    if user.role == Role.ADMIN:
+        return select(User)
+    return select(User).where(User.role == Role.CASE_MANAGER, User.territory_id.in_(territory_subtree(user)))

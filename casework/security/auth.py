@@ -61,6 +61,7 @@ def authenticate(session: Session, username: str, password: str, *, ip_address: 
         raise LoginRefused("invalid")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    user.last_sign_in_at = now
     return user
 
 
@@ -103,6 +104,12 @@ def end_session(session: Session, token: str, *, now: datetime) -> None:
 def deactivate_user(session: Session, user: User, *, now: datetime) -> None:
     """Disable the account and end every session it has, at once."""
     user.active = False
-    session.execute(
+    end_user_sessions(session, user, now=now)
+
+
+def end_user_sessions(session: Session, user: User, *, now: datetime) -> int:
+    """End every live session of the user (deactivation, a new password); how many there were."""
+    return session.execute(
         update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None)).values(ended_at=now)
-    )
+        .execution_options(synchronize_session=False)
+    ).rowcount

@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     filters.register(app)
     errors.register(app)
 
-    from casework.web.administration import account, caseload_import, failed_mail, office
+    from casework.web.administration import account, admin_log, caseload_import, failed_mail, office, passwords, users
     from casework.web.pacts import casefile, page, today
     from casework.web.people import beneficiaries
     from casework.web.reminders import calendar_feed, notifications
@@ -86,7 +86,8 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
                       notifications.blueprint, calendar_feed.blueprint, failed_mail.blueprint,
                       caseload.blueprint, approvals.blueprint, indicators.blueprint,
                       exports.blueprint, programmes.blueprint, caseload_import.blueprint,
-                      account.blueprint, covers.blueprint, office.blueprint):
+                      account.blueprint, covers.blueprint, office.blueprint, users.blueprint,
+                      admin_log.blueprint, passwords.blueprint):
         app.register_blueprint(blueprint)
     app.context_processor(_template_globals)
     return app
@@ -136,6 +137,8 @@ MAIN_MENU: list[tuple[str, Any, tuple[Role, ...]]] = [
     ("programmes.index", _l("Programmes"), (Role.SUPERVISOR,)),
     ("caseload_import.index", _l("Import cases"), (Role.SUPERVISOR,)),
     ("covers.index", _l("Covers"), (Role.SUPERVISOR,)),
+    ("users.index", _l("Users"), (Role.SUPERVISOR, Role.ADMIN)),
+    ("admin_log.index", _l("Administrative log"), (Role.ADMIN,)),
     ("admin.failed_mail", _l("Failed e-mail"), (Role.ADMIN,)),
     ("office.edit", _l("Office identity"), (Role.ADMIN,)),
 ]

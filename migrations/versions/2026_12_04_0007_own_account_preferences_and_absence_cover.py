@@ -1,7 +1,7 @@
 """own account e-mail preferences and cover for an absence
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-04 07:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import casework.models.base
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -31,7 +31,7 @@ class LoginForm(FlaskForm):
 def _landing() -> str:
     """Where a signed-in user starts: an administrator sees no case data, so not on Today."""
     if current_user.is_authenticated and context.actor().role == Role.ADMIN:
-        return url_for("admin.failed_mail")
+        return url_for("users.index")
     return url_for("home.today")
 
 

@@ -50,10 +50,13 @@ def refused(app, db, people, smtp_server) -> OutboundEmail:
     return db.get(OutboundEmail, email.id)
 
 
-def test_an_administrator_lands_on_failed_mail_sees_it_and_sends_it_again(app, db, people, smtp_server, refused):
+def test_an_administrator_reaches_failed_mail_from_the_menu_sees_it_and_sends_it_again(
+    app, db, people, smtp_server, refused
+):
     client = app.test_client()
     response = sign_in(client, "admin")
-    assert response.status_code == 302 and response.headers["Location"] == "/admin/failed-mail"
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/users"
+    assert 'href="/admin/failed-mail"' in client.get("/admin/users").get_data(as_text=True)
     client.post("/language", data={"locale": "en", "csrf_token": csrf_token(client, "/admin/failed-mail")})
     page = client.get("/admin/failed-mail").get_data(as_text=True)
     assert "giulia@example.org" in page and "[Casework] Promemoria: Screening" in page
@@ -106,4 +109,4 @@ def test_other_roles_still_land_on_today(app, people):
         assert response.headers["Location"] == "/"
     admin = app.test_client()
     sign_in(admin, "admin")
-    assert admin.get("/login").headers["Location"] == "/admin/failed-mail"
+    assert admin.get("/login").headers["Location"] == "/admin/users"
