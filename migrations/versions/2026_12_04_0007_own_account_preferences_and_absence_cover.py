@@ -56,3 +56,8 @@ def downgrade() -> None:
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.drop_column('email_reminders')
         batch_op.drop_column('email_digest')
+    if op.get_bind().dialect.name == 'sqlite':
+        # SQLite drops a column by copying the table, which loses 0006's indexes on expressions.
+        op.create_index('ix_user_account_lower_username', 'user_account', [sa.text('lower(username)')], unique=True)
+        op.create_index('ix_user_account_lower_email', 'user_account', [sa.text('lower(email)')], unique=True,
+                        sqlite_where=sa.text("email != ''"))
