@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     filters.register(app)
     errors.register(app)
 
-    from casework.web.administration import failed_mail
+    from casework.web.administration import failed_mail, organisations, territories
     from casework.web.pacts import casefile, page, today
     from casework.web.people import beneficiaries
     from casework.web.reminders import calendar_feed, notifications
@@ -85,7 +85,8 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
                       beneficiaries.blueprint, page.blueprint, casefile.blueprint,
                       notifications.blueprint, calendar_feed.blueprint, failed_mail.blueprint,
                       caseload.blueprint, approvals.blueprint, indicators.blueprint,
-                      exports.blueprint, programmes.blueprint):
+                      exports.blueprint, programmes.blueprint, territories.blueprint,
+                      organisations.blueprint):
         app.register_blueprint(blueprint)
     app.context_processor(_template_globals)
     return app
@@ -134,6 +135,8 @@ MAIN_MENU: list[tuple[str, Any, tuple[Role, ...]]] = [
     ("exports.index", _l("Exports"), (Role.SUPERVISOR,)),
     ("programmes.index", _l("Programmes"), (Role.SUPERVISOR,)),
     ("admin.failed_mail", _l("Failed e-mail"), (Role.ADMIN,)),
+    ("territories.index", _l("Territories"), (Role.ADMIN,)),
+    ("organisations.index", _l("Organisations"), (Role.ADMIN, Role.SUPERVISOR)),
 ]
 
 
