@@ -30,6 +30,7 @@ from casework.models import (
     TerritoryKind,
     User,
 )
+from casework.reminders import queue_comune_pacts
 
 SUBJECT = "territory"
 MAX_NAME = 120
@@ -281,8 +282,9 @@ def set_comune_holidays(session: Session, actor: User, territory_id: int, *, pat
                         ip_address: str = "") -> Territory:
     """The comune's patron saint's day (month and day) and its extra closure days.
 
-    Its pacts' working-day deadlines computed from now on skip them (deadlines already running
-    follow at their next refresh).
+    Its pacts' working-day deadlines skip them: the deadline rows of its open pacts (reminders,
+    escalations, Oggi) are queued for the next sweep; the next deadline shown in lists follows
+    at each pact's next move.
     """
     _check_allowed(actor)
     territory = _get(session, territory_id)
@@ -313,6 +315,7 @@ def set_comune_holidays(session: Session, actor: User, territory_id: int, *, pat
     changes = changed_fields(before, shown(territory.patron_month, territory.patron_day, days))
     session.flush()
     if changes:
+        queue_comune_pacts(session, territory.id)
         _log(session, actor, "update", territory, changes, now, ip_address)
     return territory
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from itertools import chain
 
-from sqlalchemy import Date, SmallInteger, cast, event, null, select, union_all
+from sqlalchemy import Date, SmallInteger, and_, cast, event, insert, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from casework.models import Beneficiary, ClosureDay, Pact, Programme, Territory
+from casework.models import Beneficiary, ClosureDay, DeadlineRefresh, Pact, Programme, Territory
 from casework.reminders.workdays import NATIONAL, WorkingCalendar
 
 _KEY = "casework.working_calendars"
@@ -76,6 +76,19 @@ def pact_calendar_by_id(session: Session, pact_id: int | None) -> WorkingCalenda
         return NATIONAL
     with session.no_autoflush:
         return pact_calendar(session, session.get(Pact, pact_id))
+
+
+def queue_comune_pacts(session: Session, territory_id: int) -> int:
+    """Queue the open pacts that count working days with this territory's calendar for a refresh
+    of their deadline rows (the next sweep recomputes them); returns how many were queued."""
+    pact_ids = select(Pact.id).join(Beneficiary, Beneficiary.id == Pact.beneficiary_id).join(
+        Programme, Programme.id == Pact.programme_id,
+    ).where(Pact.closed_at.is_(None), or_(
+        Beneficiary.comune_id == territory_id,
+        and_(Beneficiary.comune_id.is_(None), Programme.territory_id == territory_id),
+    ))
+    result = session.execute(insert(DeadlineRefresh).from_select(["pact_id"], pact_ids))
+    return max(result.rowcount or 0, 0)
 
 
 def forget_working_calendars(session: Session) -> None:

@@ -135,3 +135,26 @@ def test_a_person_without_a_comune_follows_the_programme_s_territory(session, re
     pact = open_pact_at(session, registry, world, rome(2026, 3, 2, 10),
                         beneficiary=Beneficiary(first_name="Ada", last_name="Neri", gender=Gender.FEMALE))
     assert pact.next_deadline_at.astimezone(ROME).date() == date(2026, 3, 17)
+
+
+def test_holidays_set_by_an_administrator_move_the_running_deadlines_at_the_next_sweep(
+        session, session_factory, registry, world):
+    from casework.administration import territories
+    from casework.models import Role, User
+
+    admin = User(username="admin", full_name="Admin", email="admin@example.org", password_hash="!",
+                 role=Role.ADMIN, territory=world.comune.parent)
+    session.add(admin)
+    session.commit()
+    pact = open_pact_at(session, registry, world, rome(2026, 3, 2, 10))
+    sweep_at(session_factory, registry, rome(2026, 3, 2, 11))
+    territories.set_comune_holidays(session, admin, world.comune.id, patron_month=3, patron_day=12,
+                                    closure_days="13/03/2026", now=rome(2026, 3, 3, 9))
+    session.commit()
+    sweep_at(session_factory, registry, rome(2026, 3, 3, 9, 5))
+    with session_factory() as check:
+        [row] = live_deadlines(check, check.get(Pact, pact.id))
+    # 12 (patron) and 13 March (closure) do not count: ten working days end on Wednesday 18 March,
+    # and the reminder two days before (Monday 16) is a working day.
+    assert row.due_on == date(2026, 3, 18)
+    assert row.next_fire_at == datetime(2026, 3, 16, 7, tzinfo=UTC)
