@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import enum
-
 from datetime import date
 
 from sqlalchemy import CheckConstraint, ForeignKey, SmallInteger, String, UniqueConstraint, true

@@ -50,6 +50,7 @@ from casework.models import (
     Reminder,
     ReminderKind,
 )
+from casework.reminders.calendars import pact_calendar
 from casework.reminders.deadlines import (
     Deadline,
     StatePosition,
@@ -58,7 +59,6 @@ from casework.reminders.deadlines import (
     occurrence_due,
     state_deadlines,
 )
-from casework.reminders.calendars import pact_calendar
 from casework.reminders.workdays import (
     NATIONAL,
     WorkingCalendar,

@@ -30,7 +30,12 @@ from casework.models import (
     UTCDateTime,
 )
 from casework.reminders.calendars import pact_calendar, pact_calendar_by_id
-from casework.reminders.workdays import NATIONAL, WorkingCalendar, add_working_days, working_days_between
+from casework.reminders.workdays import (
+    NATIONAL,
+    WorkingCalendar,
+    add_working_days,
+    working_days_between,
+)
 from casework.workflow import DeadlineRule, WorkflowDefinition
 
 

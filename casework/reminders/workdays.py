@@ -24,7 +24,7 @@ class WorkingCalendar:
     year) and its extra closure days. Immutable and hashable, so results computed with it
     can be cached."""
 
-    __slots__ = ("closures", "patron", "_hash")
+    __slots__ = ("_hash", "closures", "patron")
 
     def __init__(self, closures: Iterable[date] = (), patron: tuple[int, int] | None = None):
         self.closures = frozenset(closures)

@@ -8,7 +8,14 @@ from sqlalchemy import select
 from casework.administration import organisations as core
 from casework.administration.organisations import OrganisationInput
 from casework.errors import InvalidInput
-from casework.models import AdministrativeLogEntry, OrganisationKind, Role, Territory, TerritoryKind, User
+from casework.models import (
+    AdministrativeLogEntry,
+    OrganisationKind,
+    Role,
+    Territory,
+    TerritoryKind,
+    User,
+)
 from tests.conftest import MONDAY_9AM
 
 

@@ -9,7 +9,15 @@ from sqlalchemy import select
 
 from casework.administration import territories as core
 from casework.errors import InvalidInput
-from casework.models import AdministrativeLogEntry, Organisation, OrganisationKind, Role, Territory, TerritoryKind, User
+from casework.models import (
+    AdministrativeLogEntry,
+    Organisation,
+    OrganisationKind,
+    Role,
+    Territory,
+    TerritoryKind,
+    User,
+)
 from casework.reminders.calendars import working_calendars
 from casework.reminders.workdays import WorkingCalendar
 from tests.conftest import MONDAY_9AM
@@ -151,7 +159,7 @@ def test_only_comuni_have_holidays_of_their_own(session, world, admin):
 def test_a_territory_in_use_cannot_be_removed_and_an_unused_one_can(session, world, admin):
     # The comune has a person; the unione has users, programmes and the comune inside it.
     for territory in (world.comune, world.comune.parent):
-        assert _errors(lambda: core.delete_territory(session, admin, territory.id, now=MONDAY_9AM)) == {
+        assert _errors(lambda t=territory: core.delete_territory(session, admin, t.id, now=MONDAY_9AM)) == {
             "territory": "in_use"}
     empty = core.add_comune(session, admin, istat_code="001272", parent_id=world.comune.parent_id, now=MONDAY_9AM)
     session.add(Organisation(name="Coop Il Ponte", kind=OrganisationKind.COOPERATIVE, territory=empty))

@@ -24,7 +24,7 @@ from casework.reminders.workdays import (
 from casework.workflow.definition import DeadlineRule
 from tests.reminders.helpers import POLICY, ROME, fired, open_pact_at, rome, sweep_at
 
-UTC = timezone.utc
+UTC = timezone.utc  # noqa: UP017 (as the other reminder tests)
 PATRON_12_MARCH = WorkingCalendar(patron=(3, 12))
 
 
