@@ -98,3 +98,10 @@ def test_bad_organisation_input_is_shown_next_to_the_fields(app, db, people, lod
     assert response.status_code == 422 and "Fill in this field." in page and "Choose your territory" in page
     assert organisation(db, "Coop Lodi").kind == OrganisationKind.COOPERATIVE
     assert db.scalars(select(AdministrativeLogEntry)).all() == []
+
+
+def test_the_organisation_pages_speak_italian_by_default(app, people, lodi_coop):
+    client = app.test_client()
+    sign_in(client, "admin")
+    page = client.get("/organisations").get_data(as_text=True)
+    assert ">Organizzazioni<" in page and "cooperativa" in page and "Disattiva" in page

@@ -152,3 +152,18 @@ def test_a_territory_in_use_is_not_removed_and_says_why_an_unused_one_is(app, db
     assert "Territory Ambito vuoto removed." in response.get_data(as_text=True)
     db.expire_all()
     assert db.scalars(select(Territory.id).where(Territory.id == empty_id)).all() == []
+
+
+def test_the_pages_speak_italian_by_default(app, people):
+    client = app.test_client()
+    sign_in(client, "admin")
+    settimo = people.beneficiary.comune
+    page = client.get("/admin/territories").get_data(as_text=True)
+    assert ">Territori<" in page and "Aggiungi un comune" in page and "Festività" in page
+    page = client.get(f"/admin/territories/{settimo.id}/holidays").get_data(as_text=True)
+    assert "Festa del santo patrono: mese" in page and "settembre" in page
+    response = submit(client, f"/admin/territories/{settimo.id}/holidays",
+                      {"patron_day": "30", "patron_month": "2", "closure_days": ""})
+    assert "Questo giorno non esiste in quel mese." in response.get_data(as_text=True)
+    page = client.get("/admin/territories/comuni/new?q=forli").get_data(as_text=True)
+    assert "Forlì (FC)" in page and "elenco ISTAT" in page
