@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from casework.config import Settings
 from casework.errors import UnknownWorkflow
@@ -239,8 +240,23 @@ def refresh_pact_deadlines(
         row.due_at = deadline.due_at
         row.paused = deadline.paused
         _schedule(row, deadline.rule, policy, now, sent.get(rule_id, set()), calendar)
+    if current:
+        _keep_next_deadline(session, pact, current)
     session.flush()
     return sorted(live.values(), key=lambda r: r.due_at)
+
+
+def _keep_next_deadline(session: Session, pact: Pact, current: dict[str, Deadline]) -> None:
+    """The pact's stored next deadline, when it no longer matches its rows (its comune's holidays
+    changed): rewritten without a new version, as it is derived, never typed by anyone."""
+    running = sorted((d for d in current.values() if not d.paused), key=lambda d: d.due_at)
+    wanted = (running[0].due_at, running[0].rule.id) if running else (None, "")
+    if (pact.next_deadline_at, pact.next_deadline_label) == wanted:
+        return
+    session.execute(update(Pact.__table__).where(Pact.__table__.c.id == pact.id).values(
+        next_deadline_at=wanted[0], next_deadline_label=wanted[1]))
+    set_committed_value(pact, "next_deadline_at", wanted[0])
+    set_committed_value(pact, "next_deadline_label", wanted[1])
 
 
 def _end(session: Session, row: PactDeadline, end_at: datetime, now: datetime) -> None:

@@ -148,13 +148,19 @@ def test_holidays_set_by_an_administrator_move_the_running_deadlines_at_the_next
     session.commit()
     pact = open_pact_at(session, registry, world, rome(2026, 3, 2, 10))
     sweep_at(session_factory, registry, rome(2026, 3, 2, 11))
+    version, shown = pact.version, pact.next_deadline_at
+    assert shown.astimezone(ROME).date() == date(2026, 3, 16)
     territories.set_comune_holidays(session, admin, world.comune.id, patron_month=3, patron_day=12,
                                     closure_days="13/03/2026", now=rome(2026, 3, 3, 9))
     session.commit()
     sweep_at(session_factory, registry, rome(2026, 3, 3, 9, 5))
     with session_factory() as check:
-        [row] = live_deadlines(check, check.get(Pact, pact.id))
+        stored = check.get(Pact, pact.id)
+        [row] = live_deadlines(check, stored)
     # 12 (patron) and 13 March (closure) do not count: ten working days end on Wednesday 18 March,
     # and the reminder two days before (Monday 16) is a working day.
     assert row.due_on == date(2026, 3, 18)
     assert row.next_fire_at == datetime(2026, 3, 16, 7, tzinfo=UTC)
+    # The next deadline the lists show follows too, without a new version of the pact.
+    assert (stored.next_deadline_at, stored.next_deadline_label) == (row.due_at, "screening_due")
+    assert stored.version == version
