@@ -317,6 +317,7 @@ QUERIED_FOREIGN_KEYS = {
     "calendar_feed_token.user_id",
     "pact_approval.pact_id", "pact_approval.revision_id", "pact_reassignment.pact_id",
     "pact_reassignment.from_manager_id", "pact_reassignment.to_manager_id",
+    "closure_day.territory_id",
 }
 # Foreign keys only followed from the row that holds them ("who recorded this"): not indexed
 # on purpose. A new foreign key must be added to one of the two sets.
