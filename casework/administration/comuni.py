@@ -81,6 +81,12 @@ def comune_by_code(istat_code: str) -> IstatComune | None:
     return _comuni()[0].get((istat_code or "").strip())
 
 
+def comune_name(istat_code: str) -> str | None:
+    """The comune's name by ISTAT code, or None (the shape `casework init` takes as its lookup)."""
+    found = comune_by_code(istat_code)
+    return found.full_name if found is not None else None
+
+
 def search_comuni(query: str = "", province: str = "", *, limit: int = 30) -> list[IstatComune]:
     """Comuni whose name contains the words typed (accents and case ignored), in a province if
     given; names starting with the text first, then alphabetical."""

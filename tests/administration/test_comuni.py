@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from casework.administration.comuni import comune_by_code, fold, provinces, search_comuni
+from casework.administration.comuni import comune_by_code, comune_name, fold, provinces, search_comuni
 
 
 def test_a_comune_is_found_by_its_istat_code_with_province_and_cadastral_code():
@@ -12,6 +12,7 @@ def test_a_comune_is_found_by_its_istat_code_with_province_and_cadastral_code():
     assert (torino.name, torino.province, torino.cadastral_code, torino.region) == ("Torino", "TO", "L219", "Piemonte")
     assert comune_by_code("999999") is None
     assert comune_by_code("") is None
+    assert (comune_name("021008"), comune_name("000000")) == ("Bolzano/Bozen", None)
 
 
 def test_search_ignores_accents_case_and_apostrophes_and_filters_by_province():
