@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import socket
 
-from casework.administration.comuni import comune_by_code, comune_name, fold, provinces, search_comuni
+from casework.administration.comuni import (
+    comune_by_code,
+    comune_name,
+    fold,
+    provinces,
+    search_comuni,
+)
 
 
 def test_a_comune_is_found_by_its_istat_code_with_province_and_cadastral_code():
