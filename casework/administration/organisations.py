@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from casework.administration.log import changed_fields, record_admin_change
@@ -134,8 +135,12 @@ def create_organisation(session: Session, actor: User, data: OrganisationInput, 
     _check_allowed(actor)
     name, kind, territory = _clean(session, actor, data, current=None)
     organisation = Organisation(name=name, kind=kind, territory=territory, active=True)
-    session.add(organisation)
-    session.flush()
+    try:
+        with session.begin_nested():  # the same name created at the same moment by someone else
+            session.add(organisation)
+            session.flush()
+    except IntegrityError:
+        raise InvalidInput({"name": "already_used"}) from None
     _log(session, actor, "create", organisation, changed_fields({}, _values(organisation)), now, ip_address)
     return organisation
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from casework.administration.comuni import IstatComune, comune_by_code
@@ -243,9 +244,13 @@ def add_comune(session: Session, actor: User, *, istat_code: str, parent_id: int
         raise InvalidInput(errors)
     assert found is not None
     territory = Territory(name=found.full_name[:MAX_NAME], kind=TerritoryKind.COMUNE, istat_code=found.istat_code,
-                          province=found.province, cadastral_code=found.cadastral_code, parent=parent)
-    session.add(territory)
-    session.flush()
+                          province=found.province, cadastral_code=found.cadastral_code, parent_id=parent.id)
+    try:
+        with session.begin_nested():  # someone adding the same comune at the same moment
+            session.add(territory)
+            session.flush()
+    except IntegrityError:
+        raise InvalidInput({"istat_code": "duplicate_comune"}) from None
     _log(session, actor, "create", territory, changed_fields({}, {
         "name": territory.name, "kind": TerritoryKind.COMUNE, "istat_code": found.istat_code,
         "province": found.province, "cadastral_code": found.cadastral_code, "parent": parent.name}),

@@ -186,3 +186,26 @@ def test_the_tree_lists_each_territory_after_its_parent_with_what_uses_it(sessio
     assert [(row.territory.name, row.depth) for row in rows] == [
         ("Ambito Torino Nord", 0), ("Unione NET", 1), ("Settimo Torinese", 2)]
     assert (rows[1].users, rows[1].programmes, rows[2].people) == (4, 2, 1)
+
+
+def test_a_comune_added_twice_at_the_same_moment_is_refused_not_a_crash(session_factory, session, world, admin):
+    # Another administrator adds Torino between this one's duplicate check and its write.
+    real = core._check_parent
+
+    def check_parent_meanwhile(*args, **kwargs):
+        with session_factory() as other:
+            other.add(Territory(name="Torino", kind=TerritoryKind.COMUNE, istat_code="001272",
+                                parent_id=world.comune.parent_id))
+            other.commit()
+        return real(*args, **kwargs)
+
+    session.commit()  # this session starts its check afresh, as a new request would
+    core._check_parent = check_parent_meanwhile
+    try:
+        assert _errors(lambda: core.add_comune(session, admin, istat_code="001272",
+                                               parent_id=world.comune.parent_id, now=MONDAY_9AM)) == {
+            "istat_code": "duplicate_comune"}
+    finally:
+        core._check_parent = real
+    session.rollback()
+    assert len(session.scalars(select(Territory).where(Territory.istat_code == "001272")).all()) == 1
