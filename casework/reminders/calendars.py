@@ -58,16 +58,18 @@ def pact_calendar(session: Session, pact: Pact | None) -> WorkingCalendar:
     calendars = working_calendars(session)
     if not calendars or pact is None:
         return NATIONAL
+    # Through the relationships: once loaded, the pact holds its beneficiary, so the next move of
+    # the same pact in this session asks nothing more.
     with session.no_autoflush:
-        beneficiary = pact.beneficiary if pact.beneficiary_id is None else session.get(Beneficiary, pact.beneficiary_id)
+        beneficiary = pact.beneficiary
         territory_id = None
         if beneficiary is not None:
             territory_id = beneficiary.comune_id
             if territory_id is None and beneficiary.comune is not None:
                 territory_id = beneficiary.comune.id
-        if territory_id is None:
-            programme = pact.programme if pact.programme_id is None else session.get(Programme, pact.programme_id)
-            territory_id = programme.territory_id if programme is not None else None
+        if territory_id is None and pact.programme is not None:
+            territory_id = pact.programme.territory_id or (pact.programme.territory.id if pact.programme.territory
+                                                           else None)
     return calendars.get(territory_id, NATIONAL) if territory_id is not None else NATIONAL
 
 
