@@ -319,6 +319,7 @@ QUERIED_FOREIGN_KEYS = {
     "pact_reassignment.from_manager_id", "pact_reassignment.to_manager_id",
     "administrative_log_entry.actor_id", "absence_cover.absent_user_id", "absence_cover.covering_user_id",
     "account_token.user_id", "password_reset_request.user_id",
+    "closure_day.territory_id",
 }
 # Foreign keys only followed from the row that holds them ("who recorded this"): not indexed
 # on purpose. A new foreign key must be added to one of the two sets.

@@ -46,7 +46,13 @@ from casework.models.reminders import (
 from casework.models.scheduler_lock import SchedulerLock
 from casework.models.security import AccessLogEntry, LoginAttempt, UserSession
 from casework.models.supervision import ApprovalDecision, PactApproval, PactReassignment
-from casework.models.territory import Organisation, OrganisationKind, Territory, TerritoryKind
+from casework.models.territory import (
+    ClosureDay,
+    Organisation,
+    OrganisationKind,
+    Territory,
+    TerritoryKind,
+)
 from casework.models.user import Role, User
 
 __all__ = [
@@ -62,6 +68,7 @@ __all__ = [
     "Beneficiary",
     "CalendarFeedToken",
     "ChangeRecord",
+    "ClosureDay",
     "Commitment",
     "ContactChannel",
     "DeadlineAnchorMove",

@@ -5,6 +5,7 @@ scoping; it knows nothing of pacts' forms, of supervisors' pages or of Flask. Th
 (`casework.reminders.scheduler`, which loads APScheduler) is not imported here: only the
 scheduler process loads it."""
 
+from casework.reminders.calendars import queue_comune_pacts
 from casework.reminders.deadlines import (
     StatePosition,
     due_date,
@@ -34,6 +35,7 @@ __all__ = [
     "hand_over_reminders",
     "next_deadline",
     "notify",
+    "queue_comune_pacts",
     "queue_email",
     "refresh_next_deadline",
     "retry_email",

@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from casework.config import Settings
 from casework.errors import UnknownWorkflow
@@ -50,6 +51,7 @@ from casework.models import (
     Reminder,
     ReminderKind,
 )
+from casework.reminders.calendars import pact_calendar
 from casework.reminders.deadlines import (
     Deadline,
     StatePosition,
@@ -58,7 +60,12 @@ from casework.reminders.deadlines import (
     occurrence_due,
     state_deadlines,
 )
-from casework.reminders.workdays import working_day_on_or_after, working_day_on_or_before
+from casework.reminders.workdays import (
+    NATIONAL,
+    WorkingCalendar,
+    working_day_on_or_after,
+    working_day_on_or_before,
+)
 from casework.workflow import DeadlineRule, WorkflowDefinition, WorkflowRegistry
 
 log = logging.getLogger(__name__)
@@ -90,22 +97,24 @@ class Firing(NamedTuple):
     due_on: date
 
 
-def occurrence_firings(rule: DeadlineRule, due_on: date, policy: ReminderPolicy) -> list[Firing]:
+def occurrence_firings(
+    rule: DeadlineRule, due_on: date, policy: ReminderPolicy, calendar: WorkingCalendar = NATIONAL
+) -> list[Firing]:
     """The reminder and escalations of one occurrence of a deadline due on `due_on`."""
     return list(_firings(rule.remind_before_days, rule.escalate_after_days, rule.escalate_again_after_days,
-                         due_on, policy.reminder_hour, policy.zone))
+                         due_on, policy.reminder_hour, policy.zone, calendar))
 
 
 @lru_cache(maxsize=16384)
 def _firings(remind_before: int, escalate_after: int | None, escalate_again_after: int | None, due_on: date,
-             hour: int, zone: ZoneInfo) -> tuple[Firing, ...]:
+             hour: int, zone: ZoneInfo, calendar: WorkingCalendar = NATIONAL) -> tuple[Firing, ...]:
     firings = [Firing(
-        local_time(working_day_on_or_before(due_on - timedelta(days=remind_before)), hour, zone),
+        local_time(working_day_on_or_before(due_on - timedelta(days=remind_before), calendar), hour, zone),
         ReminderKind.REMINDER, due_on,
     )]
     for days, kind in ((escalate_after, ReminderKind.ESCALATION), (escalate_again_after, ReminderKind.ESCALATION_AGAIN)):
         if days is not None:
-            day = working_day_on_or_after(due_on + timedelta(days=days + 1))
+            day = working_day_on_or_after(due_on + timedelta(days=days + 1), calendar)
             firings.append(Firing(local_time(day, hour, zone), kind, due_on))
     return tuple(firings)
 
@@ -117,23 +126,25 @@ def open_firings(
     policy: ReminderPolicy,
     now: datetime,
     sent: set[tuple[date, ReminderKind]],
+    calendar: WorkingCalendar = NATIONAL,
 ) -> tuple[list[Firing], datetime | None]:
     """(firings not yet sent whose time has come, the time of the next one after `now`).
 
-    `sent` holds (due day, kind) of the firings already written for this pact and rule.
+    `sent` holds (due day, kind) of the firings already written for this pact and rule;
+    `calendar` is the working calendar of the pact's comune.
     """
     due: list[Firing] = []
     upcoming: datetime | None = None
     for index in range(_MAX_OCCURRENCES):
-        due_on = occurrence_due(rule, anchor_on, extension, index)
-        firings = occurrence_firings(rule, due_on, policy)
+        due_on = occurrence_due(rule, anchor_on, extension, index, calendar)
+        firings = occurrence_firings(rule, due_on, policy, calendar)
         if min(f.fire_at for f in firings) > now:
             for firing in firings:
                 if (firing.due_on, firing.kind) not in sent:
                     upcoming = firing.fire_at if upcoming is None else min(upcoming, firing.fire_at)
             break
         superseded = rule.every is not None and end_of_local_day(
-            occurrence_due(rule, anchor_on, extension, index + 1), policy.zone) <= now
+            occurrence_due(rule, anchor_on, extension, index + 1, calendar), policy.zone) <= now
         if not superseded:
             for firing in firings:
                 if (firing.due_on, firing.kind) in sent:
@@ -169,11 +180,11 @@ def _sent_keys(session: Session, pact_id: int) -> dict[str, set[tuple[date, Remi
 
 
 def _schedule(row: PactDeadline, rule: DeadlineRule, policy: ReminderPolicy, now: datetime,
-              sent: set[tuple[date, ReminderKind]]) -> None:
+              sent: set[tuple[date, ReminderKind]], calendar: WorkingCalendar = NATIONAL) -> None:
     if row.paused:
         row.next_fire_at = None
         return
-    due, upcoming = open_firings(rule, row.anchor_on, row.extension, policy, now, sent)
+    due, upcoming = open_firings(rule, row.anchor_on, row.extension, policy, now, sent, calendar)
     row.next_fire_at = due[0].fire_at if due else upcoming
 
 
@@ -196,8 +207,11 @@ def refresh_pact_deadlines(
                   pact.id, pact.workflow_name, pact.workflow_version)
         return list(live.values())
     current: dict[str, Deadline] = {}
+    calendar = NATIONAL
     if pact.closed_at is None and pact.state in definition.states:
-        current = {d.rule.id: d for d in state_deadlines(session, definition, StatePosition.of(pact), policy.zone)}
+        calendar = pact_calendar(session, pact)
+        current = {d.rule.id: d for d in state_deadlines(
+            session, definition, StatePosition.of(pact), policy.zone, calendar=calendar)}
     sent = _sent_keys(session, pact.id) if (current or live) else {}
 
     ended = False
@@ -225,9 +239,24 @@ def refresh_pact_deadlines(
         row.due_on = deadline.due_on
         row.due_at = deadline.due_at
         row.paused = deadline.paused
-        _schedule(row, deadline.rule, policy, now, sent.get(rule_id, set()))
+        _schedule(row, deadline.rule, policy, now, sent.get(rule_id, set()), calendar)
+    if current:
+        _keep_next_deadline(session, pact, current)
     session.flush()
     return sorted(live.values(), key=lambda r: r.due_at)
+
+
+def _keep_next_deadline(session: Session, pact: Pact, current: dict[str, Deadline]) -> None:
+    """The pact's stored next deadline, when it no longer matches its rows (its comune's holidays
+    changed): rewritten without a new version, as it is derived, never typed by anyone."""
+    running = sorted((d for d in current.values() if not d.paused), key=lambda d: d.due_at)
+    wanted = (running[0].due_at, running[0].rule.id) if running else (None, "")
+    if (pact.next_deadline_at, pact.next_deadline_label) == wanted:
+        return
+    session.execute(update(Pact.__table__).where(Pact.__table__.c.id == pact.id).values(
+        next_deadline_at=wanted[0], next_deadline_label=wanted[1]))
+    set_committed_value(pact, "next_deadline_at", wanted[0])
+    set_committed_value(pact, "next_deadline_label", wanted[1])
 
 
 def _end(session: Session, row: PactDeadline, end_at: datetime, now: datetime) -> None:

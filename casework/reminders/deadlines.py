@@ -29,7 +29,13 @@ from casework.models import (
     TransitionRecord,
     UTCDateTime,
 )
-from casework.reminders.workdays import add_working_days, working_days_between
+from casework.reminders.calendars import pact_calendar, pact_calendar_by_id
+from casework.reminders.workdays import (
+    NATIONAL,
+    WorkingCalendar,
+    add_working_days,
+    working_days_between,
+)
 from casework.workflow import DeadlineRule, WorkflowDefinition
 
 
@@ -46,31 +52,34 @@ class Deadline(NamedTuple):
     extension: int = 0
 
 
-def due_date(rule: DeadlineRule, anchor: datetime, zone: ZoneInfo) -> date:
-    return _add(anchor.astimezone(zone).date(), rule.amount, rule.unit)
+def due_date(rule: DeadlineRule, anchor: datetime, zone: ZoneInfo, calendar: WorkingCalendar = NATIONAL) -> date:
+    return _add(anchor.astimezone(zone).date(), rule.amount, rule.unit, calendar)
 
 
 @lru_cache(maxsize=8192)
-def _add(start: date, amount: int, unit: str) -> date:
+def _add(start: date, amount: int, unit: str, calendar: WorkingCalendar = NATIONAL) -> date:
     if unit == "working_days":
-        return add_working_days(start, amount)
+        return add_working_days(start, amount, calendar)
     if unit == "months":
         return start + relativedelta(months=amount)
     return start + timedelta(days=amount)
 
 
-def extend(day: date, extension: int, unit: str) -> date:
+def extend(day: date, extension: int, unit: str, calendar: WorkingCalendar = NATIONAL) -> date:
     """`day` pushed later by paused time: working days for a working-days rule, else days."""
     if not extension:
         return day
     if unit == "working_days":
-        return add_working_days(day, extension)
+        return add_working_days(day, extension, calendar)
     return day + timedelta(days=extension)
 
 
-def occurrence_due(rule: DeadlineRule, anchor_on: date, extension: int, index: int) -> date:
+def occurrence_due(
+    rule: DeadlineRule, anchor_on: date, extension: int, index: int, calendar: WorkingCalendar = NATIONAL
+) -> date:
     """The due day of the `index`-th occurrence (0: the first) of a rule counted from `anchor_on`."""
-    return extend(_add(anchor_on, rule.amount + index * (rule.every or 0), rule.unit), extension, rule.unit)
+    return extend(_add(anchor_on, rule.amount + index * (rule.every or 0), rule.unit, calendar), extension,
+                  rule.unit, calendar)
 
 
 @lru_cache(maxsize=8192)
@@ -149,7 +158,9 @@ def load_adjustments(session: Session, pact_id: int | None, zone: ZoneInfo) -> A
     return result
 
 
-def paused_extension(rule: DeadlineRule, anchor_on: date, pauses: list[Pause]) -> tuple[int, bool]:
+def paused_extension(
+    rule: DeadlineRule, anchor_on: date, pauses: list[Pause], calendar: WorkingCalendar = NATIONAL
+) -> tuple[int, bool]:
     """(days not counted because of ended pauses, whether a pause is still open).
 
     A pause from day A to day B (resumed) stops the days A..B-1; only days after the anchor
@@ -165,7 +176,7 @@ def paused_extension(rule: DeadlineRule, anchor_on: date, pauses: list[Pause]) -
         if pause.ends_on <= start:
             continue
         if rule.unit == "working_days":
-            extension += working_days_between(start - timedelta(days=1), pause.ends_on - timedelta(days=1))
+            extension += working_days_between(start - timedelta(days=1), pause.ends_on - timedelta(days=1), calendar)
         else:
             extension += (pause.ends_on - start).days
     return extension, open_pause
@@ -193,15 +204,16 @@ def anchor_time(session: Session, rule: DeadlineRule, position: StatePosition) -
 
 
 def rule_deadline(
-    rule: DeadlineRule, natural_anchor: datetime, zone: ZoneInfo, adjustments: Adjustments = NO_ADJUSTMENTS
+    rule: DeadlineRule, natural_anchor: datetime, zone: ZoneInfo, adjustments: Adjustments = NO_ADJUSTMENTS,
+    calendar: WorkingCalendar = NATIONAL,
 ) -> Deadline:
     """A rule's deadline from its anchor, with the anchor moves and pauses people recorded."""
     anchor_on = natural_anchor.astimezone(zone).date()
     for replaced, day in adjustments.anchor_moves.get(rule.id, ()):
         if replaced == natural_anchor:
             anchor_on = day  # the latest move of this anchor wins
-    extension, paused = paused_extension(rule, anchor_on, adjustments.pauses.get(rule.id, []))
-    day = occurrence_due(rule, anchor_on, extension, 0)
+    extension, paused = paused_extension(rule, anchor_on, adjustments.pauses.get(rule.id, []), calendar)
+    day = occurrence_due(rule, anchor_on, extension, 0, calendar)
     return Deadline(
         rule=rule, due_on=day, due_at=end_of_local_day(day, zone), natural_anchor_at=natural_anchor,
         anchor_on=anchor_on, paused=paused, extension=extension,
@@ -214,31 +226,41 @@ def state_deadlines(
     position: StatePosition,
     zone: ZoneInfo,
     adjustments: Adjustments | None = None,
+    calendar: WorkingCalendar | None = None,
 ) -> list[Deadline]:
-    """Deadlines of the given state, earliest first (none in a final state), paused ones included."""
+    """Deadlines of the given state, earliest first (none in a final state), paused ones included.
+
+    Working days are those of the pact's comune (`calendar`; read from the pact when not given).
+    """
     deadlines = []
     rules = definition.states[position.state].deadlines
     with session.no_autoflush:
         if adjustments is None:
             adjustments = load_adjustments(session, position.pact_id, zone) if rules else NO_ADJUSTMENTS
+        if calendar is None:
+            calendar = pact_calendar_by_id(session, position.pact_id) if rules else NATIONAL
         for rule in rules:
             anchor = anchor_time(session, rule, position)
             if anchor is None:
                 continue
-            deadlines.append(rule_deadline(rule, anchor, zone, adjustments))
+            deadlines.append(rule_deadline(rule, anchor, zone, adjustments, calendar))
     return sorted(deadlines, key=lambda d: d.due_at)
 
 
 def next_deadline(
-    session: Session, definition: WorkflowDefinition, position: StatePosition, zone: ZoneInfo
+    session: Session, definition: WorkflowDefinition, position: StatePosition, zone: ZoneInfo,
+    calendar: WorkingCalendar | None = None,
 ) -> tuple[datetime | None, str]:
     """(due time, rule id) of the earliest running deadline, stored on the pact for lists and sweeps.
 
     A paused deadline is not running: a pact whose only deadline is paused has none.
     """
-    running = [d for d in state_deadlines(session, definition, position, zone) if not d.paused]
+    running = [d for d in state_deadlines(session, definition, position, zone, calendar=calendar) if not d.paused]
     return (running[0].due_at, running[0].rule.id) if running else (None, "")
 
 
 def refresh_next_deadline(session: Session, definition: WorkflowDefinition, pact: Pact, zone: ZoneInfo) -> None:
-    pact.next_deadline_at, pact.next_deadline_label = next_deadline(session, definition, StatePosition.of(pact), zone)
+    with session.no_autoflush:
+        calendar = pact_calendar(session, pact)
+    pact.next_deadline_at, pact.next_deadline_label = next_deadline(
+        session, definition, StatePosition.of(pact), zone, calendar)

@@ -44,6 +44,7 @@ from casework.models import (
     Territory,
     User,
 )
+from casework.reminders.calendars import territory_calendar
 from casework.reminders.deadline_rows import (
     ReminderPolicy,
     find_rule,
@@ -190,7 +191,8 @@ def _fire_batch(
             stale.append(row.pact_id)
             next_fire.append({"row_id": row.id, "fire_at": None})
             continue
-        due, upcoming = open_firings(rule, row.anchor_on, row.extension, policy, now, sent[(row.pact_id, row.rule_id)])
+        due, upcoming = open_firings(rule, row.anchor_on, row.extension, policy, now, sent[(row.pact_id, row.rule_id)],
+                                     territory_calendar(session, pact.territory_id))
         next_fire.append({"row_id": row.id, "fire_at": upcoming})
         for firing in due:
             for recipient_id in _recipients(firing.kind, pact, directory, active):

@@ -72,7 +72,17 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     filters.register(app)
     errors.register(app)
 
-    from casework.web.administration import account, admin_log, caseload_import, failed_mail, office, passwords, users
+    from casework.web.administration import (
+        account,
+        admin_log,
+        caseload_import,
+        failed_mail,
+        office,
+        organisations,
+        passwords,
+        territories,
+        users,
+    )
     from casework.web.pacts import casefile, page, today
     from casework.web.people import beneficiaries
     from casework.web.reminders import calendar_feed, notifications
@@ -87,7 +97,8 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
                       caseload.blueprint, approvals.blueprint, indicators.blueprint,
                       exports.blueprint, programmes.blueprint, caseload_import.blueprint,
                       account.blueprint, covers.blueprint, office.blueprint, users.blueprint,
-                      admin_log.blueprint, passwords.blueprint):
+                      admin_log.blueprint, passwords.blueprint, territories.blueprint,
+                      organisations.blueprint):
         app.register_blueprint(blueprint)
     app.context_processor(_template_globals)
     return app
@@ -140,6 +151,8 @@ MAIN_MENU: list[tuple[str, Any, tuple[Role, ...]]] = [
     ("users.index", _l("Users"), (Role.SUPERVISOR, Role.ADMIN)),
     ("admin_log.index", _l("Administrative log"), (Role.ADMIN,)),
     ("admin.failed_mail", _l("Failed e-mail"), (Role.ADMIN,)),
+    ("territories.index", _l("Territories"), (Role.ADMIN,)),
+    ("organisations.index", _l("Organisations"), (Role.ADMIN, Role.SUPERVISOR)),
     ("office.edit", _l("Office identity"), (Role.ADMIN,)),
 ]
 

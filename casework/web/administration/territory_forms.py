@@ -1,0 +1,71 @@
+"""The territory forms: a group (ambito, unione, consorzio), a comune from the ISTAT list, a
+rename or move, and a comune's own holidays. The forms only turn text into values; the rules
+are checked by casework.administration.territories, whose error codes the views show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
+
+from casework.models import TerritoryKind
+from casework.models.base import MAX_ID
+
+TERRITORY_KINDS = {
+    TerritoryKind.AMBITO: _l("ambito"),
+    TerritoryKind.UNIONE: _l("union of comuni"),
+    TerritoryKind.CONSORZIO: _l("consortium"),
+    TerritoryKind.COMUNE: _l("comune"),
+}
+MONTHS = [_l("January"), _l("February"), _l("March"), _l("April"), _l("May"), _l("June"), _l("July"),
+          _l("August"), _l("September"), _l("October"), _l("November"), _l("December")]
+
+
+def optional_id(value: Any) -> int | None:
+    """A chosen row id, or None for "none"; anything else is no row (0), for the core to refuse."""
+    if value in (None, "", "None"):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 0
+    return number if 0 < number <= MAX_ID else 0
+
+
+def parent_options(rows, *, top_label=None) -> list[SelectChoice]:
+    """Parent choices indented by depth, "(top of the tree)" first when allowed."""
+    options = [SelectChoice("", str(top_label) if top_label is not None else "")]
+    for row in rows:
+        options.append(SelectChoice(row.territory.id, "\u2003" * row.depth + f"{row.territory.name} "
+                                    f"({TERRITORY_KINDS[row.territory.kind]})"))
+    return options
+
+
+class GroupForm(FlaskForm):
+    name = StringField(_l("Name"), render_kw={"autocomplete": "off"})
+    kind = SelectField(_l("Kind"), validate_choice=False, choices=[
+        SelectChoice(kind.value, TERRITORY_KINDS[kind]) for kind in (TerritoryKind.AMBITO, TerritoryKind.UNIONE,
+                                                                     TerritoryKind.CONSORZIO)])
+    parent_id = SelectField(_l("Inside"), coerce=optional_id, validate_choice=False)
+
+
+class ComuneForm(FlaskForm):
+    istat_code = RadioField(_l("Comune"), validate_choice=False, choices=[])
+    parent_id = SelectField(_l("Inside"), coerce=optional_id, validate_choice=False)
+
+
+class EditForm(FlaskForm):
+    name = StringField(_l("Name"), render_kw={"autocomplete": "off"})
+    parent_id = SelectField(_l("Inside"), coerce=optional_id, validate_choice=False)
+
+
+class HolidaysForm(FlaskForm):
+    patron_month = SelectField(_l("Patron saint's day: month"), coerce=optional_id, validate_choice=False,
+                               choices=[SelectChoice("", ""), *(SelectChoice(number, name) for number, name in enumerate(MONTHS, 1))])
+    patron_day = IntegerField(_l("Patron saint's day: day"), validators=[Optional()],
+                              render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    closure_days = TextAreaField(_l("Other closure days"), render_kw={"rows": 4, "autocomplete": "off"})
