@@ -69,6 +69,7 @@ def init(territory_name: str | None, kind: str, comuni: str, territories_file: P
 
     from casework import migrate
     from casework.administration import installation
+    from casework.administration.comuni import comune_name
     from casework.db import make_engine, make_session_factory, unit_of_work
     from casework.errors import InvalidInput
 
@@ -76,9 +77,9 @@ def init(territory_name: str | None, kind: str, comuni: str, territories_file: P
     specs: list[installation.TerritorySpec] = []
     try:
         if territories_file is not None:
-            specs.extend(installation.load_territories_file(territories_file))
+            specs.extend(installation.load_territories_file(territories_file, names=comune_name))
         if territory_name is not None:
-            specs.append(installation.territory_from_options(territory_name, kind, comuni))
+            specs.append(installation.territory_from_options(territory_name, kind, comuni, names=comune_name))
         elif comuni:
             raise installation.TerritoryFileError(["--comuni: give the territory they belong to with --territory"])
     except installation.TerritoryFileError as error:

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from casework.administration.comuni import comune_by_code
 from casework.administration.log import record_admin_change
 from casework.db import column_length
 from casework.errors import InvalidInput
@@ -350,6 +351,9 @@ def territory_from_options(name: str, kind: str, comuni: str, names: ComuneNames
         code, comune_name = code.strip(), " ".join(comune_name.split())
         if not comune_name and names is not None and _ISTAT.match(code):
             comune_name = names(code) or ""
+            if not comune_name:
+                problems.append(f"--comuni: {code} is not in the ISTAT list of comuni")
+                continue
         if not _ISTAT.match(code):
             problems.append(f"--comuni: ISTAT code {code!r} is not 6 digits")
         elif not comune_name:
@@ -392,7 +396,10 @@ def create_territories(
                                         "left where it is")
             report.kept.append(existing)
             return existing
-        territory = Territory(name=name, kind=kind, istat_code=istat_code, parent=parent)
+        official = comune_by_code(istat_code) if istat_code is not None else None
+        territory = Territory(name=name, kind=kind, istat_code=istat_code, parent=parent,
+                              province=official.province if official else None,
+                              cadastral_code=official.cadastral_code if official else None)
         session.add(territory)
         session.flush()
         record_admin_change(session, actor=actor, action="create", subject_type="territory",

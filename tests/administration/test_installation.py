@@ -246,7 +246,28 @@ def test_with_the_official_list_a_bare_istat_code_is_enough():
     assert [(c.istat_code, c.name) for c in spec.comuni] == [("001265", "Settimo Torinese"), ("001314", "Volpiano")]
     with pytest.raises(TerritoryFileError) as raised:
         territory_from_options("Unione NET", "unione", "009999", names=official)
-    assert raised.value.problems == ["--comuni: give the name of comune 009999 too, as 009999=Name"]
+    assert raised.value.problems == ["--comuni: 009999 is not in the ISTAT list of comuni"]
     [unione] = parse_territories('[[territory]]\nname = "Unione NET"\nkind = "unione"\n'
                                  'comuni = [{ istat_code = "001314" }]\n', names=official)
     assert unione.comuni[0].name == "Volpiano"
+
+
+def test_casework_init_takes_bare_istat_codes_from_the_official_list(tmp_path):
+    url = f"sqlite:///{tmp_path / 'office.sqlite3'}"
+    result = CliRunner().invoke(main, ["init", "--territory", "Unione NET", "--kind", "unione",
+                                       "--comuni", "001265,001314"], env=_env(tmp_path, url, **ADMIN_ENV))
+    assert result.exit_code == 0, result.output
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            comuni = connection.execute(select(Territory.name, Territory.istat_code, Territory.province,
+                                               Territory.cadastral_code)
+                                        .where(Territory.kind == TerritoryKind.COMUNE).order_by(Territory.id)).all()
+    finally:
+        engine.dispose()
+    assert comuni == [("Settimo Torinese", "001265", "TO", "I703"), ("Volpiano", "001314", "TO", "M122")]
+
+    unknown = CliRunner().invoke(main, ["init", "--territory", "Unione NET", "--kind", "unione",
+                                        "--comuni", "009999"], env=_env(tmp_path / "other", "", **ADMIN_ENV))
+    assert unknown.exit_code == 1
+    assert "--comuni: 009999 is not in the ISTAT list of comuni" in unknown.output

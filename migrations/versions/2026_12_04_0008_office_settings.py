@@ -1,6 +1,6 @@
 """office settings: the ente's name, logo and letterhead
 
-Revision ID: 0010
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-04 07:00:00
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import casework.models.base
 
-revision = '0010'
+revision = '0008'
 down_revision = '0007'
 branch_labels = None
 depends_on = None
