@@ -16,12 +16,16 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from casework.administration.log import changed_fields, record_admin_change
 from casework.administration.tokens import NO_PASSWORD, LinkFor, has_password, issue_link
 from casework.errors import InvalidInput
 from casework.models import Organisation, Role, Territory, TokenPurpose, User, UserSession
+from casework.security import (
+    changed_fields,
+    manageable_users,
+    record_admin_change,
+    territory_subtree,
+)
 from casework.security import deactivate_user as end_account
-from casework.security import manageable_users, territory_subtree
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

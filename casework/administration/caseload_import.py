@@ -34,11 +34,11 @@ from casework.administration.caseload_import_rows import (
     Problem,
     plan_caseload,
 )
-from casework.administration.log import record_admin_change
 from casework.clock import Clock
 from casework.errors import CaseworkError
 from casework.i18n import N_, Message, gettext
 from casework.models import User
+from casework.security import record_admin_change
 from casework.workflow import WorkflowRegistry
 
 __all__ = [

@@ -18,11 +18,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
-from casework.administration.log import record_admin_change
 from casework.clock import Clock
 from casework.errors import CaseworkError, InvalidInput
 from casework.models import AbsenceCover, Role, User
-from casework.security import cover_active, territory_subtree, visible_case_managers
+from casework.security import (
+    cover_active,
+    record_admin_change,
+    territory_subtree,
+    visible_case_managers,
+)
 
 MAX_REASON_LENGTH = 300
 SUBJECT = "cover"

@@ -24,11 +24,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casework.administration.comuni import comune_by_code
-from casework.administration.log import record_admin_change
 from casework.db import column_length
 from casework.errors import InvalidInput
 from casework.models import Role, Territory, TerritoryKind, User
-from casework.security import hash_password
+from casework.security import hash_password, record_admin_change
 
 ADMIN_ENVIRONMENT = {
     "username": "CASEWORK_ADMIN_USERNAME",

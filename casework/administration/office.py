@@ -18,9 +18,9 @@ from xml.etree import ElementTree
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from casework.administration.log import changed_fields, record_admin_change
 from casework.errors import Conflict, InvalidInput
 from casework.models import OFFICE_SETTINGS_ID, OfficeSettings, User
+from casework.security import changed_fields, record_admin_change
 from casework.versioning import check_version, flush_checked
 
 PRODUCT_NAME = "Casework"

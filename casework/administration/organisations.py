@@ -17,10 +17,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from casework.administration.log import changed_fields, record_admin_change
 from casework.errors import CaseworkError, InvalidInput
 from casework.models import Organisation, OrganisationKind, Role, Territory, User
-from casework.security import territory_subtree
+from casework.security import changed_fields, record_admin_change, territory_subtree
 
 SUBJECT = "organisation"
 MAX_NAME = 200

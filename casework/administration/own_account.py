@@ -13,11 +13,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework.administration.log import changed_fields, record_admin_change
 from casework.config import LOCALES
 from casework.errors import InvalidInput
 from casework.models import User, UserSession
-from casework.security import hash_password, verify_password
+from casework.security import changed_fields, hash_password, record_admin_change, verify_password
 
 ACTION = "update_own_account"
 MIN_PASSWORD_LENGTH = 12

@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from casework.administration.comuni import IstatComune, comune_by_code
-from casework.administration.log import changed_fields, record_admin_change
 from casework.errors import CaseworkError, InvalidInput
 from casework.models import (
     Beneficiary,
@@ -32,6 +31,7 @@ from casework.models import (
     User,
 )
 from casework.reminders import queue_comune_pacts
+from casework.security import changed_fields, record_admin_change
 
 SUBJECT = "territory"
 MAX_NAME = 120

@@ -18,13 +18,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from casework.administration.log import record_admin_change
 from casework.db import fit_to_column
 from casework.errors import CaseworkError, InvalidInput
 from casework.i18n import N_, gettext
 from casework.models import AccountToken, PasswordResetRequest, TokenPurpose, User
 from casework.reminders import queue_email
-from casework.security import end_user_sessions, hash_password
+from casework.security import end_user_sessions, hash_password, record_admin_change
 
 INVITATION_VALIDITY = timedelta(hours=72)
 RESET_VALIDITY = timedelta(hours=1)

@@ -1,6 +1,6 @@
 """Who may see what, and proof of who did: sign-in and sessions, passwords, the access scoping
-every query for people, pacts, referrals and documents goes through, the access log and the edit
-history. It knows nothing of Flask and of the other domains; every domain may use it."""
+every query for people, pacts, referrals and documents goes through, the access log, the edit
+history and the administrative log. It knows nothing of Flask and of the other domains; every domain may use it."""
 
 from casework.security.access import (
     can_see_beneficiary,
@@ -20,11 +20,23 @@ from casework.security.access import (
     visible_pacts,
     visible_programmes,
 )
+from casework.security.admin_log import (
+    AdminLogFilters,
+    AdminLogPage,
+    admin_log,
+    changed_fields,
+    record_admin_change,
+)
 from casework.security.audit import log_access, record_changes
 from casework.security.auth import deactivate_user, end_user_sessions
 from casework.security.passwords import hash_password, verify_password
 
 __all__ = [
+    "AdminLogFilters",
+    "AdminLogPage",
+    "admin_log",
+    "changed_fields",
+    "record_admin_change",
     "can_see_beneficiary",
     "can_see_pact",
     "cover_active",

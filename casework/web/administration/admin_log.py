@@ -9,8 +9,8 @@ from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from casework.administration import AdminLogFilters, admin_log
 from casework.models import AdministrativeLogEntry, Role, User
+from casework.security import AdminLogFilters, admin_log
 from casework.web import context
 from casework.web.administration.user_forms import SUBJECT_TYPE_LABELS, LogFilterForm
 from casework.web.roles import role_required

@@ -1,4 +1,5 @@
-"""Writing and reading the administrative log."""
+"""Writing and reading the administrative log: every change to accounts, roles, territories,
+organisations, programmes and settings, append-only (the Garante's rule on administrators' logs)."""
 
 from __future__ import annotations
 

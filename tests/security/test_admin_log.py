@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from casework.administration import AdminLogFilters, admin_log, changed_fields, record_admin_change
 from casework.models import AdministrativeLogEntry, AppendOnlyViolation, Role
+from casework.security import AdminLogFilters, admin_log, changed_fields, record_admin_change
 from tests.conftest import MONDAY_9AM
 
 
