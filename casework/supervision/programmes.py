@@ -36,7 +36,14 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.security import pact_visibility, record_changes, territory_subtree, visible_programmes
+from casework.security import (
+    changed_fields,
+    pact_visibility,
+    record_admin_change,
+    record_changes,
+    territory_subtree,
+    visible_programmes,
+)
 from casework.supervision.targets import TARGET_INDICATORS
 from casework.versioning import check_fingerprint, fingerprint
 from casework.workflow import WorkflowRegistry, label_in
@@ -415,8 +422,23 @@ def _flush(session: Session) -> None:
 
 # --- writing ------------------------------------------------------------------------------
 
+def _log_admin_change(session: Session, supervisor: User, action: str, programme: Programme,
+                      before: dict[str, Any], targets_before: dict[str, str], *, now: datetime,
+                      ip_address: str) -> None:
+    after = {**_history_values(session, programme),
+             **{f"target:{key}": value for key, value in _targets_text(programme).items()}}
+    before = {**before, **{f"target:{key}": value for key, value in targets_before.items()}}
+    changes = changed_fields(before, after)
+    if not changes and action == "update":
+        return  # an edit that changed nothing is no administrative change
+    record_admin_change(session, actor=supervisor, action=action, subject_type="programme",
+                        subject_id=programme.id, subject_label=programme.code,
+                        changes=changes, now=now, ip_address=ip_address)
+
+
 def create_programme(
     session: Session, registry: WorkflowRegistry, supervisor: User, data: ProgrammeInput, *, now: datetime,
+    ip_address: str = "",
 ) -> Programme:
     """Create a programme in the supervisor's territory subtree; its first values go to the history."""
     _require_supervisor(supervisor)
@@ -429,6 +451,7 @@ def create_programme(
     _flush(session)
     record_changes(session, ENTITY, programme.id, {}, _history_values(session, programme), actor=supervisor, now=now)
     _record_target_changes(session, programme.id, {}, _targets_text(programme), actor=supervisor, now=now)
+    _log_admin_change(session, supervisor, "create", programme, {}, {}, now=now, ip_address=ip_address)
     return programme
 
 
@@ -474,7 +497,7 @@ def _apply_targets(programme: Programme, targets: list[tuple[str, Decimal, str]]
 
 def update_programme(
     session: Session, registry: WorkflowRegistry, supervisor: User, programme_id: int, data: ProgrammeInput, *,
-    now: datetime, read_fingerprint: str | None = None,
+    now: datetime, read_fingerprint: str | None = None, ip_address: str = "",
 ) -> Programme:
     """Change a programme the supervisor oversees, keeping one ChangeRecord per changed field.
 
@@ -495,6 +518,7 @@ def update_programme(
     record_changes(session, ENTITY, programme.id, before, _history_values(session, programme),
                    actor=supervisor, now=now)
     _record_target_changes(session, programme.id, targets_before, _targets_text(programme), actor=supervisor, now=now)
+    _log_admin_change(session, supervisor, "update", programme, before, targets_before, now=now, ip_address=ip_address)
     return programme
 
 

@@ -462,3 +462,22 @@ def test_territories_are_offered_each_below_its_parent(session, world):
 def test_workflows_are_offered_with_their_labels(registry):
     assert core.workflow_choices(registry, "en") == [
         ("chance_dispersione", "CHANCE - school dropout prevention"), ("patto_personalizzato", "Personalised pact")]
+
+
+def test_creating_and_editing_a_programme_goes_to_the_administrative_log(session, registry, world):
+    from casework.models import AdministrativeLogEntry
+
+    programme = core.create_programme(session, registry, world.supervisor, typed(world), now=MONDAY_9AM,
+                                      ip_address="192.0.2.9")
+    session.commit()
+    core.update_programme(session, registry, world.supervisor, programme.id,
+                          as_typed(programme, funder="Fondazione Cariplo"), now=MONDAY_9AM)
+    core.update_programme(session, registry, world.supervisor, programme.id,
+                          as_typed(programme, funder="Fondazione Cariplo"), now=MONDAY_9AM)
+    session.commit()
+    created, edited = session.scalars(select(AdministrativeLogEntry).order_by(AdministrativeLogEntry.id)).all()
+    assert (created.action, created.subject_type, created.subject_id, created.subject_label, created.actor_id,
+            created.ip_address) == ("create", "programme", programme.id, programme.code, world.supervisor.id,
+                                    "192.0.2.9")
+    assert created.changes["funder"] == [None, FEMMINILI.funder]
+    assert (edited.action, edited.changes) == ("update", {"funder": [FEMMINILI.funder, "Fondazione Cariplo"]})

@@ -126,6 +126,7 @@ def new():
 
     return saving.save(lambda: core.create_programme(
         db, context.registry(), context.actor(), form.programme_input(), now=context.now(),
+        ip_address=context.client_ip(),
     ), done=done, invalid=invalid)
 
 
@@ -177,7 +178,7 @@ def edit(programme_id: int):
 
     return saving.save(lambda: core.update_programme(
         db, context.registry(), context.actor(), programme_id, form.programme_input(), now=context.now(),
-        read_fingerprint=read,
+        read_fingerprint=read, ip_address=context.client_ip(),
     ), done=done, conflict=lambda error: _conflict(programme_id, form), invalid=invalid,
         refused={core.ProgrammeNotFound: not_found})
 
