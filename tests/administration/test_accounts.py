@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from casework.administration import AdminLogFilters, accounts, admin_log, tokens
+from casework.administration import accounts, tokens
 from casework.administration.accounts import UserFilters, UserInput
 from casework.errors import InvalidInput
 from casework.models import (
@@ -22,7 +22,7 @@ from casework.models import (
     User,
     UserSession,
 )
-from casework.security import auth
+from casework.security import AdminLogFilters, admin_log, auth
 from casework.security.passwords import hash_password
 from tests.administration.helpers import deliver, links_to
 from tests.conftest import MONDAY_9AM

@@ -392,7 +392,7 @@ def test_forgotten_password_is_throttled_per_address_and_per_account(app, db, pe
 
 def test_the_log_is_filtered_by_actor_subject_and_dates(app, db, people):
     yesterday = datetime.now(UTC) - timedelta(days=1)
-    from casework.administration import record_admin_change
+    from casework.security import record_admin_change
 
     record_admin_change(db, actor=people.admin, action="update", subject_type="territory", subject_id=1,
                         subject_label="Unione NET", changes={"name": ["Unione", "Unione NET"]}, now=yesterday,
