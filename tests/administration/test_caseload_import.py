@@ -185,8 +185,8 @@ def test_a_file_with_bad_rows_reports_each_problem_and_imports_nothing(session, 
         (13, "opened_on", "31/02/2026", "invalid_date"),
     ]
     messages = {p.code: caseload.problem_message(p, "it") for p in plan.problems}
-    assert messages["duplicate_row"] == "Stessa persona e stesso programma della riga 2."
-    assert messages["unknown_stage"] == "Questa fase non è nel flusso del programma."
+    assert messages["duplicate_row"] == "Stessa persona e stesso progetto della riga 2."
+    assert messages["unknown_stage"] == "Questa fase non è nel flusso del progetto."
     assert messages["in_future"] == "La data è nel futuro."
 
     with pytest.raises(caseload.CaseloadRefused) as refused:

@@ -321,7 +321,7 @@ def test_an_office_sets_up_casework_and_brings_in_its_caseload(laptop: Page, fre
     problems = page.get_by_role("table").filter(has=page.get_by_text("Cosa non va"))
     expected = [
         ("2", "Codice fiscale", "Il codice fiscale non è valido: l'ultima lettera non corrisponde"),
-        ("3", "Case manager", "Nessun case manager attivo con questo nome utente o e-mail."),
+        ("3", "Case manager", "Nessun welfare manager di caso attivo con questo nome utente o e-mail."),
         ("5", "Data segnalazione", "La data è nel futuro."),
     ]
     rows = problems.locator("tbody tr")

@@ -93,7 +93,7 @@ def test_problems_are_listed_and_nothing_can_be_imported(client, people, db) -> 
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Case manager" in page and "nessuno" in page
-    assert "Nessun case manager attivo con questo nome utente o e-mail." in page
+    assert "Nessun welfare manager di caso attivo con questo nome utente o e-mail." in page
     assert 'name="upload"' not in page
 
 
@@ -102,7 +102,7 @@ def test_a_supervisor_of_another_territory_cannot_import_for_programmes_outside_
     response = upload(client, csv_bytes([row(0, **{"Case manager": "paolo"})]))
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "Il programma non è tra quelli del tuo territorio." in page
+    assert "Il progetto non è tra quelli del tuo territorio." in page
     assert pacts(db) == 1
 
 
