@@ -19,8 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from flask import make_response
+from flask import flash, make_response
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
@@ -88,3 +89,18 @@ def _with_status(answer: ResponseReturnValue, status: int) -> Response:
     response = make_response(answer)
     response.status_code = status
     return response
+
+
+def show_errors(
+    form: Any, error: InvalidInput, messages: Mapping[str, Any], *,
+    field_for: Callable[[str], Any] | None = None,
+) -> None:
+    """Each of the core's error codes next to its field, in the words `messages` gives for it;
+    an error about no field of the form is flashed above it."""
+    for name, code in error.errors.items():
+        message = messages.get(code, _l("This value is not accepted."))
+        field = field_for(name) if field_for is not None else getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message]
+        else:
+            flash(str(message), "error")

@@ -77,14 +77,8 @@ def _page(password_form: PasswordForm | None = None, preferences_form: Preferenc
     )
 
 
-def _show_errors(form: FlaskForm, error: InvalidInput) -> None:
-    for name, code in error.errors.items():
-        field = getattr(form, name, None)
-        message = ERROR_MESSAGES.get(code, _l("This value is not accepted."))
-        if field is not None:
-            field.errors = [*field.errors, message]
-        else:
-            flash(str(message), "error")
+def _show_errors(form, error: InvalidInput) -> None:
+    saving.show_errors(form, error, ERROR_MESSAGES)
 
 
 @blueprint.get("/account")

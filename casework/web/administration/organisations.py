@@ -28,14 +28,8 @@ ERROR_MESSAGES = {
 }
 
 
-def _show_errors(form: OrganisationForm, error: InvalidInput) -> None:
-    for name, code in error.errors.items():
-        message = ERROR_MESSAGES.get(code, _l("This value is not accepted."))
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, message]
-        else:
-            flash(str(message), "error")
+def _show_errors(form, error: InvalidInput) -> None:
+    saving.show_errors(form, error, ERROR_MESSAGES)
 
 
 def _offered(form: OrganisationForm) -> OrganisationForm:

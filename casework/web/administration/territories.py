@@ -47,13 +47,7 @@ TOP = _l("(top of the tree)")
 
 
 def _show_errors(form, error: InvalidInput) -> None:
-    for name, code in error.errors.items():
-        message = ERROR_MESSAGES.get(code, _l("This value is not accepted."))
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, message]
-        else:
-            flash(str(message), "error")
+    saving.show_errors(form, error, ERROR_MESSAGES)
 
 
 def _territory_or_404(territory_id: int) -> Territory:

@@ -82,13 +82,7 @@ def new():
         return render_template("supervision/covers/new.html", form=form), 422 if request.method == "POST" else 200
 
     def invalid(error: InvalidInput):
-        for name, code in error.errors.items():
-            field = getattr(form, name, None)
-            message = ERROR_MESSAGES.get(code, _l("This value is not accepted."))
-            if field is not None:
-                field.errors = [*field.errors, message]
-            else:
-                flash(str(message), "error")
+        saving.show_errors(form, error, ERROR_MESSAGES)
         form.offer(_managers())
         return render_template("supervision/covers/new.html", form=form)
 

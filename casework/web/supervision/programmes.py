@@ -97,15 +97,8 @@ def _offered(form: ProgrammeForm) -> ProgrammeForm:
     )
 
 
-def _show_errors(form: ProgrammeForm, error: InvalidInput) -> None:
-    """Each core error next to its field; an error without a field on the form is flashed."""
-    for name, code in error.errors.items():
-        message = ERROR_MESSAGES.get(code, _l("This value is not accepted."))
-        field = form.field_for(name)
-        if field is not None:
-            field.errors = [*field.errors, message]
-        else:
-            flash(str(message), "error")
+def _show_errors(form, error: InvalidInput) -> None:
+    saving.show_errors(form, error, ERROR_MESSAGES, field_for=form.field_for)
 
 
 @blueprint.route("/programmes/new", methods=["GET", "POST"])
