@@ -176,7 +176,7 @@ def _ask_administrator(installation):
     full_name = ask("Full name", installation.check_full_name, lambda text: " ".join(text.split()))
     email = ask("E-mail", installation.check_email)
     while True:
-        password = click.prompt(f"Password (at least {installation.MIN_PASSWORD} characters)", hide_input=True)
+        password = click.prompt(f"Password (at least {installation.MIN_PASSWORD_LENGTH} characters)", hide_input=True)
         code = installation.check_password(password, username)
         if code is not None:
             click.echo(f"  {installation.admin_message('password', code)}", err=True)

@@ -16,11 +16,15 @@ from sqlalchemy.orm import Session
 from casework.config import LOCALES
 from casework.errors import InvalidInput
 from casework.models import User, UserSession
-from casework.security import changed_fields, hash_password, record_admin_change, verify_password
+from casework.security import (
+    changed_fields,
+    hash_password,
+    password_problem,
+    record_admin_change,
+    verify_password,
+)
 
 ACTION = "update_own_account"
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 200
 
 
 def _record(session: Session, user: User, changes: dict, *, now: datetime, ip_address: str) -> None:
@@ -46,18 +50,15 @@ def change_password(
 ) -> int:
     """Set a new password after checking the current one; the user's other sessions end.
 
-    Returns how many other sessions ended. Codes: current "wrong"; new "required", "too_short",
-    "too_long", "same_as_current"; repeated "mismatch".
+    Returns how many other sessions ended. Codes: current "wrong"; new one of
+    `password_problem`'s or "same_as_current"; repeated "mismatch".
     """
     errors: dict[str, str] = {}
     if not verify_password(user.password_hash, current or ""):
         errors["current"] = "wrong"
-    if not new:
-        errors["new"] = "required"
-    elif len(new) < MIN_PASSWORD_LENGTH:
-        errors["new"] = "too_short"
-    elif len(new) > MAX_PASSWORD_LENGTH:
-        errors["new"] = "too_long"
+    problem = password_problem(new or "", user.username)
+    if problem:
+        errors["new"] = problem
     elif "current" not in errors and new == current:
         errors["new"] = "same_as_current"
     if new and (repeated or "") != new:

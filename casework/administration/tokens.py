@@ -23,13 +23,16 @@ from casework.errors import CaseworkError, InvalidInput
 from casework.i18n import N_, gettext
 from casework.models import AccountToken, PasswordResetRequest, TokenPurpose, User
 from casework.reminders import queue_email
-from casework.security import end_user_sessions, hash_password, record_admin_change
+from casework.security import (
+    end_user_sessions,
+    hash_password,
+    password_problem,
+    record_admin_change,
+)
 
 INVITATION_VALIDITY = timedelta(hours=72)
 RESET_VALIDITY = timedelta(hours=1)
 VALIDITY = {TokenPurpose.INVITATION: INVITATION_VALIDITY, TokenPurpose.RESET: RESET_VALIDITY}
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 200
 # The password of an account that has not chosen one yet: no argon2 hash, so nothing verifies.
 NO_PASSWORD = "!"
 
@@ -65,17 +68,6 @@ class TokenRefused(CaseworkError):
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def password_problem(password: str) -> str | None:
-    """The error code of a password that breaks the policy, or None."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return "too_short"
-    if len(password) > MAX_PASSWORD_LENGTH:
-        return "too_long"
-    if not password.strip():
-        return "required"
-    return None
 
 
 def has_password(user: User) -> bool:
@@ -130,7 +122,7 @@ def set_password_with_token(
     """Spend the link and give its account this password; an invitation also activates the
     account. Every session of the account ends. TokenRefused or InvalidInput({"password": code})."""
     record = check_token(session, token, purpose, now=now)
-    problem = password_problem(password)
+    problem = password_problem(password, record.user.username)
     if problem:
         raise InvalidInput({"password": problem})
     # Compare-and-set: of two requests with one link, only one spends it.

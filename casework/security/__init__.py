@@ -29,9 +29,18 @@ from casework.security.admin_log import (
 )
 from casework.security.audit import log_access, record_changes
 from casework.security.auth import deactivate_user, end_user_sessions
-from casework.security.passwords import hash_password, verify_password
+from casework.security.passwords import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    password_problem,
+    verify_password,
+)
 
 __all__ = [
+    "MAX_PASSWORD_LENGTH",
+    "MIN_PASSWORD_LENGTH",
+    "password_problem",
     "AdminLogFilters",
     "AdminLogPage",
     "admin_log",

@@ -29,3 +29,30 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
+
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 200
+# Passwords every guesser tries first.
+_COMMON = {
+    "password1234", "password12345", "password123456", "123456789012", "qwertyuiopas", "administrator",
+    "amministratore", "casework1234", "passwordpassword", "1234567890123", "qwerty123456", "iloveyou1234",
+}
+
+
+def password_problem(password: str, username: str = "") -> str | None:
+    """The one password policy (first administrator, invitations, resets, own account): the code
+    of the rule `password` breaks, or None. Long, not a common one, not the username."""
+    if not password or not password.strip():
+        return "required"
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return "too_short"
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return "too_long"
+    if password.lower() in _COMMON:
+        return "too_common"
+    if len(set(password)) < 5:
+        return "too_simple"
+    if username and username.lower() in password.lower():
+        return "contains_username"
+    return None

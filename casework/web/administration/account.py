@@ -19,14 +19,17 @@ from wtforms.fields.choices import SelectChoice
 
 from casework.administration import own_account as core
 from casework.errors import InvalidInput
+from casework.security import MIN_PASSWORD_LENGTH
 from casework.web import context, saving
+from casework.web.administration.passwords import POLICY_ERRORS
 
 blueprint = Blueprint("account", __name__)
 
 ERROR_MESSAGES = {
+    **POLICY_ERRORS,
     "wrong": _l("This is not your current password."),
     "required": _l("Fill in this field."),
-    "too_short": _l("Use at least %(count)d characters.", count=core.MIN_PASSWORD_LENGTH),
+    "too_short": _l("Use at least %(count)d characters.", count=MIN_PASSWORD_LENGTH),
     "too_long": _l("This is too long."),
     "same_as_current": _l("Choose a password different from the current one."),
     "mismatch": _l("The two passwords are not the same."),
@@ -73,7 +76,7 @@ def _page(password_form: PasswordForm | None = None, preferences_form: Preferenc
     return render_template(
         "administration/account/index.html", user=user, password_form=password_form or PasswordForm(formdata=None),
         preferences_form=preferences_form, sign_out_form=SignOutOthersForm(), sessions=sessions,
-        min_length=core.MIN_PASSWORD_LENGTH,
+        min_length=MIN_PASSWORD_LENGTH,
     )
 
 

@@ -14,13 +14,21 @@ from flask_babel import lazy_gettext as _l
 from casework.administration import tokens
 from casework.errors import InvalidInput
 from casework.models import TokenPurpose, User
+from casework.security import MIN_PASSWORD_LENGTH
 from casework.web import context, saving
 from casework.web.administration.user_forms import ChoosePasswordForm, ForgottenPasswordForm
 
 blueprint = Blueprint("passwords", __name__)
 
+# What the one password policy (casework.security.password_problem) refuses beyond the length.
+POLICY_ERRORS = {
+    "too_common": _l("This password is among the first ones anyone would try: choose another."),
+    "too_simple": _l("Use at least 5 different characters."),
+    "contains_username": _l("The password must not contain the username."),
+}
 PASSWORD_ERRORS = {
-    "too_short": _l("Choose a password of at least %(num)d characters.", num=tokens.MIN_PASSWORD_LENGTH),
+    **POLICY_ERRORS,
+    "too_short": _l("Choose a password of at least %(num)d characters.", num=MIN_PASSWORD_LENGTH),
     "too_long": _l("This is too long."),
     "required": _l("Fill in this field."),
 }
@@ -53,7 +61,7 @@ def _choose(token: str, purpose: TokenPurpose):
 
     def page(status: int = 200):
         return render_template("security/choose_password.html", form=form, purpose=purpose.value,
-                               username=record.user.username, min_length=tokens.MIN_PASSWORD_LENGTH), status
+                               username=record.user.username, min_length=MIN_PASSWORD_LENGTH), status
 
     if not form.validate_on_submit():
         return page(422 if request.method == "POST" else 200)
