@@ -52,7 +52,8 @@ HEADERS = [header for _, header, _ in COLUMNS]
 
 
 def password_of(username: str) -> str:
-    return f"lunedì si parte {username}"
+    # One per person, and without the username, which the password policy refuses.
+    return f"lunedì si parte, turno {sum(map(ord, username))}"
 
 
 @pytest.fixture(scope="module")
