@@ -88,11 +88,29 @@ _GOALS = (GoalsAchieved.FULLY, GoalsAchieved.PARTLY, GoalsAchieved.NOT)
 
 
 @dataclass(frozen=True)
+class KeyFigures:
+    """The few figures the indicators page opens with, read from the same aggregates as its tables."""
+
+    people_reached: int
+    # The programme's target of people reached; None with no programme chosen or no such target.
+    people_target: int | None
+    share_women: float | None  # None when nobody was reached
+    women: int
+    pacts_open: int  # open at the end of the period's last day
+    share_deadlines_met: float | None  # met ÷ (met + missed); None when none was decided
+    deadlines_met: int
+    deadlines_decided: int
+    median_days_to_signature: float | None  # from referral to first signature; None when none signed
+    pacts_signed: int
+
+
+@dataclass(frozen=True)
 class IndicatorReport:
     scope: IndicatorScope
     programme: Programme | None  # None: every programme whose pacts the reader may see
     territory: Territory | None
     tables: list[Table]
+    key_figures: KeyFigures
 
     def table(self, key: str) -> Table:
         for table in self.tables:
@@ -148,7 +166,9 @@ def compute(
     if errors:
         raise InvalidInput(errors)
     counter = _Counter(session, registry, user, scope, programme, now=now, locale=locale, zone=zone)
-    return IndicatorReport(scope=scope, programme=programme, territory=territory, tables=counter.tables())
+    tables = counter.tables()
+    return IndicatorReport(scope=scope, programme=programme, territory=territory, tables=tables,
+                           key_figures=counter.key_figures(tables))
 
 
 def _share(part: int | None, whole: int | None) -> float | None:
@@ -159,6 +179,12 @@ def _share_of(table: Table, code: str) -> float | None:
     """The share on the row of `code` (its first cell), in a table with one share column."""
     share = [column.kind for column in table.columns].index("share")
     return next(row[share] for row in table.rows if row[0] == code)
+
+
+def _row_of(table: Table, code: str) -> dict[str, Cell]:
+    """The row of `code` (its first cell) as {column key: cell}."""
+    row = next(row for row in table.rows if row[0] == code)
+    return {column.key: cell for column, cell in zip(table.columns, row, strict=True)}
 
 
 def _number(value: Decimal) -> int | float:
@@ -178,6 +204,7 @@ class _Counter:
         self.end_at = datetime.combine(scope.end + timedelta(days=1), time.min, zone).astimezone(UTC)
         self.today = now.astimezone(zone).date()
         self.calendar = LocalCalendar(session, zone)
+        self.pacts_open = 0  # counted with the people reached, for the key figures
 
     # -- shared pieces ------------------------------------------------------------------
 
@@ -250,6 +277,23 @@ class _Counter:
             deadlines, outcomes, goals, self.withdrawals(), self.trend(),
         ]
 
+    def key_figures(self, tables: list[Table]) -> KeyFigures:
+        """The page's opening figures, taken from the tables just computed (no query of their own)."""
+        by_key = {table.key: table for table in tables}
+        people = _row_of(by_key["reached"], "beneficiaries")["count"]
+        women = _row_of(by_key["gender"], Gender.FEMALE.value)
+        met, missed = _row_of(by_key["deadlines"], "met"), _row_of(by_key["deadlines"], "missed")
+        signature = _row_of(by_key["durations"], "signature")
+        target = None
+        if self.programme is not None:
+            target = next((int(t.value) for t in self.programme.targets if t.indicator == "beneficiaries"), None)
+        return KeyFigures(
+            people_reached=people, people_target=target, share_women=women["share"], women=women["count"],
+            pacts_open=self.pacts_open, share_deadlines_met=met["share_of_due"], deadlines_met=met["count"],
+            deadlines_decided=met["count"] + missed["count"],
+            median_days_to_signature=signature["median_days"], pacts_signed=signature["n"],
+        )
+
     def targets(self, actuals: dict[str, int | float | None]) -> Table:
         columns = (
             self.column("indicator"), self.column("label"), self.column("measure"),
@@ -278,11 +322,14 @@ class _Counter:
     def reached(self) -> tuple[Table, int]:
         pacts = self.scoped()
         active = self.active(pacts)
-        people, active_pacts, opened, closed = self.session.execute(select(
+        open_at_end = and_(pacts.c.opened_at < self.end_at,
+                           or_(pacts.c.closed_at.is_(None), pacts.c.closed_at >= self.end_at))
+        people, active_pacts, opened, closed, self.pacts_open = self.session.execute(select(
             func.count(distinct(case((active, pacts.c.beneficiary_id)))),
             func.count(case((active, pacts.c.pact_id))),
             func.count(case((self.in_period(pacts.c.opened_at), pacts.c.pact_id))),
             func.count(case((self.in_period(pacts.c.closed_at), pacts.c.pact_id))),
+            func.count(case((open_at_end, pacts.c.pact_id))),
         )).one()
         rows = tuple(
             (code, self.text(f"reached.{code}"), count)

@@ -46,7 +46,7 @@ from casework.models import (
     TransitionRecord,
     User,
 )
-from casework.reporting.indicators import compute
+from casework.reporting.indicators import KeyFigures, compute
 from casework.reporting.period import IndicatorScope
 from casework.workflow.engine import WorkflowRegistry
 from tests.conftest import ZONE
@@ -557,3 +557,52 @@ def test_tables_have_stable_keys_and_raw_cells(session, registry, town):
                     assert cell is None or isinstance(cell, int)
                 if c.kind in ("share", "days"):
                     assert cell is None or isinstance(cell, float)
+
+
+def test_key_figures_come_from_the_same_aggregates(session, registry, town):
+    people, places = town
+    figures = report(session, registry, people["supervisor"], places["tilde"]).key_figures
+    # 6 people reached against TILDE's target of 5; women anna, bruna, dina, hana = 4/6.
+    # Open at the end of 31 March: P2 and P4 (P5 closed on 25 March, P8 opened in April).
+    # Deadlines: 3 met of 5 decided. Days to first signature: 20, 20, 23 -> median 20 over 3 pacts.
+    assert figures == KeyFigures(
+        people_reached=6, people_target=5, share_women=pytest.approx(4 / 6), women=4, pacts_open=2,
+        share_deadlines_met=0.6, deadlines_met=3, deadlines_decided=5,
+        median_days_to_signature=20.0, pacts_signed=3,
+    )
+
+
+def test_key_figures_without_a_programme_or_a_target_have_no_target(session, registry, town):
+    people, places = town
+    # Every programme: no single target applies; P11 (short desk, closed in February) is not open.
+    every = report(session, registry, people["supervisor"]).key_figures
+    assert (every.people_reached, every.people_target, every.pacts_open) == (6, None, 2)
+    # The short desk records no target: reached only.
+    short = report(session, registry, people["supervisor"], places["short"]).key_figures
+    assert (short.people_reached, short.people_target, short.share_women, short.pacts_open) == (1, None, 0.0, 0)
+    assert (short.share_deadlines_met, short.median_days_to_signature, short.pacts_signed) == (None, None, 0)
+
+
+def test_the_report_reads_a_fixed_number_of_queries_whatever_the_data(session, registry, town, engine):
+    from sqlalchemy import event
+
+    people, places = town
+    statements: list[str] = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    def queries(**period) -> int:
+        session.expire_all()
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            report(session, registry, people["supervisor"], places["tilde"], **period)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(statements)
+
+    empty = queries(start=date(2024, 1, 1), end=date(2024, 2, 29))
+    full = queries()
+    assert full == empty
+    assert full <= 20

@@ -9,12 +9,13 @@ from datetime import date
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext, pgettext
 from markupsafe import Markup
 
 from casework.errors import InvalidInput
 from casework.models import Programme, Role
 from casework.reporting.charts import ChartText, chart_svg
-from casework.reporting.indicators import IndicatorReport, compute, selectable_territories
+from casework.reporting.indicators import IndicatorReport, KeyFigures, compute, selectable_territories
 from casework.reporting.report_tables import Cell, Table
 from casework.security.access import visible_programmes
 from casework.security.audit import log_access
@@ -55,6 +56,20 @@ class ShownTable:
     rows: list[ShownRow]
     csv_url: str = ""
     numeric: list[bool] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ShownFigure:
+    """One key figure: what it counts, the figure, a line saying what it is measured against,
+    and the table that details it."""
+
+    key: str
+    label: str
+    value: str
+    detail: str
+    table: str  # the key of the table section it links to
+    # (value, maximum) for a meter beside the words, or None
+    meter: tuple[int, int] | None = None
 
 
 def _locale() -> str:
@@ -112,6 +127,43 @@ def _targets(table: Table, csv_url: str) -> ShownTable:
     )
 
 
+def _key_figures(figures: KeyFigures, *, programme_chosen: bool, last_day: date) -> list[ShownFigure]:
+    """The row the page opens with, every figure in words (the meter only repeats the first)."""
+    people = figures.people_reached
+    if figures.people_target is not None:
+        reached = ShownFigure(
+            "people", _("People reached"), format_decimal(people),
+            _("target %(target)s (%(share)s reached)", target=format_decimal(figures.people_target),
+              share=_format(people / figures.people_target if figures.people_target else None, "share")),
+            "targets", meter=(min(people, figures.people_target), figures.people_target),
+        )
+    else:
+        reached = ShownFigure(
+            "people", _("People reached"), format_decimal(people),
+            _("no target set") if programme_chosen else _("choose a programme to compare with its target"),
+            "reached",
+        )
+    if figures.median_days_to_signature is None:
+        signature = _("no pact signed yet")
+    else:
+        signature = ngettext("from referral, %(num)s pact signed", "from referral, %(num)s pacts signed",
+                             figures.pacts_signed)
+    return [
+        reached,
+        ShownFigure("women", _("Share of women"), _format(figures.share_women, "share"),
+                    ngettext("%(num)s woman of %(total)s people reached", "%(num)s women of %(total)s people reached",
+                             figures.women, total=format_decimal(people)), "gender"),
+        ShownFigure("open", _("Pacts open"), format_decimal(figures.pacts_open),
+                    pgettext("key figure", "on %(date)s", date=local_date(last_day)), "reached"),
+        ShownFigure("deadlines", _("Deadlines met on time"), _format(figures.share_deadlines_met, "share"),
+                    _("%(met)s of %(due)s deadlines fallen due", met=format_decimal(figures.deadlines_met),
+                      due=format_decimal(figures.deadlines_decided))
+                    if figures.deadlines_decided else _("no deadline fell due in the period"), "deadlines"),
+        ShownFigure("signature", _("Median days to signature"), _format(figures.median_days_to_signature, "days"),
+                    signature, "durations"),
+    ]
+
+
 def _chart_text() -> ChartText:
     return ChartText(no_data=_("No data for this period."))
 
@@ -153,6 +205,8 @@ def _index_page(form: IndicatorFilterForm, report: IndicatorReport | None, statu
     return render_template(
         "reporting/indicators/index.html", form=form, report=report,
         tables=_shown(report, query, with_exports=with_exports) if report is not None else [],
+        figures=_key_figures(report.key_figures, programme_chosen=report.programme is not None,
+                             last_day=report.scope.end) if report is not None else [],
         xlsx_url=url_for(XLSX_EXPORT, **query) if with_exports else "",
         report_url=url_for("indicators.report", **query) if report is not None and report.programme else "",
     ), status

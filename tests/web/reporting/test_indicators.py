@@ -203,3 +203,80 @@ def test_without_the_export_pages_there_are_no_export_links(app, town):
     app.view_functions.pop("exports.indicators_xlsx", None)
     html = client_for(app, "elena").get("/indicators").get_data(as_text=True)
     assert "XLSX" not in html and "CSV" not in html
+
+
+def key_figures(page: str) -> list[str]:
+    """Each key figure's words: label, figure, what it is measured against."""
+    block = page[page.index('<dl class="key-figures">'):page.index("</dl>")]
+    return [text_of(item).strip() for item in re.split(r'<div class="key-figure"[^>]*>', block)[1:]]
+
+
+def test_the_page_opens_with_key_figures_in_words_then_the_contents(app, town):
+    tilde = town["tilde"]
+    page = client_for(app, "elena").get(
+        f"/indicators?programme={tilde.id}&start=01/01/2026&end=31/03/2026").get_data(as_text=True)
+    # Maria and Luca reached against a target of 2; Luca's pact is still open on 31 March; Maria's pact
+    # was never signed and had no deadlines.
+    assert key_figures(page) == [
+        "People reached 2 target 2 (100% reached) Details : People reached",
+        "Share of women 50% 1 woman of 2 people reached Details : Share of women",
+        "Pacts open 1 on 31/03/2026 Details : Pacts open",
+        "Deadlines met on time — no deadline fell due in the period Details : Deadlines met on time",
+        "Median days to signature — no pact signed yet Details : Median days to signature",
+    ]
+    assert '<meter class="key-figure-meter" aria-hidden="true" min="0" value="2" max="2">' in page
+    assert page.index('id="key-figures"') < page.index('id="contents"') < page.index('id="table-targets"')
+    # The contents link every table's section, and each figure links the table that details it.
+    contents = page[page.index('id="contents"'):page.index("</nav>", page.index('id="contents"'))]
+    assert re.findall(r'href="#table-(\w+)"', contents) == [
+        "targets", "reached", "gender", "age_band", "migrant_background", "comune", "funnel", "durations",
+        "deadlines", "outcomes", "goals_achieved", "withdrawals", "trend",
+    ]
+    for key in ("targets", "gender", "reached", "deadlines", "durations"):
+        assert f'id="table-{key}"' in page
+
+
+def test_without_a_target_the_key_figures_say_so(app, db, town):
+    client = client_for(app, "elena")
+    every = client.get("/indicators?start=01/01/2026&end=31/03/2026").get_data(as_text=True)
+    assert key_figures(every)[0] == ("People reached 2 choose a programme to compare with its target "
+                                     "Details : People reached")
+    assert "<meter" not in every
+    tilde = town["tilde"]
+    for target in list(tilde.targets):
+        db.delete(target)
+    db.commit()
+    page = client.get(f"/indicators?programme={tilde.id}&start=01/01/2026&end=31/03/2026").get_data(as_text=True)
+    assert key_figures(page)[0] == "People reached 2 no target set Details : People reached"
+
+
+def test_the_key_figures_in_italian(app, town):
+    client = app.test_client()
+    assert sign_in(client, "elena").status_code == 302
+    page = client.get(f"/indicators?programme={town['tilde'].id}&start=01/01/2026&end=31/03/2026")
+    figures = key_figures(page.get_data(as_text=True))
+    assert figures[0] == "Persone raggiunte 2 obiettivo 2 (100% raggiunto) Dettagli : Persone raggiunte"
+    assert figures[1] == "Quota di donne 50% 1 donna su 2 persone raggiunte Dettagli : Quota di donne"
+    assert figures[2] == "Patti aperti 1 al 31/03/2026 Dettagli : Patti aperti"
+
+
+def test_the_page_reads_a_fixed_number_of_queries_whatever_the_data(app, db, town, engine):
+    from sqlalchemy import event
+
+    client = client_for(app, "elena")
+    statements: list[str] = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    def queries(period: str) -> int:
+        statements.clear()
+        listened = app.extensions["casework"]["engine"]
+        event.listen(listened, "before_cursor_execute", count)
+        try:
+            assert client.get(f"/indicators?programme={town['tilde'].id}&{period}").status_code == 200
+        finally:
+            event.remove(listened, "before_cursor_execute", count)
+        return len(statements)
+
+    assert queries("start=01/01/2024&end=31/01/2024") == queries("start=01/01/2026&end=31/03/2026")
