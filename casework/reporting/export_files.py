@@ -41,6 +41,7 @@ CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_NAME_LIMIT = 31
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_SHEET_SLASHES = re.compile(r"\s*[/\\]\s*")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FILE_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -116,17 +117,34 @@ def table_to_csv(table: Table) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def _within(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters: whole words and an ellipsis when it is longer."""
+    if len(text) <= limit:
+        return text
+    kept = ""
+    for word_ in text.split(" "):
+        candidate = f"{kept} {word_}" if kept else word_
+        if len(candidate) > limit - 1:
+            break
+        kept = candidate
+    # A first word longer than the limit is cut inside; trailing punctuation would read badly before "…".
+    return (kept or text[:limit - 1]).rstrip(" ,.;:-–—(") + "…"
+
+
 def _sheet_names(tables: Sequence[Table], reserved: str) -> list[str]:
-    """Excel's rules: at most 31 characters, none of []:*?/\\, unique ignoring case."""
+    """Readable names under Excel's rules: at most 31 characters, none of []:*?/\\, not starting or
+    ending with an apostrophe, unique ignoring case. Each table's short sheet name (else its title),
+    cut at a word, numbered when two would be the same."""
     taken = {reserved.lower()}
     names = []
     for table in tables:
-        base = _SHEET_FORBIDDEN.sub(" ", table.title or table.key).strip() or table.key
-        name, number = base[:SHEET_NAME_LIMIT], 1
+        text = _SHEET_SLASHES.sub("-", table.sheet or table.title or table.key)
+        base = " ".join(_SHEET_FORBIDDEN.sub(" ", text).split()).strip("'").strip() or table.key
+        name, number = _within(base, SHEET_NAME_LIMIT), 1
         while name.lower() in taken:
             number += 1
             suffix = f" ({number})"
-            name = base[:SHEET_NAME_LIMIT - len(suffix)] + suffix
+            name = _within(base, SHEET_NAME_LIMIT - len(suffix)) + suffix
         taken.add(name.lower())
         names.append(name)
     return names

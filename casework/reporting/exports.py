@@ -8,7 +8,8 @@ casework.reporting.pseudonymised.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -100,20 +101,46 @@ def record_export(session: Session, user: User, kind: str, fmt: str, rows: int, 
 @dataclass(frozen=True)
 class PactFilters:
     programme_id: int | None = None
-    stage: str | None = None  # a state name, in whichever workflow has it
+    # "workflow:state" as the export form offers it; a bare state name matches it in any workflow.
+    stage: str | None = None
     case_manager_id: int | None = None
     status: str | None = None  # "open", "closed" or None for both
 
 
-def stage_choices(registry: WorkflowRegistry, locale: str) -> list[tuple[str, str]]:
-    """Every state of the loaded workflows, once per name; differing labels are joined."""
-    labels: dict[str, list[str]] = {}
-    for engine in registry.engines():
-        for name in engine.definition.states:
-            label = engine.definition.label_of("state", name, locale)
-            if label not in labels.setdefault(name, []):
-                labels[name].append(label)
-    return sorted(((name, " / ".join(found)) for name, found in labels.items()), key=lambda choice: choice[1].lower())
+def _letters(text: str) -> str:
+    return "".join(character for character in text.casefold() if character.isalnum())
+
+
+def programme_label(programme: Programme) -> str:
+    """"CODE — Name", or the name alone when it already says the code (TILDE is named "TILDE",
+    SISACT "Sis.Ac.T – ..."): a programme is named once."""
+    if _letters(programme.code) in _letters(programme.name):
+        return programme.name
+    return f"{programme.code} — {programme.name}"
+
+
+def stage_choices(registry: WorkflowRegistry, programmes: Sequence[Programme], locale: str) -> list[tuple[str, str]]:
+    """The stages of the workflows the given programmes (those a supervisor oversees) follow: one
+    choice per workflow and stage, valued "workflow:state", by label. A label that two workflows
+    share (both have a "Segnalazione") names the programmes of each, so the two can be told apart."""
+    codes: dict[str, list[str]] = {}
+    for programme in programmes:
+        codes.setdefault(programme.workflow_name, []).append(programme.code)
+    stages: list[tuple[str, str, str]] = []
+    for workflow in sorted(set(codes) & set(registry.names())):
+        labels: dict[str, str] = {}
+        # The latest version's words first; stages only older versions had still have pacts.
+        versions = sorted((e.definition for e in registry.engines() if e.name == workflow), key=lambda d: -d.version)
+        for definition in versions:
+            for name in definition.states:
+                labels.setdefault(name, definition.label_of("state", name, locale))
+        stages.extend((workflow, name, label) for name, label in labels.items())
+    shared = Counter(label.casefold() for _, _, label in stages)
+    choices = [
+        (f"{workflow}:{name}", f"{label} — {', '.join(codes[workflow])}" if shared[label.casefold()] > 1 else label)
+        for workflow, name, label in stages
+    ]
+    return sorted(choices, key=lambda choice: (choice[1].casefold(), choice[0]))
 
 
 @dataclass(frozen=True)
@@ -130,11 +157,12 @@ def export_choices(session: Session, registry: WorkflowRegistry, user: User, loc
     managers = session.execute(
         visible_case_managers(user).with_only_columns(User.id, User.full_name).order_by(User.full_name)
     ).all()
+    programmes = list(session.scalars(visible_programmes(user).order_by(Programme.name, Programme.id)))
     return ExportChoices(
-        programmes=list(session.scalars(visible_programmes(user).order_by(Programme.name, Programme.id))),
+        programmes=programmes,
         territories=selectable_territories(session, user),
         case_managers=[(id_, name) for id_, name in managers],
-        stages=stage_choices(registry, locale),
+        stages=stage_choices(registry, programmes, locale),
     )
 
 
@@ -172,7 +200,10 @@ def pacts_table(
     if filters.programme_id is not None:
         query = query.where(Pact.programme_id == filters.programme_id)
     if filters.stage:
-        query = query.where(Pact.state == filters.stage)
+        workflow, _, state = filters.stage.rpartition(":")
+        query = query.where(Pact.state == state)
+        if workflow:
+            query = query.where(Pact.workflow_name == workflow)
     if filters.case_manager_id is not None:
         query = query.where(Pact.case_manager_id == filters.case_manager_id)
     if filters.status == "open":
@@ -201,16 +232,25 @@ def pacts_table(
     )
 
 
+def _stage_text(stages: dict[str, str], stage: str) -> str:
+    """The stage as the form offered it; a bare state name by the labels it has in any workflow."""
+    if stage in stages:
+        return stages[stage]
+    labels = [label for value, label in stages.items() if value.rpartition(":")[2] == stage]
+    return " / ".join(dict.fromkeys(labels)) or stage
+
+
 def _pact_scope(session: Session, registry: WorkflowRegistry, user: User, filters: PactFilters,
                 locale: str) -> tuple[tuple[tuple[str, str], ...], str]:
     """The filters as the About sheet states them, and the programme part of the file name."""
     programme = session.get(Programme, filters.programme_id) if filters.programme_id is not None else None
     manager = session.get(User, filters.case_manager_id) if filters.case_manager_id is not None else None
-    stages = dict(stage_choices(registry, locale))
+    overseen = session.scalars(visible_programmes(user).order_by(Programme.name, Programme.id)).all()
+    stages = dict(stage_choices(registry, overseen, locale))
     everything = word("all", locale)
     scope = (
-        (word("programme", locale), f"{programme.code} — {programme.name}" if programme else everything),
-        (word("stage", locale), stages.get(filters.stage, filters.stage) if filters.stage else everything),
+        (word("programme", locale), programme_label(programme) if programme else everything),
+        (word("stage", locale), _stage_text(stages, filters.stage) if filters.stage else everything),
         (word("case_manager", locale), manager.full_name if manager else everything),
         (word("status", locale), word(filters.status, locale) if filters.status else everything),
     )
@@ -268,8 +308,7 @@ def check_scope(session: Session, user: User, scope: IndicatorScope) -> tuple[Pr
 def scope_lines(programme: Programme | None, territory: Territory | None, scope: IndicatorScope,
                  locale: str) -> tuple[tuple[str, str], ...]:
     return (
-        (word("programme", locale),
-         f"{programme.code} — {programme.name}" if programme else word("all_programmes", locale)),
+        (word("programme", locale), programme_label(programme) if programme else word("all_programmes", locale)),
         (word("territory", locale), territory.name if territory else word("all_territories", locale)),
         (word("period", locale), f"{_day_text(scope.start)} – {_day_text(scope.end)}"),
     )

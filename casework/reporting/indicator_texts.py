@@ -20,6 +20,20 @@ TEXTS: dict[str, Message] = {
     "goals_achieved.title": N_("Goals achieved in the pacts closed"),
     "withdrawals.title": N_("Reasons for withdrawal and exit"),
     "trend.title": N_("Month by month"),
+    # Sheet names in the XLSX export: Excel allows 31 characters, so a few words each.
+    "targets.sheet": N_("Targets and results"),
+    "reached.sheet": N_("People and pacts"),
+    "gender.sheet": N_("By gender"),
+    "age_band.sheet": N_("By age band"),
+    "migrant_background.sheet": N_("By migrant background"),
+    "comune.sheet": N_("By comune of residence"),
+    "funnel.sheet": N_("Stages reached"),
+    "durations.sheet": N_("Time from referral"),
+    "deadlines.sheet": N_("Deadlines met"),
+    "outcomes.sheet": N_("Outcomes of closed pacts"),
+    "goals_achieved.sheet": N_("Goals achieved"),
+    "withdrawals.sheet": N_("Withdrawal reasons"),
+    "trend.sheet": N_("Month by month"),
     # Notes: how each table was computed
     "targets.note": N_("Each target of the programme against the figure measured over the chosen period (and territory): "
                        "people reached; shares of women and of people with a migrant background among them; share of the "

@@ -12,7 +12,7 @@ Their words are in casework.reporting.indicator_texts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -272,10 +272,11 @@ class _Counter:
             "share_goals_achieved": _share_of(goals, GoalsAchieved.FULLY.value),
             "share_deadlines_met": _share_of(deadlines, "met"),
         }
-        return [
+        tables = [
             self.targets(actuals), reached, gender, age, migrant, comune, self.funnel(), self.durations(),
             deadlines, outcomes, goals, self.withdrawals(), self.trend(),
         ]
+        return [replace(table, sheet=self.text(f"{table.key}.sheet")) for table in tables]
 
     def key_figures(self, tables: list[Table]) -> KeyFigures:
         """The page's opening figures, taken from the tables just computed (no query of their own)."""

@@ -30,6 +30,8 @@ class Table:
     note: str = ""  # how the figures were computed, in the reader's language
     # Which chart shows the table best: "bars", "funnel", "trend" or "" (table only).
     chart: str = ""
+    # A short name for its XLSX sheet (Excel allows 31 characters); the title when empty.
+    sheet: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -225,7 +225,23 @@ def test_xlsx_starts_with_about_then_one_typed_sheet_per_table():
 def test_sheet_names_drop_characters_excel_refuses():
     table = Table(key="k", title="Esiti: lavoro/scuola [2026]?", columns=(Column("a", "A"),), rows=())
     book = workbook(export_files.tables_to_xlsx([table], about=about("en")))
-    assert book.sheetnames == ["About", "Esiti  lavoro scuola  2026"]
+    assert book.sheetnames == ["About", "Esiti lavoro-scuola 2026"]
+
+
+def test_sheet_names_are_cut_at_a_word_and_kept_unique():
+    def table(title: str, sheet: str = "") -> Table:
+        return Table(key="k", title=title, sheet=sheet, columns=(Column("a", "A"),), rows=())
+
+    long = "Persone raggiunte per comune di residenza"  # 41 characters
+    book = workbook(export_files.tables_to_xlsx([
+        table(long), table(long), table(long, sheet="Per comune di residenza"), table("x", sheet="'Informazioni'"),
+        table("Informazioni"), table("Unaparolasolamentemoltolungasenzaspazi"),
+    ], about=about()))
+    assert book.sheetnames == [
+        "Informazioni", "Persone raggiunte per comune…", "Persone raggiunte per… (2)",
+        "Per comune di residenza", "Informazioni (2)", "Informazioni (3)", "Unaparolasolamentemoltolungase…",
+    ]
+    assert all(len(name) <= 31 for name in book.sheetnames)
 
 
 # --- Pacts -----------------------------------------------------------------------------
@@ -295,6 +311,64 @@ def test_each_list_is_read_in_one_query_however_many_pacts(session, registry, ca
     assert len(statements) == 1
 
 
+def test_a_programme_is_named_once():
+    def programme(code: str, name: str) -> Programme:
+        return Programme(code=code, name=name)
+
+    assert exports.programme_label(programme("TILDE", "TILDE")) == "TILDE"
+    assert exports.programme_label(programme("SISACT", "Sis.Ac.T – Sistema di Accoglienza Territoriale")) == (
+        "Sis.Ac.T – Sistema di Accoglienza Territoriale")
+    assert exports.programme_label(programme("RDM", "Ricomincio da me")) == "RDM — Ricomincio da me"
+
+
+def test_the_stage_filter_offers_the_stages_of_the_programmes_overseen(session, registry, world):
+    tilde, chance = world.programme, world.chance
+    only_tilde = exports.stage_choices(registry, [tilde], "it")
+    # TILDE follows the personalised pact alone: its stages by label, none of CHANCE's, no programme names.
+    assert [label for _, label in only_tilde] == [
+        "Attivazione", "Chiuso", "Co-progettazione", "Monitoraggio", "Non idoneo", "Rinuncia", "Screening",
+        "Segnalazione", "Sospeso",
+    ]
+    assert all(value.startswith("patto_personalizzato:") for value, _ in only_tilde)
+    # With CHANCE too, the labels both workflows have name the programme of each.
+    both = dict(exports.stage_choices(registry, [chance, tilde], "it"))
+    assert both["patto_personalizzato:referral"] == "Segnalazione — TILDE"
+    assert both["chance_dispersione:referral"] == "Segnalazione — CHANCE"
+    assert both["chance_dispersione:engagement"] == "Aggancio e rimotivazione"
+    assert both["patto_personalizzato:screening"] == "Screening"
+    # The supervisor's own choices: the programmes of their territory (TILDE, CHANCE and the restricted one).
+    offered = exports.export_choices(session, registry, world.supervisor, "it").stages
+    assert dict(offered)["patto_personalizzato:referral"] == "Segnalazione — TILDE"
+
+
+def test_a_stage_filter_holds_its_workflow(session, registry, caseload):
+    supervisor = caseload.world.supervisor
+
+    def ids(stage: str) -> set[int]:
+        table = exports.pacts_table(session, registry, supervisor, PactFilters(stage=stage), now=NOW, locale="en",
+                                    zone=ZONE)
+        return {row[0] for row in table.rows}
+
+    # The CHANCE pacts wait at their referral; TILDE's pacts b and e were withdrawn, a closed.
+    assert ids("chance_dispersione:referral") == {caseload.c.id, caseload.d.id, caseload.f.id}
+    assert ids("patto_personalizzato:referral") == set()
+    assert ids("patto_personalizzato:withdrawn") == {caseload.b.id, caseload.e.id}
+    assert ids("referral") == {caseload.c.id, caseload.d.id, caseload.f.id}  # a bare stage: any workflow
+
+
+def test_the_indicator_sheets_have_short_readable_names(session, registry, caseload):
+    scope = IndicatorScope(programme_id=caseload.world.programme.id, territory_id=None,
+                           start=PERIOD.start, end=PERIOD.end)
+    exported = exports.export_indicators(session, registry, caseload.world.supervisor, scope, fmt="xlsx", now=NOW,
+                                         locale="it", zone=ZONE)
+    assert workbook(exported.content).sheetnames == [
+        "Informazioni", "Obiettivi e risultati", "Persone e patti", "Per genere", "Per fascia d'età",
+        "Per background migratorio", "Per comune di residenza", "Fasi raggiunte", "Tempi dalla segnalazione",
+        "Scadenze rispettate", "Esiti dei patti chiusi", "Obiettivi raggiunti", "Motivi di rinuncia e uscita",
+        "Andamento mensile",
+    ]
+
+
 def test_exporting_pacts_writes_one_access_log_entry(session, registry, caseload):
     supervisor = caseload.world.supervisor
     exported = exports.export_pacts(
@@ -314,11 +388,11 @@ def test_exporting_pacts_writes_one_access_log_entry(session, registry, caseload
 
 def test_pacts_xlsx_has_the_scope_on_its_about_sheet(session, registry, caseload):
     exported = exports.export_pacts(session, registry, caseload.world.supervisor,
-                                    PactFilters(stage="withdrawn"), fmt="xlsx", now=NOW, locale="en", zone=ZONE)
+                                    PactFilters(stage="patto_personalizzato:withdrawn"), fmt="xlsx", now=NOW, locale="en", zone=ZONE)
     book = workbook(exported.content)
     assert book.sheetnames == ["About", "Pacts"]
     info = [tuple(cell for cell in row if cell is not None) for row in book["About"].iter_rows(values_only=True)]
-    assert ("Stage", "Withdrawn") in info and ("Programme", "All") in info
+    assert ("Stage", "Withdrawn — RDM, TILDE") in info and ("Programme", "All") in info
     rows = sheet_rows(book["Pacts"])
     assert sorted(row[1] for row in rows) == ["Annalisa Neri", "Giuseppe Verdi"]
     assert book["Pacts"]["H2"].is_date

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField
 
-from casework.reporting.exports import ExportChoices
+from casework.reporting.exports import ExportChoices, programme_label
 
 ALL = ""
 
@@ -49,7 +49,7 @@ def _options(everything, pairs) -> list[SelectChoice]:
 
 def pact_export_form(choices: ExportChoices, formdata=None) -> PactExportForm:
     form = PactExportForm(formdata=formdata)
-    programmes = ((programme.id, f"{programme.code} — {programme.name}") for programme in choices.programmes)
+    programmes = ((programme.id, programme_label(programme)) for programme in choices.programmes)
     form.programme.choices = _options(_l("All programmes"), programmes)
     form.stage.choices = _options(_l("All stages"), choices.stages)
     form.case_manager.choices = _options(_l("All case managers"), choices.case_managers)

@@ -112,13 +112,27 @@ def test_the_export_page_offers_both_forms_and_the_field_documentation(app, peop
                  'formaction="/exports/pacts.csv"', 'formaction="/exports/pacts.xlsx"',
                  'formaction="/exports/pseudonymised.csv"', 'formaction="/exports/pseudonymised.xlsx"',
                  'formaction="/exports/indicators.xlsx"', 'href="/exports/pseudonymised/fields"',
-                 "TILDE — TILDE", "Giulia Rossi", "Unione NET"):
+                 f'<option value="{people.programme.id}">TILDE</option>', "Giulia Rossi", "Unione NET"):
         assert text in page, text
+    assert "TILDE — TILDE" not in page  # the programme is named once
     assert "pseudonyms will change every time it restarts" not in page  # a secret key is configured
     fields = client.get("/exports/pseudonymised/fields").get_data(as_text=True)
     for field in dataset_fields.DATASET_FIELDS:
         assert f">{field.key}<" in fields.replace("&lt;", "<").replace("&gt;", ">"), field.key
     assert "Risks of re-identification" in fields
+
+
+def test_the_stage_filter_offers_only_the_stages_of_programmes_overseen(app, people, hidden):
+    # Elena oversees TILDE (the personalised pact); CHANCE, on its own workflow, is Paolo's in Lodi.
+    page = signed_in(app, "elena").get("/exports").get_data(as_text=True)
+    stage_select = page[page.index('id="pacts-stage"'):page.index("</select>", page.index('id="pacts-stage"'))]
+    assert '<option value="patto_personalizzato:referral">Referral</option>' in stage_select
+    assert "chance_dispersione" not in stage_select and "Engagement" not in stage_select
+    theirs = signed_in(app, "paolo").get("/exports").get_data(as_text=True)
+    assert 'value="chance_dispersione:referral"' in theirs and "patto_personalizzato" not in theirs
+    # A stage of a workflow the supervisor does not oversee is refused next to the field.
+    refused = signed_in(app, "elena").get("/exports/pacts.csv?stage=chance_dispersione:referral")
+    assert refused.status_code == 400 and "Not a valid choice" in refused.get_data(as_text=True)
 
 
 def test_the_page_and_files_speak_italian(app, people):
@@ -155,7 +169,7 @@ def test_the_supervisor_of_another_territory_gets_only_the_pacts_of_theirs(app, 
 
 def test_pacts_xlsx_with_filters(app, db, people):
     client = signed_in(app, "elena")
-    response = client.get(f"/exports/pacts.xlsx?programme={people.programme.id}&stage=referral"
+    response = client.get(f"/exports/pacts.xlsx?programme={people.programme.id}&stage=patto_personalizzato:referral"
                           f"&case_manager={people.manager.id}&status=open")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == export_files.XLSX_TYPE
