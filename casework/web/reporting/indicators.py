@@ -7,15 +7,19 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import Blueprint, current_app, render_template, request, url_for
-from flask_babel import format_decimal, format_percent, get_locale
+from flask_babel import format_decimal, format_percent, get_locale, ngettext, pgettext
 from flask_babel import gettext as _
-from flask_babel import ngettext, pgettext
 from markupsafe import Markup
 
 from casework.errors import InvalidInput
 from casework.models import Programme, Role
 from casework.reporting.charts import ChartText, chart_svg
-from casework.reporting.indicators import IndicatorReport, KeyFigures, compute, selectable_territories
+from casework.reporting.indicators import (
+    IndicatorReport,
+    KeyFigures,
+    compute,
+    selectable_territories,
+)
 from casework.reporting.report_tables import Cell, Table
 from casework.security.access import visible_programmes
 from casework.security.audit import log_access
@@ -240,5 +244,6 @@ def report():
     saving.commit()
     return render_template(
         "reporting/indicators/report.html", report=found, tables=_shown(found, {}, with_exports=False),
+        figures=_key_figures(found.key_figures, programme_chosen=True, last_day=found.scope.end),
         produced_at=now, produced_by=user.full_name, back_url=url_for("indicators.index", **form.query_args()),
     )

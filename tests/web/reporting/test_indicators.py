@@ -173,6 +173,7 @@ def test_the_funder_report_prints_a_programme_and_is_logged(app, db, town):
     assert "Period from 01/01/2026 to 31/03/2026" in words
     assert "Produced on 20/03/2026 10:00 by Elena Rossi" in words  # Rome time
     assert "People reached 2 2 ✓ Met" in words
+    assert key_figures(page)[0] == "People reached 2 target 2 (100% reached) Details : People reached"
     assert 'href="/static/print.css"' in page and 'role="img"' in page
     logged = db.scalars(select(AccessLogEntry).where(AccessLogEntry.action == "export")).all()
     assert [(entry.subject_type, entry.subject_id, entry.detail) for entry in logged] == [
@@ -207,7 +208,8 @@ def test_without_the_export_pages_there_are_no_export_links(app, town):
 
 def key_figures(page: str) -> list[str]:
     """Each key figure's words: label, figure, what it is measured against."""
-    block = page[page.index('<dl class="key-figures">'):page.index("</dl>")]
+    start = page.index('<dl class="key-figures">')
+    block = page[start:page.index("</dl>", start)]
     return [text_of(item).strip() for item in re.split(r'<div class="key-figure"[^>]*>', block)[1:]]
 
 
