@@ -367,6 +367,10 @@ def test_the_indicator_sheets_have_short_readable_names(session, registry, casel
         "Scadenze rispettate", "Esiti dei patti chiusi", "Obiettivi raggiunti", "Motivi di rinuncia e uscita",
         "Andamento mensile",
     ]
+    # The programme named once on the About sheet: TILDE's name is its code.
+    about_rows = [tuple(c for c in row if c is not None)
+                  for row in workbook(exported.content)["Informazioni"].iter_rows(values_only=True)]
+    assert ("Progetto", "TILDE") in about_rows
 
 
 def test_exporting_pacts_writes_one_access_log_entry(session, registry, caseload):
