@@ -368,6 +368,10 @@ def _current_parts(pact: Pact, waiting: dict[str, tuple[str, ...]], *, regular_c
     if not pact.is_open:
         return ("outcome",) if pact.outcome is not None else ("timeline",)
     parts = [part for part in PARTS if part in waiting]
+    if "signature" in parts and "co_design" in parts and pact.goals and pact.actions:
+        # Goals and actions are written: what the move waits for now is the signature.
+        parts.remove("signature")
+        parts.insert(parts.index("co_design"), "signature")
     if regular_contacts and "follow_up" not in parts:
         parts.insert(0, "follow_up")
     if not parts:
