@@ -37,7 +37,9 @@
     if (target && target.tagName === "DETAILS") { target.open = true; }
     centreCurrentStage(part);
     var summary = part.querySelector("[data-error-summary]");
-    if (summary && (document.activeElement === document.body || document.activeElement === null)) {
+    if (target && target.matches("input, select, textarea, button")) {
+      target.focus();  // a link of an error summary: straight to the field
+    } else if (summary && (document.activeElement === document.body || document.activeElement === null)) {
       summary.focus();
     } else if (moveFocus) {
       var heading = part.querySelector("h2");
