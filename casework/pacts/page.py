@@ -328,7 +328,7 @@ class PactPage:
     outcome: OutcomePanel
     approval: ApprovalView | None
     parts: tuple[str, ...] = PARTS  # every part, the current stage's work first
-    current_parts: tuple[str, ...] = ()  # the parts where the current stage's work is done
+    current_parts: tuple[str, ...] = ()  # the parts where something is to be done for the next moves
 
     @property
     def editable(self) -> bool:
@@ -348,6 +348,8 @@ def pact_page(
     questionnaire = definition.questionnaire
     header = _header(session, definition, pact, user, now=now, locale=locale, zone=zone)
     current = _current_parts(pact, waiting, regular_contacts=_counts_from_last_contact(definition, pact.state))
+    # With nothing held back, the stage's own part still comes first, but nothing is "to do" in it.
+    to_do = current if (set(current) & set(waiting)) or _counts_from_last_contact(definition, pact.state) else ()
     return PactPage(
         header=header,
         events=events,
@@ -359,7 +361,7 @@ def pact_page(
         outcome=_outcome_panel(definition, pact, locale, waiting.get("outcome", ())),
         approval=_approval_view(session, registry, definition, pact, user, locale),
         parts=(*current, *(part for part in PARTS if part not in current)),
-        current_parts=current,
+        current_parts=to_do,
     )
 
 
