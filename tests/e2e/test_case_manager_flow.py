@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 
+import pytest
 from babel.messages.pofile import read_po
 from codicefiscale import codicefiscale
-import pytest
 from playwright.sync_api import Page, expect
 
 from casework import PROJECT_ROOT
@@ -390,7 +390,7 @@ def test_from_referral_to_closure(sized_page):
     expect(signature).to_be_visible()  # with goals and actions written, the signature is the work now
     expect(signature.get_by_label("Firmato da (nomi di chi ha firmato)")).to_have_value(person.full_name)
     signature.get_by_label("Firmato da (nomi di chi ha firmato)").fill(f"{person.full_name}, Elena Gribaudo")
-    tick(signature, "Il beneficiario/a ha dato il consenso al trattamento dei propri dati personali, come descritto "
+    tick(signature, "La beneficiaria ha dato il consenso al trattamento dei propri dati personali, come descritto "
                     "nel patto")
     signature.get_by_role("button", name="Registra la firma").click()
     expect(page.get_by_text("Firma registrata.")).to_be_visible()

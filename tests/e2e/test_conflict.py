@@ -6,7 +6,13 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import sign_in
-from tests.e2e.test_case_manager_flow import look_at, open_form, open_part, record_referral, start_case
+from tests.e2e.test_case_manager_flow import (
+    look_at,
+    open_form,
+    open_part,
+    record_referral,
+    start_case,
+)
 
 COLLEAGUE = "m.perotti"  # Marco Perotti, case manager of the same Unione NET
 CONFLICT = ("Qualcun altro ha modificato questo patto mentre lo stavi compilando. Quello che hai inserito è qui "

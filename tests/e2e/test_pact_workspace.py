@@ -171,7 +171,7 @@ def test_a_refused_form_opens_its_part_with_the_errors_on_top(audited):
 
 def test_the_workflow_diagram_shows_the_current_stage_without_scrolling(audited):
     page = audited
-    _, pact_id = start_case(page)
+    start_case(page)
     record_referral(page, "Segnalata dalla scuola.")
     make_move(page, "Avvia lo screening", "Screening")
     part = open_part(page, "Percorso")

@@ -24,11 +24,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from werkzeug.wrappers import Response
+from wtforms.validators import DataRequired
 
 from casework.errors import Conflict, EventNotAvailable, InvalidInput, TransitionRefused
 from casework.models import (
     ActionStatus,
+    Beneficiary,
     ContactChannel,
+    Gender,
     GoalsAchieved,
     ItemStatus,
     Pact,
@@ -82,6 +85,26 @@ DEADLINE_STATES = {"late": _l("Late"), "today": _l("Due today"), "due_soon": _l(
                    "on_time": _l("On time")}
 
 
+# Italian agrees with the person: "la beneficiaria", "il beneficiario" (the form's own words, with
+# "il beneficiario/a", stay for a person whose gender is not female or male).
+CONSENT_LABELS = {
+    Gender.FEMALE: _l("She gave consent to the processing of her personal data, as described in the pact"),
+    Gender.MALE: _l("He gave consent to the processing of his personal data, as described in the pact"),
+}
+CONSENT_REQUIRED = {
+    Gender.FEMALE: _l("Her consent to data processing is required."),
+    Gender.MALE: _l("His consent to data processing is required."),
+}
+
+
+def _agreeing(form: forms.SignatureForm, person: Beneficiary) -> forms.SignatureForm:
+    """The signature form speaking of the person as she or he is."""
+    if person.gender in CONSENT_LABELS:
+        form.consent_given.label.text = CONSENT_LABELS[person.gender]
+        form.consent_given.validators = [DataRequired(message=CONSENT_REQUIRED[person.gender])]
+    return form
+
+
 def local_path(target: str | None) -> str | None:
     """`target` when it is a path of this site ("/", "/pacts/3#follow-up"), else None: a `next`
     field must never send the person to another site."""
@@ -128,8 +151,8 @@ def _fresh_forms(page: PactPage, pact: Pact) -> dict[str, Any]:
         "goal": forms.goal_form(page.co_design.need_areas, version=version),
         "action": forms.action_form(_goal_choices(pact), version=version),
         "commitment": forms.commitment_form(version=version),
-        "signature": forms.signature_form(version=version, signed_on=_today(),
-                                          signed_by=pact.beneficiary.full_name),
+        "signature": _agreeing(forms.signature_form(version=version, signed_on=_today(),
+                                                    signed_by=pact.beneficiary.full_name), pact.beneficiary),
         "contact": forms.contact_form(version=version, contact_at=local_now),
         "outcome": forms.outcome_form(page.outcome.options, version=version, **outcome_data),
     }
@@ -357,7 +380,7 @@ def prepare_revision(pact_id: int):
 @login_required
 def signature(pact_id: int):
     pact = context.visible_pact(pact_id)
-    form = forms.signature_form(request.form)
+    form = _agreeing(forms.signature_form(request.form), pact.beneficiary)
     return _save(pact, "signature", form, lambda version: ops.record_signature(
         context.db(), pact, signed_on=form.signed_on.data, signed_by=form.signed_by.data,
         consent_given=form.consent_given.data, actor=context.actor(), clock=context.clock(),

@@ -302,3 +302,29 @@ def test_the_page_issues_the_same_queries_whatever_the_history(app, db, people, 
     assert len(casefile.timeline(db, registry, current(db, people.pact.id), locale="en")) > 200
     assert small == large, (small, large)
     assert large <= 40
+
+
+@pytest.mark.parametrize(("gender", "label", "required"), [
+    ("FEMALE", "La beneficiaria ha dato il consenso", "Serve il consenso della beneficiaria al trattamento dei dati."),
+    ("MALE", "Il beneficiario ha dato il consenso", "Serve il consenso del beneficiario al trattamento dei dati."),
+    ("OTHER", "Il beneficiario/a ha dato il consenso", "Serve il consenso del beneficiario/a al trattamento dei dati."),
+])
+def test_the_signature_form_agrees_with_the_person(app, db, people, registry, gender, label, required):
+    from casework.models import Beneficiary, Gender
+
+    db.execute(update(Beneficiary).where(Beneficiary.id == people.beneficiary.id).values(gender=Gender[gender]))
+    db.commit()
+    pact = reach(db, registry, people, "co_design")
+    now = datetime.now(timezone.utc)
+    clock = ops.Clock(now, ZONE)
+    goal = ops.add_goal(db, current(db, pact.id), description="Lavoro", clock=clock)
+    ops.add_action(db, current(db, pact.id), description="Colloquio", performer=Performer.SERVICE, goal=goal,
+                   clock=clock)
+    ops.prepare_revision(db, current(db, pact.id), actor=people.manager, clock=clock)
+    db.commit()
+    client = signed_in(app, "giulia", english=False)
+    assert label in section(text(client.get(f"/pacts/{pact.id}")), "signature")
+    response = post(client, pact.id, "signature", fields("signature", version=version(db, pact.id),
+                                                         signed_on=today(), signed_by="Maria Bianchi"))
+    assert response.status_code == 422
+    assert required in text(response)
