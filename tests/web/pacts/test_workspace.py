@@ -328,3 +328,20 @@ def test_the_signature_form_agrees_with_the_person(app, db, people, registry, ge
                                                          signed_on=today(), signed_by="Maria Bianchi"))
     assert response.status_code == 422
     assert required in text(response)
+
+
+def test_a_refused_screening_opens_its_part_with_every_wrong_answer_linked(app, db, people, registry):
+    pact = reach(db, registry, people, "screening")
+    client = signed_in(app, "giulia")
+    response = post(client, pact.id, "screening", {"screening-version": version(db, pact.id)})  # nothing answered
+    assert response.status_code == 422
+    page = text(response)
+    assert part_order(page)[0] == "screening"
+    part = section(page, "screening")
+    assert re.search(r'<details class="workspace-form" id="screening-form" open>', part)
+    # A radio question links to its first option, a select to itself.
+    assert '<a href="#screening-q_occupazione-0">' in part and '<a href="#screening-q_carichi_cura">' in part
+    links = re.findall(r'<li><a href="#screening-q_', part)
+    required = [q for s in registry.engine_for(pact).definition.questionnaire.sections for q in s.questions
+                if q.required]
+    assert len(links) == len(required)  # every wrong answer at once
