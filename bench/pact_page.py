@@ -58,7 +58,7 @@ def _seed(app, *, timeline: int, goals: int, due: int) -> int:
     registry = app.extensions["casework"]["registry"]
     with app.extensions["casework"]["session_factory"]() as db:
         zone = load_settings().zone
-        now = datetime.now(timezone.utc)  # noqa: UP017 - as the tests write it
+        now = datetime.now(timezone.utc)
         start = now - timedelta(days=400)
         unione = Territory(name="Unione NET", kind=TerritoryKind.UNIONE)
         comune = Territory(name="Settimo Torinese", kind=TerritoryKind.COMUNE, istat_code="001265", parent=unione)

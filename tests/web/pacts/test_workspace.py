@@ -6,7 +6,7 @@ Runs on SQLite and, when configured, on PostgreSQL (`app` is the `engine_app` fi
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, update
@@ -15,7 +15,17 @@ from casework.models import ContactChannel, JournalKind, Pact, Performer, Progra
 from casework.pacts import casefile
 from casework.pacts import operations as ops
 from tests.conftest import ZONE
-from tests.web.pacts.test_page import current, fields, move, post, reach, signed_in, text, today, version
+from tests.web.pacts.test_page import (
+    current,
+    fields,
+    move,
+    post,
+    reach,
+    signed_in,
+    text,
+    today,
+    version,
+)
 
 
 @pytest.fixture
@@ -25,7 +35,7 @@ def app(engine_app):
 
 def section(page: str, anchor: str) -> str:
     """The HTML of the part `anchor` of the page."""
-    found = re.search(rf'<section id="{anchor}".*?</section>', page, re.S)
+    found = re.search(rf'<section id="{anchor}".*?</section>', page, re.DOTALL)
     assert found, anchor
     return found.group(0)
 
@@ -38,7 +48,7 @@ def part_order(page: str) -> list[str]:
 
 def test_the_header_says_who_what_where_and_by_when(app, people):
     page = text(signed_in(app, "giulia").get(f"/pacts/{people.pact.id}"))
-    header = re.search(r'<header class="workspace-header".*?</header>', page, re.S).group(0)
+    header = re.search(r'<header class="workspace-header".*?</header>', page, re.DOTALL).group(0)
     assert "Pact of Maria Bianchi" in header
     assert "Stage: <strong>Referral</strong>" in header
     assert re.search(r'data-deadline-state="(on_time|due_soon|today)"', header)
@@ -62,7 +72,7 @@ def test_the_programme_is_shown_once_when_the_workflow_is_named_after_it(app, db
 
 
 def test_a_late_deadline_says_by_how_many_days(app, db, people):
-    late = datetime.now(timezone.utc) - timedelta(days=3)
+    late = datetime.now(UTC) - timedelta(days=3)
     db.execute(update(Pact).where(Pact.id == people.pact.id).values(next_deadline_at=late))
     db.commit()
     page = text(signed_in(app, "giulia").get(f"/pacts/{people.pact.id}"))
@@ -72,8 +82,8 @@ def test_a_late_deadline_says_by_how_many_days(app, db, people):
 def test_forward_moves_are_buttons_and_destructive_ones_open_a_dialog_apart(app, db, people, registry):
     reach(db, registry, people, "follow_up")
     page = text(signed_in(app, "giulia").get(f"/pacts/{people.pact.id}"))
-    header = re.search(r'<header class="workspace-header".*?</header>', page, re.S).group(0)
-    apart = re.search(r'<span class="workspace-moves-apart">.*?</span>', header, re.S).group(0)
+    header = re.search(r'<header class="workspace-header".*?</header>', page, re.DOTALL).group(0)
+    apart = re.search(r'<span class="workspace-moves-apart">.*?</span>', header, re.DOTALL).group(0)
     # Suspending and withdrawing leave the workflow's main path: outlined in danger, after the rest.
     for name in ("suspend", "withdraw"):
         assert f'data-bs-target="#move-dialog-{name}"' in apart
@@ -90,7 +100,7 @@ def test_a_plain_forward_move_is_one_button(app, db, people, registry):
     post(client, pact.id, "referral", fields("referral", version=version(db, pact.id), source="school",
                                              reason="assenze", referred_on=today()))
     page = text(client.get(f"/pacts/{pact.id}"))
-    header = re.search(r'<header class="workspace-header".*?</header>', page, re.S).group(0)
+    header = re.search(r'<header class="workspace-header".*?</header>', page, re.DOTALL).group(0)
     assert re.search(r'<button type="submit" class="btn btn-sm btn-primary move-forward" '
                      r'data-move="start_screening">Start screening</button>', header)
 
@@ -184,7 +194,7 @@ def test_a_refused_form_opens_its_part_first_with_a_summary_of_every_error(app, 
     part = section(page, "co-design")
     assert re.search(r'<details class="mb-3 workspace-form" id="add-action" open>', part)
     summary = re.search(r'<div class="alert alert-danger error-summary"[^>]*data-error-summary>.*?</div>',
-                        part, re.S).group(0)
+                        part, re.DOTALL).group(0)
     # Every wrong field at once, each linked to its field, which is marked invalid.
     for field_id in ("action-description", "action-performer", "action-due_on"):
         assert f'href="#{field_id}"' in summary
@@ -203,7 +213,7 @@ def test_a_core_refusal_opens_its_part_too(app, db, people):
 
 def test_the_timeline_says_how_many_entries_and_pages_the_rest(app, db, people, registry):
     pact = current(db, people.pact.id)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for number in range(130):
         casefile.add_journal_entry(db, pact, kind=JournalKind.NOTE, at=now - timedelta(minutes=200 - number),
                                    text=f"Nota {number}", actor=people.manager, now=now)
@@ -233,7 +243,7 @@ def test_a_next_contact_planned_beyond_the_contact_deadline_is_warned(app, db, p
     client = signed_in(app, "giulia")
     page = text(client.get(f"/pacts/{pact.id}"))
     assert "plan it within 30 days of this contact" in section(page, "follow-up")
-    now = datetime.now(timezone.utc) + timedelta(minutes=10)  # contacts come after the opening
+    now = datetime.now(UTC) + timedelta(minutes=10)  # contacts come after the opening
     ops.log_contact(db, registry, current(db, pact.id), contact_at=now - timedelta(minutes=5),
                     channel=ContactChannel.PHONE, next_contact_on=date.today() + timedelta(days=60),
                     actor=people.manager, clock=ops.Clock(now, ZONE))
@@ -274,7 +284,7 @@ def _queries(app, client, url: str) -> int:
 
 def _grow(db, registry, people, pact_id: int, *, entries: int, goals: int) -> None:
     pact = current(db, pact_id)
-    start = max(pact.updated_at, pact.opened_at).replace(tzinfo=timezone.utc) + timedelta(minutes=1)
+    start = max(pact.updated_at, pact.opened_at).replace(tzinfo=UTC) + timedelta(minutes=1)
     now = start + timedelta(minutes=entries + 1)
     clock = ops.Clock(now, ZONE)
     for number in range(goals):
@@ -315,7 +325,7 @@ def test_the_signature_form_agrees_with_the_person(app, db, people, registry, ge
     db.execute(update(Beneficiary).where(Beneficiary.id == people.beneficiary.id).values(gender=Gender[gender]))
     db.commit()
     pact = reach(db, registry, people, "co_design")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     clock = ops.Clock(now, ZONE)
     goal = ops.add_goal(db, current(db, pact.id), description="Lavoro", clock=clock)
     ops.add_action(db, current(db, pact.id), description="Colloquio", performer=Performer.SERVICE, goal=goal,
