@@ -22,7 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -58,7 +58,7 @@ def _seed(app, *, timeline: int, goals: int, due: int) -> int:
     registry = app.extensions["casework"]["registry"]
     with app.extensions["casework"]["session_factory"]() as db:
         zone = load_settings().zone
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         start = now - timedelta(days=400)
         unione = Territory(name="Unione NET", kind=TerritoryKind.UNIONE)
         comune = Territory(name="Settimo Torinese", kind=TerritoryKind.COMUNE, istat_code="001265", parent=unione)
