@@ -343,6 +343,7 @@ class CaseFile:
 
     timeline: list[TimelineEntry]
     has_more: bool
+    timeline_total: int  # entries in the whole timeline, so the page can say how many it leaves out
     members: list[PactMember]
     colleagues: list[User]  # who may be added to the équipe
     documents: list[Document]
@@ -380,6 +381,7 @@ def case_file(
     return CaseFile(
         timeline=entries[:latest],
         has_more=len(entries) > latest,
+        timeline_total=len(entries),
         members=list(pact.members),
         colleagues=eligible_colleagues(session, pact) if may_manage else [],
         documents=pact_documents(session, pact),

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.clock import Clock
+from casework.i18n import N_, gettext
 from casework.models import (
     Action,
     ActionStatus,
@@ -32,6 +33,7 @@ from casework.models import (
     TransitionRecord,
     User,
 )
+from casework.pacts.diagram import main_path
 from casework.pacts.operations import changed_since_latest_revision, event_statuses
 from casework.reminders import StatePosition, state_deadlines
 from casework.supervision import approval_status
@@ -49,6 +51,8 @@ from casework.workflow import (
 )
 
 COMMENT_GUARD = "has_comment"
+# A deadline this close (in local calendar days) is "due soon" rather than "on time".
+DUE_SOON_DAYS = 7
 # What the person gives with the move itself, so it cannot be missing beforehand.
 _GIVEN_WITH_THE_MOVE = (COMMENT_GUARD, REASON_GUARD)
 
@@ -68,6 +72,14 @@ GUARD_PANELS = {
     "has_outcome": ("outcome",),
 }
 
+# The pact's parts in their natural order, as the workspace navigation lists them; the
+# parts where the current stage's work is done come first (PactPage.parts).
+PARTS = ("referral", "screening", "co_design", "signature", "follow_up", "outcome",
+         "timeline", "journal", "equipe", "documents", "workflow")
+# The part where a stage's work is done when no held-back move points at one.
+_STAGE_PARTS = {"referral": "referral", "screening": "screening", "co_design": "co_design",
+                "activation": "co_design", "follow_up": "follow_up"}
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -81,6 +93,7 @@ class DeadlineView:
     due_on: date  # the local day by which it is due
     overdue: bool
     paused: bool  # stopped while the pact is paused; its day moves when it resumes
+    from_last_contact: bool = False  # counted from the last follow-up contact
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,7 @@ class Header:
     beneficiary_name: str
     programme_name: str
     workflow_label: str
+    programme_label: str  # the programme, with the workflow's name only when it says something more
     state: str
     stage_label: str
     is_open: bool
@@ -102,6 +116,8 @@ class Header:
     deadline_label: str
     deadline_on: date | None  # the local day by which it is due
     overdue: bool
+    deadline_state: str  # "late", "today", "due_soon" (within DUE_SOON_DAYS local days), "on_time", or ""
+    deadline_days: int  # local calendar days left (negative: days late); 0 without a deadline
     deadlines: tuple[DeadlineView, ...]  # every deadline of the stage, earliest first
     stage_reason: str  # the reason picked with the move into this stage (e.g. why they withdrew), or ""
 
@@ -123,6 +139,14 @@ class PossibleEvent:
     needs_comment: bool
     reason_choices: tuple[Choice, ...]  # the reasons to pick one from (e.g. why a beneficiary withdrew)
     missing: tuple[str, ...]
+    # Leaves the workflow's main path (withdrawal, not eligible, suspension): shown apart from
+    # the next step, and always confirmed in a dialog.
+    destructive: bool = False
+
+    @property
+    def asks_something(self) -> bool:
+        """The move is made from a dialog (or its own page): it asks a reason, a comment or a confirmation."""
+        return self.needs_comment or bool(self.reason_choices) or self.destructive
 
 
 @dataclass(frozen=True)
@@ -136,6 +160,7 @@ class QuestionView:
     options: tuple[Choice, ...]
     minimum: int
     maximum: int
+    steps: tuple[Choice, ...] = ()  # for a scale: what each step means, lowest first
 
 
 @dataclass(frozen=True)
@@ -251,6 +276,10 @@ class FollowUpPanel:
     contacts: tuple[FollowUpContact, ...]  # newest first
     needed_for: tuple[str, ...]
     regular_contacts: bool  # the current stage counts a deadline from the last contact
+    contact_due_on: date | None = None  # the local day the next contact is due by, at such a stage
+    contact_days: int | None = None  # that deadline in calendar days from the last contact, when so counted
+    # The latest contact plans the next one after that day: the deadline would be missed.
+    planned_after_deadline: bool = False
 
 
 @dataclass(frozen=True)
@@ -298,6 +327,8 @@ class PactPage:
     follow_up: FollowUpPanel
     outcome: OutcomePanel
     approval: ApprovalView | None
+    parts: tuple[str, ...] = PARTS  # every part, the current stage's work first
+    current_parts: tuple[str, ...] = ()  # the parts where something is to be done for the next moves
 
     @property
     def editable(self) -> bool:
@@ -315,19 +346,53 @@ def pact_page(
     events = tuple(_possible_event(definition, pact, status.event, status.unmet, locale) for status in statuses)
     waiting = _waiting_panels(statuses, locale)
     questionnaire = definition.questionnaire
+    header = _header(session, definition, pact, user, now=now, locale=locale, zone=zone)
+    current = _current_parts(pact, waiting, regular_contacts=_counts_from_last_contact(definition, pact.state))
+    # With nothing held back, the stage's own part still comes first, but nothing is "to do" in it.
+    to_do = current if (set(current) & set(waiting)) or _counts_from_last_contact(definition, pact.state) else ()
     return PactPage(
-        header=_header(session, definition, pact, user, now=now, locale=locale, zone=zone),
+        header=header,
         events=events,
         referral=ReferralPanel(referral=pact.referral, needed_for=waiting.get("referral", ())),
         screening=_screening_panel(questionnaire, pact, locale, waiting.get("screening", ())),
         co_design=_co_design_panel(questionnaire, pact, locale, waiting.get("co_design", ())),
         signature=_signature_panel(questionnaire, pact, locale, waiting.get("signature", ())),
-        follow_up=FollowUpPanel(
-            contacts=tuple(reversed(pact.contacts)), needed_for=waiting.get("follow_up", ()),
-            regular_contacts=_counts_from_last_contact(definition, pact.state),
-        ),
+        follow_up=_follow_up_panel(definition, pact, header, waiting.get("follow_up", ())),
         outcome=_outcome_panel(definition, pact, locale, waiting.get("outcome", ())),
         approval=_approval_view(session, registry, definition, pact, user, locale),
+        parts=(*current, *(part for part in PARTS if part not in current)),
+        current_parts=to_do,
+    )
+
+
+def _current_parts(pact: Pact, waiting: dict[str, tuple[str, ...]], *, regular_contacts: bool) -> tuple[str, ...]:
+    """Where the current stage's work is done: the parts the held-back moves wait for, else the stage's own."""
+    if not pact.is_open:
+        return ("outcome",) if pact.outcome is not None else ("timeline",)
+    parts = [part for part in PARTS if part in waiting]
+    if "signature" in parts and "co_design" in parts and pact.goals and pact.actions:
+        # Goals and actions are written: what the move waits for now is the signature.
+        parts.remove("signature")
+        parts.insert(parts.index("co_design"), "signature")
+    if regular_contacts and "follow_up" not in parts:
+        parts.insert(0, "follow_up")
+    if not parts:
+        parts = [_STAGE_PARTS.get(pact.state, "timeline")]
+    return tuple(parts)
+
+
+def _follow_up_panel(
+    definition: WorkflowDefinition, pact: Pact, header: Header, needed_for: tuple[str, ...]
+) -> FollowUpPanel:
+    contacts = tuple(reversed(pact.contacts))
+    regular = _counts_from_last_contact(definition, pact.state)
+    due_on = next((deadline.due_on for deadline in header.deadlines if deadline.from_last_contact), None)
+    rule = next((rule for rule in definition.states[pact.state].deadlines if rule.anchor == "last_contact"), None)
+    planned = contacts[0].next_contact_on if contacts else None
+    return FollowUpPanel(
+        contacts=contacts, needed_for=needed_for, regular_contacts=regular, contact_due_on=due_on,
+        contact_days=rule.amount if rule is not None and rule.unit == "days" else None,
+        planned_after_deadline=due_on is not None and planned is not None and planned > due_on,
     )
 
 
@@ -346,21 +411,48 @@ def _header(
     due_at = pact.next_deadline_at
     deadlines = () if not pact.is_open else tuple(
         DeadlineView(label=label_in(deadline.rule.label, locale), due_on=deadline.due_on,
-                     overdue=not deadline.paused and deadline.due_at < now, paused=deadline.paused)
+                     overdue=not deadline.paused and deadline.due_at < now, paused=deadline.paused,
+                     from_last_contact=deadline.rule.anchor == "last_contact")
         for deadline in state_deadlines(session, definition, StatePosition.of(pact), zone)
     )
+    workflow_label = label_in(definition.label, locale)
+    programme_name = pact.programme.name
+    deadline_on = due_at.astimezone(zone).date() if due_at else None
+    days = (deadline_on - now.astimezone(zone).date()).days if deadline_on else 0
     return Header(
         pact_id=pact.id, version=pact.version, beneficiary_id=pact.beneficiary_id,
-        beneficiary_name=pact.beneficiary.full_name, programme_name=pact.programme.name,
-        workflow_label=label_in(definition.label, locale), state=pact.state,
+        beneficiary_name=pact.beneficiary.full_name, programme_name=programme_name,
+        workflow_label=workflow_label,
+        programme_label=_programme_label(programme_name, workflow_label), state=pact.state,
         stage_label=definition.label_of("state", pact.state, locale), is_open=pact.is_open,
         priority=pact.priority.value if pact.priority else None, case_manager_name=pact.case_manager.full_name,
         viewer_is_case_manager=pact.case_manager_id == user.id, opened_at=pact.opened_at, closed_at=pact.closed_at,
         deadline_label=definition.label_of("deadline", pact.next_deadline_label, locale) if due_at else "",
-        deadline_on=due_at.astimezone(zone).date() if due_at else None,
-        overdue=due_at is not None and due_at < now, deadlines=deadlines,
+        deadline_on=deadline_on,
+        overdue=due_at is not None and due_at < now,
+        deadline_state=_deadline_state(due_at, now, days), deadline_days=days, deadlines=deadlines,
         stage_reason=_stage_reason(session, definition, pact, locale),
     )
+
+
+def _programme_label(programme: str, workflow: str) -> str:
+    """The programme once: "TILDE", not "TILDE — TILDE" when the workflow is named after it."""
+    if not workflow or workflow.casefold() in programme.casefold():
+        return programme
+    if programme.casefold() in workflow.casefold():
+        return workflow
+    return f"{programme} · {workflow}"
+
+
+def _deadline_state(due_at: datetime | None, now: datetime, days: int) -> str:
+    """late / today / due_soon / on_time, counted in the reader's local calendar days."""
+    if due_at is None:
+        return ""
+    if due_at < now or days < 0:
+        return "late"
+    if days == 0:
+        return "today"
+    return "due_soon" if days <= DUE_SOON_DAYS else "on_time"
 
 
 def _stage_reason(session: Session, definition: WorkflowDefinition, pact: Pact, locale: str) -> str:
@@ -384,6 +476,7 @@ def _possible_event(
         target_label=label_in(target.label, locale) if target else "",
         available=not missing, needs_comment=COMMENT_GUARD in event.guards,
         reason_choices=reason_choices(event, locale), missing=missing,
+        destructive=not event.returns_to_previous and event.target not in main_path(definition),
     )
 
 
@@ -428,12 +521,38 @@ def need_area_choices(questionnaire: Questionnaire | None, locale: str) -> tuple
     return tuple(Choice(area, label_in(labels, locale)) for area, labels in questionnaire.need_areas.items())
 
 
+# What a step of a scale means: scales score a need, from none (the lowest step) upwards.
+_SCALE_WORDS = {
+    4: (N_("no difficulty"), N_("slight difficulty"), N_("moderate difficulty"), N_("serious difficulty")),
+    3: (N_("no difficulty"), N_("some difficulty"), N_("serious difficulty")),
+    2: (N_("no difficulty"), N_("difficulty")),
+}
+_SCALE_ENDS = (N_("no difficulty"), N_("serious difficulty"))
+
+
+def scale_steps(minimum: int, maximum: int, locale: str) -> tuple[Choice, ...]:
+    """Each step of a scale with what it means ("0 = no difficulty" … "3 = serious difficulty")."""
+    values = list(range(minimum, maximum + 1))
+    words = _SCALE_WORDS.get(len(values))
+    steps = []
+    for index, value in enumerate(values):
+        if words:
+            meaning = gettext(locale, words[index])
+        elif index in (0, len(values) - 1):
+            meaning = gettext(locale, _SCALE_ENDS[0 if index == 0 else 1])
+        else:
+            meaning = ""
+        steps.append(Choice(str(value), f"{value} = {meaning}" if meaning else str(value)))
+    return tuple(steps)
+
+
 def _question_view(questionnaire: Questionnaire, question: Question, locale: str) -> QuestionView:
     return QuestionView(
         id=question.id, label=label_in(question.label, locale), type=question.type, required=question.required,
         need_area=question.need_area, need_area_label=_area_label(questionnaire, question.need_area, locale),
         options=tuple(Choice(option.value, label_in(option.label, locale)) for option in question.options),
         minimum=question.minimum, maximum=question.maximum,
+        steps=scale_steps(question.minimum, question.maximum, locale) if question.type == "scale" else (),
     )
 
 
@@ -454,7 +573,8 @@ def _answered(sections: tuple[SectionView, ...], answers: dict[str, Any]) -> tup
             if question.id not in answers:
                 continue
             value = answers[question.id]
-            option = next((o.label for o in question.options if o.value == value), "")
+            option = next((o.label for o in (*question.options, *question.steps) if o.value == str(value)
+                           or o.value == value), "")
             rows.append(AnswerView(question_label=question.label, type=question.type, value=value, value_label=option))
         if rows:
             result.append(AnsweredSection(label=section.label, answers=tuple(rows)))

@@ -18,6 +18,8 @@ from tests.e2e.test_case_manager_flow import (
     make_move,
     mistyped,
     new_person,
+    open_form,
+    open_part,
     record_referral,
     register_beneficiary,
     start_case,
@@ -96,7 +98,7 @@ def test_pact_pages_from_referral_to_closure(audited_page):
     answer_screening(page)
     make_move(page, "Avvia la co-progettazione", "Co-progettazione")
     add_goal_action_commitment(page)
-    page.get_by_role("button", name="Prepara il patto per la firma").click()
+    open_part(page, "Firma").get_by_role("button", name="Prepara il patto per la firma").click()
     found["pact at co-design, awaiting signature"] = violations(page)
 
     page.get_by_role("link", name="Stampa la versione 1").click()
@@ -104,15 +106,15 @@ def test_pact_pages_from_referral_to_closure(audited_page):
 
     page.get_by_role("link", name="Torna al patto").click()
     signature = page.get_by_role("region", name="Firma del patto")
-    tick(signature, "Il beneficiario/a ha dato il consenso al trattamento dei propri dati personali, come descritto "
+    tick(signature, "La beneficiaria ha dato il consenso al trattamento dei propri dati personali, come descritto "
                     "nel patto")
     signature.get_by_role("button", name="Registra la firma").click()
     make_move(page, "Attiva il patto", "Attivazione")
-    page.get_by_role("button", name=f"Segna come: In corso ({ACTION})").click()
+    open_part(page, "Co-progettazione").get_by_role("button", name=f"Segna come: In corso ({ACTION})").click()
     make_move(page, "Avvia il monitoraggio", "Monitoraggio")
     found["pact at follow-up"] = violations(page)
 
-    outcome = page.get_by_role("region", name="Esito", exact=True)
+    outcome = open_form(open_part(page, "Esito"), "Registra l'esito")
     outcome.get_by_label("Esito", exact=True).select_option(label="Maggiore autonomia")
     tick(outcome.get_by_role("group", name="Obiettivi raggiunti"), "In parte")
     outcome.get_by_role("button", name="Salva l'esito").click()

@@ -6,7 +6,13 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import sign_in
-from tests.e2e.test_case_manager_flow import look_at, record_referral, start_case
+from tests.e2e.test_case_manager_flow import (
+    look_at,
+    open_form,
+    open_part,
+    record_referral,
+    start_case,
+)
 
 COLLEAGUE = "m.perotti"  # Marco Perotti, case manager of the same Unione NET
 CONFLICT = ("Qualcun altro ha modificato questo patto mentre lo stavi compilando. Quello che hai inserito è qui "
@@ -18,21 +24,19 @@ MARCO_CONTACT = "maestra Ferrero, 011 800 1234"
 
 
 def open_referral_form(page: Page):
-    referral = page.get_by_role("region", name="Segnalazione")
-    referral.get_by_text("Modifica la segnalazione", exact=True).click()  # a closed <details>
-    return referral
+    return open_form(open_part(page, "Segnalazione"), "Modifica la segnalazione")
 
 
 def recorded_reason(page: Page) -> str:
     """The reason as the referral panel shows it (the <dd> after "Motivazione", which has no name)."""
-    return page.get_by_role("region", name="Segnalazione").get_by_role("definition").last.inner_text().strip()
+    return open_part(page, "Segnalazione").get_by_role("definition").last.inner_text().strip()
 
 
 def test_a_second_save_over_a_change_is_refused_with_the_input_kept(browser, live_server, page):
     person, _ = start_case(page)
     elena = page
     record_referral(elena, FIRST_REASON)
-    equipe = elena.get_by_role("region", name="Équipe")
+    equipe = open_form(open_part(elena, "Équipe"), "Aggiungi all'équipe")
     equipe.get_by_label("Collega", exact=True).select_option(label="Marco Perotti · Unione NET")
     equipe.get_by_label("Ruolo nell'équipe").fill("Educatore")
     equipe.get_by_role("button", name="Aggiungi il collega").click()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -157,11 +158,15 @@ def _text(response) -> str:
 
 
 def test_the_move_form_has_a_required_list_of_reasons(app, people):  # noqa: F811
-    page = _text(_english_client(app).get(f"/pacts/{people.pact.id}"))
-    assert '<label for="reason-withdraw"' in page and "Reason for “Record withdrawal” (required)" in page
-    assert '<select id="reason-withdraw" name="reason" aria-required="true"' in page
-    assert '<option value="moved_away">Moved out of the territory</option>' in page
-    assert '<label for="comment-withdraw" class="form-label d-block">Note (optional)</label>' in page
+    client = _english_client(app)
+    # In the move's dialog on the pact page, and on the move's own page (without JavaScript).
+    for page, prefix in ((_text(client.get(f"/pacts/{people.pact.id}")), "dialog"),
+                         (_text(client.get(f"/pacts/{people.pact.id}/moves/withdraw")), "move")):
+        assert f'<label for="{prefix}-reason-withdraw"' in page and "Reason (required)" in page
+        assert f'<select id="{prefix}-reason-withdraw" name="reason" aria-required="true"' in page
+        assert '<option value="moved_away">Moved out of the territory</option>' in page
+        assert re.search(rf'<label for="{prefix}-comment-withdraw" class="form-label d-block fw-semibold">\s*'
+                         r'Note \(optional\)\s*</label>', page)
 
 
 @pytest.mark.parametrize(("reason", "message"), [
@@ -173,8 +178,9 @@ def test_a_missing_or_unknown_reason_is_said_next_to_the_list(app, db, people, r
     response = _move(client, people.pact.id, people.pact.version, reason=reason, comment="non risponde")
     assert response.status_code == 422
     page = _text(response)
-    assert f'<div id="reason-withdraw-error" class="invalid-feedback d-block" role="alert">{message}</div>' in page
-    assert 'aria-invalid="true" aria-describedby="reason-withdraw-error"' in page
+    assert f'<div id="move-reason-withdraw-error" class="invalid-feedback d-block">{message}</div>' in page
+    assert 'aria-invalid="true" aria-describedby="move-reason-withdraw-error"' in page
+    assert f'<a href="#move-reason-withdraw">{message}</a>' in page  # in the error summary on top
     assert "non risponde" in page  # the note typed is kept
     db.expire_all()
     assert db.get(type(people.pact), people.pact.id).state == "referral"

@@ -1,7 +1,8 @@
 """The case file around a pact: timeline, journal, équipe, documents, workflow diagram.
 
-The pact page includes `casefile/_panels.html`, which gets its data from the template
-global `casefile_for(pact)`; the beneficiary page includes
+The pact page includes the parts `casefile/_timeline.html`, `_journal.html`, `_equipe.html`,
+`_documents.html` and `_workflow.html` (all of them: `_panels.html`), which get their data from
+the template global `casefile_for(pact)`; the beneficiary page includes
 `casefile/_beneficiary_documents.html` (global `beneficiary_documents_for(beneficiary)`).
 """
 
@@ -20,6 +21,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     send_file,
     url_for,
 )
@@ -74,6 +76,7 @@ from casework.web.pacts.casefile_forms import (
 from casework.workflow import IMPORT_EVENT
 
 blueprint = Blueprint("casefile", __name__)
+TIMELINE_PAGE = 100  # entries per page of the full timeline
 
 FIELD_ERRORS = {
     ("text", "required"): _l("Write what happened."),
@@ -165,6 +168,7 @@ class CaseFilePanels:
     pact_id: int
     timeline: list[TimelineRow]
     has_more: bool
+    timeline_total: int
     timeline_url: str
     journal_form: JournalForm
     journal_url: str
@@ -398,6 +402,7 @@ def _panels(pact: Pact, **forms: Any) -> CaseFilePanels:
         pact_id=pact.id,
         timeline=[_timeline_row(entry) for entry in data.timeline],
         has_more=data.has_more,
+        timeline_total=data.timeline_total,
         timeline_url=url_for("casefile.timeline_page", pact_id=pact.id),
         journal_form=forms.get("journal") or journal_form(formdata=None, data={"at": _local_now()}),
         journal_url=url_for("casefile.add_journal_entry", pact_id=pact.id),
@@ -462,10 +467,18 @@ def _form_page(pact: Pact, panel: str, status: int, *, message: str = "", **form
 def timeline_page(pact_id: int):
     pact = context.visible_pact(pact_id)
     entries = casefile.timeline(context.db(), context.registry(), pact, locale=_locale())
+    pages = max(1, -(-len(entries) // TIMELINE_PAGE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    shown = entries[(page - 1) * TIMELINE_PAGE:page * TIMELINE_PAGE]
     _log("view", "pact", pact.id, detail="timeline")
     saving.commit()
-    return render_template("pacts/casefile/timeline.html", pact=pact, rows=[_timeline_row(e) for e in entries],
-                           back_url=_pact_url(pact.id, "timeline"))
+    return render_template(
+        "pacts/casefile/timeline.html", pact=pact, rows=[_timeline_row(e) for e in shown],
+        back_url=_pact_url(pact.id, "timeline"), total=len(entries), page=page, pages=pages,
+        first=(page - 1) * TIMELINE_PAGE + 1, last=(page - 1) * TIMELINE_PAGE + len(shown),
+        previous_url=url_for("casefile.timeline_page", pact_id=pact.id, page=page - 1) if page > 1 else None,
+        next_url=url_for("casefile.timeline_page", pact_id=pact.id, page=page + 1) if page < pages else None,
+    )
 
 
 @blueprint.post("/pacts/<int:pact_id>/journal")

@@ -268,8 +268,7 @@ def _question_field(question: QuestionView) -> Any:
     if question.type == "boolean":
         return RadioField(question.label, choices=BOOLEAN_CHOICES, validators=[presence], description=description)
     if question.type == "scale":
-        steps = [Choice(str(n), str(n)) for n in range(question.minimum, question.maximum + 1)]
-        return SelectField(question.label, choices=_options(steps, blank=CHOOSE), validators=[presence],
+        return SelectField(question.label, choices=_options(question.steps, blank=CHOOSE), validators=[presence],
                            description=description)
     if question.type == "number":
         return IntegerField(question.label, validators=[presence], description=description)

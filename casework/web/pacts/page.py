@@ -1,8 +1,12 @@
 """The pact page: where the pact stands, the moves possible now, a form per stage; the print view.
 
-Each POST parses one form and calls one core operation with the version the person read.
-Bad input answers 422 with the errors next to the fields; a concurrent change answers 409
-with the person's input kept; success redirects back to the page (post/redirect/get).
+The page is a workspace: a header with the moves possible now, then the pact's parts, the
+current stage's work first. Each POST parses one form and calls one core operation with the
+version the person read. Bad input answers 422 with the form's part opened first and its
+errors summed up on top; a concurrent change answers 409 with the person's input kept;
+success redirects back to the part (post/redirect/get). A move that asks something (a
+reason, a comment, a confirmation) is a dialog on the page and, without JavaScript, a page
+of its own (`move_page`); after a move the person goes back where they came from (`next`).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import textwrap
 from collections.abc import Callable
 from datetime import date, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -19,11 +24,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from werkzeug.wrappers import Response
+from wtforms.validators import DataRequired
 
 from casework.errors import Conflict, EventNotAvailable, InvalidInput, TransitionRefused
 from casework.models import (
     ActionStatus,
+    Beneficiary,
     ContactChannel,
+    Gender,
     GoalsAchieved,
     ItemStatus,
     Pact,
@@ -32,8 +40,10 @@ from casework.models import (
 )
 from casework.pacts import operations as ops
 from casework.pacts.page import (
+    COMMENT_GUARD,
     Choice,
     PactPage,
+    PossibleEvent,
     need_area_choices,
     outcome_choices,
     pact_page,
@@ -45,6 +55,7 @@ from casework.pacts.page import (
 from casework.security.audit import log_access
 from casework.web import context, saving
 from casework.web.pacts import forms
+from casework.workflow import REASON_GUARD
 
 blueprint = Blueprint("pacts", __name__)
 
@@ -53,6 +64,56 @@ CONFLICT_MESSAGE = _l(
     "check the current data and save again."
 )
 STALE_FORM_MESSAGE = _l("This form is incomplete or out of date: reload the page and try again.")
+
+# The part of the page each form belongs to: a refused form is shown there, opened, first.
+FORM_PARTS = {
+    "referral": "referral", "screening": "screening", "goal": "co_design", "action": "co_design",
+    "commitment": "co_design", "goal_status": "co_design", "action_status": "co_design", "remove": "co_design",
+    "revision": "signature", "signature": "signature", "contact": "follow_up", "outcome": "outcome",
+}
+
+# The parts of the page: their names in the navigation and their anchors (kept from the
+# one-column page, so old links still land on their part).
+PART_LABELS = {
+    "referral": _l("Referral"), "screening": _l("Screening"), "co_design": _l("Co-design"),
+    "signature": _l("Signature"), "follow_up": _l("Follow-up contacts"), "outcome": _l("Outcome"),
+    "timeline": _l("Timeline"), "journal": _l("Journal"), "equipe": _l("Équipe"), "documents": _l("Documents"),
+    "workflow": _l("Workflow"),
+}
+PART_ANCHORS = {part: part.replace("_", "-") for part in PART_LABELS}
+DEADLINE_STATES = {"late": _l("Late"), "today": _l("Due today"), "due_soon": _l("Due soon"),
+                   "on_time": _l("On time")}
+
+
+# Italian agrees with the person: "la beneficiaria", "il beneficiario" (the form's own words, with
+# "il beneficiario/a", stay for a person whose gender is not female or male).
+CONSENT_LABELS = {
+    Gender.FEMALE: _l("She gave consent to the processing of her personal data, as described in the pact"),
+    Gender.MALE: _l("He gave consent to the processing of his personal data, as described in the pact"),
+}
+CONSENT_REQUIRED = {
+    Gender.FEMALE: _l("Her consent to data processing is required."),
+    Gender.MALE: _l("His consent to data processing is required."),
+}
+
+
+def _agreeing(form: forms.SignatureForm, person: Beneficiary) -> forms.SignatureForm:
+    """The signature form speaking of the person as she or he is."""
+    if person.gender in CONSENT_LABELS:
+        form.consent_given.label.text = CONSENT_LABELS[person.gender]
+        form.consent_given.validators = [DataRequired(message=CONSENT_REQUIRED[person.gender])]
+    return form
+
+
+def local_path(target: str | None) -> str | None:
+    """`target` when it is a path of this site ("/", "/pacts/3#follow-up"), else None: a `next`
+    field must never send the person to another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(char) < 32 for char in target):
+        return None
+    return target
 
 
 def _locale() -> str:
@@ -90,8 +151,8 @@ def _fresh_forms(page: PactPage, pact: Pact) -> dict[str, Any]:
         "goal": forms.goal_form(page.co_design.need_areas, version=version),
         "action": forms.action_form(_goal_choices(pact), version=version),
         "commitment": forms.commitment_form(version=version),
-        "signature": forms.signature_form(version=version, signed_on=_today(),
-                                          signed_by=pact.beneficiary.full_name),
+        "signature": _agreeing(forms.signature_form(version=version, signed_on=_today(),
+                                                    signed_by=pact.beneficiary.full_name), pact.beneficiary),
         "contact": forms.contact_form(version=version, contact_at=local_now),
         "outcome": forms.outcome_form(page.outcome.options, version=version, **outcome_data),
     }
@@ -107,7 +168,7 @@ def _beneficiary_url(pact: Pact) -> str | None:
 def _render(
     pact: Pact, *, status: int = 200, bound: dict[str, Any] | None = None,
     form_alerts: dict[str, list[str]] | None = None, alerts: list[str] | None = None,
-    move: forms.TransitionForm | None = None,
+    open_part: str | None = None,
 ) -> tuple[str, int]:
     """The page, with the submitted form (if any) in place of its fresh copy; logs the viewing."""
     db = context.db()
@@ -126,9 +187,14 @@ def _render(
             alerts.extend(str(error) for field in form if field.name != "version" for error in field.errors)
     log_access(db, context.actor(), "view", "pact", pact.id, now=context.now(), ip_address=context.client_ip())
     saving.commit()
+    parts = page.parts
+    if open_part in parts:  # the refused form's part comes first, opened
+        parts = (open_part, *(part for part in parts if part != open_part))
     html = render_template(
         "pacts/show.html", page=page, pact=pact, forms=page_forms, labels=forms.code_labels(),
-        form_alerts=form_alerts, alerts=alerts, move=move, beneficiary_url=_beneficiary_url(pact),
+        form_alerts=form_alerts, alerts=alerts, beneficiary_url=_beneficiary_url(pact),
+        parts=parts, open_part=open_part, part_labels=PART_LABELS, part_anchors=PART_ANCHORS,
+        deadline_states=DEADLINE_STATES, back=url_for("pacts.show", pact_id=pact.id),
     )
     return html, status
 
@@ -136,7 +202,7 @@ def _render(
 @blueprint.get("/pacts/<int:pact_id>")
 @login_required
 def show(pact_id: int):
-    return _render(context.visible_pact(pact_id))
+    return _render(context.visible_pact(pact_id), open_part=request.args.get("part"))
 
 
 def _attach_errors(form: Any, errors: dict[str, str], field_names: dict[str, str] | None = None) -> list[str]:
@@ -156,17 +222,19 @@ def _save(
     field_names: dict[str, str] | None = None,
 ) -> ResponseReturnValue:
     """Validate `form`, run `write(version read)` (one core operation), commit, or re-render the form."""
+    part = FORM_PARTS.get(name)
     if not form.validate():
         alerts = [str(STALE_FORM_MESSAGE)] if form.version.errors else []
-        return _render(pact, status=422, bound={name: form}, form_alerts={name: alerts})
+        return _render(pact, status=422, bound={name: form}, form_alerts={name: alerts}, open_part=part)
 
     def conflict(error: Conflict) -> tuple[str, int]:
         form.keep_input_at(pact.version)
         return _render(pact, bound={name: form}, form_alerts={name: [str(CONFLICT_MESSAGE)]},
-                       alerts=[str(CONFLICT_MESSAGE)])
+                       alerts=[str(CONFLICT_MESSAGE)], open_part=part)
 
     def invalid(error: InvalidInput) -> tuple[str, int]:
-        return _render(pact, bound={name: form}, form_alerts={name: _attach_errors(form, error.errors, field_names)})
+        return _render(pact, bound={name: form}, form_alerts={name: _attach_errors(form, error.errors, field_names)},
+                       open_part=part)
 
     def done(saved: object) -> Response:
         flash(success, "success")
@@ -312,7 +380,7 @@ def prepare_revision(pact_id: int):
 @login_required
 def signature(pact_id: int):
     pact = context.visible_pact(pact_id)
-    form = forms.signature_form(request.form)
+    form = _agreeing(forms.signature_form(request.form), pact.beneficiary)
     return _save(pact, "signature", form, lambda version: ops.record_signature(
         context.db(), pact, signed_on=form.signed_on.data, signed_by=form.signed_by.data,
         consent_given=form.consent_given.data, actor=context.actor(), clock=context.clock(),
@@ -351,26 +419,74 @@ def outcome(pact_id: int):
     ), success=_("Outcome saved."), anchor="outcome")
 
 
+def _possible(pact: Pact, event_name: str) -> PossibleEvent | None:
+    page_events = pact_page(context.db(), context.registry(), context.actor(), pact, now=context.now(),
+                            locale=_locale(), zone=context.settings().zone).events
+    return next((event for event in page_events if event.name == event_name), None)
+
+
+def _move_page(
+    pact: Pact, event: PossibleEvent, *, status: int = 200, move: forms.TransitionForm | None = None,
+    alerts: list[str] | None = None, back: str | None = None,
+) -> tuple[str, int]:
+    """The form of one move on a page of its own: without JavaScript, and when a move is refused."""
+    log_access(context.db(), context.actor(), "view", "pact", pact.id, now=context.now(),
+               ip_address=context.client_ip(), detail=f"move: {event.name}")
+    saving.commit()
+    return render_template(
+        "pacts/move.html", pact=pact, event=event, move=move, alerts=alerts or [],
+        stage=stage_label(context.registry(), pact, _locale()),
+        back=back or url_for("pacts.show", pact_id=pact.id),
+    ), status
+
+
+@blueprint.get("/pacts/<int:pact_id>/moves/<event_name>")
+@login_required
+def move_page(pact_id: int, event_name: str):
+    pact = context.visible_pact(pact_id)
+    event = _possible(pact, event_name)
+    if event is None:
+        abort(404)
+    return _move_page(pact, event, back=local_path(request.args.get("next")))
+
+
+def _refused_fields(form: forms.TransitionForm, refused: TransitionRefused) -> list[str]:
+    """Put a missing comment or reason next to its field; returns the other messages."""
+    others = []
+    for guard in refused.unmet:
+        name = getattr(guard, "name", "")
+        target = form.comment if name == COMMENT_GUARD else form.reason if name == REASON_GUARD else None
+        if target is not None:
+            target.errors = [*target.errors, guard.message(_locale())]
+        else:
+            others.append(guard.message(_locale()))
+    return others
+
+
 @blueprint.post("/pacts/<int:pact_id>/transition")
 @login_required
 def transition(pact_id: int):
     pact = context.visible_pact(pact_id)
-    event = context.registry().engine_for(pact).event_definition(request.form.get("event", ""))
-    form = forms.transition_form(reason_choices(event, _locale()) if event else (), request.form)
+    engine_event = context.registry().engine_for(pact).event_definition(request.form.get("event", ""))
+    form = forms.transition_form(reason_choices(engine_event, _locale()) if engine_event else (), request.form)
+    back = local_path(request.form.get("next"))
+    event = _possible(pact, form.event.data or "")
+    if event is None:
+        # Not a move of the current stage (any more): the pact page says where it stands.
+        return _render(pact, status=422, alerts=[_("This move is not possible at the pact's current stage.")])
     if not form.validate():
-        # The reason speaks next to its field; what belongs to no field of the page speaks at the top.
         stale = form.version.errors or form.event.errors
-        alerts = [str(STALE_FORM_MESSAGE)] if stale else [str(error) for error in form.comment.errors]
-        return _render(pact, status=422, move=form, alerts=alerts)
+        return _move_page(pact, event, status=422, move=form, back=back,
+                          alerts=[str(STALE_FORM_MESSAGE)] if stale else [])
 
     def conflict(error: Conflict) -> tuple[str, int]:
         form.keep_input_at(pact.version)
-        return _render(pact, move=form, alerts=[str(CONFLICT_MESSAGE)])
+        return _move_page(pact, event, status=409, move=form, back=back, alerts=[str(CONFLICT_MESSAGE)])
 
     def done(saved: object) -> Response:
-        flash(_("The pact is now at the stage: %(stage)s.", stage=stage_label(context.registry(), pact, _locale())),
-              "success")
-        return redirect(url_for("pacts.show", pact_id=pact.id))
+        flash(_("The pact of %(name)s is now at the stage: %(stage)s.", name=pact.beneficiary.full_name,
+                stage=stage_label(context.registry(), pact, _locale())), "success")
+        return redirect(back or url_for("pacts.show", pact_id=pact.id))
 
     return saving.save(
         lambda: ops.transition_pact(
@@ -378,12 +494,13 @@ def transition(pact_id: int):
             expected_version=form.version.data, comment=form.comment.data or "", reason=form.reason.data or None,
         ),
         done=done, conflict=conflict,
-        invalid=lambda error: _render(pact, move=form, alerts=_attach_errors(form, error.errors)),
+        invalid=lambda error: _move_page(pact, event, status=422, move=form, back=back,
+                                         alerts=_attach_errors(form, error.errors)),
         refused={
-            TransitionRefused: lambda refused: _render(pact, status=422, move=form,
-                                                       alerts=refused.messages(_locale())),
+            TransitionRefused: lambda refused: _move_page(pact, event, status=422, move=form, back=back,
+                                                          alerts=_refused_fields(form, refused)),
             EventNotAvailable: lambda error: _render(
-                pact, status=422, move=form, alerts=[_("This move is not possible at the pact's current stage.")]),
+                pact, status=422, alerts=[_("This move is not possible at the pact's current stage.")]),
         },
     )
 

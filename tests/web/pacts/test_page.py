@@ -188,7 +188,7 @@ def test_only_allowed_moves_are_buttons_and_the_others_say_why(app, people):
     page = text(signed_in(app, "giulia").get(f"/pacts/{people.pact.id}"))
     assert 'name="event" value="withdraw"' in page
     assert 'name="event" value="start_screening"' not in page
-    assert "Not possible yet" in page and "the referral has not been recorded" in page
+    assert "1 move not possible yet" in page and "the referral has not been recorded" in page
 
 
 @pytest.mark.parametrize(("state", "event", "reason"), [
@@ -225,7 +225,7 @@ def test_a_move_with_its_reason_is_recorded(app, db, people):
     record = db.scalars(select(TransitionRecord).where(TransitionRecord.event == "withdraw")).one()
     assert (record.comment, record.reason, record.actor_id) == ("si è trasferita", "moved_away", people.manager.id)
     page = text(client.get(f"/pacts/{people.pact.id}"))
-    assert "The pact is now at the stage: Withdrawn." in page
+    assert "The pact of Maria Bianchi is now at the stage: Withdrawn." in page
     assert "reason: Moved out of the territory" in page
     assert f'action="/pacts/{people.pact.id}/referral"' not in page  # a closed pact offers no forms
 
@@ -284,7 +284,7 @@ def test_the_screening_form_is_built_from_the_workflow_file(app, people):
     assert 'type="radio" value="disoccupato"' in page  # choice
     assert 'name="screening-q_difficolta_alimentari" required type="radio" value="yes"' in page  # boolean
     assert '<select' in page and 'id="screening-q_carichi_cura"' in page  # scale 0..3
-    assert '<option value="3">3</option>' in page
+    assert '<option value="3">3 = serious difficulty</option>' in page  # each step says what it means
     assert '<textarea' in page and 'id="screening-q_note"' in page  # text, optional
     assert "Need area: Work" in page
 
