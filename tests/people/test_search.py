@@ -9,7 +9,16 @@ import pytest
 from sqlalchemy import event, select
 
 from casework.errors import InvalidInput
-from casework.models import Beneficiary, Gender, PactMember, Programme, Role, Territory, TerritoryKind, User
+from casework.models import (
+    Beneficiary,
+    Gender,
+    PactMember,
+    Programme,
+    Role,
+    Territory,
+    TerritoryKind,
+    User,
+)
 from casework.models.beneficiary import name_key, phone_key
 from casework.pacts import operations as ops
 from casework.people import search as finder
@@ -84,20 +93,20 @@ def found_names(session, registry, user, text, clock) -> list[str]:
     ("zzz", []),
 ])
 def test_each_key_finds_the_person(session, registry, clock, town, text, expected):
-    staff, people, pacts = town
+    staff, _people, pacts = town
     session.add(PactMember(pact=pacts["luca"], user=staff["manager"], role="educatore"))
     session.commit()
     assert found_names(session, registry, staff["manager"], text, clock) == expected
 
 
 def test_a_surname_of_two_words_is_found_typed_either_way(session, registry, clock, town):
-    staff, people, pacts = town
+    staff, _people, _pacts = town
     assert found_names(session, registry, staff["colleague"], "de luca", clock) == ["De Luca Luca"]
     assert found_names(session, registry, staff["colleague"], "deluca", clock) == ["De Luca Luca"]
 
 
 def test_a_case_manager_finds_only_the_people_they_may_see(session, registry, clock, town):
-    staff, people, pacts = town
+    staff, _people, _pacts = town
     # "d" starts D'Angelo, De Luca and Dellavalle: Maria is the manager's, the others the colleague's.
     assert found_names(session, registry, staff["manager"], "de", clock) == []
     assert found_names(session, registry, staff["manager"], "dan", clock) == ["D'Angelo Maria"]
@@ -107,7 +116,7 @@ def test_a_case_manager_finds_only_the_people_they_may_see(session, registry, cl
 
 
 def test_a_restricted_person_is_never_suggested_to_someone_not_assigned(session, registry, clock, town):
-    staff, people, pacts = town
+    staff, _people, pacts = town
     for key in ("della", "sara", "DLLSRA90", "333 987", "3339876543"):
         assert found_names(session, registry, staff["supervisor"], key, clock) == [], key
         assert found_names(session, registry, staff["manager"], key, clock) == [], key
@@ -122,7 +131,7 @@ def test_a_restricted_person_is_never_suggested_to_someone_not_assigned(session,
 
 
 def test_roles(session, registry, clock, town):
-    staff, people, pacts = town
+    staff, _people, _pacts = town
     # The supervisor of the area sees every ordinary case; another territory's none; an administrator none.
     assert found_names(session, registry, staff["supervisor"], "de", clock) == ["De Luca Luca"]
     assert found_names(session, registry, staff["supervisor"], "gesu", clock) == ["Gesù Giorgio"]
@@ -131,7 +140,7 @@ def test_roles(session, registry, clock, town):
 
 
 def test_a_pact_is_found_by_its_number(session, registry, clock, town):
-    staff, people, pacts = town
+    staff, _people, pacts = town
     number = pacts["maria"].id
     for text in (str(number), f"#{number}", f"n. {number}", f"patto {number}"):
         results = finder.search(session, registry, staff["manager"], text, now=clock.now, locale=NOW_LOCALE)
@@ -148,14 +157,14 @@ def test_a_pact_is_found_by_its_number(session, registry, clock, town):
     (" x ", "too_short"), ("%%", "too_short"), ("__", "too_short"), ("a" * 101, "too_long"),
 ])
 def test_bad_text_is_refused_with_a_code(session, registry, clock, town, text, code):
-    staff, people, pacts = town
+    staff, _people, _pacts = town
     with pytest.raises(InvalidInput) as refused:
         finder.search(session, registry, staff["manager"], text, now=clock.now, locale=NOW_LOCALE)
     assert refused.value.errors == {"q": code}
 
 
 def test_odd_text_finds_nothing_and_fails_nothing(session, registry, clock, town):
-    staff, people, pacts = town
+    staff, _people, _pacts = town
     for text in ("50%", "a_b", "' OR 1=1 --", "日本語", "9" * 30):
         results = finder.search(session, registry, staff["manager"], text, now=clock.now, locale=NOW_LOCALE)
         assert results.people == [] and results.pacts == [], text

@@ -21,8 +21,15 @@
     input.setAttribute("aria-expanded", "false");
     input.setAttribute("aria-controls", listbox.id);
 
+    // With nothing to choose, the message itself shows under the box ("nobody matches",
+    // "write at least two letters"): the live region says it to screen readers either way.
+    function showMessage(visible) {
+      status.classList.toggle("search-status-shown", visible && !!status.textContent);
+    }
+
     function close() {
       listbox.hidden = true;
+      showMessage(false);
       input.setAttribute("aria-expanded", "false");
       input.removeAttribute("aria-activedescendant");
       active = -1;
@@ -90,7 +97,7 @@
       options.forEach(function (item) { listbox.appendChild(item); });
       status.textContent = answer.message || "";
       active = -1;
-      if (options.length) open(); else close();
+      if (options.length) { showMessage(false); open(); } else { close(); showMessage(true); }
     }
 
     function ask() {
@@ -115,6 +122,7 @@
         if (error.name !== "AbortError") {
           status.textContent = form.dataset.failed;
           close();
+          showMessage(true);
         }
       });
     }
