@@ -4,9 +4,8 @@ search box shows as the user types (JSON, read by static/search.js)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 
 from casework.errors import InvalidInput
