@@ -53,7 +53,13 @@ def screenshot(page: Page, name: str) -> None:
 
 
 def sign_in(page: Page, username: str) -> None:
+    """Sign in and make sure the pages speak Italian: the language is the account's, and another
+    test may have switched it."""
     open_sign_in(page, username)
+    italian = page.get_by_role("banner").locator("button[lang=it]")
+    expect(italian).to_be_visible()
+    if italian.get_attribute("aria-current") != "true":
+        italian.click()
     expect(page.get_by_role("navigation", name="Menu principale")).to_be_attached()
 
 
@@ -207,7 +213,8 @@ def test_suggestions_are_chosen_with_the_arrow_keys_and_enter(open_page, viewpor
     # Too short: the box says what to type, and Enter opens the results page with the same message.
     box = page.get_by_role("combobox", name=re.compile("Cerca una persona"))
     box.fill("x")
-    expect(page.get_by_role("status").filter(has_text="Scrivi almeno 2 lettere o cifre.")).to_be_visible()
+    expect(page.locator("#header-search-status")).to_have_text("Scrivi almeno 2 lettere o cifre.")
+    expect(page.locator("#header-search-status")).to_be_visible()
     box.press("Enter")
     expect(page).to_have_url(re.compile(r"/cerca\?q=x$"))
     expect(page.get_by_role("alert")).to_have_text("Scrivi almeno 2 lettere o cifre.")
@@ -253,11 +260,13 @@ def test_axe_with_the_phone_menu_and_the_laptop_dropdown_open(audited):
     expect(page.locator("#main-menu").get_by_role("link", name="Beneficiari", exact=True)).to_be_visible()
     page.locator("#main-menu").get_by_role("button", name="Amministrazione").click()
     expect(page.locator("#main-menu").get_by_role("link", name="Progetti")).to_be_visible()
+    page.wait_for_timeout(500)  # the kit's opening animations fade in: axe must see the end
     assert violations(page) == []
     laptop = audited(LAPTOP)
     sign_in(laptop, SUPERVISOR)
     laptop.get_by_role("button", name="Amministrazione").click()
     expect(laptop.get_by_role("link", name="Progetti")).to_be_visible()
+    laptop.wait_for_timeout(500)
     assert violations(laptop) == []
     laptop.goto("/beneficiaries?deadline=late")
     assert violations(laptop) == []

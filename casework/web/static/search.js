@@ -8,7 +8,7 @@
   function setUp(form) {
     var input = form.querySelector("input[name=q]");
     var listbox = form.querySelector("[role=listbox]");
-    var status = form.querySelector("[role=status]");
+    var status = form.querySelector(".search-status");
     if (!input || !listbox || !status) return;
     var url = form.dataset.suggestionsUrl;
     var timer = null;
