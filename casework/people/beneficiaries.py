@@ -7,7 +7,6 @@ refusals are InvalidInput({field: code}) for the caller to translate.
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from dataclasses import dataclass, fields
@@ -15,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from codicefiscale import codicefiscale as codicefiscale_decoder
-from sqlalchemy import func, or_, select, true
+from sqlalchemy import or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from stdnum import exceptions as stdnum_errors
@@ -45,7 +44,6 @@ from casework.security import (
     log_access,
     record_changes,
     territory_subtree,
-    visible_beneficiaries,
     visible_pacts,
 )
 from casework.versioning import check_version, touch
@@ -419,38 +417,6 @@ def remove_household_member(
 
 
 # --- reading ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class BeneficiaryPage:
-    items: list[Beneficiary]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-
-def list_beneficiaries(session: Session, user: User, text: str = "", *, page: int = 1, per_page: int = 25) -> BeneficiaryPage:
-    """The people `user` may see, by surname, filtered by words of their name or codice fiscale."""
-    query = visible_beneficiaries(user)
-    for word in text.strip().split()[:4]:
-        pattern = f"%{word.lower()}%"
-        query = query.where(or_(
-            func.lower(Beneficiary.first_name).like(pattern), func.lower(Beneficiary.last_name).like(pattern),
-            func.lower(Beneficiary.codice_fiscale).like(pattern),
-        ))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(page, 1), pages)
-    items = session.scalars(
-        query.options(joinedload(Beneficiary.comune))
-        .order_by(Beneficiary.last_name, Beneficiary.first_name, Beneficiary.id)
-        .offset((page - 1) * per_page).limit(per_page)
-    ).all()
-    return BeneficiaryPage(list(items), total, page, per_page)
-
 
 @dataclass(frozen=True)
 class PactSummary:

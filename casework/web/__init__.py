@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
 
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         users,
     )
     from casework.web.pacts import casefile, page, today
-    from casework.web.people import beneficiaries
+    from casework.web.people import beneficiaries, search
     from casework.web.reminders import calendar_feed, notifications
     from casework.web.reporting import exports, indicators
     from casework.web.security import auth
@@ -98,10 +99,12 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
                       exports.blueprint, programmes.blueprint, caseload_import.blueprint,
                       account.blueprint, covers.blueprint, office.blueprint, users.blueprint,
                       admin_log.blueprint, passwords.blueprint, territories.blueprint,
-                      organisations.blueprint):
+                      organisations.blueprint, search.blueprint):
         app.register_blueprint(blueprint)
     from casework.web.pacts import pdf as pact_pdf  # the pact as a PDF file (WeasyPrint)
     app.register_blueprint(pact_pdf.blueprint)
+    # Browsers ask for /favicon.ico whatever the page links: answer with ours, not a 404.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))
     app.context_processor(_template_globals)
     return app
 
@@ -119,43 +122,67 @@ def _template_globals() -> dict[str, Any]:
 
     from casework.web.context import header_user
 
-    return {"current_locale": lambda: str(get_locale()), "main_menu": _main_menu, "header_user": header_user}
+    def header_search() -> bool:
+        signed_in = header_user()
+        return signed_in is not None and signed_in.role in _CASEWORK and "search.results" in current_app.view_functions
+
+    return {"current_locale": lambda: str(get_locale()), "main_menu": _main_menu, "header_user": header_user,
+            "header_search": header_search}
 
 
-def _main_menu() -> list[tuple[str, str]]:
-    """Menu entries (endpoint, label) for the signed-in user's role whose endpoint exists."""
+def _main_menu() -> list[MenuEntry]:
+    """The signed-in user's menu: the entries of their role whose endpoint exists, the
+    administration ones grouped under one dropdown when there are enough others to crowd the bar."""
     from flask import current_app
 
     from casework.web.context import header_user
 
     signed_in = header_user()
     role = signed_in.role if signed_in is not None else None
-    return [
-        (endpoint, str(label))
-        for endpoint, label, roles in MAIN_MENU
+    allowed = [
+        (endpoint, str(label), grouped)
+        for endpoint, label, roles, grouped in MAIN_MENU
         if role in roles and endpoint in current_app.view_functions
     ]
+    group = [MenuEntry(endpoint, label) for endpoint, label, grouped in allowed if grouped]
+    if len(allowed) <= MENU_ROOM or not group:
+        return [MenuEntry(endpoint, label) for endpoint, label, _ in allowed]
+    entries = [MenuEntry(endpoint, label) for endpoint, label, grouped in allowed if not grouped]
+    return [*entries, MenuEntry("", str(_l("Administration")), tuple(group))]
 
 
+@dataclass(frozen=True)
+class MenuEntry:
+    endpoint: str
+    label: str
+    children: tuple[MenuEntry, ...] = ()
+
+    def holds(self, endpoint: str | None) -> bool:
+        return endpoint == self.endpoint or any(child.endpoint == endpoint for child in self.children)
+
+
+# As many entries as fit on one line of a 1366-px laptop, in Italian, beside the search box.
+MENU_ROOM = 8
 _CASEWORK = (Role.CASE_MANAGER, Role.SUPERVISOR)
-MAIN_MENU: list[tuple[str, Any, tuple[Role, ...]]] = [
-    ("home.today", _l("Today"), _CASEWORK),
-    ("beneficiaries.index", _l("Beneficiaries"), _CASEWORK),
-    ("beneficiaries.new", _l("New beneficiary"), _CASEWORK),
-    ("calendar.index", _l("Calendar feed"), _CASEWORK),
-    ("caseload.index", _l("Caseloads"), (Role.SUPERVISOR,)),
-    ("approvals.index", _l("Approvals"), (Role.SUPERVISOR,)),
-    ("indicators.index", _l("Indicators"), (Role.SUPERVISOR,)),
-    ("exports.index", _l("Exports"), (Role.SUPERVISOR,)),
-    ("programmes.index", _l("Programmes"), (Role.SUPERVISOR,)),
-    ("caseload_import.index", _l("Import cases"), (Role.SUPERVISOR,)),
-    ("covers.index", _l("Covers"), (Role.SUPERVISOR,)),
-    ("users.index", _l("Users"), (Role.SUPERVISOR, Role.ADMIN)),
-    ("admin_log.index", _l("Administrative log"), (Role.ADMIN,)),
-    ("admin.failed_mail", _l("Failed e-mail"), (Role.ADMIN,)),
-    ("territories.index", _l("Territories"), (Role.ADMIN,)),
-    ("organisations.index", _l("Organisations"), (Role.ADMIN, Role.SUPERVISOR)),
-    ("office.edit", _l("Office identity"), (Role.ADMIN,)),
+# (endpoint, label, roles, grouped under "Administration" when the menu is crowded)
+MAIN_MENU: list[tuple[str, Any, tuple[Role, ...], bool]] = [
+    ("home.today", _l("Today"), _CASEWORK, False),
+    ("beneficiaries.index", _l("Beneficiaries"), _CASEWORK, False),
+    ("beneficiaries.new", _l("New beneficiary"), _CASEWORK, False),
+    ("calendar.index", _l("Calendar feed"), _CASEWORK, False),
+    ("caseload.index", _l("Caseloads"), (Role.SUPERVISOR,), False),
+    ("approvals.index", _l("Approvals"), (Role.SUPERVISOR,), False),
+    ("indicators.index", _l("Indicators"), (Role.SUPERVISOR,), False),
+    ("exports.index", _l("Exports"), (Role.SUPERVISOR,), False),
+    ("programmes.index", _l("Programmes"), (Role.SUPERVISOR,), True),
+    ("caseload_import.index", _l("Import cases"), (Role.SUPERVISOR,), True),
+    ("covers.index", _l("Covers"), (Role.SUPERVISOR,), True),
+    ("users.index", _l("Users"), (Role.SUPERVISOR, Role.ADMIN), True),
+    ("admin_log.index", _l("Administrative log"), (Role.ADMIN,), True),
+    ("admin.failed_mail", _l("Failed e-mail"), (Role.ADMIN,), True),
+    ("territories.index", _l("Territories"), (Role.ADMIN,), True),
+    ("organisations.index", _l("Organisations"), (Role.ADMIN, Role.SUPERVISOR), True),
+    ("office.edit", _l("Office identity"), (Role.ADMIN,), True),
 ]
 
 

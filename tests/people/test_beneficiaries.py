@@ -25,6 +25,7 @@ from casework.models import (
     User,
 )
 from casework.people import beneficiaries as people
+from casework.people.listing import ListFilters, list_people
 from casework.security.access import can_see_beneficiary
 from tests.conftest import MONDAY_9AM, ZONE
 
@@ -281,20 +282,24 @@ def test_nobody_changes_a_person_they_may_not_see(session, world, registry, cloc
                                     expected_version=world.beneficiary.version, clock=clock)
 
 
-def test_the_list_is_scoped_searchable_and_paginated(session, world, clock):
+def test_the_list_is_scoped_searchable_and_paginated(session, world, registry, clock):
     for number in range(30):
         create(session, world.manager, people.PersonDetails(
             first_name=f"Persona{number:02d}", last_name="Gallo", gender=Gender.MALE))
     create(session, world.colleague, replace(ANNA, codice_fiscale=""))
     session.commit()
-    first = people.list_beneficiaries(session, world.manager, per_page=25)
+
+    def listed(user, text: str = "", page: int = 1):
+        return list_people(session, registry, user, ListFilters(text=text), now=clock.now, locale="it",
+                           page=page, per_page=25)
+
+    first = listed(world.manager)
     assert (first.total, first.pages, len(first.items)) == (30, 2, 25)
-    second = people.list_beneficiaries(session, world.manager, page=9, per_page=25)
+    second = listed(world.manager, page=9)
     assert (second.page, len(second.items)) == (2, 5)
-    assert [b.first_name for b in people.list_beneficiaries(session, world.manager, "gallo persona07").items] == [
-        "Persona07"]
-    assert people.list_beneficiaries(session, world.manager, "Ferrero").total == 0
-    assert people.list_beneficiaries(session, world.colleague, "Ferrero").total == 1
+    assert [b.beneficiary.first_name for b in listed(world.manager, "gallo persona07").items] == ["Persona07"]
+    assert listed(world.manager, "Ferrero").total == 0
+    assert listed(world.colleague, "Ferrero").total == 1
 
 
 def test_the_record_logs_the_access_and_lists_visible_pacts(session, world, registry, clock):

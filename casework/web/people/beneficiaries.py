@@ -15,7 +15,9 @@ from wtforms import Form
 
 from casework.errors import InvalidInput
 from casework.models import Beneficiary, Gender, Pact
+from casework.models.base import MAX_ID
 from casework.people import beneficiaries as people
+from casework.people.listing import DEADLINE_STATES, ListFilters, list_people
 from casework.web import context, saving
 from casework.web.filters import local_date
 from casework.web.people.forms import (
@@ -30,6 +32,9 @@ from casework.web.people.forms import (
 blueprint = Blueprint("beneficiaries", __name__)
 
 PER_PAGE = 25
+MAX_FILTER_TEXT = 100
+DEADLINE_CHOICES = [("late", _l("Late")), ("soon", _l("Due within 7 days"))]
+DEADLINE_LABELS = {"late": _l("Late"), "soon": _l("Due soon"), "on_time": _l("On time")}
 MEMBER_PREFIX = "member"
 
 ERROR_MESSAGES = {
@@ -93,10 +98,28 @@ def _labels() -> dict[str, Any]:
 
 @blueprint.get("/beneficiaries")
 def index():
-    query = request.args.get("q", "").strip()
-    page = request.args.get("page", 1, type=int)
-    found = people.list_beneficiaries(context.db(), context.actor(), query, page=page, per_page=PER_PAGE)
-    return render_template("people/index.html", found=found, query=query)
+    args = request.args
+    filters = ListFilters(
+        text=" ".join(args.get("q", "").split())[:MAX_FILTER_TEXT], programme_id=_row_id(args.get("programme")),
+        stage=args.get("stage", "").strip()[:MAX_FILTER_TEXT], deadline=args.get("deadline", "").strip(),
+    )
+    found = list_people(context.db(), context.registry(), context.actor(), filters, now=context.now(),
+                        locale=str(get_locale()), page=args.get("page", 1, type=int), per_page=PER_PAGE)
+    # What the pagination links carry, so moving between pages keeps the filters.
+    kept = {"q": filters.text, "programme": filters.programme_id, "stage": filters.stage,
+            "deadline": filters.deadline if filters.deadline in DEADLINE_STATES else ""}
+    return render_template("people/index.html", found=found, filters=filters,
+                           kept={name: value for name, value in kept.items() if value},
+                           deadline_choices=DEADLINE_CHOICES, deadline_labels=DEADLINE_LABELS)
+
+
+def _row_id(value: str | None) -> int | None:
+    """A filter's id as typed in the address: anything that is no row id means no filter."""
+    try:
+        number = int(value or "")
+    except ValueError:
+        return None
+    return number if 0 < number <= MAX_ID else None
 
 
 @blueprint.route("/beneficiaries/new", methods=["GET", "POST"])

@@ -155,7 +155,7 @@ def test_the_list_is_searchable_and_paginated(client_and_people, db):
     second = page(client.get("/beneficiaries?page=2"))
     assert "Gallo Persona29" in second and "Bianchi" not in second
     found = page(client.get("/beneficiaries?q=bncmra85"))
-    assert "1 person found" in found and "Bianchi Maria" in found and "Gallo" not in found
+    assert "1 person matches the filters" in found and "Bianchi Maria" in found and "Gallo" not in found
     assert "Nobody" not in page(client.get("/beneficiaries?page=abc"))  # a bad page number is the first page
 
 
