@@ -31,6 +31,7 @@ from casework.models import (
 )
 from casework.pacts.documents import pact_documents
 from casework.pacts.operations import add_member
+from casework.pacts.submissions import already_submitted, insert_once
 from casework.security import record_changes, territory_and_below
 from casework.versioning import check_version, touch
 from casework.workflow import WorkflowRegistry
@@ -225,9 +226,19 @@ def _full_names(session: Session, user_ids: set[int | None]) -> dict[int, str]:
 
 
 def add_journal_entry(
-    session: Session, pact: Pact, *, kind: JournalKind, at: datetime, text: str, actor: User | None, now: datetime
+    session: Session, pact: Pact, *, kind: JournalKind, at: datetime, text: str, actor: User | None, now: datetime,
+    submission_key: str | None = None,
 ) -> JournalEntry:
-    """A dated note on the pact. Notes only add, so they do not move the pact's version."""
+    """A dated note on the pact. Notes only add, so they do not move the pact's version.
+
+    A text over MAX_JOURNAL_TEXT is refused whole ("too_long"), never stored cut. With a
+    `submission_key` (the one-time key of the form), sending the same form again returns the
+    entry it already wrote instead of writing a second one.
+    """
+    if submission_key:
+        written = already_submitted(session, JournalEntry, pact, submission_key)
+        if written is not None:
+            return written
     errors = {}
     if not text.strip():
         errors["text"] = "required"
@@ -239,10 +250,9 @@ def add_journal_entry(
         raise InvalidInput(errors)
     entry = JournalEntry(
         pact_id=pact.id, kind=kind, at=at, text=text.strip(), author_id=actor.id if actor else None, recorded_at=now,
+        submission_key=submission_key or None,
     )
-    session.add(entry)
-    session.flush()
-    return entry
+    return insert_once(session, entry, JournalEntry, pact, submission_key)
 
 
 # --- Équipe ---------------------------------------------------------------------------

@@ -487,7 +487,7 @@ def add_journal_entry(pact_id: int):
 
     return saving.save(lambda: casefile.add_journal_entry(
         context.db(), pact, kind=JournalKind(form.kind.data), at=at, text=form.text.data, actor=context.actor(),
-        now=context.now(),
+        now=context.now(), submission_key=form.submission_key.data or None,
     ), done=done, invalid=invalid)
 
 

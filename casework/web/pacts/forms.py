@@ -34,6 +34,7 @@ from casework.models import ActionStatus, GoalsAchieved, ItemStatus, Performer
 from casework.models import labels as model_labels
 from casework.pacts.page import Choice, QuestionView, SectionView
 from casework.web.filters import lazy_labels
+from casework.web.form_limits import TextLimit, submission_key_field
 
 REQUIRED = _l("This field is required.")
 ANSWER_REQUIRED = _l("Answer this question.")
@@ -179,8 +180,9 @@ class ContactForm(PactForm):
     contact_at = DateTimeLocalField(_l("Date and time of the contact"), format="%Y-%m-%dT%H:%M",
                                     validators=[InputRequired(message=REQUIRED)])
     channel = SelectField(_l("Channel"), choices=_choices(CHANNELS), validators=[InputRequired(message=REQUIRED)])
-    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), TextLimit(4000)])
     next_contact_on = DateField(_l("Next contact planned on"), validators=[Optional()])
+    submission_key = submission_key_field()
 
 
 class OutcomeForm(PactForm):
