@@ -17,6 +17,7 @@ from casework.errors import InvalidInput
 from casework.models import Beneficiary, Gender, Pact
 from casework.people import beneficiaries as people
 from casework.web import context, saving
+from casework.web.form_limits import too_long_message
 from casework.web.filters import local_date
 from casework.web.people.forms import (
     GENDER_LABELS,
@@ -46,6 +47,7 @@ ERROR_MESSAGES = {
     "invalid_email": _l("Write an e-mail address such as name@example.it."),
     "invalid_phone": _l("Write a phone number: digits, spaces and an optional leading +."),
     "not_a_comune": _l("Choose a comune from the list."),
+    "outside_territory": _l("Choose a comune of your territory from the list."),
     "not_allowed": _l("You cannot open pacts in this programme."),
     "already_open": _l("This person already has an open pact in this programme."),
     "not_found": _l("This household member is no longer recorded."),
@@ -76,10 +78,22 @@ def _show_errors(form: Form, error: InvalidInput) -> None:
     """Each core error next to its field; an error without a field on the form is flashed."""
     for name, code in error.errors.items():
         message = ERROR_MESSAGES.get(code, _l("This value is not accepted."))
+        if code == "too_long" and name in people.MAX_LENGTHS and name in form:
+            message = too_long_message(people.MAX_LENGTHS[name], len((form[name].data or "").strip()))
         if name in form:
             form[name].errors = [*form[name].errors, message]
         else:
             flash(str(message), "error")
+
+
+def _every_problem(form: BeneficiaryForm, *, kept_comune_id: int | None = None) -> None:
+    """After the form could not read some fields (a date written wrong, say), the core still
+    checks the ones it could: every wrong field is shown at once, not one per attempt."""
+    problems = people.person_problems(
+        context.db(), form.details(), today=context.clock().now.astimezone(context.clock().zone).date(),
+        user=context.actor(), kept_comune_id=kept_comune_id,
+    )
+    _show_errors(form, InvalidInput({name: code for name, code in problems.items() if not form[name].errors}))
 
 
 def _pact_links() -> bool:
@@ -102,7 +116,7 @@ def index():
 @blueprint.route("/beneficiaries/new", methods=["GET", "POST"])
 def new():
     db = context.db()
-    form = BeneficiaryForm().offer_comuni(people.comuni(db))
+    form = BeneficiaryForm().offer_comuni(people.comuni(db, context.actor()))
 
     def page(status: int = 200, duplicates: list[people.PossibleDuplicate] | None = None) -> tuple[str, int]:
         return render_template(
@@ -111,6 +125,8 @@ def new():
         ), status
 
     if not form.validate_on_submit():
+        if form.errors:
+            _every_problem(form)
         return page(422 if form.errors else 200)
 
     def possible_duplicates(found: people.PossibleDuplicates) -> tuple[str, int]:
@@ -202,7 +218,7 @@ def _reread(beneficiary_id: int) -> Beneficiary:
 
 def _fresh_person_form(person: Beneficiary) -> BeneficiaryForm:
     return BeneficiaryForm(formdata=None, data=BeneficiaryForm.values_of(person)).offer_comuni(
-        people.comuni(context.db()))
+        people.comuni(context.db(), context.actor(), keep=person.comune_id))
 
 
 def _fresh_member_form(person: Beneficiary) -> HouseholdMemberForm:
@@ -239,8 +255,10 @@ def edit(beneficiary_id: int):
     person = _visible_or_404(beneficiary_id, "edit")
     if request.method == "GET":
         return _edit_page(person)
-    form = BeneficiaryForm().offer_comuni(people.comuni(db))
+    form = BeneficiaryForm().offer_comuni(people.comuni(db, context.actor(), keep=person.comune_id))
     if not form.validate_on_submit():
+        if form.errors:
+            _every_problem(form, kept_comune_id=person.comune_id)
         return _edit_page(person, person_form=form, status=422)
 
     def invalid(error: InvalidInput) -> tuple[str, int]:
