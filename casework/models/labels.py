@@ -1,4 +1,5 @@
-"""The words for the models' codes (gender, referral source, contact channel, priority): one
+"""The words for the models' codes (gender, referral source, contact channel, priority, who does
+an action, the statuses of goals and actions): one
 definition, shown by the forms, the pages and the exports alike.
 
 Each word is a message of the translation catalogue (casework.i18n), translated where it is
@@ -9,7 +10,15 @@ from __future__ import annotations
 
 from casework.i18n import N_, Message
 from casework.models.beneficiary import Gender
-from casework.models.pact import ContactChannel, Priority, ReferralSource
+from casework.models.pact import (
+    ActionStatus,
+    ContactChannel,
+    GoalsAchieved,
+    ItemStatus,
+    Performer,
+    Priority,
+    ReferralSource,
+)
 
 GENDERS: dict[Gender, Message] = {
     Gender.FEMALE: N_("Female"),
@@ -36,4 +45,28 @@ PRIORITIES: dict[Priority, Message] = {
     Priority.LOW: N_("Low"),
     Priority.MEDIUM: N_("Medium"),
     Priority.HIGH: N_("High"),
+}
+PERFORMERS: dict[Performer, Message] = {
+    Performer.BENEFICIARY: N_("Beneficiary"),
+    Performer.CASE_MANAGER: N_("Case manager"),
+    Performer.SERVICE: N_("A service"),
+    Performer.FAMILY: N_("Family"),
+    Performer.OTHER: N_("Someone else"),
+}
+ACTION_STATUSES: dict[ActionStatus, Message] = {
+    ActionStatus.PLANNED: N_("Planned"),
+    ActionStatus.IN_PROGRESS: N_("In progress"),
+    ActionStatus.DONE: N_("Done"),
+    ActionStatus.CANCELLED: N_("Cancelled"),
+}
+GOAL_STATUSES: dict[ItemStatus, Message] = {
+    ItemStatus.OPEN: N_("Still open"),
+    ItemStatus.ACHIEVED: N_("Achieved"),
+    ItemStatus.PARTLY_ACHIEVED: N_("Partly achieved"),
+    ItemStatus.NOT_ACHIEVED: N_("Not achieved"),
+}
+GOALS_ACHIEVED: dict[GoalsAchieved, Message] = {
+    GoalsAchieved.FULLY: N_("Fully"),
+    GoalsAchieved.PARTLY: N_("Partly"),
+    GoalsAchieved.NOT: N_("Not at all"),
 }

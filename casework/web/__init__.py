@@ -100,6 +100,8 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
                       admin_log.blueprint, passwords.blueprint, territories.blueprint,
                       organisations.blueprint):
         app.register_blueprint(blueprint)
+    from casework.web.pacts import goals
+    app.register_blueprint(goals.blueprint)
     app.context_processor(_template_globals)
     return app
 

@@ -104,7 +104,7 @@ def test_pact_pages_from_referral_to_closure(audited_page):
 
     page.get_by_role("link", name="Torna al patto").click()
     signature = page.get_by_role("region", name="Firma del patto")
-    tick(signature, "Il beneficiario/a ha dato il consenso al trattamento dei propri dati personali, come descritto "
+    tick(signature, "La persona beneficiaria ha dato il consenso al trattamento dei propri dati personali, come descritto "
                     "nel patto")
     signature.get_by_role("button", name="Registra la firma").click()
     make_move(page, "Attiva il patto", "Attivazione")

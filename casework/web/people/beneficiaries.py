@@ -14,11 +14,12 @@ from werkzeug.wrappers import Response
 from wtforms import Form
 
 from casework.errors import InvalidInput
+from casework.i18n import C_
 from casework.models import Beneficiary, Gender, Pact
 from casework.people import beneficiaries as people
 from casework.web import context, saving
+from casework.web.filters import local_date, local_datetime, translated
 from casework.web.form_limits import too_long_message
-from casework.web.filters import local_date
 from casework.web.people.forms import (
     GENDER_LABELS,
     RELATION_LABELS,
@@ -51,6 +52,23 @@ ERROR_MESSAGES = {
     "not_allowed": _l("You cannot open pacts in this programme."),
     "already_open": _l("This person already has an open pact in this programme."),
     "not_found": _l("This household member is no longer recorded."),
+}
+# Messages about the person agree with their recorded gender (Italian: "è stata registrata");
+# for another gender the wording is neutral.
+REGISTERED = {
+    Gender.FEMALE: C_("female", "{name} is registered."),
+    Gender.MALE: C_("male", "{name} is registered."),
+    Gender.OTHER: C_("other gender", "{name} is registered."),
+}
+REGISTERED_ON = {
+    Gender.FEMALE: C_("female", "Registered on {when}."),
+    Gender.MALE: C_("male", "Registered on {when}."),
+    Gender.OTHER: C_("other gender", "Registered on {when}."),
+}
+REGISTERED_ON_BY = {
+    Gender.FEMALE: C_("female", "Registered on {when} by {who}."),
+    Gender.MALE: C_("male", "Registered on {when} by {who}."),
+    Gender.OTHER: C_("other gender", "Registered on {when} by {who}."),
 }
 DUPLICATE_MESSAGES = {
     "codice_fiscale": _l("A person with the same codice fiscale already exists."),
@@ -139,7 +157,7 @@ def new():
         return page(422)
 
     def done(person: Beneficiary) -> Response:
-        flash(_("%(name)s is registered.", name=person.full_name), "success")
+        flash(translated(REGISTERED[person.gender], name=person.full_name), "success")
         return redirect(url_for("beneficiaries.show", beneficiary_id=person.id))
 
     return saving.save(lambda: people.create_beneficiary(
@@ -331,7 +349,11 @@ def history(beneficiary_id: int):
          "old": _shown(change.field, change.old_value), "new": _shown(change.field, change.new_value)}
         for change in found.changes
     ]
-    return render_template("people/history.html", found=found, person=found.beneficiary, rows=rows)
+    person = found.beneficiary
+    when = local_datetime(found.created_at)
+    registered = (translated(REGISTERED_ON_BY[person.gender], when=when, who=found.created_by) if found.created_by
+                  else translated(REGISTERED_ON[person.gender], when=when))
+    return render_template("people/history.html", found=found, person=person, rows=rows, registered=registered)
 
 
 def _shown(field: str, value: str) -> str:

@@ -43,8 +43,8 @@ def count(db, model) -> int:
 
 
 def key_on(client, pact_id: int, name: str) -> str:
-    keys = dict((match.group(0).split('"')[1], match.group(1))
-                for match in KEY.finditer(client.get(f"/pacts/{pact_id}").get_data(as_text=True)))
+    keys = {match.group(0).split('"')[1]: match.group(1)
+            for match in KEY.finditer(client.get(f"/pacts/{pact_id}").get_data(as_text=True))}
     return keys[f"{name}-submission_key"]
 
 

@@ -135,3 +135,20 @@ def test_editing_keeps_a_comune_outside_the_territory_but_cannot_choose_one(app,
     assert response.status_code == 302
     db.expire_all()
     assert (db.get(Beneficiary, maria.id).comune_id, db.get(Beneficiary, maria.id).phone) == (lodi.id, "011 1234567")
+
+
+@pytest.mark.parametrize(("gender", "code", "registered", "on"), [
+    ("female", "F", "Lucia Ferrero è stata registrata.", "Registrata il "),
+    ("male", "M", "Lucia Ferrero è stato registrato.", "Registrato il "),
+    ("other", None, "Registrazione di Lucia Ferrero completata.", "Registrazione del "),
+])
+def test_messages_about_the_person_agree_with_their_gender(app, db, people, gender, code, registered, on):
+    client = signed_in(app, "giulia", english=False)
+    cf = codicefiscale.encode(lastname="Ferrero", firstname="Lucia", gender=code, birthdate="12/08/1992",
+                              birthplace="Settimo Torinese") if code else ""
+    response = submit(client, "/beneficiaries/new", lucia(gender=gender, codice_fiscale=cf), follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert registered in html and not re.search(r"\w/a\b", html.split("<main")[1].split("</main>")[0])
+    person_id = db.scalar(select(Beneficiary.id).where(Beneficiary.last_name == "Ferrero"))
+    history = client.get(f"/beneficiaries/{person_id}/history").get_data(as_text=True)
+    assert f"{on}" in history and "Registrato/a" not in history
