@@ -36,6 +36,7 @@ def insert_once(session: Session, record: Submitted, model: type[Submitted], pac
         session.add(record)
         session.flush()
         return record
+    _begin_for_savepoint(session)
     try:
         with session.begin_nested():
             session.add(record)
@@ -46,3 +47,16 @@ def insert_once(session: Session, record: Submitted, model: type[Submitted], pac
             raise
         return written
     return record
+
+
+def _begin_for_savepoint(session: Session) -> None:
+    """On SQLite, open the transaction before the savepoint.
+
+    The sqlite3 driver begins a transaction only at the first INSERT or UPDATE; a SAVEPOINT
+    sent before that opens one of its own, and releasing it commits, so a later refusal (a
+    conflict on the pact's version) could no longer undo the row. An explicit BEGIN keeps the
+    savepoint nested in the request's transaction.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")

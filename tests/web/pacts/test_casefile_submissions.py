@@ -7,16 +7,22 @@ success and records nothing more.
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 from sqlalchemy import func, select
+from werkzeug.serving import make_server
 
 from casework.models import FollowUpContact, JournalEntry, Pact
-from tests.web.conftest import csrf_token, sign_in, submit
+from tests.web.conftest import PASSWORD, csrf_token, sign_in, submit
 
 ROME = ZoneInfo("Europe/Rome")
+CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+VERSION = re.compile(r'name="contact-version" type="hidden" value="(\d+)"')
 KEY = re.compile(r'name="(?:journal|contact)-submission_key" type="hidden" value="([0-9a-f]{32})"')
 
 
@@ -127,3 +133,53 @@ def test_the_note_form_shows_its_limit(app, people):
     html = client.get(f"/pacts/{people.pact.id}").get_data(as_text=True)
     assert re.search(r'<textarea[^>]*id="journal-text"[^>]*maxlength="10000"', html)
     assert re.search(r'<textarea[^>]*id="contact-notes"[^>]*maxlength="4000"', html)
+
+
+@pytest.fixture
+def server(app) -> Iterator[str]:
+    served = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=served.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{served.server_port}"
+    finally:
+        served.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("form_name", ["journal", "contact"])
+def test_the_same_form_sent_many_times_at_once_records_once_and_answers_saved_each_time(app, db, people, server,
+                                                                                       form_name):
+    """Clicks that race over a real server: every answer is the success, and one record exists."""
+    browser = requests.Session()
+    login = browser.get(f"{server}/login")
+    browser.post(f"{server}/login", data={"username": "giulia", "password": PASSWORD,
+                                          "csrf_token": CSRF.search(login.text).group(1)})
+    page = browser.get(f"{server}/pacts/{people.pact.id}").text
+    token = CSRF.search(page).group(1)
+    key = next(match.group(1) for match in KEY.finditer(page) if f'"{form_name}-submission_key"' in match.group(0))
+    an_hour_ago = minute(datetime.now(UTC) - timedelta(minutes=1))
+    if form_name == "journal":
+        url, data = f"{server}/pacts/{people.pact.id}/journal", {
+            "journal-kind": "note", "journal-at": an_hour_ago, "journal-text": "Colloquio", "journal-submission_key": key}
+    else:
+        url, data = f"{server}/pacts/{people.pact.id}/contacts", {
+            "contact-version": VERSION.search(page).group(1), "contact-contact_at": minute(datetime.now(UTC)),
+            "contact-channel": "phone", "contact-notes": "", "contact-next_contact_on": "",
+            "contact-submission_key": key}
+    start = threading.Barrier(6, timeout=30)
+    statuses: list[int] = []
+
+    def click() -> None:
+        start.wait()
+        statuses.append(browser.post(url, data={**data, "csrf_token": token}, allow_redirects=False,
+                                     timeout=30).status_code)
+
+    threads = [threading.Thread(target=click) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=40)
+    browser.close()
+    assert statuses == [302] * 6
+    assert count(db, JournalEntry if form_name == "journal" else FollowUpContact) == 1
