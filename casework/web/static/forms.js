@@ -13,6 +13,9 @@
   var number = new Intl.NumberFormat(lang === "en" ? "en-GB" : "it-IT");
   // The counter speaks only near the limit: every keystroke announced would drown the reader.
   var ANNOUNCE_FROM = 0.9;
+  // A one-line field (a name, a phone) shows its counter only once half full: under every short
+  // field from the start, counters would be noise.
+  var SHOW_INPUT_FROM = 0.5;
   var RESUBMIT_AFTER_MS = 4000;
 
   function focusFirstError() {
@@ -42,14 +45,29 @@
     counter.className = "form-text character-counter";
     counter.setAttribute("aria-live", "off");
     field.insertAdjacentElement("afterend", counter);
-    var described = (field.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
-    described.push(counter.id);
-    field.setAttribute("aria-describedby", described.join(" "));
+    var isTextarea = field.tagName === "TEXTAREA";
+
+    function describe(shown) {
+      var described = (field.getAttribute("aria-describedby") || "").split(/\s+/).filter(function (id) {
+        return id && id !== counter.id;
+      });
+      if (shown) {
+        described.push(counter.id);
+      }
+      if (described.length) {
+        field.setAttribute("aria-describedby", described.join(" "));
+      } else {
+        field.removeAttribute("aria-describedby");
+      }
+    }
 
     function update() {
       var used = field.value.length;
       counter.textContent = number.format(used) + " / " + number.format(limit) + " " + words.characters;
       var near = used >= limit * ANNOUNCE_FROM;
+      var shown = isTextarea || used >= limit * SHOW_INPUT_FROM;
+      counter.hidden = !shown;
+      describe(shown);
       counter.setAttribute("aria-live", near ? "polite" : "off");
       counter.classList.toggle("text-danger", near);
     }
