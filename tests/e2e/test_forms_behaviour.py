@@ -98,3 +98,28 @@ def test_a_long_note_shows_its_counter_with_thousands_as_italians_write_them(lap
     expect(page.locator("#journal-text-counter")).to_have_text("9501 / 10.000 caratteri")  # CLDR: Italian groups from five digits
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.locator("#journal").screenshot(path=str(SCREENSHOTS / "forms-note-counter.png"))
+
+
+def test_a_goal_is_corrected_in_place_and_its_history_shows_before_and_after(laptop):
+    page = laptop
+    sign_in(page, CASE_MANAGER)
+    page.goto("/")
+    page.locator("a[href^='/pacts/']").first.click()
+    edit = page.locator("#co-design").get_by_role("link", name=re.compile(r"^Modifica \(")).first
+    if edit.count() == 0:
+        pytest.skip("the first pact of the day has no goal yet")
+    edit.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Modifica l'obiettivo")
+    assert violations(page) == []
+    description = page.get_by_label("Obiettivo", exact=True)
+    before = description.input_value()
+    description.fill(before + " (rivisto con la famiglia)")
+    page.get_by_role("button", name="Salva le modifiche").click()
+    expect(page.get_by_text("Obiettivo modificato.")).to_be_visible()
+    page.go_back()
+    page.reload()
+    history = page.get_by_role("region", name="Modifiche")
+    expect(history).to_contain_text(before + " (rivisto con la famiglia)")
+    assert violations(page) == []
+    screenshot(page, "forms-goal-edit")
+    assert page.console_errors == []

@@ -108,3 +108,28 @@ def test_a_signed_in_person_too_gets_the_limit_and_the_way_back(client_and_peopl
     assert response.status_code == 413
     html = response.get_data(as_text=True)
     assert "10 MB" in html and f'href="/pacts/{people.pact.id}"' in html
+
+
+def test_a_priority_is_written_one_way_on_every_page(app, client_and_people, db):
+    """"Media" on the pact page, in the caseload's table and filter, and in the timeline alike."""
+    from datetime import UTC, datetime
+
+    from casework.models import Pact, Priority
+    from casework.security.audit import record_changes
+
+    client, people = client_and_people
+    pact = db.get(Pact, people.pact.id)
+    pact.priority = Priority.MEDIUM
+    record_changes(db, "pact", pact.id, {"priority": "low"}, {"priority": "medium"},
+                   actor=db.get(type(people.supervisor), people.supervisor.id), now=datetime.now(UTC))
+    db.commit()
+    sign_in(client, "elena")
+    pages = {
+        "pact": client.get(f"/pacts/{pact.id}").get_data(as_text=True),
+        "caseload": client.get("/caseload").get_data(as_text=True),
+        "caseload pacts": client.get("/caseload/pacts").get_data(as_text=True),
+        "timeline": client.get(f"/pacts/{pact.id}/timeline").get_data(as_text=True),
+    }
+    for name, html in pages.items():
+        assert re.search(r">\s*Media\s*<|: Media\b", html), name
+        assert not re.search(r">\s*(media|bassa|alta)\s*<|: (media|bassa|alta)\b", html), name

@@ -103,6 +103,16 @@
     focusFirstError();
   }
 
+  // Back to a page kept by the browser: its buttons must not stay disabled.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      Array.prototype.forEach.call(document.querySelectorAll("[type=submit][aria-disabled=true]"), function (button) {
+        button.disabled = false;
+        button.removeAttribute("aria-disabled");
+      });
+    }
+  });
+
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {
