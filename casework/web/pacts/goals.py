@@ -28,6 +28,7 @@ from casework.web import context, saving
 from casework.web.filters import local_date
 from casework.web.form_limits import too_long_message
 from casework.web.pacts import forms
+from casework.web.pacts.page import STALE_FORM_MESSAGE
 from casework.web.roles import role_required
 
 blueprint = Blueprint("goals", __name__)
@@ -184,7 +185,7 @@ def edit_goal(pact_id: int, goal_id: int):
         return _page(template, pact, core.GOAL, goal, form)
     form = forms.goal_form(_need_areas(pact), request.form)
     if not form.validate():
-        messages = [str(forms.STALE_FORM_MESSAGE)] if form.version.errors else []
+        messages = [str(STALE_FORM_MESSAGE)] if form.version.errors else []
         return _page(template, pact, core.GOAL, goal, form, status=422, messages=messages)
 
     def conflict(error: Conflict):
@@ -218,7 +219,7 @@ def edit_action(pact_id: int, action_id: int):
         return _page(template, pact, core.ACTION, action, form)
     form = forms.action_form(_goal_choices(pact), request.form)
     if not form.validate():
-        messages = [str(forms.STALE_FORM_MESSAGE)] if form.version.errors else []
+        messages = [str(STALE_FORM_MESSAGE)] if form.version.errors else []
         return _page(template, pact, core.ACTION, action, form, status=422, messages=messages)
 
     def conflict(error: Conflict):

@@ -164,3 +164,15 @@ def test_who_may_not_see_the_pact_gets_404_and_an_administrator_403(app, db, peo
     assert signed_in(app, "giulia").get(action_url(people.pact.id + 1000, action_id)).status_code == 404
     db.expire_all()
     assert db.get(Goal, goal_id).description == "Trovare lavoro"
+
+
+def test_a_form_without_its_version_is_refused_saying_to_reload(app, db, people, items):
+    goal_id, _ = items
+    response = submit(signed_in(app, "giulia"), goal_url(people.pact.id, goal_id), {
+        "goal-version": "", "goal-description": "Nuovo testo", "goal-need_area": "", "goal-target_date": ""})
+    assert response.status_code == 422
+    page = text(response)
+    assert "Correct 1 error" in page and "This form is incomplete or out of date: reload the page" in page
+    assert 'href="#goal-version"' not in page  # a hidden field is no link
+    db.expire_all()
+    assert db.get(Goal, goal_id).description == "Trovare lavoro"
