@@ -212,7 +212,7 @@ def add_goal_action_commitment(page: Page) -> None:
     expect(page.get_by_text("Azione aggiunta.")).to_be_visible()
 
     co_design.get_by_text("Aggiungi un impegno", exact=True).click()  # a closed <details>
-    co_design.get_by_label("Chi si impegna").select_option(label="Beneficiario/a")
+    co_design.get_by_label("Chi si impegna").select_option(label="Persona beneficiaria")
     co_design.get_by_label("Impegno", exact=True).fill(COMMITMENT)
     co_design.get_by_role("button", name="Aggiungi l'impegno").click()
     expect(page.get_by_text("Impegno aggiunto.")).to_be_visible()

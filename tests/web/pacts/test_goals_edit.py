@@ -105,7 +105,7 @@ def test_an_action_is_edited_with_who_does_it_in_words(app, db, people, items):
     assert (db.get(Action, action_id).performer, db.get(Action, action_id).performer_detail) == (
         Performer.SERVICE, "CPI Settimo")
     history = text(client.get(action_url(people.pact.id, action_id)))
-    assert "Chi la svolge</th><td>Beneficiario/a</td><td>Un servizio</td>" in history
+    assert "Chi la svolge</th><td>Persona beneficiaria</td><td>Un servizio</td>" in history
 
 
 def test_a_stale_version_answers_409_keeping_the_input_and_showing_what_is_saved(app, db, people, items):
