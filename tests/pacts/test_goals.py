@@ -120,3 +120,15 @@ def test_an_item_of_another_pact_is_not_found(session, registry, world, clock, p
 def test_the_history_field_names_the_item(session):
     assert goals.item_change("goal:12:target_date") == goals.ItemChange("goal", 12, "target_date")
     assert goals.item_change("priority") is None and goals.item_change("goal:x:description") is None
+
+
+def test_a_closed_pact_changes_only_after_reopening(session, registry, world, clock, pact):
+    pact.closed_at = clock.now
+    session.commit()
+    with pytest.raises(InvalidInput) as refused:
+        goals.edit_goal(session, registry, pact, pact.goals[0].id, goals.GoalDetails("Altro"), actor=world.manager,
+                        clock=later(clock), expected_version=pact.version)
+    assert refused.value.errors == {"pact": "closed"}
+    with pytest.raises(InvalidInput):
+        goals.edit_action(session, pact, pact.actions[0].id, goals.ActionDetails("Altro", Performer.FAMILY),
+                          actor=world.manager, clock=later(clock), expected_version=pact.version)

@@ -176,3 +176,19 @@ def test_a_form_without_its_version_is_refused_saying_to_reload(app, db, people,
     assert 'href="#goal-version"' not in page  # a hidden field is no link
     db.expire_all()
     assert db.get(Goal, goal_id).description == "Trovare lavoro"
+
+
+def test_a_closed_pact_shows_no_form_and_refuses_a_post(app, db, people, items):
+    goal_id, _ = items
+    pact = db.get(Pact, people.pact.id)
+    pact.closed_at = datetime.now(UTC)
+    db.commit()
+    client = signed_in(app, "giulia")
+    page = text(client.get(goal_url(people.pact.id, goal_id)))
+    assert "This pact is closed" in page and "Save changes" not in page
+    response = submit(client, goal_url(people.pact.id, goal_id), {
+        "goal-version": version(db, people.pact.id), "goal-description": "Altro", "goal-need_area": "",
+        "goal-target_date": ""}, form_page="/")
+    assert response.status_code == 422 and "This pact is closed" in text(response)
+    db.expire_all()
+    assert db.get(Goal, goal_id).description == "Trovare lavoro"
