@@ -9,7 +9,8 @@ shown. Written to stand alone ("Home visit"); inside a sentence a page uses it i
 from __future__ import annotations
 
 from casework.i18n import N_, Message
-from casework.models.beneficiary import Gender
+from casework.models.beneficiary import Gender, Relation
+from casework.models.casefile import DocumentKind, JournalKind
 from casework.models.pact import (
     ActionStatus,
     ContactChannel,
@@ -69,4 +70,27 @@ GOALS_ACHIEVED: dict[GoalsAchieved, Message] = {
     GoalsAchieved.FULLY: N_("Fully"),
     GoalsAchieved.PARTLY: N_("Partly"),
     GoalsAchieved.NOT: N_("Not at all"),
+}
+RELATIONS: dict[Relation, Message] = {
+    Relation.PARTNER: N_("Partner"),
+    Relation.CHILD: N_("Child"),
+    Relation.PARENT: N_("Parent"),
+    Relation.SIBLING: N_("Brother or sister"),
+    Relation.GRANDPARENT: N_("Grandparent"),
+    Relation.OTHER: N_("Other relation"),
+}
+JOURNAL_KINDS: dict[JournalKind, Message] = {
+    JournalKind.NOTE: N_("Note"),
+    JournalKind.PHONE_CALL: N_("Phone call"),
+    JournalKind.MEETING: N_("Meeting"),
+    JournalKind.HOME_VISIT: N_("Home visit"),
+    JournalKind.EQUIPE_MEETING: N_("Équipe meeting"),
+    JournalKind.MESSAGE: N_("Message"),
+}
+DOCUMENT_KINDS: dict[DocumentKind, Message] = {
+    DocumentKind.SIGNED_PACT: N_("Signed pact"),
+    DocumentKind.ID_DOCUMENT: N_("Identity document"),
+    DocumentKind.RESIDENCE_PERMIT: N_("Residence permit"),
+    DocumentKind.CERTIFICATE: N_("Certificate"),
+    DocumentKind.OTHER: N_("Other document"),
 }

@@ -14,24 +14,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired
 
 from casework.models import DocumentKind, JournalKind
+from casework.models import labels as model_labels
 from casework.pacts.casefile import MAX_JOURNAL_TEXT
+from casework.web.filters import lazy_labels
 from casework.web.form_limits import TextLimit, submission_key_field
 
-JOURNAL_KINDS = {
-    JournalKind.NOTE: _l("Note"),
-    JournalKind.PHONE_CALL: _l("Phone call"),
-    JournalKind.MEETING: _l("Meeting"),
-    JournalKind.HOME_VISIT: _l("Home visit"),
-    JournalKind.EQUIPE_MEETING: _l("Équipe meeting"),
-    JournalKind.MESSAGE: _l("Message"),
-}
-DOCUMENT_KINDS = {
-    DocumentKind.SIGNED_PACT: _l("Signed pact"),
-    DocumentKind.ID_DOCUMENT: _l("Identity document"),
-    DocumentKind.RESIDENCE_PERMIT: _l("Residence permit"),
-    DocumentKind.CERTIFICATE: _l("Certificate"),
-    DocumentKind.OTHER: _l("Other document"),
-}
+JOURNAL_KINDS = lazy_labels(model_labels.JOURNAL_KINDS)
+DOCUMENT_KINDS = lazy_labels(model_labels.DOCUMENT_KINDS)
 ACCEPTED_FILES = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
 
 

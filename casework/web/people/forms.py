@@ -18,20 +18,13 @@ from wtforms.validators import Optional
 from wtforms.widgets import TextInput
 
 from casework.models import Gender, Programme, Relation, Territory
-from casework.models.labels import GENDERS
+from casework.models.labels import GENDERS, RELATIONS
 from casework.people.beneficiaries import MAX_LENGTHS, HouseholdDetails, PersonDetails
 from casework.web.filters import lazy_labels
 from casework.web.form_limits import TextLimit
 
 GENDER_LABELS = lazy_labels(GENDERS)
-RELATION_LABELS = {
-    Relation.PARTNER: _l("Partner"),
-    Relation.CHILD: _l("Child"),
-    Relation.PARENT: _l("Parent"),
-    Relation.SIBLING: _l("Brother or sister"),
-    Relation.GRANDPARENT: _l("Grandparent"),
-    Relation.OTHER: _l("Other relation"),
-}
+RELATION_LABELS = lazy_labels(RELATIONS)
 DATE_HINT = _l("dd/mm/yyyy, e.g. 17/05/1990")
 
 
