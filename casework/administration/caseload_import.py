@@ -82,6 +82,7 @@ PROBLEMS: dict[str, Message] = {
     "unknown_comune": N_("No comune with this ISTAT code or name."),
     "ambiguous_comune": N_("More than one comune has this name: write its ISTAT code."),
     "not_a_comune": N_("No comune with this ISTAT code or name."),
+    "outside_territory": N_("The comune is not one of your territory's."),
     "unknown_programme": N_("No programme with this code."),
     "programme_not_overseen": N_("The programme is not one of your territory's."),
     "unknown_stage": N_("This stage is not in the programme's workflow."),

@@ -166,6 +166,7 @@ class _Lookups:
 
     def __init__(self, session: Session, registry: WorkflowRegistry, user: User, codes: set[str]):
         self.registry = registry
+        self.user = user  # whose territory's comuni the people may live in
         self.programmes = {p.code.casefold(): p for p in session.scalars(select(Programme))}
         self.overseen = set(session.scalars(visible_programmes(user).with_only_columns(Programme.id)))
         self.users: dict[str, User] = {}
@@ -285,7 +286,7 @@ def _plan_row(
         first_name=text("first_name"), last_name=text("last_name"), gender=gender,  # type: ignore[arg-type]
         codice_fiscale=code, birth_date=birth_date, comune_id=comune_id, phone=text("phone"), email=text("email"),
     )
-    for name, error in person_problems(session, details, today=today).items():
+    for name, error in person_problems(session, details, today=today, user=lookups.user).items():
         column = _PERSON_COLUMNS.get(name, name)
         if not reported(column) and column in values:
             problem(column, error)

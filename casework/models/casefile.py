@@ -34,6 +34,8 @@ class JournalEntry(Base):
     text: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime]
+    # The one-time key of the form that wrote it: the same form sent twice writes one entry.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     author: Mapped[User | None] = relationship()
 

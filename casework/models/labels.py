@@ -1,4 +1,5 @@
-"""The words for the models' codes (gender, referral source, contact channel, priority): one
+"""The words for the models' codes (gender, referral source, contact channel, priority, who does
+an action, the statuses of goals and actions): one
 definition, shown by the forms, the pages and the exports alike.
 
 Each word is a message of the translation catalogue (casework.i18n), translated where it is
@@ -8,8 +9,17 @@ shown. Written to stand alone ("Home visit"); inside a sentence a page uses it i
 from __future__ import annotations
 
 from casework.i18n import N_, Message
-from casework.models.beneficiary import Gender
-from casework.models.pact import ContactChannel, Priority, ReferralSource
+from casework.models.beneficiary import Gender, Relation
+from casework.models.casefile import DocumentKind, JournalKind
+from casework.models.pact import (
+    ActionStatus,
+    ContactChannel,
+    GoalsAchieved,
+    ItemStatus,
+    Performer,
+    Priority,
+    ReferralSource,
+)
 
 GENDERS: dict[Gender, Message] = {
     Gender.FEMALE: N_("Female"),
@@ -36,4 +46,51 @@ PRIORITIES: dict[Priority, Message] = {
     Priority.LOW: N_("Low"),
     Priority.MEDIUM: N_("Medium"),
     Priority.HIGH: N_("High"),
+}
+PERFORMERS: dict[Performer, Message] = {
+    Performer.BENEFICIARY: N_("Beneficiary"),
+    Performer.CASE_MANAGER: N_("Case manager"),
+    Performer.SERVICE: N_("A service"),
+    Performer.FAMILY: N_("Family"),
+    Performer.OTHER: N_("Someone else"),
+}
+ACTION_STATUSES: dict[ActionStatus, Message] = {
+    ActionStatus.PLANNED: N_("Planned"),
+    ActionStatus.IN_PROGRESS: N_("In progress"),
+    ActionStatus.DONE: N_("Done"),
+    ActionStatus.CANCELLED: N_("Cancelled"),
+}
+GOAL_STATUSES: dict[ItemStatus, Message] = {
+    ItemStatus.OPEN: N_("Still open"),
+    ItemStatus.ACHIEVED: N_("Achieved"),
+    ItemStatus.PARTLY_ACHIEVED: N_("Partly achieved"),
+    ItemStatus.NOT_ACHIEVED: N_("Not achieved"),
+}
+GOALS_ACHIEVED: dict[GoalsAchieved, Message] = {
+    GoalsAchieved.FULLY: N_("Fully"),
+    GoalsAchieved.PARTLY: N_("Partly"),
+    GoalsAchieved.NOT: N_("Not at all"),
+}
+RELATIONS: dict[Relation, Message] = {
+    Relation.PARTNER: N_("Partner"),
+    Relation.CHILD: N_("Child"),
+    Relation.PARENT: N_("Parent"),
+    Relation.SIBLING: N_("Brother or sister"),
+    Relation.GRANDPARENT: N_("Grandparent"),
+    Relation.OTHER: N_("Other relation"),
+}
+JOURNAL_KINDS: dict[JournalKind, Message] = {
+    JournalKind.NOTE: N_("Note"),
+    JournalKind.PHONE_CALL: N_("Phone call"),
+    JournalKind.MEETING: N_("Meeting"),
+    JournalKind.HOME_VISIT: N_("Home visit"),
+    JournalKind.EQUIPE_MEETING: N_("Équipe meeting"),
+    JournalKind.MESSAGE: N_("Message"),
+}
+DOCUMENT_KINDS: dict[DocumentKind, Message] = {
+    DocumentKind.SIGNED_PACT: N_("Signed pact"),
+    DocumentKind.ID_DOCUMENT: N_("Identity document"),
+    DocumentKind.RESIDENCE_PERMIT: N_("Residence permit"),
+    DocumentKind.CERTIFICATE: N_("Certificate"),
+    DocumentKind.OTHER: N_("Other document"),
 }

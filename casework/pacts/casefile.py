@@ -30,10 +30,12 @@ from casework.models import (
     User,
 )
 from casework.pacts.documents import pact_documents
+from casework.pacts.goals import GOAL, item_change
 from casework.pacts.operations import add_member
+from casework.pacts.submissions import already_submitted, insert_once
 from casework.security import record_changes, territory_and_below
 from casework.versioning import check_version, touch
-from casework.workflow import WorkflowRegistry
+from casework.workflow import WorkflowDefinition, WorkflowRegistry
 
 PACT_ENTITY = "pact"
 BENEFICIARY_ENTITY = "beneficiary"
@@ -174,7 +176,7 @@ def timeline(
         for j in journal
     ]
     entries += [
-        TimelineEntry(
+        _item_edit(definition, pact, e, who(e.actor_id), locale) if item_change(e.field) else TimelineEntry(
             at=e.at, kind=EntryKind.PACT_EDIT if e.entity == PACT_ENTITY else EntryKind.PERSON_EDIT,
             actor=who(e.actor_id), code=e.field, old_value=e.old_value, new_value=e.new_value,
         )
@@ -217,6 +219,24 @@ def timeline(
     return ordered if limit is None else ordered[:limit]
 
 
+def _item_edit(definition: WorkflowDefinition, pact: Pact, record: ChangeRecord, actor: str,
+               locale: str) -> TimelineEntry:
+    """A goal's or an action's change: `code` is "goal_<field>" or "action_<field>", `label` the
+    item's words as they are now ("" once removed), need areas by their label."""
+    change = item_change(record.field)
+    assert change is not None
+    items = pact.goals if change.kind == GOAL else pact.actions
+    item = next((item for item in items if item.id == change.item_id), None)
+    old_value, new_value = record.old_value, record.new_value
+    if change.field == "need_area":
+        old_value, new_value = (definition.label_of("need_area", value, locale) if value else ""
+                                for value in (old_value, new_value))
+    return TimelineEntry(
+        at=record.at, kind=EntryKind.PACT_EDIT, actor=actor, code=f"{change.kind}_{change.field}",
+        label=item.description if item is not None else "", old_value=old_value, new_value=new_value,
+    )
+
+
 def _full_names(session: Session, user_ids: set[int | None]) -> dict[int, str]:
     ids = {user_id for user_id in user_ids if user_id is not None}
     if not ids:
@@ -225,9 +245,19 @@ def _full_names(session: Session, user_ids: set[int | None]) -> dict[int, str]:
 
 
 def add_journal_entry(
-    session: Session, pact: Pact, *, kind: JournalKind, at: datetime, text: str, actor: User | None, now: datetime
+    session: Session, pact: Pact, *, kind: JournalKind, at: datetime, text: str, actor: User | None, now: datetime,
+    submission_key: str | None = None,
 ) -> JournalEntry:
-    """A dated note on the pact. Notes only add, so they do not move the pact's version."""
+    """A dated note on the pact. Notes only add, so they do not move the pact's version.
+
+    A text over MAX_JOURNAL_TEXT is refused whole ("too_long"), never stored cut. With a
+    `submission_key` (the one-time key of the form), sending the same form again returns the
+    entry it already wrote instead of writing a second one.
+    """
+    if submission_key:
+        written = already_submitted(session, JournalEntry, pact, submission_key)
+        if written is not None:
+            return written
     errors = {}
     if not text.strip():
         errors["text"] = "required"
@@ -239,10 +269,9 @@ def add_journal_entry(
         raise InvalidInput(errors)
     entry = JournalEntry(
         pact_id=pact.id, kind=kind, at=at, text=text.strip(), author_id=actor.id if actor else None, recorded_at=now,
+        submission_key=submission_key or None,
     )
-    session.add(entry)
-    session.flush()
-    return entry
+    return insert_once(session, entry, JournalEntry, pact, submission_key)
 
 
 # --- Équipe ---------------------------------------------------------------------------

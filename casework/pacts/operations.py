@@ -39,6 +39,7 @@ from casework.models import (
     TransitionRecord,
     User,
 )
+from casework.pacts.submissions import already_submitted, insert_once
 from casework.reminders import StatePosition, next_deadline, refresh_next_deadline
 from casework.security import record_changes
 
@@ -525,7 +526,12 @@ def log_contact(
     actor: User | None,
     clock: Clock,
     expected_version: int | None = None,
+    submission_key: str | None = None,
 ) -> FollowUpContact:
+    """Record a contact. The same form sent again (its `submission_key`) returns the contact it
+    already recorded, before any check: the second click of a double click is not a conflict."""
+    if submission_key and (recorded := already_submitted(session, FollowUpContact, pact, submission_key)):
+        return recorded
     errors = {}
     if contact_at > clock.now:
         errors["contact_at"] = "in_future"
@@ -538,11 +544,15 @@ def log_contact(
         raise InvalidInput(errors)
     _check_version(pact, expected_version)
     contact = FollowUpContact(
-        pact=pact, contact_at=contact_at, channel=channel, notes=notes.strip(),
-        next_contact_on=next_contact_on, recorded_by_id=_actor_id(actor),
+        pact_id=pact.id, contact_at=contact_at, channel=channel, notes=notes.strip(),
+        next_contact_on=next_contact_on, recorded_by_id=_actor_id(actor), submission_key=submission_key or None,
     )
-    session.add(contact)
-    session.flush()  # the deadline query below must see this contact
+    # Flushed now: the deadline query below must see this contact.
+    recorded = insert_once(session, contact, FollowUpContact, pact, submission_key)
+    if recorded is not contact:
+        return recorded  # the same form, sent at the same moment by a second click, got there first
+    if contact not in pact.contacts:  # a collection read before this contact existed
+        pact.contacts.append(contact)
     refresh_next_deadline(session, registry.engine_for(pact).definition, pact, clock.zone)
     _touch(pact, expected_version, clock.now)  # after: one UPDATE writes the deadline and the version
     _flush(session, pact, expected_version)

@@ -55,7 +55,7 @@ CODICE_FISCALE_LENGTH = 16
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _PHONE = re.compile(r"^\+?[0-9 ./()-]+$")
 _PHONE_DIGITS = (6, 15)  # shortest Italian landline to the ITU maximum
-_MAX_LENGTHS = {
+MAX_LENGTHS = {
     "first_name": 100, "last_name": 100, "birth_place": 120, "citizenship": 80, "address": 200,
     "phone": 40, "email": 254,
 }
@@ -197,8 +197,14 @@ def _phone_problem(phone: str) -> str | None:
     return None
 
 
-def _cleaned_person(session: Session, details: PersonDetails, today: date) -> dict[str, Any]:
-    """The values to store, or InvalidInput naming every field that is wrong at once."""
+def _cleaned_person(
+    session: Session, details: PersonDetails, today: date, *, user: User | None = None,
+    kept_comune_id: int | None = None,
+) -> dict[str, Any]:
+    """The values to store, or InvalidInput naming every field that is wrong at once.
+
+    With `user`, the comune must be one of their territory's (`kept_comune_id`, the one the
+    record already has, stays allowed: a person may live where the user does not work)."""
     values: dict[str, Any] = {
         name: (value.strip() if isinstance(value, str) else value)
         for name, value in ((name, getattr(details, name)) for name in PERSON_FIELDS)
@@ -208,7 +214,7 @@ def _cleaned_person(session: Session, details: PersonDetails, today: date) -> di
     for name in ("first_name", "last_name"):
         if not values[name]:
             errors[name] = "required"
-    for name, limit in _MAX_LENGTHS.items():
+    for name, limit in MAX_LENGTHS.items():
         if name not in errors and len(values[name]) > limit:
             errors[name] = "too_long"
     if not isinstance(values["gender"], Gender):
@@ -229,15 +235,30 @@ def _cleaned_person(session: Session, details: PersonDetails, today: date) -> di
         kind = session.scalar(select(Territory.kind).where(Territory.id == values["comune_id"]))
         if kind != TerritoryKind.COMUNE:
             errors["comune_id"] = "not_a_comune"
+        elif user is not None and values["comune_id"] != kept_comune_id and not _in_territory(
+            session, user, values["comune_id"]
+        ):
+            errors["comune_id"] = "outside_territory"
     if errors:
         raise InvalidInput(errors)
     return values
 
 
-def person_problems(session: Session, details: PersonDetails, *, today: date) -> dict[str, str]:
-    """{field: error code} for a person's details, as registering them would refuse them (an import's dry run)."""
+def _in_territory(session: Session, user: User, comune_id: int) -> bool:
+    return session.scalar(
+        select(true()).where(Territory.id == comune_id, Territory.id.in_(territory_subtree(user)))
+    ) is not None
+
+
+def person_problems(
+    session: Session, details: PersonDetails, *, today: date, user: User | None = None,
+    kept_comune_id: int | None = None,
+) -> dict[str, str]:
+    """{field: error code} for a person's details, as registering them (by `user`, when given)
+    would refuse them: an import's dry run, or the fields a form could read when it could not
+    read them all."""
     try:
-        _cleaned_person(session, details, today)
+        _cleaned_person(session, details, today, user=user, kept_comune_id=kept_comune_id)
     except InvalidInput as error:
         return dict(error.errors)
     return {}
@@ -252,7 +273,7 @@ def _cleaned_member(details: HouseholdDetails, today: date) -> dict[str, Any]:
     if not values["first_name"]:
         errors["first_name"] = "required"
     for name in ("first_name", "last_name"):
-        if name not in errors and len(values[name]) > _MAX_LENGTHS[name]:
+        if name not in errors and len(values[name]) > MAX_LENGTHS[name]:
             errors[name] = "too_long"
     if not isinstance(values["relation"], Relation):
         errors["relation"] = "required"
@@ -318,7 +339,7 @@ def create_beneficiary(
     """Register a person. Likely duplicates raise PossibleDuplicates unless confirmed; a
     codice fiscale already registered is refused even when confirmed."""
     _require_manager(user)
-    values = _cleaned_person(session, details, _local_today(clock))
+    values = _cleaned_person(session, details, _local_today(clock), user=user)
     duplicates = find_possible_duplicates(
         session, user, codice_fiscale=values["codice_fiscale"], first_name=values["first_name"],
         last_name=values["last_name"], birth_date=values["birth_date"],
@@ -357,7 +378,7 @@ def update_beneficiary(
     """Change a person's record, keeping one ChangeRecord per changed field."""
     _require_visible(session, user, beneficiary)
     check_version(beneficiary, expected_version)
-    values = _cleaned_person(session, details, _local_today(clock))
+    values = _cleaned_person(session, details, _local_today(clock), user=user, kept_comune_id=beneficiary.comune_id)
     if values["codice_fiscale"] and any(
         duplicate.reason == "codice_fiscale"
         for duplicate in find_possible_duplicates(
@@ -522,9 +543,13 @@ def beneficiary_history(
     )
 
 
-def comuni(session: Session) -> list[Territory]:
+def comuni(session: Session, user: User, *, keep: int | None = None) -> list[Territory]:
+    """The comuni a person registered by `user` may live in: those of the user's territory and
+    below, and `keep` (the comune a record already has), wherever it is."""
+    in_scope = Territory.id.in_(territory_subtree(user))
     return list(session.scalars(
-        select(Territory).where(Territory.kind == TerritoryKind.COMUNE).order_by(Territory.name)
+        select(Territory).where(Territory.kind == TerritoryKind.COMUNE, in_scope if keep is None else or_(
+            in_scope, Territory.id == keep)).order_by(Territory.name)
     ))
 
 

@@ -105,6 +105,8 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     app.register_blueprint(pact_pdf.blueprint)
     # Browsers ask for /favicon.ico whatever the page links: answer with ours, not a 404.
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))
+    from casework.web.pacts import goals
+    app.register_blueprint(goals.blueprint)
     app.context_processor(_template_globals)
     return app
 

@@ -10,7 +10,9 @@ shows the signed-in person from the plain copy taken when the request began
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from urllib.parse import urlsplit
+
+from flask import Flask, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -30,6 +32,23 @@ def _page(status: int):
     return handler
 
 
+def _too_large(error: Exception):
+    """An upload over the limit: say the limit, and lead back to the page the file was chosen on."""
+    context.close_db()
+    limit_mb = context.settings().max_upload_mb
+    back = _local_referrer()
+    return render_template("errors/413.html", error=error, limit_mb=limit_mb, back_url=back or url_for("home.today"),
+                           back_to_form=back is not None), 413
+
+
+def _local_referrer() -> str | None:
+    """The page the request came from, when it is one of ours: a link never leads off the site."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.scheme not in ("http", "https") or referrer.netloc != request.host or not referrer.path.startswith("/"):
+        return None
+    return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+
+
 def _conflict(error: Exception):
     """Someone else saved first and the view had no page of its own for it: nothing was saved."""
     context.start_error_page()
@@ -41,8 +60,9 @@ def _csrf(error: CSRFError):
 
 
 def register(app: Flask) -> None:
-    for status in (403, 404, 413, 500):
+    for status in (403, 404, 500):
         app.register_error_handler(status, _page(status))
+    app.register_error_handler(413, _too_large)
     app.register_error_handler(Conflict, _conflict)
     app.register_error_handler(StaleDataError, _conflict)
     app.register_error_handler(CSRFError, _csrf)

@@ -112,7 +112,7 @@ def tick(scope, label: str) -> None:
 def register_beneficiary(page: Page, person: Person) -> None:
     """From any page: the main menu's "Nuovo beneficiario", the form, and the person's page."""
     page.get_by_role("navigation", name="Menu principale").get_by_role("link", name="Nuovo beneficiario").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Registra un beneficiario/a")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Registra una persona beneficiaria")
     fill_person_form(page, person, person.codice_fiscale)
     page.get_by_role("button", name="Registra", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(person.listed_name)
@@ -242,7 +242,7 @@ def add_goal_action_commitment(page: Page) -> None:
     expect(page.get_by_text("Azione aggiunta.")).to_be_visible()
 
     open_form(co_design, "Aggiungi un impegno")
-    co_design.get_by_label("Chi si impegna").select_option(label="Beneficiario/a")
+    co_design.get_by_label("Chi si impegna").select_option(label="Persona beneficiaria")
     co_design.get_by_label("Impegno", exact=True).fill(COMMITMENT)
     co_design.get_by_role("button", name="Aggiungi l'impegno").click()
     expect(page.get_by_text("Impegno aggiunto.")).to_be_visible()
@@ -263,8 +263,9 @@ def test_a_wrong_codice_fiscale_is_told_next_to_the_field_then_the_person_is_reg
     expect(field).to_have_attribute("aria-invalid", "true")
     expect(field).to_have_accessible_description(re.compile(
         "Il codice fiscale non è valido: controlla che non ci siano caratteri sbagliati."))
-    expect(page.get_by_role("alert")).to_have_text(
+    expect(page.locator("#codice_fiscale-error")).to_have_text(
         "Il codice fiscale non è valido: controlla che non ci siano caratteri sbagliati.")
+    expect(page.locator("[data-error-summary]")).to_contain_text("Correggi 1 errore")
     # What was typed is still there, to be corrected rather than typed again.
     expect(page.get_by_label("Nome", exact=True)).to_have_value(person.first_name)
     expect(page.get_by_label("Data di nascita", exact=True)).to_have_value(person.birth_date.strftime("%d/%m/%Y"))
@@ -273,7 +274,7 @@ def test_a_wrong_codice_fiscale_is_told_next_to_the_field_then_the_person_is_reg
     field.fill(person.codice_fiscale)
     page.get_by_role("button", name="Registra", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(person.listed_name)
-    expect(page.get_by_role("status")).to_have_text(f"{person.full_name} è stato/a registrato/a.")
+    expect(page.get_by_role("status")).to_have_text(f"{person.full_name} è stata registrata.")
     details = page.get_by_role("region", name="Dati personali")
     expect(details).to_contain_text(person.codice_fiscale)
     expect(details).to_contain_text(person.birth_date.strftime("%d/%m/%Y"))

@@ -43,11 +43,18 @@ from casework.models import (
     Gender,
     JournalKind,
     Pact,
+    Performer,
     Priority,
     ReferralSource,
     User,
 )
-from casework.models.labels import CONTACT_CHANNELS, GENDERS, PRIORITIES, REFERRAL_SOURCES
+from casework.models.labels import (
+    CONTACT_CHANNELS,
+    GENDERS,
+    PERFORMERS,
+    PRIORITIES,
+    REFERRAL_SOURCES,
+)
 from casework.pacts import casefile, documents
 from casework.pacts.diagram import DiagramText, main_path, workflow_svg
 from casework.pacts.operations import OPEN_EVENT
@@ -127,6 +134,14 @@ EDITED_FIELDS = {
     "phone": _l("phone"),
     "email": _l("e-mail"),
     "household": _l("household"),
+    "goal_description": _l("description of a goal"),
+    "goal_need_area": _l("need area of a goal"),
+    "goal_target_date": _l("target date of a goal"),
+    "action_description": _l("description of an action"),
+    "action_performer": _l("who does an action"),
+    "action_performer_detail": _l("service or person doing an action"),
+    "action_due_on": _l("due date of an action"),
+    "action_goal": _l("goal an action serves"),
 }
 
 
@@ -273,7 +288,9 @@ def _edit_row(entry: casefile.TimelineEntry) -> tuple[str, list[str]]:
             return _("Added to the équipe: %(member)s", member=entry.new_value), []
         return _("Removed from the équipe: %(member)s", member=entry.old_value), []
     field_label = str(EDITED_FIELDS.get(entry.code, entry.code))
-    if entry.kind == casefile.EntryKind.PACT_EDIT:
+    if entry.kind == casefile.EntryKind.PACT_EDIT and entry.label:  # a goal or an action, by its words now
+        title = _("Pact changed: %(field)s (%(item)s)", field=field_label, item=entry.label)
+    elif entry.kind == casefile.EntryKind.PACT_EDIT:
         title = _("Pact changed: %(field)s", field=field_label)
     else:
         title = _("Personal data changed: %(field)s", field=field_label)
@@ -287,12 +304,14 @@ def _shown_value(field_name: str, value: str) -> str:
     if not value:
         return "—"
     if field_name == "gender" and value in {g.value for g in Gender}:
-        return in_sentence(GENDERS[Gender(value)])
+        return translated(GENDERS[Gender(value)])
     if field_name == "priority" and value in {p.value for p in Priority}:
-        return in_sentence(PRIORITIES[Priority(value)])
+        return translated(PRIORITIES[Priority(value)])
     if value in ("True", "False"):
         return _("yes") if value == "True" else _("no")
-    if field_name.endswith("_date"):
+    if field_name == "action_performer" and value in {p.value for p in Performer}:
+        return translated(PERFORMERS[Performer(value)])
+    if field_name.endswith(("_date", "_due_on")):
         try:
             return local_date(date.fromisoformat(value))
         except ValueError:
@@ -319,7 +338,7 @@ def _timeline_row(entry: casefile.TimelineEntry) -> TimelineRow:
     elif entry.kind == kind.SCREENING:
         title = _("Screening completed")
         details.append(_("Score %(score)s, priority %(priority)s", score=entry.number,
-                         priority=in_sentence(PRIORITIES[Priority(entry.code)])))
+                         priority=translated(PRIORITIES[Priority(entry.code)])))
     elif entry.kind == kind.CONTACT:
         title = _("Follow-up contact (%(channel)s)", channel=in_sentence(CONTACT_CHANNELS[ContactChannel(entry.code)]))
         details.append(entry.text)
@@ -500,7 +519,7 @@ def add_journal_entry(pact_id: int):
 
     return saving.save(lambda: casefile.add_journal_entry(
         context.db(), pact, kind=JournalKind(form.kind.data), at=at, text=form.text.data, actor=context.actor(),
-        now=context.now(),
+        now=context.now(), submission_key=form.submission_key.data or None,
     ), done=done, invalid=invalid)
 
 

@@ -11,26 +11,16 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired
 
 from casework.models import DocumentKind, JournalKind
+from casework.models import labels as model_labels
 from casework.pacts.casefile import MAX_JOURNAL_TEXT
+from casework.web.filters import lazy_labels
+from casework.web.form_limits import TextLimit, submission_key_field
 
-JOURNAL_KINDS = {
-    JournalKind.NOTE: _l("Note"),
-    JournalKind.PHONE_CALL: _l("Phone call"),
-    JournalKind.MEETING: _l("Meeting"),
-    JournalKind.HOME_VISIT: _l("Home visit"),
-    JournalKind.EQUIPE_MEETING: _l("Équipe meeting"),
-    JournalKind.MESSAGE: _l("Message"),
-}
-DOCUMENT_KINDS = {
-    DocumentKind.SIGNED_PACT: _l("Signed pact"),
-    DocumentKind.ID_DOCUMENT: _l("Identity document"),
-    DocumentKind.RESIDENCE_PERMIT: _l("Residence permit"),
-    DocumentKind.CERTIFICATE: _l("Certificate"),
-    DocumentKind.OTHER: _l("Other document"),
-}
+JOURNAL_KINDS = lazy_labels(model_labels.JOURNAL_KINDS)
+DOCUMENT_KINDS = lazy_labels(model_labels.DOCUMENT_KINDS)
 ACCEPTED_FILES = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
 
 
@@ -53,21 +43,22 @@ class JournalForm(FlaskForm):
     at = DateTimeLocalField(_l("Date and time"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
                             validators=[InputRequired(_l("Give the date and time."))])
     text = TextAreaField(_l("What happened"), render_kw={"rows": 4},
-                         validators=[DataRequired(_l("Write what happened.")), Length(max=MAX_JOURNAL_TEXT)])
+                         validators=[DataRequired(_l("Write what happened.")), TextLimit(MAX_JOURNAL_TEXT)])
+    submission_key = submission_key_field()
 
 
 class ColleagueForm(VersionedForm):
     user = SelectField(_l("Colleague"), coerce=int, validators=[InputRequired(_l("Choose a colleague."))])
     role = StringField(_l("Role in the équipe"),
-                       validators=[DataRequired(_l("Write the role in the équipe.")), Length(max=80)])
+                       validators=[DataRequired(_l("Write the role in the équipe.")), TextLimit(80)])
 
 
 class ExternalMemberForm(VersionedForm):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Write the name.")), Length(max=160)])
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Write the name.")), TextLimit(160)])
     role = StringField(_l("Role (e.g. teacher, mediator)"),
-                       validators=[DataRequired(_l("Write the role in the équipe.")), Length(max=80)])
-    organisation = StringField(_l("Organisation"), validators=[Length(max=200)])
-    contact = StringField(_l("Phone or e-mail"), validators=[Length(max=200)])
+                       validators=[DataRequired(_l("Write the role in the équipe.")), TextLimit(80)])
+    organisation = StringField(_l("Organisation"), validators=[TextLimit(200)])
+    contact = StringField(_l("Phone or e-mail"), validators=[TextLimit(200)])
 
 
 class RemoveMemberForm(VersionedForm):

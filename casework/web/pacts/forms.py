@@ -30,10 +30,10 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
-from casework.models import ActionStatus, GoalsAchieved, ItemStatus, Performer
 from casework.models import labels as model_labels
 from casework.pacts.page import Choice, QuestionView, SectionView
 from casework.web.filters import lazy_labels
+from casework.web.form_limits import TextLimit, submission_key_field
 
 REQUIRED = _l("This field is required.")
 ANSWER_REQUIRED = _l("Answer this question.")
@@ -41,31 +41,11 @@ CHOOSE = _l("Choose…")
 RADIO_LIMIT = 5  # more options than this read better as a drop-down list
 
 REFERRAL_SOURCES = lazy_labels(model_labels.REFERRAL_SOURCES)
-PERFORMERS = {
-    Performer.BENEFICIARY: _l("Beneficiary"),
-    Performer.CASE_MANAGER: _l("Case manager"),
-    Performer.SERVICE: _l("A service"),
-    Performer.FAMILY: _l("Family"),
-    Performer.OTHER: _l("Someone else"),
-}
-ACTION_STATUSES = {
-    ActionStatus.PLANNED: _l("Planned"),
-    ActionStatus.IN_PROGRESS: _l("In progress"),
-    ActionStatus.DONE: _l("Done"),
-    ActionStatus.CANCELLED: _l("Cancelled"),
-}
-GOAL_STATUSES = {
-    ItemStatus.OPEN: _l("Still open"),
-    ItemStatus.ACHIEVED: _l("Achieved"),
-    ItemStatus.PARTLY_ACHIEVED: _l("Partly achieved"),
-    ItemStatus.NOT_ACHIEVED: _l("Not achieved"),
-}
+PERFORMERS = lazy_labels(model_labels.PERFORMERS)
+ACTION_STATUSES = lazy_labels(model_labels.ACTION_STATUSES)
+GOAL_STATUSES = lazy_labels(model_labels.GOAL_STATUSES)
 CHANNELS = lazy_labels(model_labels.CONTACT_CHANNELS)
-GOALS_ACHIEVED = {
-    GoalsAchieved.FULLY: _l("Fully"),
-    GoalsAchieved.PARTLY: _l("Partly"),
-    GoalsAchieved.NOT: _l("Not at all"),
-}
+GOALS_ACHIEVED = lazy_labels(model_labels.GOALS_ACHIEVED)
 PRIORITIES = lazy_labels(model_labels.PRIORITIES)
 
 
@@ -179,8 +159,9 @@ class ContactForm(PactForm):
     contact_at = DateTimeLocalField(_l("Date and time of the contact"), format="%Y-%m-%dT%H:%M",
                                     validators=[InputRequired(message=REQUIRED)])
     channel = SelectField(_l("Channel"), choices=_choices(CHANNELS), validators=[InputRequired(message=REQUIRED)])
-    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), TextLimit(4000)])
     next_contact_on = DateField(_l("Next contact planned on"), validators=[Optional()])
+    submission_key = submission_key_field()
 
 
 class OutcomeForm(PactForm):

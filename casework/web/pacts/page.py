@@ -400,7 +400,7 @@ def contact(pact_id: int):
         return ops.log_contact(
             context.db(), context.registry(), pact, contact_at=contact_at, channel=ContactChannel(form.channel.data),
             notes=form.notes.data or "", next_contact_on=form.next_contact_on.data, actor=context.actor(),
-            clock=context.clock(), expected_version=version,
+            clock=context.clock(), expected_version=version, submission_key=form.submission_key.data or None,
         )
 
     return _save(pact, "contact", form, write, success=_("Contact recorded."), anchor="follow-up")

@@ -14,12 +14,14 @@ from werkzeug.wrappers import Response
 from wtforms import Form
 
 from casework.errors import InvalidInput
+from casework.i18n import C_
 from casework.models import Beneficiary, Gender, Pact
 from casework.models.base import MAX_ID
 from casework.people import beneficiaries as people
 from casework.people.listing import DEADLINE_STATES, ListFilters, list_people
 from casework.web import context, saving
-from casework.web.filters import local_date
+from casework.web.filters import local_date, local_datetime, translated
+from casework.web.form_limits import too_long_message
 from casework.web.people.forms import (
     GENDER_LABELS,
     RELATION_LABELS,
@@ -51,9 +53,27 @@ ERROR_MESSAGES = {
     "invalid_email": _l("Write an e-mail address such as name@example.it."),
     "invalid_phone": _l("Write a phone number: digits, spaces and an optional leading +."),
     "not_a_comune": _l("Choose a comune from the list."),
+    "outside_territory": _l("Choose a comune of your territory from the list."),
     "not_allowed": _l("You cannot open pacts in this programme."),
     "already_open": _l("This person already has an open pact in this programme."),
     "not_found": _l("This household member is no longer recorded."),
+}
+# Messages about the person agree with their recorded gender (Italian: "è stata registrata");
+# for another gender the wording is neutral.
+REGISTERED = {
+    Gender.FEMALE: C_("female", "{name} is registered."),
+    Gender.MALE: C_("male", "{name} is registered."),
+    Gender.OTHER: C_("other gender", "{name} is registered."),
+}
+REGISTERED_ON = {
+    Gender.FEMALE: C_("female", "Registered on {when}."),
+    Gender.MALE: C_("male", "Registered on {when}."),
+    Gender.OTHER: C_("other gender", "Registered on {when}."),
+}
+REGISTERED_ON_BY = {
+    Gender.FEMALE: C_("female", "Registered on {when} by {who}."),
+    Gender.MALE: C_("male", "Registered on {when} by {who}."),
+    Gender.OTHER: C_("other gender", "Registered on {when} by {who}."),
 }
 DUPLICATE_MESSAGES = {
     "codice_fiscale": _l("A person with the same codice fiscale already exists."),
@@ -81,10 +101,22 @@ def _show_errors(form: Form, error: InvalidInput) -> None:
     """Each core error next to its field; an error without a field on the form is flashed."""
     for name, code in error.errors.items():
         message = ERROR_MESSAGES.get(code, _l("This value is not accepted."))
+        if code == "too_long" and name in people.MAX_LENGTHS and name in form:
+            message = too_long_message(people.MAX_LENGTHS[name], len((form[name].data or "").strip()))
         if name in form:
             form[name].errors = [*form[name].errors, message]
         else:
             flash(str(message), "error")
+
+
+def _every_problem(form: BeneficiaryForm, *, kept_comune_id: int | None = None) -> None:
+    """After the form could not read some fields (a date written wrong, say), the core still
+    checks the ones it could: every wrong field is shown at once, not one per attempt."""
+    problems = people.person_problems(
+        context.db(), form.details(), today=context.clock().now.astimezone(context.clock().zone).date(),
+        user=context.actor(), kept_comune_id=kept_comune_id,
+    )
+    _show_errors(form, InvalidInput({name: code for name, code in problems.items() if not form[name].errors}))
 
 
 def _pact_links() -> bool:
@@ -125,7 +157,7 @@ def _row_id(value: str | None) -> int | None:
 @blueprint.route("/beneficiaries/new", methods=["GET", "POST"])
 def new():
     db = context.db()
-    form = BeneficiaryForm().offer_comuni(people.comuni(db))
+    form = BeneficiaryForm().offer_comuni(people.comuni(db, context.actor()))
 
     def page(status: int = 200, duplicates: list[people.PossibleDuplicate] | None = None) -> tuple[str, int]:
         return render_template(
@@ -134,6 +166,8 @@ def new():
         ), status
 
     if not form.validate_on_submit():
+        if form.errors:
+            _every_problem(form)
         return page(422 if form.errors else 200)
 
     def possible_duplicates(found: people.PossibleDuplicates) -> tuple[str, int]:
@@ -146,7 +180,7 @@ def new():
         return page(422)
 
     def done(person: Beneficiary) -> Response:
-        flash(_("%(name)s is registered.", name=person.full_name), "success")
+        flash(translated(REGISTERED[person.gender], name=person.full_name), "success")
         return redirect(url_for("beneficiaries.show", beneficiary_id=person.id))
 
     return saving.save(lambda: people.create_beneficiary(
@@ -225,7 +259,7 @@ def _reread(beneficiary_id: int) -> Beneficiary:
 
 def _fresh_person_form(person: Beneficiary) -> BeneficiaryForm:
     return BeneficiaryForm(formdata=None, data=BeneficiaryForm.values_of(person)).offer_comuni(
-        people.comuni(context.db()))
+        people.comuni(context.db(), context.actor(), keep=person.comune_id))
 
 
 def _fresh_member_form(person: Beneficiary) -> HouseholdMemberForm:
@@ -262,8 +296,10 @@ def edit(beneficiary_id: int):
     person = _visible_or_404(beneficiary_id, "edit")
     if request.method == "GET":
         return _edit_page(person)
-    form = BeneficiaryForm().offer_comuni(people.comuni(db))
+    form = BeneficiaryForm().offer_comuni(people.comuni(db, context.actor(), keep=person.comune_id))
     if not form.validate_on_submit():
+        if form.errors:
+            _every_problem(form, kept_comune_id=person.comune_id)
         return _edit_page(person, person_form=form, status=422)
 
     def invalid(error: InvalidInput) -> tuple[str, int]:
@@ -336,7 +372,11 @@ def history(beneficiary_id: int):
          "old": _shown(change.field, change.old_value), "new": _shown(change.field, change.new_value)}
         for change in found.changes
     ]
-    return render_template("people/history.html", found=found, person=found.beneficiary, rows=rows)
+    person = found.beneficiary
+    when = local_datetime(found.created_at)
+    registered = (translated(REGISTERED_ON_BY[person.gender], when=when, who=found.created_by) if found.created_by
+                  else translated(REGISTERED_ON[person.gender], when=when))
+    return render_template("people/history.html", found=found, person=person, rows=rows, registered=registered)
 
 
 def _shown(field: str, value: str) -> str:

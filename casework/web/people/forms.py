@@ -18,19 +18,13 @@ from wtforms.validators import Optional
 from wtforms.widgets import TextInput
 
 from casework.models import Gender, Programme, Relation, Territory
-from casework.models.labels import GENDERS
-from casework.people.beneficiaries import HouseholdDetails, PersonDetails
+from casework.models.labels import GENDERS, RELATIONS
+from casework.people.beneficiaries import MAX_LENGTHS, HouseholdDetails, PersonDetails
 from casework.web.filters import lazy_labels
+from casework.web.form_limits import TextLimit
 
 GENDER_LABELS = lazy_labels(GENDERS)
-RELATION_LABELS = {
-    Relation.PARTNER: _l("Partner"),
-    Relation.CHILD: _l("Child"),
-    Relation.PARENT: _l("Parent"),
-    Relation.SIBLING: _l("Brother or sister"),
-    Relation.GRANDPARENT: _l("Grandparent"),
-    Relation.OTHER: _l("Other relation"),
-}
+RELATION_LABELS = lazy_labels(RELATIONS)
 DATE_HINT = _l("dd/mm/yyyy, e.g. 17/05/1990")
 
 
@@ -76,22 +70,29 @@ class VersionedForm(FlaskForm):
             return 0
 
 
+def _limit(name: str) -> list[TextLimit]:
+    # The core's limit (it refuses the same), so the page can show it and count towards it.
+    return [TextLimit(MAX_LENGTHS[name])]
+
+
 class BeneficiaryForm(VersionedForm):
-    first_name = StringField(_l("First name"), render_kw={"autocomplete": "off"})
-    last_name = StringField(_l("Last name"), render_kw={"autocomplete": "off"})
+    first_name = StringField(_l("First name"), validators=_limit("first_name"), render_kw={"autocomplete": "off"})
+    last_name = StringField(_l("Last name"), validators=_limit("last_name"), render_kw={"autocomplete": "off"})
     codice_fiscale = StringField(_l("Codice fiscale"), render_kw={"autocomplete": "off", "spellcheck": "false"})
     gender = SelectField(
         _l("Gender"), coerce=_optional(Gender),
         choices=[_choose(_l("Choose…")), *(SelectChoice(gender.value, label) for gender, label in GENDER_LABELS.items())],
     )
     birth_date = DayField(_l("Birth date"))
-    birth_place = StringField(_l("Place of birth"))
-    citizenship = StringField(_l("Citizenship"))
+    birth_place = StringField(_l("Place of birth"), validators=_limit("birth_place"))
+    citizenship = StringField(_l("Citizenship"), validators=_limit("citizenship"))
     migrant_background = BooleanField(_l("Migrant background"))
-    comune_id = SelectField(_l("Comune of residence"), coerce=_optional_int, choices=[])
-    address = StringField(_l("Address"), render_kw={"autocomplete": "off"})
-    phone = StringField(_l("Phone"), render_kw={"autocomplete": "off", "inputmode": "tel"})
-    email = StringField(_l("E-mail"), render_kw={"autocomplete": "off", "inputmode": "email"})
+    comune_id = SelectField(_l("Comune of residence"), coerce=_optional_int, choices=[],
+                            invalid_choice_message=_l("Choose a comune of your territory from the list."))
+    address = StringField(_l("Address"), validators=_limit("address"), render_kw={"autocomplete": "off"})
+    phone = StringField(_l("Phone"), validators=_limit("phone"), render_kw={"autocomplete": "off", "inputmode": "tel"})
+    email = StringField(_l("E-mail"), validators=_limit("email"),
+                        render_kw={"autocomplete": "off", "inputmode": "email"})
     confirm_duplicates = BooleanField(_l("This is a different person: register anyway"))
 
     def offer_comuni(self, comuni: Iterable[Territory]) -> BeneficiaryForm:
@@ -119,8 +120,9 @@ class BeneficiaryForm(VersionedForm):
 
 
 class HouseholdMemberForm(VersionedForm):
-    first_name = StringField(_l("First name"), render_kw={"autocomplete": "off"})
-    last_name = StringField(_l("Last name (if different)"), render_kw={"autocomplete": "off"})
+    first_name = StringField(_l("First name"), validators=_limit("first_name"), render_kw={"autocomplete": "off"})
+    last_name = StringField(_l("Last name (if different)"), validators=_limit("last_name"),
+                            render_kw={"autocomplete": "off"})
     relation = SelectField(
         _l("Relation"), coerce=_optional(Relation),
         choices=[_choose(_l("Choose…")), *(SelectChoice(relation.value, label) for relation, label in RELATION_LABELS.items())],

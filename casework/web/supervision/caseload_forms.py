@@ -25,9 +25,10 @@ from casework.supervision.caseload import CaseloadChoices, CaseloadFilters, Dead
 from casework.supervision.reassignment import MAX_REASON
 from casework.web.filters import lazy
 
+# As the pact page writes them ("Media", "Non ancora valutata"): one way on every page.
 PRIORITY_LABELS = {
-    **{priority.value: lazy(words, lower=True) for priority, words in PRIORITIES.items()},
-    NO_PRIORITY: _l("not yet set"),
+    **{priority.value: lazy(words) for priority, words in PRIORITIES.items()},
+    NO_PRIORITY: _l("Not assessed yet"),
 }
 DEADLINE_LABELS = {
     DeadlineFilter.OVERDUE.value: _l("Overdue"),

@@ -146,7 +146,7 @@ def test_edits_are_shown_as_people_read_them(app, client_and_people, db):
     assert "Personal data changed: date of birth" in html
     assert "Before: —" in html and "After: 03/04/1985" in html
     assert "Before: no" in html and "After: yes" in html
-    assert "Before: other gender" in html and "After: female" in html
+    assert "Before: Other gender" in html and "After: Female" in html  # labels as written everywhere
     assert "Elena Rossi" in html
 
 

@@ -352,7 +352,9 @@ def test_household_members_are_added_and_removed(client_and_people, db):
     refused = submit(client, url, {"member-first_name": " ", "member-relation": "", "member-birth_date": "1/1/3000",
                                    "member-version": "2"})
     assert refused.status_code == 422
-    assert page(refused).count("Fill in this field.") == 2
+    # Next to each field, and once more in the summary at the top of the page, with a link to it.
+    assert page(refused).count('role="alert">Fill in this field.</div>') == 2
+    assert page(refused).count("Fill in this field.</a>") == 2 and "Correct 3 errors" in page(refused)
     assert "The birth date cannot be in the future." in page(refused)
     refused = submit(client, url, {"member-first_name": "Luca", "member-relation": "child",
                                    "member-birth_date": "settembre 2015", "member-version": "2"})
