@@ -98,6 +98,12 @@ def test_the_print_view_links_the_pdf(app, prepared):
     assert f'href="/pacts/{prepared.id}/pact.pdf" download>Scarica il PDF</a>' in page
 
 
+def test_the_pact_page_links_the_pdf_beside_the_print_view(app, prepared):
+    page = signed_in(app, "giulia", english=False).get(f"/pacts/{prepared.id}").get_data(as_text=True)
+    assert f'href="/pacts/{prepared.id}/print">Stampa la versione 1</a>' in page
+    assert f'<a href="/pacts/{prepared.id}/pact.pdf">Scarica il PDF</a>' in page
+
+
 def test_a_pact_not_yet_prepared_has_no_pdf(app, db, people, registry):
     pact = reach(db, registry, people, "co_design")
     response = signed_in(app, "giulia").get(f"/pacts/{pact.id}/pact.pdf")
