@@ -286,6 +286,7 @@ def record_screening(
         completed_at=clock.now, completed_by_id=_actor_id(actor),
     )
     session.add(screening)
+    _signed(session, registry, pact, clock)  # a screening deadline is met by it
     _flush(session, pact, expected_version)
     return screening
 
@@ -395,8 +396,12 @@ def sign_pact(
     actor: User | None,
     clock: Clock,
     expected_version: int | None = None,
+    registry: WorkflowRegistry | None = None,
 ) -> PactRevision:
-    """Freeze the current goals, actions and commitments as a new signed revision."""
+    """Freeze the current goals, actions and commitments as a new signed revision.
+
+    With the `registry`, the pact's next deadline follows (a deadline met by the signature stops).
+    """
     errors = {**_signature_errors(signed_on, signed_by, consent_given, clock), **_content_errors(pact)}
     if errors:
         raise InvalidInput(errors)
@@ -408,8 +413,15 @@ def sign_pact(
         consent_given=True,
     )
     session.add(revision)
+    _signed(session, registry, pact, clock)
     _flush(session, pact, expected_version)
     return revision
+
+
+def _signed(session: Session, registry: WorkflowRegistry | None, pact: Pact, clock: Clock) -> None:
+    """The pact's next deadline after a record that may meet one (a signature, a screening)."""
+    if registry is not None:
+        refresh_next_deadline(session, registry.engine_for(pact).definition, pact, clock.zone)
 
 
 def changed_since_latest_revision(pact: Pact) -> bool:
@@ -457,6 +469,7 @@ def record_signature(
     actor: User | None,
     clock: Clock,
     expected_version: int | None = None,
+    registry: WorkflowRegistry | None = None,
 ) -> PactRevision:
     """Record that the pact was signed: the draft prepared for printing, else the current content.
 
@@ -470,7 +483,7 @@ def record_signature(
             raise InvalidInput({"revision": "already_signed"})
         return sign_pact(
             session, pact, signed_on=signed_on, signed_by=signed_by, consent_given=consent_given, actor=actor,
-            clock=clock, expected_version=expected_version,
+            clock=clock, expected_version=expected_version, registry=registry,
         )
     errors = _signature_errors(signed_on, signed_by, consent_given, clock)
     if "signed_on" not in errors and signed_on < draft.created_at.astimezone(clock.zone).date():
@@ -481,6 +494,7 @@ def record_signature(
     draft.signed_on = signed_on
     draft.signed_by = signed_by.strip()
     draft.consent_given = True
+    _signed(session, registry, pact, clock)
     _flush(session, pact, expected_version)
     return draft
 
