@@ -151,14 +151,18 @@ def list_notifications(
     limit: int = 50,
     locale: str | None = None,
 ) -> list[NotificationView]:
-    """The user's notifications, newest first: by default those waiting (as `unread_count` counts).
+    """The user's notifications by due day (the earliest first, then those about no deadline, newest
+    first): by default those waiting (as `unread_count` counts).
 
     The person's name appears only on pacts the user may see (access.pact_visibility).
     """
     query = select(Notification).where(Notification.user_id == user.id)
     if not include_done:
         query = query.where(*_unread(user, now))
-    rows = session.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)).all()
+    # What falls due first comes first; notices about no deadline after them, newest first.
+    rows = session.scalars(query.order_by(
+        Notification.due_on.is_(None), Notification.due_on, Notification.created_at.desc(), Notification.id.desc(),
+    ).limit(limit)).all()
     pact_ids = {row.pact_id for row in rows if row.pact_id is not None}
     details: dict[int, Any] = {}
     if pact_ids:

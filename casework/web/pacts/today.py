@@ -21,7 +21,7 @@ from casework.errors import InvalidInput
 from casework.models import ContactChannel, Pact, Role
 from casework.pacts import log_contact
 from casework.pacts.today import next_overdue_pact_id, search_beneficiaries, todays_work
-from casework.reminders import snooze_deadline
+from casework.reminders import MAX_SNOOZE_REASON, snooze_deadline
 from casework.web import context, saving
 from casework.web.filters import local_date
 from casework.web.pacts.forms import error_message
@@ -32,8 +32,8 @@ blueprint = Blueprint("home", __name__)
 
 SNOOZE_ERRORS = {
     "not_in_future": _l("Choose a day after today."),
-    "too_long": _l("The reason is too long."),
-    "not_a_current_deadline": _l("This deadline has changed meanwhile: go back to Oggi and look at it again."),
+    "too_long": _l("At most %(max)d characters.", max=MAX_SNOOZE_REASON),
+    "not_a_current_deadline": _l("This deadline has changed meanwhile: go back to the list and look at it again."),
 }
 
 

@@ -18,6 +18,7 @@
     var form = dialog.querySelector("form[data-today-form]");
     form.setAttribute("action", link.getAttribute("href"));
     dialog.querySelector("[data-today-person]").textContent = link.getAttribute("data-person") || "";
+    dialog.querySelector("[data-today-detail]").textContent = link.getAttribute("data-detail") || "";
     var rule = form.querySelector("input[name='snooze-rule_id']");
     if (rule) {
       rule.value = link.getAttribute("data-rule") || "";
@@ -25,7 +26,9 @@
     var modal = bootstrap.Modal.getOrCreateInstance(dialog);
     dialog.addEventListener("shown.bs.modal", function () {
       var first = form.querySelector("input:not([type=hidden]), select, textarea");
-      if (first) {
+      // Unless the person already moved on inside the dialog while it was appearing.
+      var inside = dialog.contains(document.activeElement) && document.activeElement !== dialog;
+      if (first && !inside) {
         first.focus();
       }
     }, { once: true });
