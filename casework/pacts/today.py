@@ -72,6 +72,7 @@ class RecentMove:
 class Today:
     sections: list[Section]
     total: int  # every due item, on every page
+    snoozed: int  # due, but left off the list until the day their reminder was put off to
     page: int  # 1-based
     pages: int
     first_overdue_id: int | None  # the first overdue pact on the list, for "next overdue"
@@ -97,12 +98,17 @@ def _bounds(now: datetime, zone: ZoneInfo) -> tuple[date, datetime, datetime]:
     return today, end_of_local_day(today, zone), end_of_local_day(today + timedelta(days=WEEK_DAYS), zone)
 
 
-def _due_filter(user: User, now: datetime, zone: ZoneInfo, week_end: datetime):
-    """Open pacts the user may see whose next deadline falls by the end of the week, not snoozed."""
+def _falling_due(user: User, now: datetime, week_end: datetime):
+    """Open pacts the user may see whose next deadline falls by the end of the week."""
     return (
         pact_visibility(user, now), Pact.closed_at.is_(None), Pact.next_deadline_at.is_not(None),
-        Pact.next_deadline_at <= week_end, ~snoozed_now(now, zone),
+        Pact.next_deadline_at <= week_end,
     )
+
+
+def _due_filter(user: User, now: datetime, zone: ZoneInfo, week_end: datetime):
+    """Those on the list: falling due, and not put off past today."""
+    return (*_falling_due(user, now, week_end), ~snoozed_now(now, zone))
 
 
 def todays_work(
@@ -112,11 +118,14 @@ def todays_work(
     today, today_end, week_end = _bounds(now, zone)
     due = _due_filter(user, now, zone, week_end)
     # A deadline is due by the end of its local day: before `now` it is late (due yesterday or
-    # earlier), by the end of today it is today's.
-    overdue_count, today_count, total = session.execute(
-        select(func.count(case((Pact.next_deadline_at < now, 1))),
-               func.count(case(((Pact.next_deadline_at >= now) & (Pact.next_deadline_at <= today_end), 1))),
-               func.count()).select_from(Pact).where(*due)
+    # earlier), by the end of today it is today's. Those put off are counted apart, in the
+    # same query: the list says they exist.
+    listed = ~snoozed_now(now, zone)
+    overdue_count, today_count, total, snoozed = session.execute(
+        select(func.count(case((listed & (Pact.next_deadline_at < now), 1))),
+               func.count(case((listed & (Pact.next_deadline_at >= now) & (Pact.next_deadline_at <= today_end), 1))),
+               func.count(case((listed, 1))), func.count(case((~listed, 1))))
+        .select_from(Pact).where(*_falling_due(user, now, week_end))
     ).one()
     pages = max(1, -(-total // page_size))
     page = min(max(page, 1), pages)
@@ -139,7 +148,7 @@ def todays_work(
     counts = {OVERDUE: overdue_count, TODAY: today_count, WEEK: total - overdue_count - today_count}
     return Today(
         sections=[Section(key, counts[key], grouped[key]) for key in SECTIONS],
-        total=total, page=page, pages=pages,
+        total=total, snoozed=snoozed, page=page, pages=pages,
         first_overdue_id=next_overdue_pact_id(session, user, now=now, zone=zone),
         stage_groups=_stage_groups(session, user, registry, now=now, locale=locale),
         recent=_recent(session, user, registry, now=now, locale=locale),

@@ -241,6 +241,7 @@ def test_a_put_off_reminder_leaves_oggi_until_its_day_but_the_deadline_stays_lat
     page = text(client.get("/"))
     assert "Reminder for Maria Bianchi put off until 14/03/2026" in page
     assert "Maria" not in page.split('id="overdue-title"')[1].split('id="stages-title"')[0]
+    assert "1 deadline with its reminder put off is not listed." in page
     # Still late on the pact's page; in its history who did it, until when and why.
     assert "Late" in text(client.get(f"/pacts/{people.pact.id}"))
     changes = {c.field: c for c in db.scalars(select(ChangeRecord).where(ChangeRecord.entity == "pact"))}
