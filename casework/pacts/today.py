@@ -115,7 +115,7 @@ def todays_work(
     session: Session, user: User, registry: WorkflowRegistry, *, now: datetime, locale: str,
     zone: ZoneInfo, page: int = 1, page_size: int = PAGE_SIZE,
 ) -> Today:
-    today, today_end, week_end = _bounds(now, zone)
+    _today, today_end, week_end = _bounds(now, zone)
     due = _due_filter(user, now, zone, week_end)
     # A deadline is due by the end of its local day: before `now` it is late (due yesterday or
     # earlier), by the end of today it is today's. Those put off are counted apart, in the

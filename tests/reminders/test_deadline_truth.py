@@ -21,8 +21,8 @@ from casework.pacts import operations as ops
 from casework.reminders import days_until, end_of_local_day, snooze_deadline, state_deadlines
 from casework.reminders.deadline_rows import refresh_pact_deadlines
 from casework.reminders.deadlines import StatePosition
-from casework.reminders.notifications import list_notifications
-from tests.reminders.helpers import POLICY, ROME, open_pact_at, rome
+from casework.reminders.notifications import list_notifications, queue_daily_digests
+from tests.reminders.helpers import POLICY, ROME, emails, open_pact_at, rome, sweep_at
 
 UTC = timezone.utc
 
@@ -174,3 +174,13 @@ def test_a_snooze_is_refused_with_reasons(session, registry, world, until_on, re
         snooze_deadline(session, pact, rule or pact.next_deadline_label, until_on=until_on, reason=reason,
                         actor=world.manager, now=rome(2026, 3, 20, 9), zone=ROME)
     assert refused.value.errors == errors
+
+
+def test_the_digest_lists_todays_deadlines_as_today(session, session_factory, registry, world):
+    today = open_pact_at(session, registry, world, rome(2026, 3, 2, 9))  # screening due Monday 16 March
+    sweep_at(session_factory, registry, rome(2026, 3, 16, 6))
+    queue_daily_digests(session_factory, registry, now=rome(2026, 3, 16, 7, 30), zone=ROME, digest_hour=7,
+                        base_url="https://casework.example.org", holder="test")
+    [digest] = [email for email in emails(session_factory) if email.kind == "digest"]
+    assert "0 superate, 1 in scadenza oggi, 0 nei prossimi 7 giorni" in digest.body
+    assert f"In scadenza oggi:\n- Patto n. {today.id} (TILDE)" in digest.body

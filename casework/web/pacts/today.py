@@ -25,7 +25,12 @@ from casework.reminders import MAX_SNOOZE_REASON, snooze_deadline
 from casework.web import context, saving
 from casework.web.filters import local_date
 from casework.web.pacts.forms import error_message
-from casework.web.pacts.today_forms import QuickContactForm, SnoozeForm, quick_contact_form, snooze_form
+from casework.web.pacts.today_forms import (
+    QuickContactForm,
+    SnoozeForm,
+    quick_contact_form,
+    snooze_form,
+)
 from casework.web.roles import role_required
 
 blueprint = Blueprint("home", __name__)

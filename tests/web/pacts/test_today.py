@@ -11,7 +11,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event, insert, select, update
 
-from casework.models import Beneficiary, ChangeRecord, DeadlineSnooze, FollowUpContact, Gender, Pact, Programme
+from casework.models import (
+    Beneficiary,
+    ChangeRecord,
+    DeadlineSnooze,
+    FollowUpContact,
+    Gender,
+    Pact,
+    Programme,
+)
 from casework.pacts.today import PAGE_SIZE
 from casework.reminders import end_of_local_day
 from casework.web import context
