@@ -18,8 +18,10 @@ from casework.models import (
     FollowUpContact,
     Gender,
     Pact,
+    Performer,
     Programme,
 )
+from casework.pacts import operations as ops
 from casework.pacts.today import PAGE_SIZE
 from casework.reminders import end_of_local_day
 from casework.web import context
@@ -318,3 +320,37 @@ def test_anonymous_visitors_are_sent_to_sign_in(app, people):
     for url in (f"/oggi/patti/{people.pact.id}/contatto", f"/oggi/patti/{people.pact.id}/rimanda",
                 "/oggi/prossimo-in-ritardo"):
         assert client.get(url).status_code == 302
+
+
+# --- a deadline whose work is done ----------------------------------------------------------------
+
+
+def test_a_chance_project_signed_on_time_is_not_late_while_it_waits_for_approval(app, db, people, moment):
+    registry = app.extensions["casework"]["registry"]
+    chance = Programme(code="CHANCE", name="CHANCE", funder="—", territory_id=people.programme.territory_id,
+                       starts_on=date(2025, 1, 1), workflow_name="chance_dispersione")
+    db.add(chance)
+    db.flush()
+    entered = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
+    pact = ops.open_pact(db, registry, beneficiary=people.beneficiary, programme=chance, case_manager=people.manager,
+                         actor=people.manager, clock=ops.Clock(entered, ROME))
+    db.execute(update(Pact).where(Pact.id == pact.id).values(state="individual_project", state_entered_at=entered))
+    db.commit()
+    db.refresh(pact)
+    clock = ops.Clock(entered, ROME)
+    goal = ops.add_goal(db, pact, description="Rientro a scuola", clock=clock)
+    ops.add_action(db, pact, description="Incontro con la scuola", performer=Performer.CASE_MANAGER, goal=goal,
+                   clock=clock)
+    ops.refresh_next_deadline(db, registry.engine_for(pact).definition, pact, ROME)
+    db.commit()
+    client = client_for(app, "giulia")  # 11/03: the project was due by 04/03
+    assert "Project signed with the family within 30 days" in text(client.get("/"))
+    assert "Late" in text(client.get(f"/pacts/{pact.id}"))
+
+    # Signed on 20/02 (recorded late, as happens): on time, and it waits for the coordinator.
+    ops.record_signature(db, pact, signed_on=date(2026, 2, 20), signed_by="Madre", consent_given=True,
+                         actor=people.manager, clock=ops.Clock(NOW, ROME), registry=registry)
+    db.commit()
+    assert "Project signed with the family within 30 days" not in text(client.get("/"))
+    shown = text(client.get(f"/pacts/{pact.id}"))
+    assert "Project signed with the family within 30 days" not in shown and "Late" not in shown
