@@ -131,7 +131,7 @@ def move_deadline_anchor(
     return _live_row(session, registry, pact, rule_id, now, policy)
 
 
-SNOOZE_FIELD = "reminder_snoozed_until"
+SNOOZE_FIELD = "reminder_snoozed_until_date"
 SNOOZE_REASON_FIELD = "reminder_snooze_reason"
 MAX_SNOOZE_REASON = 500
 

@@ -159,7 +159,7 @@ def test_a_snooze_is_kept_in_the_history_and_puts_off_the_reminders(session, reg
     assert note.snoozed_until == rome(2026, 3, 24, 8)
     history = {c.field: (c.old_value, c.new_value, c.actor_id)
                for c in session.scalars(select(ChangeRecord).where(ChangeRecord.entity_id == pact.id))}
-    assert history["reminder_snoozed_until"] == ("", "2026-03-24", world.manager.id)
+    assert history["reminder_snoozed_until_date"] == ("", "2026-03-24", world.manager.id)
     assert history["reminder_snooze_reason"] == ("", "Ricoverata", world.manager.id)
 
 

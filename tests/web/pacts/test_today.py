@@ -255,9 +255,12 @@ def test_a_put_off_reminder_leaves_oggi_until_its_day_but_the_deadline_stays_lat
     # Still late on the pact's page; in its history who did it, until when and why.
     assert "Late" in text(client.get(f"/pacts/{people.pact.id}"))
     changes = {c.field: c for c in db.scalars(select(ChangeRecord).where(ChangeRecord.entity == "pact"))}
-    assert changes["reminder_snoozed_until"].new_value == "2026-03-14"
+    assert changes["reminder_snoozed_until_date"].new_value == "2026-03-14"
     assert changes["reminder_snooze_reason"].new_value == "In ospedale"
-    assert changes["reminder_snoozed_until"].actor_id == people.manager.id
+    assert changes["reminder_snoozed_until_date"].actor_id == people.manager.id
+    timeline = text(client.get(f"/pacts/{people.pact.id}/timeline"))
+    assert "Pact changed: reminder put off until" in timeline and "After: 14/03/2026" in timeline
+    assert "After: In ospedale" in timeline
     # On the 14th it is back, still late.
     moment["now"] = datetime(2026, 3, 14, 7, 0, tzinfo=UTC)
     assert "5 days late" in text(client_for(app, "giulia").get("/"))
