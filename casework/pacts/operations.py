@@ -279,7 +279,6 @@ def record_screening(
         raise InvalidInput({e.question_id: e.code for e in error.errors}) from None
     _check_version(pact, expected_version)
     pact.priority = Priority(result.priority)  # before the bump: one UPDATE, one version
-    _touch(pact, expected_version, clock.now)
     screening = Screening(
         pact=pact, answers=result.answers, need_profile=result.need_profile,
         total_score=result.total_score, priority=pact.priority,
@@ -287,6 +286,7 @@ def record_screening(
     )
     session.add(screening)
     _signed(session, registry, pact, clock)  # a screening deadline is met by it
+    _touch(pact, expected_version, clock.now)  # after: one UPDATE writes the deadline and the version
     _flush(session, pact, expected_version)
     return screening
 
@@ -405,7 +405,7 @@ def sign_pact(
     errors = {**_signature_errors(signed_on, signed_by, consent_given, clock), **_content_errors(pact)}
     if errors:
         raise InvalidInput(errors)
-    _touch(pact, expected_version, clock.now)
+    _check_version(pact, expected_version)
     number = (pact.latest_revision.number + 1) if pact.revisions else 1
     revision = PactRevision(
         pact=pact, number=number, content=_snapshot(pact), created_at=clock.now,
@@ -414,6 +414,7 @@ def sign_pact(
     )
     session.add(revision)
     _signed(session, registry, pact, clock)
+    _touch(pact, expected_version, clock.now)  # after: one UPDATE writes the deadline and the version
     _flush(session, pact, expected_version)
     return revision
 
@@ -490,11 +491,12 @@ def record_signature(
         errors["signed_on"] = "before_draft"
     if errors:
         raise InvalidInput(errors)
-    _touch(pact, expected_version, clock.now)
+    _check_version(pact, expected_version)
     draft.signed_on = signed_on
     draft.signed_by = signed_by.strip()
     draft.consent_given = True
     _signed(session, registry, pact, clock)
+    _touch(pact, expected_version, clock.now)  # after: one UPDATE writes the deadline and the version
     _flush(session, pact, expected_version)
     return draft
 
