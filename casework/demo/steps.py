@@ -342,7 +342,7 @@ class Steps:
                 signed_by = f"{person.first} {person.last}; {case.manager.full_name} (welfare manager di caso)"
             sign_pact(
                 self.session, pact, signed_on=self._local_day(clock), signed_by=signed_by, consent_given=True,
-                actor=case.manager, clock=clock,
+                actor=case.manager, clock=clock, registry=self.registry,  # type: ignore[arg-type]
             )
         return run
 

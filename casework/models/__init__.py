@@ -36,6 +36,7 @@ from casework.models.programme import Programme, ProgrammeTarget
 from casework.models.reminders import (
     DeadlineAnchorMove,
     DeadlinePause,
+    DeadlineSnooze,
     DeadlineRefresh,
     Notification,
     NotificationKind,
@@ -73,6 +74,7 @@ __all__ = [
     "ContactChannel",
     "DeadlineAnchorMove",
     "DeadlinePause",
+    "DeadlineSnooze",
     "DeadlineRefresh",
     "Document",
     "DocumentKind",

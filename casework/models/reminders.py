@@ -163,6 +163,26 @@ class DeadlineAnchorMove(Base):
     moved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
+class DeadlineSnooze(Base):
+    """A deadline's reminder put off until a day: it leaves the case manager's "Oggi" list
+    until then, though the deadline itself does not move (late stays late). It holds for the
+    deadline as it was due (`due_at`): a deadline that falls due again is listed again."""
+
+    __tablename__ = "deadline_snooze"
+    __table_args__ = (
+        Index("ix_deadline_snooze_pact_rule", "pact_id", "rule_id", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pact_id: Mapped[int] = mapped_column(ForeignKey("pact.id", ondelete="CASCADE"))
+    rule_id: Mapped[str] = mapped_column(String(80))
+    due_at: Mapped[datetime]
+    until_on: Mapped[date]  # the local day it shows again
+    reason: Mapped[str] = mapped_column(Text, default="")
+    snoozed_at: Mapped[datetime]
+    snoozed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
 class DeadlineRefresh(Base):
     """A pact whose deadlines must be recomputed; filled by database triggers.
 

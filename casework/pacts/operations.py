@@ -280,13 +280,14 @@ def record_screening(
         raise InvalidInput({e.question_id: e.code for e in error.errors}) from None
     _check_version(pact, expected_version)
     pact.priority = Priority(result.priority)  # before the bump: one UPDATE, one version
-    _touch(pact, expected_version, clock.now)
     screening = Screening(
         pact=pact, answers=result.answers, need_profile=result.need_profile,
         total_score=result.total_score, priority=pact.priority,
         completed_at=clock.now, completed_by_id=_actor_id(actor),
     )
     session.add(screening)
+    _signed(session, registry, pact, clock)  # a screening deadline is met by it
+    _touch(pact, expected_version, clock.now)  # after: one UPDATE writes the deadline and the version
     _flush(session, pact, expected_version)
     return screening
 
@@ -396,12 +397,16 @@ def sign_pact(
     actor: User | None,
     clock: Clock,
     expected_version: int | None = None,
+    registry: WorkflowRegistry | None = None,
 ) -> PactRevision:
-    """Freeze the current goals, actions and commitments as a new signed revision."""
+    """Freeze the current goals, actions and commitments as a new signed revision.
+
+    With the `registry`, the pact's next deadline follows (a deadline met by the signature stops).
+    """
     errors = {**_signature_errors(signed_on, signed_by, consent_given, clock), **_content_errors(pact)}
     if errors:
         raise InvalidInput(errors)
-    _touch(pact, expected_version, clock.now)
+    _check_version(pact, expected_version)
     number = (pact.latest_revision.number + 1) if pact.revisions else 1
     revision = PactRevision(
         pact=pact, number=number, content=_snapshot(pact), created_at=clock.now,
@@ -409,8 +414,16 @@ def sign_pact(
         consent_given=True,
     )
     session.add(revision)
+    _signed(session, registry, pact, clock)
+    _touch(pact, expected_version, clock.now)  # after: one UPDATE writes the deadline and the version
     _flush(session, pact, expected_version)
     return revision
+
+
+def _signed(session: Session, registry: WorkflowRegistry | None, pact: Pact, clock: Clock) -> None:
+    """The pact's next deadline after a record that may meet one (a signature, a screening)."""
+    if registry is not None:
+        refresh_next_deadline(session, registry.engine_for(pact).definition, pact, clock.zone)
 
 
 def changed_since_latest_revision(pact: Pact) -> bool:
@@ -458,6 +471,7 @@ def record_signature(
     actor: User | None,
     clock: Clock,
     expected_version: int | None = None,
+    registry: WorkflowRegistry | None = None,
 ) -> PactRevision:
     """Record that the pact was signed: the draft prepared for printing, else the current content.
 
@@ -471,17 +485,19 @@ def record_signature(
             raise InvalidInput({"revision": "already_signed"})
         return sign_pact(
             session, pact, signed_on=signed_on, signed_by=signed_by, consent_given=consent_given, actor=actor,
-            clock=clock, expected_version=expected_version,
+            clock=clock, expected_version=expected_version, registry=registry,
         )
     errors = _signature_errors(signed_on, signed_by, consent_given, clock)
     if "signed_on" not in errors and signed_on < draft.created_at.astimezone(clock.zone).date():
         errors["signed_on"] = "before_draft"
     if errors:
         raise InvalidInput(errors)
-    _touch(pact, expected_version, clock.now)
+    _check_version(pact, expected_version)
     draft.signed_on = signed_on
     draft.signed_by = signed_by.strip()
     draft.consent_given = True
+    _signed(session, registry, pact, clock)
+    _touch(pact, expected_version, clock.now)  # after: one UPDATE writes the deadline and the version
     _flush(session, pact, expected_version)
     return draft
 

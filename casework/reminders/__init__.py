@@ -6,9 +6,18 @@ scoping; it knows nothing of pacts' forms, of supervisors' pages or of Flask. Th
 scheduler process loads it."""
 
 from casework.reminders.calendars import queue_comune_pacts
+from casework.reminders.deadline_operations import (
+    MAX_SNOOZE_REASON,
+    SNOOZE_FIELD,
+    SNOOZE_REASON_FIELD,
+    snooze_deadline,
+    snoozed_now,
+)
 from casework.reminders.deadlines import (
     StatePosition,
+    days_until,
     due_date,
+    end_of_local_day,
     next_deadline,
     refresh_next_deadline,
     state_deadlines,
@@ -26,10 +35,15 @@ from casework.reminders.workdays import (
 
 __all__ = [
     "LOCALES",
+    "MAX_SNOOZE_REASON",
+    "SNOOZE_FIELD",
+    "SNOOZE_REASON_FIELD",
     "SWEEP_TURN",
     "StatePosition",
     "add_working_days",
+    "days_until",
     "due_date",
+    "end_of_local_day",
     "failed_emails",
     "format_day",
     "hand_over_reminders",
@@ -40,6 +54,8 @@ __all__ = [
     "refresh_next_deadline",
     "retry_email",
     "rule_label",
+    "snooze_deadline",
+    "snoozed_now",
     "state_deadlines",
     "subtract_working_days",
     "take_turn",

@@ -1,4 +1,5 @@
-"""What people do to a pact's deadlines: pause one, resume it, count it from another day.
+"""What people do to a pact's deadlines: pause one, resume it, count it from another day, put off
+its reminder (snooze).
 
 Each takes its turn with the scheduler's sweep, records who did what and why, moves the
 pact's version like any change of the pact, and recomputes the pact's deadline rows at once
@@ -8,16 +9,27 @@ pact's version like any change of the pact, and recomputes the pact's deadline r
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from casework.errors import InvalidInput
-from casework.models import DeadlineAnchorMove, DeadlinePause, Pact, PactDeadline, User
+from casework.models import (
+    DeadlineAnchorMove,
+    DeadlinePause,
+    DeadlineSnooze,
+    Notification,
+    NotificationKind,
+    Pact,
+    PactDeadline,
+    User,
+)
 from casework.reminders.deadline_rows import ReminderPolicy, pact_definition, refresh_pact_deadlines
-from casework.reminders.deadlines import refresh_next_deadline
+from casework.reminders.deadlines import local_time, refresh_next_deadline
 from casework.reminders.scheduler_lock import take_turn
 from casework.reminders.sweep import SWEEP_TURN
+from casework.security import record_changes
 from casework.versioning import check_version, touch
 from casework.workflow import WorkflowRegistry
 
@@ -117,3 +129,60 @@ def move_deadline_anchor(
     session.flush()
     _changed(session, registry, pact, now, policy, expected_version)
     return _live_row(session, registry, pact, rule_id, now, policy)
+
+
+SNOOZE_FIELD = "reminder_snoozed_until_date"
+SNOOZE_REASON_FIELD = "reminder_snooze_reason"
+MAX_SNOOZE_REASON = 500
+
+
+def snooze_deadline(
+    session: Session, pact: Pact, rule_id: str, *, until_on: date, reason: str = "", actor: User,
+    now: datetime, zone: ZoneInfo, reminder_hour: int = 8,
+) -> DeadlineSnooze:
+    """Put off the reminder of the pact's next deadline until the local day `until_on`.
+
+    The deadline itself stays where it is: a late deadline is still late on the pact page and
+    for the supervisors' escalations; it leaves the actor's "Oggi" list, and their waiting
+    reminder notifications about it sleep until that day. Kept in the pact's edit history.
+    InvalidInput: until_on "not_in_future", reason "too_long", rule_id "not_a_current_deadline".
+    """
+    errors = {}
+    if until_on <= now.astimezone(zone).date():
+        errors["until_on"] = "not_in_future"
+    if len(reason.strip()) > MAX_SNOOZE_REASON:
+        errors["reason"] = "too_long"
+    if pact.closed_at is not None or pact.next_deadline_at is None or pact.next_deadline_label != rule_id:
+        errors["rule_id"] = "not_a_current_deadline"
+    if errors:
+        raise InvalidInput(errors)
+    before = session.scalar(
+        select(func.max(DeadlineSnooze.until_on)).where(
+            DeadlineSnooze.pact_id == pact.id, DeadlineSnooze.rule_id == rule_id,
+            DeadlineSnooze.due_at == pact.next_deadline_at)
+    )
+    snooze = DeadlineSnooze(pact_id=pact.id, rule_id=rule_id, due_at=pact.next_deadline_at, until_on=until_on,
+                            reason=reason.strip(), snoozed_at=now, snoozed_by_id=actor.id)
+    session.add(snooze)
+    record_changes(session, "pact", pact.id,
+                   {SNOOZE_FIELD: before.isoformat() if before else "", SNOOZE_REASON_FIELD: ""},
+                   {SNOOZE_FIELD: until_on.isoformat(), SNOOZE_REASON_FIELD: reason.strip()},
+                   actor=actor, now=now)
+    session.execute(
+        update(Notification).where(
+            Notification.user_id == actor.id, Notification.pact_id == pact.id, Notification.rule_id == rule_id,
+            Notification.kind == NotificationKind.REMINDER, Notification.done_at.is_(None),
+            Notification.resolved_at.is_(None),
+        ).values(snoozed_until=local_time(until_on, reminder_hour, zone)).execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return snooze
+
+
+def snoozed_now(now: datetime, zone: ZoneInfo):
+    """The condition on `Pact` rows: their next deadline's reminder is put off past today."""
+    return exists().where(
+        DeadlineSnooze.pact_id == Pact.id, DeadlineSnooze.rule_id == Pact.next_deadline_label,
+        DeadlineSnooze.due_at == Pact.next_deadline_at,
+        DeadlineSnooze.until_on > now.astimezone(zone).date(),
+    ).correlate(Pact)

@@ -211,21 +211,27 @@ def refresh_pact_deadlines(
     if pact.closed_at is None and pact.state in definition.states:
         calendar = pact_calendar(session, pact)
         current = {d.rule.id: d for d in state_deadlines(
-            session, definition, StatePosition.of(pact), policy.zone, calendar=calendar)}
+            session, definition, StatePosition.of(pact), policy.zone, calendar=calendar, include_met=True)}
     sent = _sent_keys(session, pact.id) if (current or live) else {}
 
     ended = False
     for rule_id, row in list(live.items()):
         deadline = current.get(rule_id)
-        if deadline is not None and row.natural_anchor_at == deadline.natural_anchor_at:
+        if deadline is not None and row.natural_anchor_at == deadline.natural_anchor_at and not deadline.met:
             continue
-        end_at = deadline.natural_anchor_at if deadline is not None else (pact.closed_at or pact.state_entered_at)
+        if deadline is not None and deadline.met:
+            # Done in the state: when the records say (the day signed), else now that it is seen.
+            end_at = min(now, end_of_local_day(deadline.met_on, policy.zone)) if deadline.met_on else now
+        else:
+            end_at = deadline.natural_anchor_at if deadline is not None else (pact.closed_at or pact.state_entered_at)
         _end(session, row, end_at, now)
         del live[rule_id]
         ended = True
     if ended:
         session.flush()  # before a new row takes the ended one's place in the unique index
 
+    applies = bool(current)
+    current = {rule_id: deadline for rule_id, deadline in current.items() if not deadline.met}
     for rule_id, deadline in current.items():
         row = live.get(rule_id)
         if row is None:
@@ -240,7 +246,7 @@ def refresh_pact_deadlines(
         row.due_at = deadline.due_at
         row.paused = deadline.paused
         _schedule(row, deadline.rule, policy, now, sent.get(rule_id, set()), calendar)
-    if current:
+    if applies:
         _keep_next_deadline(session, pact, current)
     session.flush()
     return sorted(live.values(), key=lambda r: r.due_at)

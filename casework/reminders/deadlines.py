@@ -36,7 +36,7 @@ from casework.reminders.workdays import (
     add_working_days,
     working_days_between,
 )
-from casework.workflow import DeadlineRule, WorkflowDefinition
+from casework.workflow import DeadlineRule, WorkflowDefinition, condition_holds
 
 
 class Deadline(NamedTuple):
@@ -50,6 +50,10 @@ class Deadline(NamedTuple):
     paused: bool = False
     # Days (working days for a working-days rule) added for pauses that ended.
     extension: int = 0
+    # Its work is done (the rule's `met_when` holds): it no longer runs, and the local day it
+    # was done when the records say (a signature's day), else None.
+    met: bool = False
+    met_on: date | None = None
 
 
 def due_date(rule: DeadlineRule, anchor: datetime, zone: ZoneInfo, calendar: WorkingCalendar = NATIONAL) -> date:
@@ -220,6 +224,37 @@ def rule_deadline(
     )
 
 
+def days_until(due_on: date, now: datetime, zone: ZoneInfo) -> int:
+    """Calendar days from today (the local day of `now`) to `due_on`: 0 due today, negative when late.
+
+    Counted between local days, not instants: a deadline missed yesterday is one day late all
+    of today, whatever the hour or the change to summer time.
+    """
+    return (due_on - now.astimezone(zone).date()).days
+
+
+def _met_on(name: str, pact: Pact, zone: ZoneInfo) -> date | None:
+    """The local day a met condition was fulfilled, when the records keep it."""
+    if name in ("pact_signed", "signed_goal", "signed_action"):
+        revision = pact.latest_revision
+        return revision.signed_on if revision is not None else None
+    if name == "screening_completed" and pact.screenings:
+        return min(s.completed_at for s in pact.screenings).astimezone(zone).date()
+    return None
+
+
+def _met(rule: DeadlineRule, deadline: Deadline, pact: Pact | None, zone: ZoneInfo,
+         entered_at: datetime) -> Deadline:
+    # The guards a deadline may name read the pact's records, not the clock: the entry time
+    # stands in for `now`.
+    if rule.met_when is None or pact is None or not condition_holds(rule.met_when, pact, entered_at):
+        return deadline
+    met_on = _met_on(rule.met_when, pact, zone)
+    if met_on is not None and deadline.anchor_on is not None and met_on < deadline.anchor_on:
+        return deadline  # done for an earlier round (a pact reopened after its signature): due again
+    return deadline._replace(met=True, met_on=met_on)
+
+
 def state_deadlines(
     session: Session,
     definition: WorkflowDefinition,
@@ -227,10 +262,14 @@ def state_deadlines(
     zone: ZoneInfo,
     adjustments: Adjustments | None = None,
     calendar: WorkingCalendar | None = None,
+    *,
+    include_met: bool = False,
 ) -> list[Deadline]:
     """Deadlines of the given state, earliest first (none in a final state), paused ones included.
 
-    Working days are those of the pact's comune (`calendar`; read from the pact when not given).
+    A deadline whose work is done (its rule's `met_when` holds) is left out, unless
+    `include_met` (the deadline rows record it as met). Working days are those of the pact's
+    comune (`calendar`; read from the pact when not given).
     """
     deadlines = []
     rules = definition.states[position.state].deadlines
@@ -239,11 +278,17 @@ def state_deadlines(
             adjustments = load_adjustments(session, position.pact_id, zone) if rules else NO_ADJUSTMENTS
         if calendar is None:
             calendar = pact_calendar_by_id(session, position.pact_id) if rules else NATIONAL
+        pact = None
+        if position.pact_id is not None and any(rule.met_when for rule in rules):
+            pact = session.get(Pact, position.pact_id)
         for rule in rules:
             anchor = anchor_time(session, rule, position)
             if anchor is None:
                 continue
-            deadlines.append(rule_deadline(rule, anchor, zone, adjustments, calendar))
+            deadline = _met(rule, rule_deadline(rule, anchor, zone, adjustments, calendar), pact, zone,
+                            position.entered_at)
+            if include_met or not deadline.met:
+                deadlines.append(deadline)
     return sorted(deadlines, key=lambda d: d.due_at)
 
 

@@ -63,9 +63,10 @@ TEXTS: dict[str, Message] = {
     "email.escalation.item": N_("- Pact no. {pact} ({programme}) - {deadline}: was due on {due}, case manager {manager}{again}"),
     "email.escalation.again": N_(" (second escalation: already escalated to the territory)"),
     "email.digest.subject": N_("[Casework] Your digest for {day}"),
-    "email.digest.intro": N_("here are the deadlines of the pacts you manage: {overdue} overdue, {soon} in the next 7 days; "
-                             "{unread} unread notifications."),
+    "email.digest.intro": N_("here are the deadlines of the pacts you manage: {overdue} overdue, {today} due today, "
+                             "{soon} in the next 7 days; {unread} unread notifications."),
     "email.digest.overdue": N_("Overdue:"),
+    "email.digest.today": N_("Due today:"),
     "email.digest.soon": N_("In the next 7 days:"),
     "email.digest.item": N_("- Pact no. {pact} ({programme}) - {deadline}: {due}"),
     "email.link": N_("  {url}"),
@@ -151,14 +152,18 @@ def list_notifications(
     limit: int = 50,
     locale: str | None = None,
 ) -> list[NotificationView]:
-    """The user's notifications, newest first: by default those waiting (as `unread_count` counts).
+    """The user's notifications by due day (the earliest first, then those about no deadline, newest
+    first): by default those waiting (as `unread_count` counts).
 
     The person's name appears only on pacts the user may see (access.pact_visibility).
     """
     query = select(Notification).where(Notification.user_id == user.id)
     if not include_done:
         query = query.where(*_unread(user, now))
-    rows = session.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)).all()
+    # What falls due first comes first; notices about no deadline after them, newest first.
+    rows = session.scalars(query.order_by(
+        Notification.due_on.is_(None), Notification.due_on, Notification.created_at.desc(), Notification.id.desc(),
+    ).limit(limit)).all()
     pact_ids = {row.pact_id for row in rows if row.pact_id is not None}
     details: dict[int, Any] = {}
     if pact_ids:
@@ -292,7 +297,7 @@ def queue_daily_digests(
                 .join(Programme, Programme.id == Pact.programme_id)
                 .where(Pact.case_manager_id.in_(list(waiting)), Pact.closed_at.is_(None),
                        PactDeadline.ended_at.is_(None), PactDeadline.paused.is_(False),
-                       PactDeadline.due_at < now + DUE_SOON)
+                       PactDeadline.due_on <= day + DUE_SOON)
                 .order_by(PactDeadline.due_at, Pact.id)
             ):
                 items[row[0]].append(row)
@@ -307,7 +312,7 @@ def queue_daily_digests(
         for user_id, user in sorted(waiting.items()):
             if not items[user_id]:
                 continue
-            body = _digest_body(registry, user, items[user_id], unread.get(user_id, 0), now, base_url)
+            body = _digest_body(registry, user, items[user_id], unread.get(user_id, 0), now, zone, base_url)
             subject = text("email.digest.subject", locale_of(user), day=format_day(day))
             if queue_email(session, dedupe_key=digest_key(user_id, day), kind="digest", recipient=user,
                            subject=subject, body=body, now=now) is not None:
@@ -317,13 +322,18 @@ def queue_daily_digests(
 
 
 def _digest_body(registry: WorkflowRegistry, user: User, rows: list[Any], unread: int, now: datetime,
-                 base_url: str) -> str:
+                 zone: ZoneInfo, base_url: str) -> str:
     locale = locale_of(user)
-    overdue = [row for row in rows if row.due_at < now]
-    soon = [row for row in rows if row.due_at >= now]
+    # By local day, like Oggi: what falls due today is neither late nor "in the next 7 days".
+    today = now.astimezone(zone).date()
+    overdue = [row for row in rows if row.due_on < today]
+    due_today = [row for row in rows if row.due_on == today]
+    soon = [row for row in rows if row.due_on > today]
     lines = [text("email.greeting", locale, name=user.full_name), "",
-             text("email.digest.intro", locale, overdue=len(overdue), soon=len(soon), unread=unread)]
-    for heading, group in (("email.digest.overdue", overdue), ("email.digest.soon", soon)):
+             text("email.digest.intro", locale, overdue=len(overdue), today=len(due_today), soon=len(soon),
+                  unread=unread)]
+    for heading, group in (("email.digest.overdue", overdue), ("email.digest.today", due_today),
+                           ("email.digest.soon", soon)):
         if not group:
             continue
         lines += ["", text(heading, locale)]

@@ -14,7 +14,13 @@ from casework.workflow.definition import (
     label_in,
 )
 from casework.workflow.engine import EventStatus, WorkflowEngine, WorkflowRegistry
-from casework.workflow.guards import APPROVAL_GUARD, REASON_GUARD, Guard, GuardContext
+from casework.workflow.guards import (
+    APPROVAL_GUARD,
+    REASON_GUARD,
+    Guard,
+    GuardContext,
+    condition_holds,
+)
 from casework.workflow.loader import check_directory, resolved_targets
 from casework.workflow.questionnaire import InvalidAnswers, score_screening
 
@@ -35,6 +41,7 @@ __all__ = [
     "WorkflowEngine",
     "WorkflowRegistry",
     "check_directory",
+    "condition_holds",
     "label_in",
     "resolved_targets",
     "score_screening",

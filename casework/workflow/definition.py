@@ -56,6 +56,9 @@ class DeadlineRule:
     # due again every `every` units after the first due day (each with its own reminder and
     # escalations). With `from: last_contact` a contact restarts the series.
     every: int | None = None
+    # A guard (casework.workflow.guards) that, once it holds, means the work is done: the
+    # deadline stops running (e.g. the project signed, while it waits for approval in the same state).
+    met_when: str | None = None
 
 
 @dataclass(frozen=True)

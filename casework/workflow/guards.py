@@ -153,3 +153,18 @@ def _supervisor_approved(ctx: GuardContext) -> bool:
         elif decided_by_id != revision.created_by_id:
             approved = True
     return approved
+
+
+# Guards about what was said with a move, not about the pact's records: they cannot say
+# whether a deadline's work is done.
+_MOVE_ONLY = frozenset({"has_comment", REASON_GUARD})
+
+
+def deadline_conditions() -> list[str]:
+    """The guards a deadline rule may name in `met_when`."""
+    return sorted(name for name in GUARDS if name not in _MOVE_ONLY)
+
+
+def condition_holds(name: str, pact: Pact, now: datetime) -> bool:
+    """Whether the pact's records satisfy the named guard (a deadline's `met_when`)."""
+    return GUARDS[name].check(GuardContext(pact=pact, now=now))

@@ -28,7 +28,7 @@ from casework.workflow.definition import (
     StateDef,
     WorkflowDefinition,
 )
-from casework.workflow.guards import GUARDS, REASON_GUARD
+from casework.workflow.guards import GUARDS, REASON_GUARD, deadline_conditions
 
 
 @dataclass(frozen=True)
@@ -300,7 +300,7 @@ def _read_deadlines(r: _Reader, spec: _Map, state: str, state_names: set[Any]) -
         r.known_keys(
             body,
             {"id", "label", "in", "unit", "from", "every", "remind_before_days", "escalate_after_days",
-             "escalate_again_after_days"},
+             "escalate_again_after_days", "met_when"},
             what,
         )
         rule_id = body.get("id")
@@ -334,11 +334,19 @@ def _read_deadlines(r: _Reader, spec: _Map, state: str, state_names: set[Any]) -
             )
         every = r.integer(body, "every", f"{what} {rule_id!r}", minimum=1, default=-1)
         every = None if every in (None, -1) else every
+        met_when = body.get("met_when")
+        if met_when is not None and met_when not in deadline_conditions():
+            r.problem(
+                r.line_of(body, "met_when"),
+                f"{what} {rule_id!r}: 'met_when' must be one of {', '.join(deadline_conditions())}, got {met_when!r}",
+            )
+            met_when = None
         rules.append(
             DeadlineRule(
                 id=rule_id, label=r.labels(body, "label", f"{what} {rule_id!r}"), amount=amount or 1,
                 unit=unit, anchor=anchor, remind_before_days=remind or 0,
                 escalate_after_days=escalate, escalate_again_after_days=escalate_again, every=every,
+                met_when=met_when,
             )
         )
     return rules

@@ -357,7 +357,7 @@ def test_an_office_sets_up_casework_and_brings_in_its_caseload(laptop: Page, fre
     for username, (overdue_name, soon_name, soon_day) in expected_today.items():
         sign_in(page, username, password_of(username))
         expect(page.get_by_role("heading", level=1)).to_have_text("Oggi")
-        overdue = page.locator("section").filter(has=page.get_by_role("heading", name=re.compile("^Scaduti")))
+        overdue = page.locator("section").filter(has=page.get_by_role("heading", name=re.compile("^In ritardo")))
         soon = page.locator("section").filter(
             has=page.get_by_role("heading", name=re.compile("^In scadenza nei prossimi 7 giorni")))
         overdue_rows = overdue.locator("tbody tr")

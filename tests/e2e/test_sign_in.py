@@ -9,7 +9,7 @@ def test_sign_in_today_language_and_sign_out(page):
     sign_in(page, "e.gribaudo")
     heading = page.get_by_role("heading", level=1)
     assert heading.inner_text() == "Oggi"
-    assert page.get_by_role("heading", name="Scaduti").is_visible()
+    assert page.get_by_role("heading", name="In ritardo").is_visible()
     screenshot(page, "today-it")
 
     page.get_by_role("button", name="English").click()

@@ -86,7 +86,7 @@ def test_the_digest_goes_once_a_day_at_the_configured_local_hour(session, sessio
     by_address = {email.to_address: email for email in emails(session_factory)}
     giulia = by_address["giulia@example.org"]
     assert giulia.subject == "[Casework] Il tuo riepilogo del 12/03/2026"
-    assert "1 superate, 1 nei prossimi 7 giorni" in giulia.body
+    assert "1 superate, 0 in scadenza oggi, 1 nei prossimi 7 giorni" in giulia.body
     overdue_part, soon_part = giulia.body.split("Nei prossimi 7 giorni:")
     assert f"Patto n. {overdue.id} (TILDE)" in overdue_part and "16/02/2026" in overdue_part
     assert f"Patto n. {soon.id} (TILDE)" in soon_part and "16/03/2026" in soon_part

@@ -223,7 +223,8 @@ def test_a_reminder_already_sent_is_sent_to_nobody_again(session, session_factor
     # Her reminders about the pacts she handed over move to Marco, who must act on them now; the
     # one about the pact she keeps stays hers; the notice of the reassignment is new for both.
     waiting = list_notifications(session, registry, world.manager, now=rome(2026, 3, 16, 10))
-    assert [(note.kind, note.pact_id) for note in waiting] == [("message", None), ("reminder", other.id)]
+    # (listed by due day: the reminder's deadline first, then the notice about no deadline)
+    assert [(note.kind, note.pact_id) for note in waiting] == [("reminder", other.id), ("message", None)]
     taken_over = list_notifications(session, registry, world.colleague, now=rome(2026, 3, 16, 10))
     assert sorted((note.kind, note.pact_id) for note in taken_over if note.kind == "reminder") == sorted(
         [("reminder", pact.id), ("reminder", alone.id)])

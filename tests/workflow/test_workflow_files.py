@@ -208,6 +208,14 @@ CASES = {
         [("    guards: [has_outcome]  # <finish guards>", "    guards: [os.system]  # <finish guards>")],
         [("# <finish guards>", ["unknown guard 'os.system'"])],
     ),
+    "deadline met when an unknown guard holds": (
+        [("        from: entered  # <anchor>", "        from: entered  # <anchor>\n        met_when: has_cofee  # <met>")],
+        [("# <met>", ["bad deadline", "'first_contact'", "'met_when' must be one of", "'has_cofee'"])],
+    ),
+    "deadline met when a guard about the move's words holds": (
+        [("        from: entered  # <anchor>", "        from: entered  # <anchor>\n        met_when: has_comment  # <met>")],
+        [("# <met>", ["'met_when' must be one of", "'has_comment'"])],
+    ),
     "deadline with a bad unit": (
         [("        unit: working_days  # <unit>", "        unit: weeks  # <unit>")],
         [("# <unit>", ["bad deadline", "'first_contact'", "unit must be one of", "'weeks'"])],

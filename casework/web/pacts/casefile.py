@@ -119,6 +119,8 @@ EDITED_FIELDS = {
     "case_manager": _l("case manager"),
     "case_manager_id": _l("case manager"),
     "priority": _l("priority"),
+    "reminder_snoozed_until_date": _l("reminder put off until"),
+    "reminder_snooze_reason": _l("reason for putting off the reminder"),
     "programme": _l("programme"),
     "first_name": _l("first name"),
     "last_name": _l("last name"),

@@ -384,7 +384,7 @@ def signature(pact_id: int):
     return _save(pact, "signature", form, lambda version: ops.record_signature(
         context.db(), pact, signed_on=form.signed_on.data, signed_by=form.signed_by.data,
         consent_given=form.consent_given.data, actor=context.actor(), clock=context.clock(),
-        expected_version=version,
+        expected_version=version, registry=context.registry(),
     ), success=_("Signature recorded."), anchor="signature")
 
 
