@@ -35,7 +35,7 @@ class JournalEntry(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime]
     # The one-time key of the form that wrote it: the same form sent twice writes one entry.
-    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
     author: Mapped[User | None] = relationship()
 

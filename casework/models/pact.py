@@ -312,7 +312,7 @@ class FollowUpContact(Base):
     next_contact_on: Mapped[date | None]
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # The one-time key of the form that recorded it: the same form sent twice records one contact.
-    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
     pact: Mapped[Pact] = relationship(back_populates="contacts")
 

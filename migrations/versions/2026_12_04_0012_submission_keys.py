@@ -16,19 +16,27 @@ branch_labels = None
 depends_on = None
 
 
+# Unique indexes, not unique constraints: on SQLite a constraint means rebuilding the table
+# (batch mode), which drops the deadline-refresh triggers that follow_up_contact carries.
 def upgrade() -> None:
-    with op.batch_alter_table('journal_entry', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('submission_key', sa.String(length=64), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f('uq_journal_entry_submission_key'), ['submission_key'])
-    with op.batch_alter_table('follow_up_contact', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('submission_key', sa.String(length=64), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f('uq_follow_up_contact_submission_key'), ['submission_key'])
+    for table in ('journal_entry', 'follow_up_contact'):
+        op.add_column(table, sa.Column('submission_key', sa.String(length=64), nullable=True))
+        op.create_index(op.f(f'ix_{table}_submission_key'), table, ['submission_key'], unique=True)
+
+
+# Rebuilding follow_up_contact on SQLite drops its triggers: the downgrade puts back 0003's.
+SQLITE_CONTACT_TRIGGERS = (
+    'CREATE TRIGGER contact_refresh_on_insert AFTER INSERT ON follow_up_contact BEGIN INSERT INTO deadline_refresh (pact_id) VALUES (NEW.pact_id); END',
+    'CREATE TRIGGER contact_refresh_on_update AFTER UPDATE ON follow_up_contact BEGIN INSERT INTO deadline_refresh (pact_id) VALUES (NEW.pact_id); END',
+    'CREATE TRIGGER contact_refresh_on_delete AFTER DELETE ON follow_up_contact BEGIN INSERT INTO deadline_refresh (pact_id) VALUES (OLD.pact_id); END',
+)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('follow_up_contact', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_follow_up_contact_submission_key'), type_='unique')
-        batch_op.drop_column('submission_key')
-    with op.batch_alter_table('journal_entry', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_journal_entry_submission_key'), type_='unique')
-        batch_op.drop_column('submission_key')
+    for table in ('follow_up_contact', 'journal_entry'):
+        op.drop_index(op.f(f'ix_{table}_submission_key'), table_name=table)
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column('submission_key')
+    if op.get_bind().dialect.name == 'sqlite':
+        for statement in SQLITE_CONTACT_TRIGGERS:
+            op.execute(f'{statement.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1)}')
