@@ -35,7 +35,7 @@ from casework.models import (
 )
 from casework.pacts.diagram import main_path
 from casework.pacts.operations import changed_since_latest_revision, event_statuses
-from casework.reminders import StatePosition, state_deadlines
+from casework.reminders import StatePosition, days_until, state_deadlines
 from casework.supervision import approval_status
 from casework.workflow import (
     APPROVAL_GUARD,
@@ -418,7 +418,7 @@ def _header(
     workflow_label = label_in(definition.label, locale)
     programme_name = pact.programme.name
     deadline_on = due_at.astimezone(zone).date() if due_at else None
-    days = (deadline_on - now.astimezone(zone).date()).days if deadline_on else 0
+    days = days_until(deadline_on, now, zone) if deadline_on else 0
     return Header(
         pact_id=pact.id, version=pact.version, beneficiary_id=pact.beneficiary_id,
         beneficiary_name=pact.beneficiary.full_name, programme_name=programme_name,

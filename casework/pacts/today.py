@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, or_, select, tuple_
+from sqlalchemy import case, func, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
-from casework.models import Beneficiary, Pact, Programme, TransitionRecord, User
+from casework.models import Pact, Programme, TransitionRecord, User
 from casework.reminders import days_until, end_of_local_day, snoozed_now
-from casework.security import pact_visibility, visible_beneficiaries
+from casework.security import pact_visibility
 from casework.workflow import WorkflowDefinition, WorkflowRegistry
 
 WEEK_DAYS = 7
@@ -221,18 +221,3 @@ def _recent(session: Session, user: User, registry: WorkflowRegistry, *, now: da
 
 def _definition(registry: WorkflowRegistry, pact: Pact) -> WorkflowDefinition:
     return registry.get(pact.workflow_name, pact.workflow_version).definition
-
-
-def search_beneficiaries(session: Session, user: User, text: str, *, limit: int = 50) -> list[Beneficiary]:
-    """People the user may see whose name or codice fiscale contains `text` (case-insensitive)."""
-    words = text.strip().split()
-    if not words:
-        return []
-    query = visible_beneficiaries(user)
-    for word in words[:4]:
-        pattern = f"%{word.lower()}%"
-        query = query.where(or_(
-            func.lower(Beneficiary.first_name).like(pattern), func.lower(Beneficiary.last_name).like(pattern),
-            func.lower(Beneficiary.codice_fiscale).like(pattern),
-        ))
-    return list(session.scalars(query.order_by(Beneficiary.last_name, Beneficiary.first_name).limit(limit)))

@@ -85,8 +85,8 @@ DEADLINE_STATES = {"late": _l("Late"), "today": _l("Due today"), "due_soon": _l(
                    "on_time": _l("On time")}
 
 
-# Italian agrees with the person: "la beneficiaria", "il beneficiario" (the form's own words, with
-# "il beneficiario/a", stay for a person whose gender is not female or male).
+# Italian agrees with the person: "la beneficiaria", "il beneficiario" (the form's own neutral
+# words, "la persona beneficiaria", stay for a person whose gender is not female or male).
 CONSENT_LABELS = {
     Gender.FEMALE: _l("She gave consent to the processing of her personal data, as described in the pact"),
     Gender.MALE: _l("He gave consent to the processing of his personal data, as described in the pact"),

@@ -73,17 +73,17 @@ def test_changing_the_password_signs_out_the_other_sessions(app, people, db):
 def test_the_language_preference_applies_to_the_next_page(app, people, db):
     client = app.test_client()
     sign_in(client, "giulia")
-    assert "<h1 class=\"h2 mb-4\">Oggi</h1>" in client.get("/").get_data(as_text=True)
+    assert "<h1 class=\"h2 mb-0\">Oggi</h1>" in client.get("/").get_data(as_text=True)
     response = submit(client, "/account/preferences", {"locale": "en", "email_reminders": "y"},
                       form_page="/account")
     assert response.status_code == 302
-    assert "<h1 class=\"h2 mb-4\">Today</h1>" in client.get("/").get_data(as_text=True)
+    assert "<h1 class=\"h2 mb-0\">Today</h1>" in client.get("/").get_data(as_text=True)
     giulia = _user(db, "giulia")
     assert (giulia.locale, giulia.email_digest, giulia.email_reminders) == ("en", False, True)
     # Chosen on another device, the account's language follows the person to this browser too.
     giulia.locale = "it"
     db.commit()
-    assert "<h1 class=\"h2 mb-4\">Oggi</h1>" in client.get("/").get_data(as_text=True)
+    assert "<h1 class=\"h2 mb-0\">Oggi</h1>" in client.get("/").get_data(as_text=True)
     [entry] = db.scalars(select(AdministrativeLogEntry)).all()
     assert entry.changes == {"locale": ["it", "en"], "email_digest": ["True", "False"]}
 

@@ -71,6 +71,11 @@ def test_the_programme_is_shown_once_when_the_workflow_is_named_after_it(app, db
     assert '<span class="workspace-programme">TILDE · Patto personalizzato</span>' in page
 
 
+def test_the_header_shows_the_pact_number_the_search_finds_it_by(app, people):
+    page = text(signed_in(app, "giulia", english=False).get(f"/pacts/{people.pact.id}"))
+    assert f'<span class="workspace-number">Patto n. {people.pact.id}</span>' in page
+
+
 def test_a_late_deadline_says_by_how_many_days(app, db, people):
     late = datetime.now(UTC) - timedelta(days=3)
     db.execute(update(Pact).where(Pact.id == people.pact.id).values(next_deadline_at=late))
@@ -193,7 +198,7 @@ def test_a_refused_form_opens_its_part_first_with_a_summary_of_every_error(app, 
     assert part_order(page)[0] == "co-design" and 'data-open-part="co-design"' in page
     part = section(page, "co-design")
     assert re.search(r'<details class="mb-3 workspace-form" id="add-action" open>', part)
-    summary = re.search(r'<div class="alert alert-danger error-summary"[^>]*data-error-summary>.*?</div>',
+    summary = re.search(r'<div class="alert alert-danger error-summary"[^>]*data-error-summary[^>]*>.*?</div>',
                         part, re.DOTALL).group(0)
     # Every wrong field at once, each linked to its field, which is marked invalid.
     for field_id in ("action-description", "action-performer", "action-due_on"):
@@ -317,7 +322,7 @@ def test_the_page_issues_the_same_queries_whatever_the_history(app, db, people, 
 @pytest.mark.parametrize(("gender", "label", "required"), [
     ("FEMALE", "La beneficiaria ha dato il consenso", "Serve il consenso della beneficiaria al trattamento dei dati."),
     ("MALE", "Il beneficiario ha dato il consenso", "Serve il consenso del beneficiario al trattamento dei dati."),
-    ("OTHER", "Il beneficiario/a ha dato il consenso", "Serve il consenso del beneficiario/a al trattamento dei dati."),
+    ("OTHER", "La persona beneficiaria ha dato il consenso", "Serve il consenso della persona beneficiaria al trattamento dei dati."),
 ])
 def test_the_signature_form_agrees_with_the_person(app, db, people, registry, gender, label, required):
     from casework.models import Beneficiary, Gender
