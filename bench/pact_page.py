@@ -5,7 +5,9 @@ referral, contacts and journal notes) and G goals with one action each (default 
 goals and actions), and gives its case manager D more pacts with a deadline due (default 300),
 on a SQLite file in a temporary directory. Then, signed in as that case manager with the
 Flask test client, GETs the pact page and Oggi: a warm-up, then N repeats each; prints the
-median time and the SQL statements one GET issues (a `before_cursor_execute` listener).
+median time and the SQL statements one GET issues (a `before_cursor_execute` listener), and
+their ratio to the person's own account page (same layout and session, no case data) timed
+in the same run.
 
     python bench/pact_page.py
     python bench/pact_page.py --timeline 1000 --goals 100 --repeats 30
@@ -152,8 +154,12 @@ def main() -> None:
         client = _signed_in(app)
         page_ms, page_queries = _measure(app, client, f"/pacts/{pact_id}", args.repeats)
         today_ms, today_queries = _measure(app, client, "/", args.repeats)
+        # Baseline in the same run: a page with the same layout, session and header but no case data.
+        base_ms, base_queries = _measure(app, client, "/account", args.repeats)
         app.extensions["casework"]["engine"].dispose()
     print(f"{args.goals} goals and {args.goals} actions; {args.due} more pacts due for the manager")
+    print(f"baseline (own account page): {base_ms:.1f} ms median, {base_queries} queries; "
+          f"pact page/baseline {page_ms / base_ms:.1f}, Oggi/baseline {today_ms / base_ms:.1f}")
     print(f"pact page: {page_ms:.1f} ms median for {entries} timeline entries, {page_queries} queries; "
           f"Oggi {today_ms:.1f} ms, {today_queries} queries")
 

@@ -97,7 +97,14 @@ def screenshot(page, name: str) -> Path:
 
 
 def sign_in(page, username: str) -> None:
+    """Sign in, and make sure the pages speak Italian: the language is kept in the account, and
+    an earlier test on the same server may have switched it to English."""
     page.goto("/login")
     page.get_by_label("Nome utente").fill(username)
     page.get_by_label("Password").fill(f"casework-demo-{username}")
     page.get_by_role("button", name="Accedi").click()
+    page.wait_for_load_state()
+    italian = page.get_by_role("banner").locator("button[lang=it]")
+    if italian.count() and italian.get_attribute("aria-current") != "true":
+        italian.click()
+        page.wait_for_load_state()
