@@ -35,7 +35,7 @@ from casework.models import (
 )
 from casework.pacts.diagram import main_path
 from casework.pacts.operations import changed_since_latest_revision, event_statuses
-from casework.reminders import StatePosition, days_until, state_deadlines
+from casework.reminders import StatePosition, days_until, deadline_state, state_deadlines
 from casework.supervision import approval_status
 from casework.workflow import (
     APPROVAL_GUARD,
@@ -51,8 +51,6 @@ from casework.workflow import (
 )
 
 COMMENT_GUARD = "has_comment"
-# A deadline this close (in local calendar days) is "due soon" rather than "on time".
-DUE_SOON_DAYS = 7
 # What the person gives with the move itself, so it cannot be missing beforehand.
 _GIVEN_WITH_THE_MOVE = (COMMENT_GUARD, REASON_GUARD)
 
@@ -116,7 +114,7 @@ class Header:
     deadline_label: str
     deadline_on: date | None  # the local day by which it is due
     overdue: bool
-    deadline_state: str  # "late", "today", "due_soon" (within DUE_SOON_DAYS local days), "on_time", or ""
+    deadline_state: str  # casework.reminders.deadline_state: "late", "today", "due_soon", "on_time" or ""
     deadline_days: int  # local calendar days left (negative: days late); 0 without a deadline
     deadlines: tuple[DeadlineView, ...]  # every deadline of the stage, earliest first
     stage_reason: str  # the reason picked with the move into this stage (e.g. why they withdrew), or ""
@@ -430,7 +428,7 @@ def _header(
         deadline_label=definition.label_of("deadline", pact.next_deadline_label, locale) if due_at else "",
         deadline_on=deadline_on,
         overdue=due_at is not None and due_at < now,
-        deadline_state=_deadline_state(due_at, now, days), deadline_days=days, deadlines=deadlines,
+        deadline_state=deadline_state(due_at, now, zone), deadline_days=days, deadlines=deadlines,
         stage_reason=_stage_reason(session, definition, pact, locale),
     )
 
@@ -442,17 +440,6 @@ def _programme_label(programme: str, workflow: str) -> str:
     if programme.casefold() in workflow.casefold():
         return workflow
     return f"{programme} · {workflow}"
-
-
-def _deadline_state(due_at: datetime | None, now: datetime, days: int) -> str:
-    """late / today / due_soon / on_time, counted in the reader's local calendar days."""
-    if due_at is None:
-        return ""
-    if due_at < now or days < 0:
-        return "late"
-    if days == 0:
-        return "today"
-    return "due_soon" if days <= DUE_SOON_DAYS else "on_time"
 
 
 def _stage_reason(session: Session, definition: WorkflowDefinition, pact: Pact, locale: str) -> str:

@@ -8,18 +8,17 @@ stages, the recent moves and the next overdue pact.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
 from casework.models import Pact, Programme, TransitionRecord, User
-from casework.reminders import days_until, end_of_local_day, snoozed_now
+from casework.reminders import days_until, due_soon_end, end_of_local_day, snoozed_now
 from casework.security import pact_visibility
 from casework.workflow import WorkflowDefinition, WorkflowRegistry
 
-WEEK_DAYS = 7
 PAGE_SIZE = 50
 
 OVERDUE, TODAY, WEEK = "overdue", "today", "week"
@@ -95,7 +94,7 @@ class Today:
 def _bounds(now: datetime, zone: ZoneInfo) -> tuple[date, datetime, datetime]:
     """(today, end of today, end of the 7th day from today), the last two in UTC."""
     today = now.astimezone(zone).date()
-    return today, end_of_local_day(today, zone), end_of_local_day(today + timedelta(days=WEEK_DAYS), zone)
+    return today, end_of_local_day(today, zone), due_soon_end(now, zone)
 
 
 def _falling_due(user: User, now: datetime, week_end: datetime):

@@ -11,18 +11,18 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from casework.models import Beneficiary, Pact, Programme, User
 from casework.models.beneficiary import name_key
+from casework.reminders import deadline_state, due_soon_end
 from casework.security import visible_beneficiaries, visible_pacts
 from casework.workflow import WorkflowRegistry, label_in
 
-# As Oggi counts it: a deadline within a week is "due soon".
-DUE_SOON = timedelta(days=7)
 DEADLINE_STATES = ("late", "soon")
 MAX_WORDS = 4
 _CODE_WORD = re.compile(r"^[A-Za-z0-9]+$")
@@ -94,12 +94,10 @@ class PeopleList:
         return max(1, math.ceil(self.total / self.per_page))
 
 
-def _deadline_state(deadline_at: datetime | None, now: datetime) -> str:
-    if deadline_at is None:
-        return ""
-    if deadline_at < now:
-        return "late"
-    return "soon" if deadline_at <= now + DUE_SOON else "on_time"
+def _deadline_state(deadline_at: datetime | None, now: datetime, zone: ZoneInfo) -> str:
+    """The list's two marks, "late" and "soon" (today's deadlines included), as Oggi counts them."""
+    state = deadline_state(deadline_at, now, zone)
+    return "soon" if state in ("today", "due_soon") else state
 
 
 def _text_matches(text: str):
@@ -122,7 +120,7 @@ def _open_pacts(user: User, now: datetime) -> Select[tuple[Pact]]:
     return visible_pacts(user, now).where(Pact.closed_at.is_(None))
 
 
-def _matching_pacts(user: User, filters: ListFilters, now: datetime) -> Select[tuple[Pact]]:
+def _matching_pacts(user: User, filters: ListFilters, now: datetime, zone: ZoneInfo) -> Select[tuple[Pact]]:
     query = _open_pacts(user, now)
     if filters.programme_id is not None:
         query = query.where(Pact.programme_id == filters.programme_id)
@@ -132,13 +130,13 @@ def _matching_pacts(user: User, filters: ListFilters, now: datetime) -> Select[t
     if filters.deadline == "late":
         query = query.where(Pact.next_deadline_at < now)
     elif filters.deadline == "soon":
-        query = query.where(Pact.next_deadline_at >= now, Pact.next_deadline_at <= now + DUE_SOON)
+        query = query.where(Pact.next_deadline_at >= now, Pact.next_deadline_at <= due_soon_end(now, zone))
     return query
 
 
 def list_people(
-    session: Session, registry: WorkflowRegistry, user: User, filters: ListFilters, *, now: datetime, locale: str,
-    page: int = 1, per_page: int = 25,
+    session: Session, registry: WorkflowRegistry, user: User, filters: ListFilters, *, now: datetime, zone: ZoneInfo,
+    locale: str, page: int = 1, per_page: int = 25,
 ) -> PeopleList:
     """The page of people `user` may see that the filters keep, by surname. With a programme,
     stage or deadline filter, a person is kept when one of their open pacts matches it."""
@@ -146,7 +144,7 @@ def list_people(
         # The people of the visible pacts that match: seeing a pact is seeing its person (see
         # casework.security.access), and one scoping clause keeps the statement to one territory CTE.
         query = select(Beneficiary).where(Beneficiary.id.in_(
-            _matching_pacts(user, filters, now).with_only_columns(Pact.beneficiary_id)))
+            _matching_pacts(user, filters, now, zone).with_only_columns(Pact.beneficiary_id)))
     else:
         query = visible_beneficiaries(user, now)
     if (matches := _text_matches(filters.text)) is not None:
@@ -173,7 +171,7 @@ def list_people(
                 stage=definition.label_of("state", pact.state, locale), deadline_at=pact.next_deadline_at,
                 deadline=definition.label_of("deadline", pact.next_deadline_label, locale)
                 if pact.next_deadline_at else "",
-                deadline_state=_deadline_state(pact.next_deadline_at, now),
+                deadline_state=_deadline_state(pact.next_deadline_at, now, zone),
             ))
     return PeopleList(
         items=[ListedPerson(person, lines[person.id]) for person in people], total=total, page=page,

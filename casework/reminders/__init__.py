@@ -15,7 +15,10 @@ from casework.reminders.deadline_operations import (
 )
 from casework.reminders.deadlines import (
     StatePosition,
+    DUE_SOON_DAYS,
     days_until,
+    deadline_state,
+    due_soon_end,
     due_date,
     end_of_local_day,
     next_deadline,
@@ -41,7 +44,10 @@ __all__ = [
     "SWEEP_TURN",
     "StatePosition",
     "add_working_days",
+    "DUE_SOON_DAYS",
     "days_until",
+    "deadline_state",
+    "due_soon_end",
     "due_date",
     "end_of_local_day",
     "failed_emails",

@@ -224,6 +224,29 @@ def rule_deadline(
     )
 
 
+# "Due soon" on every page (Oggi, the pact header, the beneficiary list): by the end of the
+# seventh local day from today.
+DUE_SOON_DAYS = 7
+
+
+def due_soon_end(now: datetime, zone: ZoneInfo) -> datetime:
+    """The instant "due soon" ends: the end of the DUE_SOON_DAYS-th local day from today, in UTC."""
+    return end_of_local_day(now.astimezone(zone).date() + timedelta(days=DUE_SOON_DAYS), zone)
+
+
+def deadline_state(due_at: datetime | None, now: datetime, zone: ZoneInfo) -> str:
+    """"late", "today", "due_soon" or "on_time" ("" without a deadline), by local calendar days,
+    as every page says it."""
+    if due_at is None:
+        return ""
+    days = days_until(due_at.astimezone(zone).date(), now, zone)
+    if due_at < now or days < 0:
+        return "late"
+    if days == 0:
+        return "today"
+    return "due_soon" if days <= DUE_SOON_DAYS else "on_time"
+
+
 def days_until(due_on: date, now: datetime, zone: ZoneInfo) -> int:
     """Calendar days from today (the local day of `now`) to `due_on`: 0 due today, negative when late.
 

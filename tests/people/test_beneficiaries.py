@@ -290,7 +290,7 @@ def test_the_list_is_scoped_searchable_and_paginated(session, world, registry, c
     session.commit()
 
     def listed(user, text: str = "", page: int = 1):
-        return list_people(session, registry, user, ListFilters(text=text), now=clock.now, locale="it",
+        return list_people(session, registry, user, ListFilters(text=text), now=clock.now, zone=clock.zone, locale="it",
                            page=page, per_page=25)
 
     first = listed(world.manager)

@@ -58,7 +58,7 @@ def names(listed) -> list[str]:
 
 
 def run(session, registry, clock, user, **filters):
-    return list_people(session, registry, user, ListFilters(**filters), now=clock.now, locale="it")
+    return list_people(session, registry, user, ListFilters(**filters), now=clock.now, zone=clock.zone, locale="it")
 
 
 def test_each_person_with_their_stage_and_next_deadline(session, registry, clock, town):

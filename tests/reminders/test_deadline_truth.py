@@ -18,7 +18,14 @@ from casework.models import (
     Performer,
 )
 from casework.pacts import operations as ops
-from casework.reminders import days_until, end_of_local_day, snooze_deadline, state_deadlines
+from casework.reminders import (
+    deadline_state,
+    days_until,
+    due_soon_end,
+    end_of_local_day,
+    snooze_deadline,
+    state_deadlines,
+)
 from casework.reminders.deadline_rows import refresh_pact_deadlines
 from casework.reminders.deadlines import StatePosition
 from casework.reminders.notifications import list_notifications, queue_daily_digests
@@ -43,6 +50,25 @@ UTC = timezone.utc
 ])
 def test_days_are_counted_between_rome_calendar_days(due_on, now, expected):
     assert days_until(due_on, now, ROME) == expected
+
+
+# Seen at 00:30 on Wednesday 11 March 2026 in Rome (23:30 UTC on the 10th).
+LATE_EVENING_UTC = datetime(2026, 3, 10, 23, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("due_on", "expected"), [
+    (date(2026, 3, 10), "late"),  # yesterday in Rome, though still the 10th in UTC
+    (date(2026, 3, 11), "today"),
+    (date(2026, 3, 18), "due_soon"),  # the seventh day from today
+    (date(2026, 3, 19), "on_time"),
+])
+def test_one_deadline_state_for_every_page_by_rome_days(due_on, expected):
+    assert deadline_state(end_of_local_day(due_on, ROME), LATE_EVENING_UTC, ROME) == expected
+    assert deadline_state(None, LATE_EVENING_UTC, ROME) == ""
+
+
+def test_due_soon_ends_with_the_seventh_rome_day():
+    assert due_soon_end(LATE_EVENING_UTC, ROME) == end_of_local_day(date(2026, 3, 18), ROME)
 
 
 # --- a deadline whose work is done ------------------------------------------------------------

@@ -136,6 +136,7 @@ def index():
         stage=args.get("stage", "").strip()[:MAX_FILTER_TEXT], deadline=args.get("deadline", "").strip(),
     )
     found = list_people(context.db(), context.registry(), context.actor(), filters, now=context.now(),
+                        zone=context.settings().zone,
                         locale=str(get_locale()), page=args.get("page", 1, type=int), per_page=PER_PAGE)
     # What the pagination links carry, so moving between pages keeps the filters.
     kept = {"q": filters.text, "programme": filters.programme_id, "stage": filters.stage,
