@@ -333,6 +333,21 @@ class PactPage:
         """Forms are offered while the pact is open; a closed pact changes only by reopening it."""
         return self.header.is_open
 
+    @property
+    def forward_moves(self) -> tuple[PossibleEvent, ...]:
+        """Moves possible now along the workflow's usual path: the header's main buttons."""
+        return tuple(event for event in self.events if event.available and not event.destructive)
+
+    @property
+    def moves_apart(self) -> tuple[PossibleEvent, ...]:
+        """Moves possible now that leave the usual path (suspend, withdraw): set apart, in red."""
+        return tuple(event for event in self.events if event.available and event.destructive)
+
+    @property
+    def waiting_moves(self) -> tuple[PossibleEvent, ...]:
+        """Moves not possible yet, each with what is missing."""
+        return tuple(event for event in self.events if not event.available)
+
 
 def pact_page(
     session: Session, registry: WorkflowRegistry, user: User, pact: Pact, *, now: datetime, locale: str,
