@@ -37,6 +37,8 @@ def db_upgrade(revision: str) -> None:
 
     settings = _settings()
     migrate.upgrade(settings.sqlalchemy_url, revision)
+    if revision == "head":
+        _seed_reference_data(settings)
     click.echo(f"database at revision {revision}: {_safe_url(settings)}")
 
 
@@ -98,6 +100,7 @@ def init(territory_name: str | None, kind: str, comuni: str, territories_file: P
                                        "casework init again")
 
     migrate.upgrade(settings.sqlalchemy_url)
+    _seed_reference_data(settings)
     click.echo(f"Database ready: {_safe_url(settings)}")
     sign_in = f"{settings.base_url}/login"
     engine = make_engine(settings.sqlalchemy_url)
@@ -212,6 +215,19 @@ def workflows_check(directory: Path | None) -> None:
         sys.exit(1)
 
 
+def _seed_reference_data(settings: Settings) -> None:
+    """The reference data the schema needs filled (the services' taxonomy), after every upgrade."""
+    from casework.db import make_engine, make_session_factory, unit_of_work
+    from casework.services import seed_taxonomy
+
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            seed_taxonomy(session)
+    finally:
+        engine.dispose()
+
+
 def _safe_url(settings: Settings) -> str:
     from sqlalchemy.engine import make_url
 
@@ -226,6 +242,7 @@ def _load_demo(settings: Settings):
 
     registry = WorkflowRegistry.from_directory(settings.workflows_dir)
     migrate.upgrade(settings.sqlalchemy_url)
+    _seed_reference_data(settings)
     engine = make_engine(settings.sqlalchemy_url)
     try:
         with unit_of_work(make_session_factory(engine)) as session:

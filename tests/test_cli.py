@@ -18,7 +18,16 @@ from sqlalchemy import func, inspect, select
 from casework import PROJECT_ROOT
 from casework.cli import main
 from casework.db import make_engine
-from casework.models import Base, Beneficiary, Notification, Pact, PactDeadline, Reminder
+from casework.models import (
+    Base,
+    Beneficiary,
+    Notification,
+    Pact,
+    PactDeadline,
+    Reminder,
+    ServiceMacroArea,
+    ServiceType,
+)
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -35,7 +44,12 @@ def test_db_upgrade_creates_the_schema_in_the_instance_folder(tmp_path):
     database = tmp_path / "instance" / "casework.sqlite3"
     engine = make_engine(f"sqlite:///{database}")
     assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+    with engine.connect() as connection:  # the services' taxonomy comes with the schema
+        assert connection.scalar(select(func.count()).select_from(ServiceMacroArea)) == 10
+        assert connection.scalar(select(func.count()).select_from(ServiceType)) == 48
     engine.dispose()
+    again = CliRunner().invoke(main, ["db", "upgrade"], env=_env(tmp_path))
+    assert again.exit_code == 0, again.output
 
 
 def test_demo_loads_once_and_prints_the_accounts(tmp_path):

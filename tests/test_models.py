@@ -320,6 +320,11 @@ QUERIED_FOREIGN_KEYS = {
     "administrative_log_entry.actor_id", "absence_cover.absent_user_id", "absence_cover.covering_user_id",
     "account_token.user_id", "password_reset_request.user_id",
     "closure_day.territory_id",
+    "service_type.macro_area_id", "service.organisation_id", "service.type_id", "service_comune.service_id",
+    "service_comune.territory_id", "service_language.service_id", "service_search_term.service_id",
+    "service_referral.pact_id", "service_referral.service_id", "service_referral.action_id",
+    "service_referral_event.referral_id", "service_referral_event.pact_id",
+    "data_sharing_consent.beneficiary_id", "data_sharing_consent.organisation_id", "data_sharing_consent.referral_id",
 }
 # Foreign keys only followed from the row that holds them ("who recorded this"): not indexed
 # on purpose. A new foreign key must be added to one of the two sets.
@@ -332,6 +337,7 @@ UNINDEXED_FOREIGN_KEYS = {
     "pact_approval.decided_by_id", "pact_reassignment.actor_id",
     "absence_cover.created_by_id",
     "office_settings.updated_by_id",
+    "service_referral.proposed_by_id", "service_referral_event.actor_id", "data_sharing_consent.collected_by_id",
 }
 
 

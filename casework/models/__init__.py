@@ -45,6 +45,20 @@ from casework.models.reminders import (
     ReminderKind,
 )
 from casework.models.scheduler_lock import SchedulerLock
+from casework.models.services import (
+    DataSharingConsent,
+    Service,
+    ServiceAccess,
+    ServiceComune,
+    ServiceCost,
+    ServiceLanguage,
+    ServiceMacroArea,
+    ServiceReferral,
+    ServiceReferralEvent,
+    ServiceReferralStatus,
+    ServiceSearchTerm,
+    ServiceType,
+)
 from casework.models.security import AccessLogEntry, LoginAttempt, UserSession
 from casework.models.supervision import ApprovalDecision, PactApproval, PactReassignment
 from casework.models.territory import (
@@ -57,6 +71,18 @@ from casework.models.territory import (
 from casework.models.user import Role, User
 
 __all__ = [
+    "DataSharingConsent",
+    "Service",
+    "ServiceAccess",
+    "ServiceComune",
+    "ServiceCost",
+    "ServiceLanguage",
+    "ServiceMacroArea",
+    "ServiceReferral",
+    "ServiceReferralEvent",
+    "ServiceReferralStatus",
+    "ServiceSearchTerm",
+    "ServiceType",
     "AbsenceCover",
     "AdministrativeLogEntry",
     "AccessLogEntry",

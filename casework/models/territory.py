@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import CheckConstraint, ForeignKey, SmallInteger, String, UniqueConstraint, true
+from sqlalchemy import CheckConstraint, ForeignKey, SmallInteger, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.models.base import Base, str_enum
@@ -42,6 +42,8 @@ class Territory(Base):
     cadastral_code: Mapped[str | None] = mapped_column(String(4))
     patron_month: Mapped[int | None] = mapped_column(SmallInteger)
     patron_day: Mapped[int | None] = mapped_column(SmallInteger)
+    # The public board of its services (no sign-in, no personal data): off until an administrator switches it on.
+    public_board: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     parent: Mapped[Territory | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Territory]] = relationship(back_populates="parent")

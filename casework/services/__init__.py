@@ -1,0 +1,7 @@
+"""The directory of territorial services: its taxonomy, the services organisations offer,
+search and suggestions for a pact, referrals of pacts to services followed until they end,
+the public board and the mapping of what is used, refused or missing."""
+
+from casework.services.taxonomy import load_taxonomy, seed_taxonomy
+
+__all__ = ["load_taxonomy", "seed_taxonomy"]
