@@ -31,6 +31,7 @@ from casework.clock import Clock
 from casework.demo.drawing import ascii_letters, weighted
 from casework.demo.people import People
 from casework.demo.plans import Plan, Plans
+from casework.demo.services import DemoServices
 from casework.demo.steps import Case, Op
 from casework.demo.tables import (
     CHANCE_COVERAGE,
@@ -51,6 +52,7 @@ from casework.models import (
     Pact,
     Programme,
     ProgrammeTarget,
+    Service,
     Territory,
     TerritoryKind,
     User,
@@ -85,6 +87,7 @@ class DemoSummary:
     accounts: list[DemoAccount]
     beneficiaries: int
     pacts: int
+    services: int = 0  # in the directory
 
 
 def demo_accounts() -> list[DemoAccount]:
@@ -125,19 +128,24 @@ def load_demo(
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     accounts = demo_accounts()
+    loader = _Loader(session, registry, now.astimezone(timezone.utc), zone, random.Random(seed))
     if session.scalar(select(Programme.id).where(Programme.code == MARKER_PROGRAMME)) is not None:
+        loader.run_directory()  # a demo loaded before the directory existed gets one
         return DemoSummary(
             created=False,
             accounts=accounts,
             beneficiaries=session.scalar(select(func.count()).select_from(Beneficiary)) or 0,
             pacts=session.scalar(select(func.count()).select_from(Pact)) or 0,
+            services=session.scalar(select(func.count()).select_from(Service)) or 0,
         )
-    loader = _Loader(session, registry, now.astimezone(timezone.utc), zone, random.Random(seed))
     beneficiaries, pacts = loader.run()
-    return DemoSummary(created=True, accounts=accounts, beneficiaries=beneficiaries, pacts=pacts)
+    return DemoSummary(
+        created=True, accounts=accounts, beneficiaries=beneficiaries, pacts=pacts,
+        services=session.scalar(select(func.count()).select_from(Service)) or 0,
+    )
 
 
-class _Loader(People, Plans):
+class _Loader(People, Plans, DemoServices):
     """One load: the reference data, then the people and their pacts' histories, replayed in order."""
 
     def __init__(
@@ -163,6 +171,7 @@ class _Loader(People, Plans):
         self._organisations()
         self._users()
         self._programmes()
+        self._directory()
         self.session.flush()
         cases = self._cases()
         timed = self._schedule_all(cases)
@@ -170,6 +179,7 @@ class _Loader(People, Plans):
         for _, _, _, op, when in sorted(timed, key=lambda item: item[:3]):
             op(Clock(now=when, zone=self.zone))
         self.session.flush()
+        self._service_referrals(cases)
         return len(cases), sum(1 for case in cases if case.pact is not None)
 
     def _territories(self) -> None:
@@ -233,6 +243,12 @@ class _Loader(People, Plans):
             elif programme.workflow_name != spec.workflow:
                 raise ValueError(f"programme {spec.code} exists with workflow {programme.workflow_name!r}, not {spec.workflow!r}")
             self.programmes[spec.code] = programme
+
+    def run_directory(self) -> None:
+        """Only the directory (its organisations, services), when the rest is already there."""
+        self._territories()
+        self._organisations()
+        self._directory()
 
     # ---- cases and their plans ------------------------------------------------------------
 

@@ -21,8 +21,11 @@ from casework.models import (
     Performer,
     ReferralSource,
     Role,
+    ServiceAccess,
+    ServiceCost,
     TerritoryKind,
 )
+from casework.services import load_taxonomy
 
 # A goal and its possible actions: (goal, ((performer, detail, action), ...)).
 GoalOption = tuple[str, tuple[tuple[Performer, str, str], ...]]
@@ -196,3 +199,117 @@ PATTO_POOL = tuple((_scenario(row), row["weight"]) for row in _scenarios["patto_
 CHANCE_COVERAGE = tuple(_scenario(row) for row in _scenarios["chance_dispersione"]["coverage"])
 CHANCE_POOL = tuple((_scenario(row), row["weight"]) for row in _scenarios["chance_dispersione"]["pool"])
 DEADLINE_BUCKETS = _weights(_scenarios["deadline_buckets"])
+
+# ---- the directory of services and the referrals to them --------------------------------------
+
+_DAYS = {"lun": 0, "mar": 1, "mer": 2, "gio": 3, "ven": 4, "sab": 5, "dom": 6}
+
+
+def _days(text: str) -> list[int]:
+    days: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        start, end = _DAYS[first], _DAYS[last or first]
+        if end < start:
+            raise ValueError(f"services.toml: day range {part!r} runs backwards")
+        days.extend(range(start, end + 1))
+    return days
+
+
+def _hours(lines: list[str]) -> tuple[dict[str, object], ...]:
+    """"lun-ven 09:00-12:30" -> one {"day", "opens", "closes"} per day, as Service.opening_hours keeps them."""
+    slots: list[dict[str, object]] = []
+    for line in lines:
+        days, times = line.split()
+        opens, closes = times.split("-")
+        if not (len(opens) == len(closes) == 5 and opens < closes):
+            raise ValueError(f"services.toml: bad hours {line!r}")
+        slots.extend({"day": day, "opens": opens, "closes": closes} for day in _days(days))
+    return tuple(sorted(slots, key=lambda slot: (slot["day"], slot["opens"])))  # type: ignore[arg-type, return-value]
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    type: str
+    name: str
+    description: str
+    target: str
+    eligibility: str
+    comuni: tuple[str, ...]  # comuni or groups of comuni
+    access: ServiceAccess
+    hours: tuple[dict[str, object], ...]
+    notes: str
+    address: str
+    contact: str
+    mailbox: str
+    cost: ServiceCost
+    cost_notes: str
+    welfare_plan: bool
+    capacity: int | None
+    places: int | None
+    waiting: int
+    languages: tuple[str, ...]
+    checked: int  # months since last checked
+    active: bool
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    name: str
+    kind: OrganisationKind | None  # None: one of ORGANISATIONS
+    territory: str | None
+    domain: str
+    services: tuple[ServiceSpec, ...]
+
+
+def _service(row: dict[str, Any]) -> ServiceSpec:
+    return ServiceSpec(
+        type=row["type"], name=row["name"], description=row["description"], target=row.get("target", ""),
+        eligibility=row.get("eligibility", ""), comuni=_strings(row["comuni"]), access=ServiceAccess(row["access"]),
+        hours=_hours(row["hours"]), notes=row.get("notes", ""), address=row.get("address", ""),
+        contact=row["contact"], mailbox=row["mailbox"], cost=ServiceCost(row["cost"]),
+        cost_notes=row.get("cost_notes", ""), welfare_plan=row.get("welfare_plan", False),
+        capacity=row.get("capacity"), places=row.get("places"), waiting=row.get("waiting", 0),
+        languages=_strings(row["languages"]), checked=row["checked"], active=row.get("active", True),
+    )
+
+
+_services = _table("services")
+SERVICE_PROVIDERS: tuple[ProviderSpec, ...] = tuple(
+    ProviderSpec(
+        name=row["name"], kind=OrganisationKind(row["kind"]) if "kind" in row else None,
+        territory=row.get("territory"), domain=row["domain"], services=tuple(_service(s) for s in row["service"]),
+    )
+    for row in _services["provider"]
+)
+_known = {name for name, _, _ in ORGANISATIONS}
+_type_codes = {kind.code for area in load_taxonomy() for kind in area.types}
+for _provider in SERVICE_PROVIDERS:
+    for _spec in _provider.services:
+        if _spec.type not in _type_codes:
+            raise ValueError(f"services.toml: {_spec.name!r} has type {_spec.type!r}, not in the taxonomy")
+    if (_provider.kind is None) != (_provider.name in _known):
+        raise ValueError(f"services.toml: {_provider.name!r} needs a kind unless organisations.toml has it, and only then")
+
+
+@dataclass(frozen=True)
+class ReferralTexts:
+    consent_purposes: tuple[str, ...]  # {servizio}, {ente}
+    consent_note: str  # {ente}, {giorno}, {finalita}
+    proposed: tuple[str, ...]  # {area}
+    requested: tuple[str, ...]
+    accepted: tuple[str, ...]
+    started: tuple[str, ...]
+    completed: tuple[str, ...]
+    refused: dict[str, str]  # reason code -> note
+    dropped: dict[str, str]
+
+
+_referral_texts = _services["referrals"]
+SERVICE_REFERRAL_TEXTS = ReferralTexts(
+    consent_purposes=_strings(_referral_texts["consent_purposes"]), consent_note=_referral_texts["consent_note"],
+    proposed=_strings(_referral_texts["proposed_notes"]), requested=_strings(_referral_texts["requested_notes"]),
+    accepted=_strings(_referral_texts["accepted_notes"]), started=_strings(_referral_texts["started_notes"]),
+    completed=_strings(_referral_texts["completed_notes"]), refused=dict(_referral_texts["refused"]),
+    dropped=dict(_referral_texts["dropped"]),
+)

@@ -17,20 +17,27 @@ from stdnum.it import codicefiscale
 from casework import PROJECT_ROOT
 from casework.db import make_engine, make_session_factory
 from casework.demo.loader import DemoSummary, load_demo
+from casework.demo.tables import TERRITORIES
 from casework.models import (
     Base,
     Beneficiary,
+    DataSharingConsent,
     FollowUpContact,
     Gender,
     Pact,
     PactRevision,
     Programme,
     Role,
+    Service,
+    ServiceCost,
+    ServiceReferral,
+    ServiceReferralStatus,
     Territory,
     TerritoryKind,
     TransitionRecord,
     User,
 )
+from casework.services import load_taxonomy
 from casework.reminders import StatePosition, state_deadlines
 from casework.security.passwords import verify_password
 from casework.workflow.engine import WorkflowRegistry
@@ -257,7 +264,15 @@ def test_loads_on_postgresql_too(fresh_postgres_url: str) -> None:
             session.commit()
         with make_session_factory(engine)() as session:
             assert summary.created and summary.pacts == session.scalar(select(func.count()).select_from(Pact))
+            assert summary.services == session.scalar(select(func.count()).select_from(Service)) >= 80
+            statuses = set(session.scalars(select(ServiceReferral.status).distinct()))
+            assert statuses == set(ServiceReferralStatus)
+            _check_referrals(session)
+            before = _row_counts(session)
             assert load_demo(session, registry, now=NOW, zone=ZONE).created is False
+            session.commit()
+        with make_session_factory(engine)() as session:
+            assert _row_counts(session) == before
     finally:
         engine.dispose()
 
@@ -272,3 +287,145 @@ def test_second_load_creates_nothing(loaded: Loaded) -> None:
     assert again.created is False
     assert again.accounts == loaded.summary.accounts
     assert (again.beneficiaries, again.pacts) == (loaded.summary.beneficiaries, loaded.summary.pacts)
+
+
+# ---- the directory of services and the referrals ----------------------------------------------
+
+NEED_AREAS = {"lavoro", "casa", "cibo", "conciliazione", "istruzione", "salute", "relazioni", "mobilita", "documenti"}
+
+
+def _served_areas(session: Session) -> dict[str, set[str]]:
+    """Comune name -> need areas of the active services that serve it."""
+    served: dict[str, set[str]] = defaultdict(set)
+    for service in session.scalars(select(Service).where(Service.active.is_(True))):
+        for place in service.comuni:
+            served[place.territory.name].add(service.service_type.need_area)
+    return served
+
+
+def test_the_directory_has_about_90_services_of_about_40_organisations(loaded: Loaded, session: Session) -> None:
+    services = session.scalars(select(Service)).all()
+    assert 80 <= len(services) <= 100
+    assert loaded.summary.services == len(services)
+    assert 35 <= len({service.organisation_id for service in services}) <= 45
+    assert {service.service_type.macro_area.code for service in services} == {area.code for area in load_taxonomy()}
+    languages = Counter(language.language for service in services for language in service.languages)
+    assert {"it", "en", "fr", "ar", "ro", "sq", "zh", "uk"} <= set(languages)
+    assert {service.cost for service in services} == set(ServiceCost)
+    assert any(service.company_welfare_plan for service in services)
+    full = [s for s in services if s.capacity is not None and s.places_available == 0 and s.waiting_list > 0]
+    assert len(full) >= 5
+    stale = [s for s in services if (NOW.date() - s.last_checked_on).days > 365]
+    assert 3 <= len(stale) <= len(services) // 4
+    assert 1 <= sum(1 for s in services if not s.active) <= 5
+    assert all(s.opening_hours and s.comuni and s.languages for s in services)
+    assert all(s.created_at <= s.updated_at <= NOW for s in services)
+
+
+def test_service_contacts_are_fictitious(session: Session) -> None:
+    for service in session.scalars(select(Service)):
+        assert service.contact_email.endswith(".example.org"), service.contact_email
+        assert service.website.startswith("https://") and ".example.org/" in service.website
+        assert " 000 " in service.contact_phone, service.contact_phone
+
+
+def test_every_demo_comune_is_served_in_most_need_areas_and_some_gaps_remain(session: Session) -> None:
+    served = _served_areas(session)
+    comuni = [comune for _, _, rows in TERRITORIES for comune, _, _ in rows]
+    for comune in comuni:
+        assert len(served[comune] & NEED_AREAS) >= 6, comune
+    lived_in = set(session.scalars(select(Territory.name).join(Beneficiary, Beneficiary.comune_id == Territory.id)))
+    gaps = {(comune, area) for comune in comuni if comune in lived_in for area in NEED_AREAS - served[comune]}
+    assert ("San Benigno Canavese", "casa") in gaps and ("Lodi Vecchio", "cibo") in gaps
+    assert ("Piossasco", "casa") in gaps  # its only housing service is suspended
+
+
+def test_referrals_show_every_status_and_every_reason(session: Session) -> None:
+    referrals = session.scalars(select(ServiceReferral)).all()
+    assert Counter(r.status for r in referrals).keys() == set(ServiceReferralStatus)
+    assert {r.refusal_reason for r in referrals if r.status == ServiceReferralStatus.REFUSED} == {
+        "no_places", "not_eligible", "out_of_area", "beneficiary_declined", "no_answer", "other"}
+    assert {r.drop_reason for r in referrals if r.status == ServiceReferralStatus.DROPPED} == {
+        "beneficiary_withdrew", "no_show", "moved_away", "needs_changed", "service_closed", "other"}
+    assert 60 <= len(referrals) <= 200
+    assert any(r.action_id is not None for r in referrals)
+
+
+def _check_referrals(session: Session) -> None:
+    beyond_proposed = 0
+    for referral in session.scalars(select(ServiceReferral)):
+        pact = referral.pact
+        screening = pact.latest_screening
+        assert screening is not None and screening.completed_at <= referral.proposed_at
+        events = referral.events
+        assert events[0].from_status == "" and events[0].to_status == "proposed" and events[0].at == referral.proposed_at
+        status = "proposed"
+        for previous, event in itertools.pairwise(events):
+            assert event.from_status == status and previous.at <= event.at, referral.id
+            status = event.to_status
+        assert status == referral.status.value
+        assert events[-1].at == referral.updated_at <= (pact.closed_at or NOW) <= NOW
+        if pact.closed_at is not None:
+            assert referral.status in (
+                ServiceReferralStatus.REFUSED, ServiceReferralStatus.COMPLETED, ServiceReferralStatus.DROPPED)
+        moments = [referral.proposed_at, referral.requested_at, referral.answered_at, referral.ended_at]
+        known = [moment for moment in moments if moment is not None]
+        assert known == sorted(known)
+        if referral.status == ServiceReferralStatus.PROPOSED:
+            assert referral.requested_at is None
+            continue
+        beyond_proposed += 1
+        assert referral.requested_at == next(e.at for e in events if e.to_status == "requested" and e.from_status == "proposed")
+        consent = session.scalar(select(DataSharingConsent).where(DataSharingConsent.referral_id == referral.id))
+        assert consent is not None, referral.id
+        assert consent.beneficiary_id == pact.beneficiary_id
+        assert consent.organisation_id == referral.service.organisation_id
+        assert referral.proposed_at <= consent.recorded_at <= referral.requested_at
+        assert consent.given_on <= referral.requested_at.astimezone(ZONE).date()
+        assert consent.collected_by_id == pact.case_manager_id and consent.purpose
+        assert referral.provider_contact
+        if referral.status in (ServiceReferralStatus.STARTED, ServiceReferralStatus.COMPLETED):
+            assert referral.answered_at is not None and referral.started_on is not None
+            assert referral.started_on >= referral.answered_at.astimezone(ZONE).date()
+    assert beyond_proposed > 0
+
+
+def test_each_referral_has_its_events_in_order_and_a_consent_before_the_request(session: Session) -> None:
+    _check_referrals(session)
+
+
+def test_referrals_answer_the_pact_needs_where_the_beneficiary_lives(session: Session) -> None:
+    parents = {t.id: t.parent_id for t in session.scalars(select(Territory))}
+    for referral in session.scalars(select(ServiceReferral)):
+        service = referral.service
+        assert referral.need_area == service.service_type.need_area
+        served = {place.territory_id for place in service.comuni}
+        comune = referral.pact.beneficiary.comune
+        assert comune is not None
+        if referral.refusal_reason == "out_of_area":
+            assert comune.id not in served and parents[comune.id] in {parents[t] for t in served}
+        else:
+            assert comune.id in served
+
+
+def test_a_demo_loaded_before_the_directory_gets_its_services(tmp_path: Path) -> None:
+    engine = make_engine("sqlite:///" + str(tmp_path / "old.sqlite3"))
+    try:
+        Base.metadata.create_all(engine)
+        registry = WorkflowRegistry.from_directory(PROJECT_ROOT / "workflows")
+        with make_session_factory(engine)() as session:
+            territory = Territory(name="Unione NET", kind=TerritoryKind.UNIONE)
+            session.add(Programme(code="TILDE", name="TILDE", funder="", territory=territory,
+                                  starts_on=NOW.date(), workflow_name="patto_personalizzato"))
+            session.commit()
+            summary = load_demo(session, registry, now=NOW, zone=ZONE)
+            session.commit()
+            assert summary.created is False and summary.pacts == 0
+            assert 80 <= summary.services == session.scalar(select(func.count()).select_from(Service))
+            assert session.scalar(select(func.count()).select_from(ServiceReferral)) == 0
+            before = _row_counts(session)
+            load_demo(session, registry, now=NOW, zone=ZONE)
+            session.commit()
+            assert _row_counts(session) == before
+    finally:
+        engine.dispose()
