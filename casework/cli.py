@@ -253,7 +253,8 @@ def _load_demo(settings: Settings):
 
 def _print_accounts(summary, settings: Settings) -> None:
     state = "loaded" if summary.created else "already present"
-    click.echo(f"Demo data {state}: {summary.beneficiaries} beneficiaries, {summary.pacts} pacts ({_safe_url(settings)}).")
+    click.echo(f"Demo data {state}: {summary.beneficiaries} beneficiaries, {summary.pacts} pacts, "
+               f"{summary.services} services ({_safe_url(settings)}).")
     click.echo("Demo accounts (username / password / role):")
     for account in summary.accounts:
         click.echo(f"  {account.username:<14} {account.password:<32} {account.role:<13} {account.territory}")

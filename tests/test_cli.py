@@ -25,6 +25,7 @@ from casework.models import (
     Pact,
     PactDeadline,
     Reminder,
+    Service,
     ServiceMacroArea,
     ServiceType,
 )
@@ -63,6 +64,8 @@ def test_demo_loads_once_and_prints_the_accounts(tmp_path):
     with engine.connect() as connection:
         counts = (connection.scalar(select(func.count()).select_from(Beneficiary)),
                   connection.scalar(select(func.count()).select_from(Pact)))
+        services = connection.scalar(select(func.count()).select_from(Service))
+    assert f"{counts[1]} pacts, {services} services (" in first.output  # what `casework start` prints is true
     assert counts[0] >= 150
 
     second = runner.invoke(main, ["demo"], env=_env(tmp_path))

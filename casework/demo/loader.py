@@ -10,10 +10,12 @@ some due soon relative to `now`.
 
 The content is in the tables of casework/demo/data/ (read by casework.demo.tables); the
 people are drawn in casework.demo.people, each pact's history planned in casework.demo.plans
-from the steps of casework.demo.steps; this module puts them together.
+from the steps of casework.demo.steps, the directory of about 90 services and the pacts'
+referrals to them made in casework.demo.services; this module puts them together.
 
 `load_demo` only flushes: the caller's unit of work commits. It is deterministic for a
-given `now` and `seed`, and idempotent: once the programme TILDE exists it creates nothing.
+given `now` and `seed`, and idempotent: once the programme TILDE exists it creates nothing,
+but the directory when the database has no service yet (a demo loaded before it existed).
 """
 
 from __future__ import annotations

@@ -222,7 +222,7 @@ class DemoServices:
         of_area = [s for s in services if s.service_type.need_area == area and s.organisation_id not in used]
         here = [s for s in of_area if s.active and any(c.territory_id == comune.id for c in s.comuni)]
         near = [s for s in of_area if s.active and s not in here and any(c.territory_id in group for c in s.comuni)]
-        status, reason = wanted
+        reason = wanted[1]
         if reason == "out_of_area":
             options = near
         elif reason == "no_places":

@@ -37,9 +37,9 @@ from casework.models import (
     TransitionRecord,
     User,
 )
-from casework.services import load_taxonomy
 from casework.reminders import StatePosition, state_deadlines
 from casework.security.passwords import verify_password
+from casework.services import load_taxonomy
 from casework.workflow.engine import WorkflowRegistry
 from tests.conftest import ZONE
 
