@@ -334,6 +334,8 @@ def test_every_demo_comune_is_served_in_most_need_areas_and_some_gaps_remain(ses
     comuni = [comune for _, _, rows in TERRITORIES for comune, _, _ in rows]
     for comune in comuni:
         assert len(served[comune] & NEED_AREAS) >= 6, comune
+    for group, _, rows in TERRITORIES:  # every need area somewhere in each ambito
+        assert set().union(*(served[comune] for comune, _, _ in rows)) >= NEED_AREAS, group
     lived_in = set(session.scalars(select(Territory.name).join(Beneficiary, Beneficiary.comune_id == Territory.id)))
     gaps = {(comune, area) for comune in comuni if comune in lived_in for area in NEED_AREAS - served[comune]}
     assert ("San Benigno Canavese", "casa") in gaps and ("Lodi Vecchio", "cibo") in gaps
