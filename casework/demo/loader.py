@@ -247,7 +247,9 @@ class _Loader(People, Plans, DemoServices):
             self.programmes[spec.code] = programme
 
     def run_directory(self) -> None:
-        """Only the directory (its organisations, services), when the rest is already there."""
+        """Only the directory (its organisations, services), when the rest is there but no service is."""
+        if self.session.scalar(select(Service.id).limit(1)) is not None:
+            return  # loaded before, maybe edited since: left as it is
         self._territories()
         self._organisations()
         self._directory()
