@@ -254,7 +254,7 @@ def test_texts_fit_their_columns(session: Session) -> None:
 
 
 @pytest.mark.postgres
-def test_loads_on_postgresql_too(fresh_postgres_url: str) -> None:
+def test_loads_on_postgresql_too(loaded: Loaded, fresh_postgres_url: str) -> None:
     engine = make_engine(fresh_postgres_url)
     try:
         Base.metadata.create_all(engine)
@@ -268,6 +268,8 @@ def test_loads_on_postgresql_too(fresh_postgres_url: str) -> None:
             statuses = set(session.scalars(select(ServiceReferral.status).distinct()))
             assert statuses == set(ServiceReferralStatus)
             _check_referrals(session)
+            with loaded.factory() as on_sqlite:  # the same seed and now give the same demo
+                assert _referral_digest(session) == _referral_digest(on_sqlite)
             before = _row_counts(session)
             assert load_demo(session, registry, now=NOW, zone=ZONE).created is False
             session.commit()
@@ -351,6 +353,14 @@ def test_referrals_show_every_status_and_every_reason(session: Session) -> None:
         "beneficiary_withdrew", "no_show", "moved_away", "needs_changed", "service_closed", "other"}
     assert 60 <= len(referrals) <= 200
     assert any(r.action_id is not None for r in referrals)
+
+
+def _referral_digest(session: Session) -> list[tuple[object, ...]]:
+    return sorted(
+        (r.pact.beneficiary.codice_fiscale, r.service.name, r.status.value, r.refusal_reason, r.drop_reason,
+         r.proposed_at.replace(tzinfo=None), len(r.events))
+        for r in session.scalars(select(ServiceReferral))
+    )
 
 
 def _check_referrals(session: Session) -> None:
