@@ -20,7 +20,7 @@ the random generator, `now`, today, the time zone and the territories and organi
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -47,6 +47,7 @@ from casework.reminders import working_day_on_or_before
 from casework.services import seed_taxonomy
 
 Status = ServiceReferralStatus
+SERVICE_SPECS = {(provider.name, spec.name): spec for provider in SERVICE_PROVIDERS for spec in provider.services}
 
 # Which referral statuses suit a pact in each state: an ended pact's referrals have ended, a pact
 # still being designed has none started.
@@ -105,6 +106,7 @@ class DemoServices:
     territories: dict[str, Territory]
     comuni: dict[str, list[tuple[Territory, int]]]
     organisations: dict[str, Organisation]
+    _fits: Callable[[Case, str], bool]  # casework.demo.steps.Steps._fits: whether a text suits the person
 
     # ---- the directory --------------------------------------------------------------------
 
@@ -219,7 +221,8 @@ class DemoServices:
     ) -> Service | None:
         comune = case.beneficiary.comune  # type: ignore[union-attr]
         group = self._neighbours.get(comune.id, {comune.id})
-        of_area = [s for s in services if s.service_type.need_area == area and s.organisation_id not in used]
+        of_area = [s for s in services if s.service_type.need_area == area and s.organisation_id not in used
+                   and self._suits(case, s)]
         here = [s for s in of_area if s.active and any(c.territory_id == comune.id for c in s.comuni)]
         near = [s for s in of_area if s.active and s not in here and any(c.territory_id in group for c in s.comuni)]
         reason = wanted[1]
@@ -232,6 +235,29 @@ class DemoServices:
         else:
             options = here
         return self.rng.choice(options) if options else None
+
+    def _suits(self, case: Case, service: Service) -> bool:
+        """Whether the service is for this pact's person (services.toml's `who` and `referred`)."""
+        spec = SERVICE_SPECS.get((service.organisation.name, service.name))
+        if spec is None:  # a service the demo did not make
+            return True
+        if not spec.referred:
+            return False
+        for alternative in spec.who.split("|"):
+            tags = []
+            fits = True
+            for token in alternative.split():
+                if token == "adult":
+                    fits = fits and not case.is_chance
+                elif token == "young":
+                    fits = fits and case.is_chance
+                elif token.startswith("="):
+                    fits = fits and case.spec.code == token[1:]
+                else:
+                    tags.append(token)
+            if fits and self._fits(case, " ".join(tags)):
+                return True
+        return False
 
     def _referral(self, case: Case, service: Service, area: str, status: Status, reason: str) -> bool:
         """One referral with its events and consent; False when its steps do not fit the pact's time."""

@@ -251,6 +251,8 @@ class ServiceSpec:
     languages: tuple[str, ...]
     checked: int  # months since last checked
     active: bool
+    who: str  # which demo pacts may be referred to it (see services.toml)
+    referred: bool
 
 
 @dataclass(frozen=True)
@@ -271,6 +273,7 @@ def _service(row: dict[str, Any]) -> ServiceSpec:
         cost_notes=row.get("cost_notes", ""), welfare_plan=row.get("welfare_plan", False),
         capacity=row.get("capacity"), places=row.get("places"), waiting=row.get("waiting", 0),
         languages=_strings(row["languages"]), checked=row["checked"], active=row.get("active", True),
+        who=row.get("who", ""), referred=row.get("referred", True),
     )
 
 

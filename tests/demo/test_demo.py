@@ -420,6 +420,19 @@ def test_referrals_answer_the_pact_needs_where_the_beneficiary_lives(session: Se
             assert comune.id in served
 
 
+def test_referrals_suit_the_person(session: Session) -> None:
+    """No man at an anti-violence centre or a women's course, no pupil at an adults' service."""
+    for referral in session.scalars(select(ServiceReferral)):
+        person, kind = referral.pact.beneficiary, referral.service.service_type.code
+        pupil = referral.pact.programme.code == "CHANCE"
+        if kind == "antiviolenza" or "donne" in referral.service.name:
+            assert person.gender == Gender.FEMALE and not pupil, referral.service.name
+        if kind in ("italiano_l2", "sportello_stranieri", "mediazione_culturale"):
+            assert person.migrant_background, referral.service.name
+        if pupil:
+            assert kind not in ("nido", "supporto_psicologico", "antiviolenza"), referral.service.name
+
+
 def test_a_demo_loaded_before_the_directory_gets_its_services(tmp_path: Path) -> None:
     engine = make_engine("sqlite:///" + str(tmp_path / "old.sqlite3"))
     try:
