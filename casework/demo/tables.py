@@ -286,11 +286,16 @@ SERVICE_PROVIDERS: tuple[ProviderSpec, ...] = tuple(
     for row in _services["provider"]
 )
 _known = {name for name, _, _ in ORGANISATIONS}
+# The tags casework.demo.steps.Steps._fits knows, and the services' own (casework.demo.services).
+_WHO_TAGS = {"F", "M", "FM", "kids", "baby", "schoolkid", "single", "migrant", "l2", "permit", "adult", "young"}
 _type_codes = {kind.code for area in load_taxonomy() for kind in area.types}
 for _provider in SERVICE_PROVIDERS:
     for _spec in _provider.services:
         if _spec.type not in _type_codes:
             raise ValueError(f"services.toml: {_spec.name!r} has type {_spec.type!r}, not in the taxonomy")
+        for _token in _spec.who.replace("|", " ").split():
+            if _token not in _WHO_TAGS and _token not in {f"={p.code}" for p in PROGRAMMES}:
+                raise ValueError(f"services.toml: {_spec.name!r} has an unknown tag {_token!r} in who")
     if (_provider.kind is None) != (_provider.name in _known):
         raise ValueError(f"services.toml: {_provider.name!r} needs a kind unless organisations.toml has it, and only then")
 
