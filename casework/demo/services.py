@@ -131,7 +131,8 @@ class DemoServices:
                 first = spec.comuni[0]
                 prefix = PHONE_PREFIX.get(group_of.get(first, first), "011")
                 checked_on = _months_before(self.today, spec.checked)
-                created = datetime.combine(_months_before(checked_on, 6), time(9, 0), tzinfo=self.zone)
+                # In the directory since before any demo pact was opened (and so any referral to it).
+                created = datetime.combine(_months_before(self.today, max(24, spec.checked + 6)), time(9, 0), tzinfo=self.zone)
                 checked_at = datetime.combine(checked_on, time(10, 0), tzinfo=self.zone)
                 self.session.add(Service(
                     organisation=organisation, service_type=types[spec.type], name=spec.name,

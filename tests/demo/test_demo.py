@@ -369,6 +369,7 @@ def _check_referrals(session: Session) -> None:
         pact = referral.pact
         screening = pact.latest_screening
         assert screening is not None and screening.completed_at <= referral.proposed_at
+        assert referral.service.created_at <= referral.proposed_at
         events = referral.events
         assert events[0].from_status == "" and events[0].to_status == "proposed" and events[0].at == referral.proposed_at
         status = "proposed"
