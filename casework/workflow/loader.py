@@ -310,7 +310,7 @@ def _read_service_referrals(r: _Reader, root: _Map) -> tuple[DeadlineRule, ...]:
         return ()
     r.known_keys(block, {"deadlines"}, "service_referrals")
     if "deadlines" not in block:
-        r.problem(block.line, "bad deadline: service_referrals has no 'deadlines'")
+        r.problem(r.line_of(root, "service_referrals"), "bad deadline: service_referrals has no 'deadlines'")
         return ()
     return tuple(_read_rules(r, block, "service_referrals", lambda anchor: anchor in REFERRAL_ANCHORS,
                              f"one of {', '.join(REFERRAL_ANCHORS)}", referral=True))
