@@ -67,7 +67,12 @@ from casework.reminders.workdays import (
     working_day_on_or_after,
     working_day_on_or_before,
 )
-from casework.workflow import DeadlineRule, WorkflowDefinition, WorkflowRegistry, split_referral_rule_id
+from casework.workflow import (
+    DeadlineRule,
+    WorkflowDefinition,
+    WorkflowRegistry,
+    split_referral_rule_id,
+)
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,10 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import event, func, select
 
+from casework import migrate
+from casework.db import make_engine
 from casework.models import (
+    Beneficiary,
     DeadlineRefresh,
     EmailStatus,
     Gender,
@@ -43,7 +46,7 @@ from casework.models import (
     Territory,
     TerritoryKind,
 )
-from casework.models import Beneficiary
+from casework.models.reminders import REFERRAL_REFRESH_DDL
 from casework.pacts.page import pact_page
 from casework.pacts.today import todays_work
 from casework.reminders.calendar_feed import ics_feed
@@ -484,3 +487,36 @@ BAD_BLOCKS = {
 def test_a_bad_service_referrals_block_is_refused_with_file_line_and_cause(tmp_path, replacements, expected):
     text = edit(BASE + REFERRALS, *replacements)
     assert_reported(write(tmp_path, text), text, expected)
+
+
+# --- the migration ------------------------------------------------------------------------------------
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_database_url(request: pytest.FixtureRequest) -> str:
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "fresh_postgres_url")
+
+
+def _referral_triggers(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                names = connection.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'service_referral'")
+            else:
+                names = connection.exec_driver_sql(
+                    "SELECT tgname FROM pg_trigger WHERE tgrelid = 'service_referral'::regclass AND NOT tgisinternal")
+            return {name for (name,) in names}
+    finally:
+        engine.dispose()
+
+
+def test_the_migration_creates_the_models_triggers_and_its_downgrade_drops_them(empty_database_url):
+    migrate.upgrade(empty_database_url)
+    dialect = "sqlite" if empty_database_url.startswith("sqlite") else "postgresql"
+    expected = {statement.split()[2] for statement in REFERRAL_REFRESH_DDL[dialect]}
+    assert _referral_triggers(empty_database_url) == expected
+    migrate.downgrade(empty_database_url, "0013")
+    assert _referral_triggers(empty_database_url) == set()
+    migrate.upgrade(empty_database_url)
+    assert _referral_triggers(empty_database_url) == expected
