@@ -5,8 +5,9 @@ reminder or escalation falls due (`next_fire_at`, indexed): the scheduler's swee
 the rows that are due. Each reminder sent is a `reminder` row whose unique key (pact, rule,
 due day, recipient, kind) makes it impossible to send the same one twice.
 
-`deadline_refresh` is a queue the database fills by itself (triggers on `pact` and
-`follow_up_contact`): whatever changes a pact's state or contacts, through the ORM or not,
+`deadline_refresh` is a queue the database fills by itself (triggers on `pact`,
+`follow_up_contact` and `service_referral`): whatever changes a pact's state, contacts or
+referrals' steps, through the ORM or not,
 leaves the pact's id there in the same transaction, and the scheduler recomputes its rows.
 """
 
@@ -274,7 +275,30 @@ DEADLINE_REFRESH_DDL = {
     ],
 }
 
-for _dialect, _statements in DEADLINE_REFRESH_DDL.items():
+# A service referral's steps are deadlines of its pact (casework.reminders.referral_deadlines):
+# a new referral, or a change of its status or of one of its dates, queues the pact too.
+# Copied into migration 0015, which creates them.
+_REFERRAL_DATES = ("status", "requested_at", "answered_at", "agreed_start_on", "started_on", "ended_at")
+REFERRAL_REFRESH_DDL = {
+    "sqlite": [
+        "CREATE TRIGGER referral_refresh_on_insert AFTER INSERT ON service_referral "
+        "BEGIN INSERT INTO deadline_refresh (pact_id) VALUES (NEW.pact_id); END",
+        "CREATE TRIGGER referral_refresh_on_update AFTER UPDATE ON service_referral WHEN "
+        + " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in ("pact_id", *_REFERRAL_DATES))
+        + " BEGIN INSERT INTO deadline_refresh (pact_id) VALUES (NEW.pact_id); END",
+        "CREATE TRIGGER referral_refresh_on_delete AFTER DELETE ON service_referral "
+        "BEGIN INSERT INTO deadline_refresh (pact_id) VALUES (OLD.pact_id); END",
+    ],
+    "postgresql": [
+        "CREATE TRIGGER referral_refresh AFTER INSERT OR DELETE ON service_referral "
+        "FOR EACH ROW EXECUTE FUNCTION queue_deadline_refresh()",
+        "CREATE TRIGGER referral_refresh_on_update AFTER UPDATE ON service_referral FOR EACH ROW WHEN ("
+        + " OR ".join(f"OLD.{column} IS DISTINCT FROM NEW.{column}" for column in ("pact_id", *_REFERRAL_DATES))
+        + ") EXECUTE FUNCTION queue_deadline_refresh()",
+    ],
+}
+
+for _dialect, _statements in (*DEADLINE_REFRESH_DDL.items(), *REFERRAL_REFRESH_DDL.items()):
     for _statement in _statements:
         # On the metadata, not a table: every table the triggers name exists by then.
         event.listen(Base.metadata, "after_create", DDL(_statement.replace("%", "%%")).execute_if(dialect=_dialect))

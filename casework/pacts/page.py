@@ -422,12 +422,15 @@ def _header(
     zone: ZoneInfo,
 ) -> Header:
     due_at = pact.next_deadline_at
-    deadlines = () if not pact.is_open else tuple(
+    current = state_deadlines(session, definition, StatePosition.of(pact), zone) if pact.is_open else []
+    deadlines = tuple(
         DeadlineView(label=label_in(deadline.rule.label, locale), due_on=deadline.due_on,
                      overdue=not deadline.paused and deadline.due_at < now, paused=deadline.paused,
                      from_last_contact=deadline.rule.anchor == "last_contact")
-        for deadline in state_deadlines(session, definition, StatePosition.of(pact), zone)
+        for deadline in current
     )
+    # The next deadline's words from the rule computed above: a referral's names its service.
+    next_rule = next((d.rule for d in current if d.rule.id == pact.next_deadline_label), None)
     workflow_label = label_in(definition.label, locale)
     programme_name = pact.programme.name
     deadline_on = due_at.astimezone(zone).date() if due_at else None
@@ -440,7 +443,8 @@ def _header(
         stage_label=definition.label_of("state", pact.state, locale), is_open=pact.is_open,
         priority=pact.priority.value if pact.priority else None, case_manager_name=pact.case_manager.full_name,
         viewer_is_case_manager=pact.case_manager_id == user.id, opened_at=pact.opened_at, closed_at=pact.closed_at,
-        deadline_label=definition.label_of("deadline", pact.next_deadline_label, locale) if due_at else "",
+        deadline_label=(label_in(next_rule.label, locale) if next_rule else
+                        definition.label_of("deadline", pact.next_deadline_label, locale)) if due_at else "",
         deadline_on=deadline_on,
         overdue=due_at is not None and due_at < now,
         deadline_state=deadline_state(due_at, now, zone), deadline_days=days, deadlines=deadlines,

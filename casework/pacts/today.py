@@ -15,7 +15,14 @@ from sqlalchemy import case, func, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
 from casework.models import Pact, Programme, TransitionRecord, User
-from casework.reminders import days_until, due_soon_end, end_of_local_day, snoozed_now
+from casework.reminders import (
+    days_until,
+    deadline_label,
+    due_soon_end,
+    end_of_local_day,
+    service_names,
+    snoozed_now,
+)
 from casework.security import pact_visibility
 from casework.workflow import WorkflowDefinition, WorkflowRegistry
 
@@ -134,6 +141,7 @@ def todays_work(
         .options(joinedload(Pact.beneficiary), joinedload(Pact.programme))
     ).all()
     grouped: dict[str, list[DueItem]] = {key: [] for key in SECTIONS}
+    services = service_names(session, {pact.next_deadline_label for pact in rows})
     for pact in rows:
         due_on = pact.next_deadline_at.astimezone(zone).date()
         left = days_until(due_on, now, zone)
@@ -141,7 +149,7 @@ def todays_work(
         definition = _definition(registry, pact)
         grouped[section].append(DueItem(
             pact=pact, state_label=definition.label_of("state", pact.state, locale),
-            deadline_label=definition.label_of("deadline", pact.next_deadline_label, locale),
+            deadline_label=deadline_label(definition, pact.next_deadline_label, locale, services),
             rule_id=pact.next_deadline_label, due_on=due_on, section=section, days=abs(left),
         ))
     counts = {OVERDUE: overdue_count, TODAY: today_count, WEEK: total - overdue_count - today_count}

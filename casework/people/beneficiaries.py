@@ -466,7 +466,8 @@ def _pact_summary(registry: WorkflowRegistry, pact: Pact, now: datetime, locale:
     return PactSummary(
         pact_id=pact.id, programme=pact.programme.name, stage=label_in(state.label, locale), is_open=pact.is_open,
         opened_at=pact.opened_at, case_manager=pact.case_manager.full_name, next_deadline_at=pact.next_deadline_at,
-        next_deadline=label_in(deadline.label, locale) if deadline else pact.next_deadline_label,
+        next_deadline=label_in(deadline.label, locale) if deadline else definition.label_of(
+            "deadline", pact.next_deadline_label, locale),
         overdue=pact.is_open and pact.next_deadline_at is not None and pact.next_deadline_at < now,
     )
 

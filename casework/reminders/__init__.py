@@ -26,7 +26,8 @@ from casework.reminders.deadlines import (
     state_deadlines,
 )
 from casework.reminders.mail import failed_emails, queue_email, retry_email
-from casework.reminders.notifications import LOCALES, format_day, notify, rule_label
+from casework.reminders.notifications import LOCALES, deadline_label, format_day, notify, rule_label
+from casework.reminders.referral_deadlines import service_names
 from casework.reminders.scheduler_lock import take_turn
 from casework.reminders.sweep import SWEEP_TURN, hand_over_reminders
 from casework.reminders.workdays import (
@@ -67,4 +68,6 @@ __all__ = [
     "take_turn",
     "working_day_on_or_before",
     "working_days_between",
+    "deadline_label",
+    "service_names",
 ]

@@ -27,6 +27,7 @@ from casework.models import (
     User,
 )
 from casework.reminders.notifications import locale_of, rule_label
+from casework.reminders.referral_deadlines import service_names
 from casework.security import pact_assignment
 from casework.workflow import WorkflowRegistry
 
@@ -105,9 +106,10 @@ def ics_feed(
                PactDeadline.paused.is_(False), PactDeadline.due_on >= since)
         .order_by(PactDeadline.due_on, PactDeadline.id)
     ).all()
+    services = service_names(session, {row.rule_id for row in deadlines})
     for deadline_id, rule_id, due_on, pact_id, workflow, version, programme in deadlines:
-        summary = gettext(locale, TITLES["deadline"],
-                          pact=pact_id, programme=programme, deadline=rule_label(registry, workflow, version, rule_id, locale))
+        summary = gettext(locale, TITLES["deadline"], pact=pact_id, programme=programme,
+                          deadline=rule_label(registry, workflow, version, rule_id, locale, services))
         calendar.add_component(_event(f"deadline-{deadline_id}", due_on, summary, now, base_url, pact_id))
 
     latest = (

@@ -2,12 +2,13 @@
 
 How it fits together:
 
-- Each open pact has one `PactDeadline` row per deadline rule of its current state, computed
-  by `refresh_pact_deadlines` from the workflow file, the pact's history, and the pauses and
+- Each open pact has one `PactDeadline` row per deadline rule of its current state, and one per
+  running step of each of its service referrals (casework.reminders.referral_deadlines), computed
+  by `refresh_pact_deadlines` from the workflow file, the pact's history and referrals, and the pauses and
   moved anchors people recorded (casework.reminders.deadlines,
   casework.reminders.deadline_operations). A row knows when its next reminder or escalation
   falls due (`next_fire_at`, in a partial index).
-- Whatever changes a pact's state or contacts queues the pact in `deadline_refresh` (database
+- Whatever changes a pact's state, contacts or service referrals queues the pact in `deadline_refresh` (database
   triggers, in the same transaction), so the rows follow moves made by any code path;
   `refresh_queued` takes the queue, first thing in every sweep (casework.reminders.sweep).
 
@@ -66,7 +67,12 @@ from casework.reminders.workdays import (
     working_day_on_or_after,
     working_day_on_or_before,
 )
-from casework.workflow import DeadlineRule, WorkflowDefinition, WorkflowRegistry
+from casework.workflow import (
+    DeadlineRule,
+    WorkflowDefinition,
+    WorkflowRegistry,
+    split_referral_rule_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +171,10 @@ def pact_definition(registry: WorkflowRegistry, pact: Pact) -> WorkflowDefinitio
 
 
 def find_rule(definition: WorkflowDefinition, state: str, rule_id: str) -> DeadlineRule | None:
+    """The rule of a deadline row: its state's, or the service referrals' ("referral_answer@17")."""
+    referral_rule = definition.referral_rule(rule_id)
+    if referral_rule is not None:
+        return referral_rule
     if state not in definition.states:
         return None
     return next((rule for rule in definition.states[state].deadlines if rule.id == rule_id), None)
@@ -222,8 +232,12 @@ def refresh_pact_deadlines(
         if deadline is not None and deadline.met:
             # Done in the state: when the records say (the day signed), else now that it is seen.
             end_at = min(now, end_of_local_day(deadline.met_on, policy.zone)) if deadline.met_on else now
+        elif deadline is not None:
+            end_at = deadline.natural_anchor_at
+        elif pact.closed_at is None and split_referral_rule_id(rule_id)[1] is not None:
+            end_at = now  # a referral's step no longer has a deadline (its agreed date was cleared)
         else:
-            end_at = deadline.natural_anchor_at if deadline is not None else (pact.closed_at or pact.state_entered_at)
+            end_at = pact.closed_at or pact.state_entered_at
         _end(session, row, end_at, now)
         del live[rule_id]
         ended = True

@@ -30,6 +30,7 @@ from casework.models import (
     UTCDateTime,
 )
 from casework.reminders.calendars import pact_calendar, pact_calendar_by_id
+from casework.reminders.referral_deadlines import referral_steps
 from casework.reminders.workdays import (
     NATIONAL,
     WorkingCalendar,
@@ -209,10 +210,13 @@ def anchor_time(session: Session, rule: DeadlineRule, position: StatePosition) -
 
 def rule_deadline(
     rule: DeadlineRule, natural_anchor: datetime, zone: ZoneInfo, adjustments: Adjustments = NO_ADJUSTMENTS,
-    calendar: WorkingCalendar = NATIONAL,
+    calendar: WorkingCalendar = NATIONAL, anchor_on: date | None = None,
 ) -> Deadline:
-    """A rule's deadline from its anchor, with the anchor moves and pauses people recorded."""
-    anchor_on = natural_anchor.astimezone(zone).date()
+    """A rule's deadline from its anchor, with the anchor moves and pauses people recorded.
+
+    `anchor_on`: the day counted from when it is not the anchor's own (a referral's agreed start).
+    """
+    anchor_on = anchor_on if anchor_on is not None else natural_anchor.astimezone(zone).date()
     for replaced, day in adjustments.anchor_moves.get(rule.id, ()):
         if replaced == natural_anchor:
             anchor_on = day  # the latest move of this anchor wins
@@ -288,19 +292,22 @@ def state_deadlines(
     *,
     include_met: bool = False,
 ) -> list[Deadline]:
-    """Deadlines of the given state, earliest first (none in a final state), paused ones included.
+    """Deadlines of the given state and of the pact's service referrals, earliest first (none in a
+    final state), paused ones included.
 
-    A deadline whose work is done (its rule's `met_when` holds) is left out, unless
-    `include_met` (the deadline rows record it as met). Working days are those of the pact's
-    comune (`calendar`; read from the pact when not given).
+    A deadline whose work is done (its rule's `met_when` holds, the referral's step is over) is
+    left out, unless `include_met` (the deadline rows record it as met). Working days are those
+    of the pact's comune (`calendar`; read from the pact when not given).
     """
     deadlines = []
     rules = definition.states[position.state].deadlines
+    referral_rules = () if position.state in definition.final_states else definition.referral_deadlines
     with session.no_autoflush:
         if adjustments is None:
-            adjustments = load_adjustments(session, position.pact_id, zone) if rules else NO_ADJUSTMENTS
+            adjustments = load_adjustments(session, position.pact_id, zone) if rules or referral_rules \
+                else NO_ADJUSTMENTS
         if calendar is None:
-            calendar = pact_calendar_by_id(session, position.pact_id) if rules else NATIONAL
+            calendar = pact_calendar_by_id(session, position.pact_id) if rules or referral_rules else NATIONAL
         pact = None
         if position.pact_id is not None and any(rule.met_when for rule in rules):
             pact = session.get(Pact, position.pact_id)
@@ -310,6 +317,12 @@ def state_deadlines(
                 continue
             deadline = _met(rule, rule_deadline(rule, anchor, zone, adjustments, calendar), pact, zone,
                             position.entered_at)
+            if include_met or not deadline.met:
+                deadlines.append(deadline)
+        for step in referral_steps(session, referral_rules, position.pact_id, zone):
+            deadline = rule_deadline(step.rule, step.natural_anchor_at, zone, adjustments, calendar, step.anchor_on)
+            if step.met:
+                deadline = deadline._replace(met=True, met_on=step.met_on)
             if include_met or not deadline.met:
                 deadlines.append(deadline)
     return sorted(deadlines, key=lambda d: d.due_at)

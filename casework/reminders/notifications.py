@@ -13,6 +13,7 @@ shows the person's name to whoever may see the pact.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -36,9 +37,10 @@ from casework.models import (
     User,
 )
 from casework.reminders.mail import queue_email
+from casework.reminders.referral_deadlines import service_names, with_service
 from casework.reminders.scheduler_lock import take_turn
 from casework.security import pact_visibility
-from casework.workflow import WorkflowRegistry
+from casework.workflow import WorkflowDefinition, WorkflowRegistry, split_referral_rule_id
 
 TEXTS: dict[str, Message] = {
     # In-app notifications: a title and a line.
@@ -86,12 +88,26 @@ def format_day(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-def rule_label(registry: WorkflowRegistry, workflow: str, version: int, rule_id: str, locale: str) -> str:
-    """The label of a deadline rule in `locale`, wherever in the workflow's states it is declared."""
+def rule_label(registry: WorkflowRegistry, workflow: str, version: int, rule_id: str, locale: str,
+               services: Mapping[int, str] | None = None) -> str:
+    """The label of a deadline rule in `locale`, wherever in the workflow's states it is declared;
+    a referral's deadline names its service when `services` (from `service_names`) knows it."""
     try:
-        return registry.get(workflow, version).definition.label_of("deadline", rule_id, locale)
+        definition = registry.get(workflow, version).definition
     except UnknownWorkflow:
         return rule_id
+    return deadline_label(definition, rule_id, locale, services)
+
+
+def deadline_label(definition: WorkflowDefinition, rule_id: str, locale: str,
+                   services: Mapping[int, str] | None = None) -> str:
+    """A pact's deadline in words: its rule's label, and for a referral's deadline its service's name
+    ("Risposta del servizio all'invio — Emporio solidale") when `services` has it."""
+    label = definition.label_of("deadline", rule_id, locale)
+    referral_id = split_referral_rule_id(rule_id)[1]
+    if services and referral_id is not None and referral_id in services:
+        return with_service(label, services[referral_id])
+    return label
 
 
 # --- in-app notifications ----------------------------------------------------------------
@@ -180,17 +196,19 @@ def list_notifications(
     else:
         visible = set()
     locale = locale or locale_of(user)
-    return [_view(row, details.get(row.pact_id), row.pact_id in visible, registry, locale) for row in rows]
+    services = service_names(session, {row.rule_id for row in rows})
+    return [_view(row, details.get(row.pact_id), row.pact_id in visible, registry, locale, services) for row in rows]
 
 
-def _view(row: Notification, detail: Any, visible: bool, registry: WorkflowRegistry, locale: str) -> NotificationView:
+def _view(row: Notification, detail: Any, visible: bool, registry: WorkflowRegistry, locale: str,
+          services: Mapping[int, str]) -> NotificationView:
     if row.kind == NotificationKind.MESSAGE or detail is None:
         title = text("message.title", locale)
         body = (row.message.get(locale) or row.message["it"]) if row.message else ""
     else:
         workflow, version, programme, manager, person = detail
         params = {
-            "deadline": rule_label(registry, workflow, version, row.rule_id, locale),
+            "deadline": rule_label(registry, workflow, version, row.rule_id, locale, services),
             "pact": row.pact_id, "programme": programme, "manager": manager,
             "person": f", {person}" if visible else "",
             "due": format_day(row.due_on) if row.due_on else "",
@@ -308,11 +326,13 @@ def queue_daily_digests(
                 or_(Notification.snoozed_until.is_(None), Notification.snoozed_until <= now),
             ).group_by(Notification.user_id)
         ).all()) if waiting else {}
+        services = service_names(session, {row.rule_id for rows in items.values() for row in rows})
         queued = 0
         for user_id, user in sorted(waiting.items()):
             if not items[user_id]:
                 continue
-            body = _digest_body(registry, user, items[user_id], unread.get(user_id, 0), now, zone, base_url)
+            body = _digest_body(registry, user, items[user_id], unread.get(user_id, 0), now, zone, base_url,
+                                services)
             subject = text("email.digest.subject", locale_of(user), day=format_day(day))
             if queue_email(session, dedupe_key=digest_key(user_id, day), kind="digest", recipient=user,
                            subject=subject, body=body, now=now) is not None:
@@ -322,7 +342,7 @@ def queue_daily_digests(
 
 
 def _digest_body(registry: WorkflowRegistry, user: User, rows: list[Any], unread: int, now: datetime,
-                 zone: ZoneInfo, base_url: str) -> str:
+                 zone: ZoneInfo, base_url: str, services: Mapping[int, str] | None = None) -> str:
     locale = locale_of(user)
     # By local day, like Oggi: what falls due today is neither late nor "in the next 7 days".
     today = now.astimezone(zone).date()
@@ -340,7 +360,7 @@ def _digest_body(registry: WorkflowRegistry, user: User, rows: list[Any], unread
         for row in group[:_DIGEST_LINES]:
             lines.append(text(
                 "email.digest.item", locale, pact=row.id, programme=row.code, due=format_day(row.due_on),
-                deadline=rule_label(registry, row.workflow_name, row.workflow_version, row.rule_id, locale),
+                deadline=rule_label(registry, row.workflow_name, row.workflow_version, row.rule_id, locale, services),
             ))
             lines.append(text("email.link", locale, url=f"{base_url}/pacts/{row.id}"))
         if len(group) > _DIGEST_LINES:

@@ -54,6 +54,7 @@ from casework.reminders.deadline_rows import (
 )
 from casework.reminders.mail import email_values
 from casework.reminders.notifications import format_day, locale_of, rule_label, text
+from casework.reminders.referral_deadlines import service_names
 from casework.reminders.scheduler_lock import take_turn
 from casework.security import cover_active
 from casework.workflow import WorkflowRegistry
@@ -242,6 +243,7 @@ def _queue_emails(
         return 0
     wanted = {recipient for recipient, _ in groups} | {item.pact.case_manager_id for item in written}
     users = {user.id: user for user in session.scalars(select(User).where(User.id.in_(wanted)))}
+    services = service_names(session, {item.values["rule_id"] for item in written})
     messages: list[dict] = []
     members: list[list[_Written]] = []
     for (recipient_id, purpose), items in sorted(groups.items()):
@@ -256,7 +258,8 @@ def _queue_emails(
             pact, values = item.pact, item.values
             params = {
                 "pact": pact.id, "programme": pact.programme, "due": format_day(values["due_on"]),
-                "deadline": rule_label(registry, pact.workflow_name, pact.workflow_version, values["rule_id"], locale),
+                "deadline": rule_label(registry, pact.workflow_name, pact.workflow_version, values["rule_id"], locale,
+                                       services),
                 "manager": users[pact.case_manager_id].full_name if pact.case_manager_id in users else "",
                 "again": text("email.escalation.again", locale) if values["kind"] == ReminderKind.ESCALATION_AGAIN else "",
             }
@@ -265,7 +268,8 @@ def _queue_emails(
         first = items[0]
         if len(items) == 1:
             subject = text(f"email.{purpose}.subject.one", locale, pact=first.pact.id, deadline=rule_label(
-                registry, first.pact.workflow_name, first.pact.workflow_version, first.values["rule_id"], locale))
+                registry, first.pact.workflow_name, first.pact.workflow_version, first.values["rule_id"], locale,
+                services))
         else:
             subject = text(f"email.{purpose}.subject.many", locale, count=len(items))
         body = "\n".join([

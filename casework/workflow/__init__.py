@@ -12,6 +12,8 @@ from casework.workflow.definition import (
     Questionnaire,
     WorkflowDefinition,
     label_in,
+    referral_rule_id,
+    split_referral_rule_id,
 )
 from casework.workflow.engine import EventStatus, WorkflowEngine, WorkflowRegistry
 from casework.workflow.guards import (
@@ -45,4 +47,6 @@ __all__ = [
     "label_in",
     "resolved_targets",
     "score_screening",
+    "referral_rule_id",
+    "split_referral_rule_id",
 ]

@@ -13,6 +13,12 @@ Labels = dict[str, str]  # locale -> text, always with "it" and "en"
 PREVIOUS_STATE = "@previous"
 DEADLINE_UNITS = ("working_days", "days", "months")
 FIXED_ANCHORS = ("entered", "opened", "last_contact")
+# What a service referral's deadline counts from: the request sent to the service (while it
+# waits for an answer), or the start date agreed with it (while accepted and not started).
+REFERRAL_ANCHORS = ("requested", "agreed_start")
+# A referral deadline's id on a pact: the rule's id and the referral's, e.g. "referral_answer@17",
+# so each referral has its own deadline row, reminders and escalations.
+REFERRAL_RULE_SEPARATOR = "@"
 QUESTION_TYPES = ("choice", "boolean", "scale", "number", "text")
 PRIORITIES = ("low", "medium", "high")
 # Milestones a workflow may name (indicators measure days from referral to each).
@@ -33,12 +39,25 @@ def label_in(labels: Labels, locale: str) -> str:
     return labels.get(locale) or labels["it"]
 
 
+def referral_rule_id(rule_id: str, referral_id: int) -> str:
+    return f"{rule_id}{REFERRAL_RULE_SEPARATOR}{referral_id}"
+
+
+def split_referral_rule_id(rule_id: str) -> tuple[str, int | None]:
+    """(the workflow's rule id, the referral's id) of a referral deadline; (rule_id, None) otherwise."""
+    base, separator, referral = rule_id.partition(REFERRAL_RULE_SEPARATOR)
+    if separator and referral.isdigit():
+        return base, int(referral)
+    return rule_id, None
+
+
 @dataclass(frozen=True)
 class DeadlineRule:
     """Something due `amount` units after an anchor while the pact is in the state.
 
     anchor: "entered" (the state), "opened" (the pact), "last_contact" (latest follow-up
-    contact, else entering the state) or "entered:<state>" (first time the pact entered it).
+    contact, else entering the state) or "entered:<state>" (first time the pact entered it);
+    for a service referral's deadline, one of REFERRAL_ANCHORS.
     Reminders, escalations and repetitions are sent by the scheduler (casework.reminders.deadline_rows).
     """
 
@@ -140,11 +159,20 @@ class WorkflowDefinition:
     outcomes: dict[str, Labels]
     # Milestone name -> state: where indicators find e.g. the pact's activation in this workflow.
     milestones: dict[str, str] = field(default_factory=dict)
+    # Deadlines of each of a pact's service referrals, whatever the pact's state (until it closes).
+    referral_deadlines: tuple[DeadlineRule, ...] = ()
     source: Path = field(default=Path("<memory>"), compare=False)
 
     @cached_property
     def final_states(self) -> frozenset[str]:
         return frozenset(name for name, state in self.states.items() if state.final)
+
+    def referral_rule(self, rule_id: str) -> DeadlineRule | None:
+        """The service-referral rule a pact's deadline id ("referral_answer@17") comes from, else None."""
+        base, referral_id = split_referral_rule_id(rule_id)
+        if referral_id is None:
+            return None
+        return next((rule for rule in self.referral_deadlines if rule.id == base), None)
 
     def label_of(self, kind: str, code: str | None, locale: str, *, event: str | None = None,
                  default: str | None = None) -> str:
@@ -169,8 +197,11 @@ class WorkflowDefinition:
                 return gettext(locale, IMPORT_EVENT_LABEL)
             labels = found.label if found else None
         elif kind == "deadline":
-            labels = next((rule.label for state in self.states.values() for rule in state.deadlines
-                           if rule.id == code), None)
+            # A referral's deadline reads as its rule; the service's name is the caller's to add
+            # (casework.reminders.rule_label), as it is in the database, not the file.
+            referral_rule = self.referral_rule(code) if code else None
+            labels = referral_rule.label if referral_rule else next(
+                (rule.label for state in self.states.values() for rule in state.deadlines if rule.id == code), None)
         elif kind == "reason":
             found = self.events.get(event) if event else None
             labels = found.reasons.get(code) if found and code else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from casework.workflow.definition import (
     PREVIOUS_STATE,
     PRIORITIES,
     QUESTION_TYPES,
+    REFERRAL_ANCHORS,
+    REFERRAL_RULE_SEPARATOR,
     DeadlineRule,
     EventDef,
     Labels,
@@ -225,7 +228,8 @@ def load_workflow_file(path: Path) -> WorkflowDefinition:
 
 def _read_definition(r: _Reader, root: _Map) -> WorkflowDefinition | None:
     r.known_keys(
-        root, {"name", "version", "label", "initial", "states", "events", "questionnaire", "outcomes", "milestones"},
+        root, {"name", "version", "label", "initial", "states", "events", "questionnaire", "outcomes", "milestones",
+               "service_referrals"},
         "the workflow",
     )
     name = r.required(root, "name", "the workflow")
@@ -245,6 +249,7 @@ def _read_definition(r: _Reader, root: _Map) -> WorkflowDefinition | None:
     questionnaire = _read_questionnaire(r, root["questionnaire"], r.line_of(root, "questionnaire")) if "questionnaire" in root else None
     outcomes = _read_codes(r, root, "outcomes", "outcome")
     milestones = _read_milestones(r, root, states)
+    referral_deadlines = _read_service_referrals(r, root)
 
     if initial is not None and initial in states and events is not None:
         _check_graph(r, root, initial, states, events)
@@ -252,7 +257,8 @@ def _read_definition(r: _Reader, root: _Map) -> WorkflowDefinition | None:
         return None
     return WorkflowDefinition(
         name=name, version=version, label=label, initial=initial, states=states, events=events,
-        questionnaire=questionnaire, outcomes=outcomes, milestones=milestones, source=r.path,
+        questionnaire=questionnaire, outcomes=outcomes, milestones=milestones,
+        referral_deadlines=referral_deadlines, source=r.path,
     )
 
 
@@ -286,23 +292,53 @@ def _read_states(r: _Reader, root: _Map) -> dict[str, StateDef]:
 def _read_deadlines(r: _Reader, spec: _Map, state: str, state_names: set[Any]) -> list[DeadlineRule]:
     if "deadlines" not in spec:
         return []
+
+    def anchor_ok(anchor: Any) -> bool:
+        return isinstance(anchor, str) and (
+            anchor in FIXED_ANCHORS or (anchor.startswith("entered:") and anchor.split(":", 1)[1] in state_names))
+
+    return _read_rules(r, spec, f"state {state!r}", anchor_ok,
+                       f"one of {', '.join(FIXED_ANCHORS)} or entered:<declared state>")
+
+
+def _read_service_referrals(r: _Reader, root: _Map) -> tuple[DeadlineRule, ...]:
+    """The `service_referrals` block: the deadlines every service referral of a pact follows."""
+    if "service_referrals" not in root:
+        return ()
+    block = r.mapping(root["service_referrals"], r.line_of(root, "service_referrals"), "service_referrals")
+    if block is None:
+        return ()
+    r.known_keys(block, {"deadlines"}, "service_referrals")
+    if "deadlines" not in block:
+        r.problem(r.line_of(root, "service_referrals"), "bad deadline: service_referrals has no 'deadlines'")
+        return ()
+    return tuple(_read_rules(r, block, "service_referrals", lambda anchor: anchor in REFERRAL_ANCHORS,
+                             f"one of {', '.join(REFERRAL_ANCHORS)}", referral=True))
+
+
+def _read_rules(r: _Reader, spec: _Map, where: str, anchor_ok: Callable[[Any], bool], anchors: str, *,
+                referral: bool = False) -> list[DeadlineRule]:
+    """The deadline rules listed under `spec`'s "deadlines": a state's, or the service referrals'.
+
+    A referral's rule has no `every` nor `met_when` (its step being over ends it) and names its
+    `from`; one counted from the agreed start may be due that very day (`in: 0`).
+    """
     raw = spec["deadlines"]
     if not isinstance(raw, _Seq):
-        r.problem(r.line_of(spec, "deadlines"), f"bad deadline: state {state!r} deadlines must be a list")
+        r.problem(r.line_of(spec, "deadlines"), f"bad deadline: {where} deadlines must be a list")
         return []
+    keys = {"id", "label", "in", "unit", "from", "remind_before_days", "escalate_after_days",
+            "escalate_again_after_days"}
+    if not referral:
+        keys |= {"every", "met_when"}
     rules: list[DeadlineRule] = []
     seen: set[str] = set()
     for item, line in zip(raw, raw.item_lines, strict=True):
-        what = f"bad deadline in state {state!r}"
+        what = f"bad deadline in {where}"
         body = r.mapping(item, line, what)
         if body is None:
             continue
-        r.known_keys(
-            body,
-            {"id", "label", "in", "unit", "from", "every", "remind_before_days", "escalate_after_days",
-             "escalate_again_after_days", "met_when"},
-            what,
-        )
+        r.known_keys(body, keys, what)
         rule_id = body.get("id")
         if not isinstance(rule_id, str) or not rule_id.isidentifier():
             r.problem(line, f"{what}: 'id' must be an identifier")
@@ -310,18 +346,18 @@ def _read_deadlines(r: _Reader, spec: _Map, state: str, state_names: set[Any]) -
         if rule_id in seen:
             r.problem(line, f"{what}: duplicate deadline id {rule_id!r}")
         seen.add(rule_id)
-        amount = r.integer(body, "in", f"{what} {rule_id!r}", minimum=1)
+        if referral and len(rule_id) > REFERRAL_RULE_ID_LENGTH:
+            r.problem(line, f"{what}: id {rule_id!r} is longer than {REFERRAL_RULE_ID_LENGTH} characters")
+        if referral and "from" not in body:
+            r.problem(line, f"{what} {rule_id!r} has no 'from' ({anchors})")
+        anchor = body.get("from", "entered")
+        anchor_valid = anchor_ok(anchor)
+        if not anchor_valid and "from" in body:
+            r.problem(r.line_of(body, "from"), f"{what} {rule_id!r}: 'from' must be {anchors}, got {anchor!r}")
+        amount = r.integer(body, "in", f"{what} {rule_id!r}", minimum=0 if anchor == "agreed_start" else 1)
         unit = body.get("unit", "days")
         if unit not in DEADLINE_UNITS:
             r.problem(r.line_of(body, "unit"), f"{what} {rule_id!r}: unit must be one of {', '.join(DEADLINE_UNITS)}, got {unit!r}")
-        anchor = body.get("from", "entered")
-        if not isinstance(anchor, str) or not (
-            anchor in FIXED_ANCHORS or (anchor.startswith("entered:") and anchor.split(":", 1)[1] in state_names)
-        ):
-            r.problem(
-                r.line_of(body, "from"),
-                f"{what} {rule_id!r}: 'from' must be one of {', '.join(FIXED_ANCHORS)} or entered:<declared state>, got {anchor!r}",
-            )
         remind = r.integer(body, "remind_before_days", f"{what} {rule_id!r}", minimum=0, default=0)
         escalate = r.integer(body, "escalate_after_days", f"{what} {rule_id!r}", minimum=0, default=-1)
         escalate = None if escalate in (None, -1) else escalate
@@ -343,8 +379,8 @@ def _read_deadlines(r: _Reader, spec: _Map, state: str, state_names: set[Any]) -
             met_when = None
         rules.append(
             DeadlineRule(
-                id=rule_id, label=r.labels(body, "label", f"{what} {rule_id!r}"), amount=amount or 1,
-                unit=unit, anchor=anchor, remind_before_days=remind or 0,
+                id=rule_id, label=r.labels(body, "label", f"{what} {rule_id!r}"),
+                amount=amount if amount is not None else 1, unit=unit, anchor=anchor, remind_before_days=remind or 0,
                 escalate_after_days=escalate, escalate_again_after_days=escalate_again, every=every,
                 met_when=met_when,
             )
@@ -438,6 +474,10 @@ def _check_graph(r: _Reader, root: _Map, initial: str, states: dict[str, StateDe
         if not state.final and not any(name in event.sources for event in events.values()):
             r.problem(line, f"dead end: state {name!r} has no way out and is not marked final")
 
+
+# A referral deadline's id on a pact ("<rule id>@<referral id>") is stored in 80 characters: the
+# rule's id keeps room for the separator and a referral id of up to 19 digits.
+REFERRAL_RULE_ID_LENGTH = 80 - len(REFERRAL_RULE_SEPARATOR) - 19
 
 # Outcome and reason codes are stored in columns of this width.
 CODE_MAX_LENGTH = 60

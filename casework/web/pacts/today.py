@@ -21,7 +21,7 @@ from casework.errors import InvalidInput
 from casework.models import ContactChannel, Pact, Role
 from casework.pacts import log_contact
 from casework.pacts.today import next_overdue_pact_id, todays_work
-from casework.reminders import MAX_SNOOZE_REASON, snooze_deadline
+from casework.reminders import MAX_SNOOZE_REASON, deadline_label, service_names, snooze_deadline
 from casework.web import context, saving
 from casework.web.filters import local_date
 from casework.web.pacts.forms import error_message
@@ -152,7 +152,8 @@ def _about(pact: Pact) -> dict[str, object]:
     due = pact.next_deadline_at
     return {
         "stage_label": definition.label_of("state", pact.state, locale),
-        "deadline_label": definition.label_of("deadline", pact.next_deadline_label, locale) if due else "",
+        "deadline_label": deadline_label(definition, pact.next_deadline_label, locale,
+                                         service_names(context.db(), [pact.next_deadline_label])) if due else "",
         "deadline_on": due.astimezone(context.settings().zone).date() if due else None,
         "back": _next_path(request.values.get("next")),
     }
