@@ -251,12 +251,29 @@ def _whole(value: int | str | None) -> int | None:
 
 
 def _text(value: str) -> str:
-    return (value or "").strip()
+    # Browsers send a textarea's lines ended by CRLF: stored with LF, as files give them back.
+    return (value or "").replace("\r\n", "\n").strip()
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What `actor` may place a service with, read once for many rows."""
+
+    organisations: dict[int, Organisation]  # inactive ones included
+    comuni: dict[int, Territory]
+
+
+def reach(session: Session, actor: User) -> Reach:
+    check_allowed(actor)
+    organisations = session.scalars(_organisations(actor))
+    return Reach({organisation.id: organisation for organisation in organisations},
+                 {territory.id: territory for territory in comune_choices(session, actor)})
 
 
 def clean(session: Session, actor: User, data: ServiceInput, *, current: Service | None, now: datetime,
-          zone: ZoneInfo) -> Cleaned:
+          zone: ZoneInfo, within: Reach | None = None) -> Cleaned:
     """The input checked against every rule of the directory, or InvalidInput with every problem."""
+    within = within or reach(session, actor)
     errors: dict[str, str] = {}
     name = " ".join((data.name or "").split())
     if not name:
@@ -276,8 +293,7 @@ def clean(session: Session, actor: User, data: ServiceInput, *, current: Service
     if data.organisation_id is None:
         errors["organisation_id"] = "required"
     else:
-        organisation = session.scalars(
-            _organisations(actor).where(Organisation.id == data.organisation_id)).one_or_none()
+        organisation = within.organisations.get(data.organisation_id)
         if organisation is None:
             errors["organisation_id"] = "outside_territory"
         elif not organisation.active and (current is None or current.organisation_id != organisation.id):
@@ -315,7 +331,7 @@ def clean(session: Session, actor: User, data: ServiceInput, *, current: Service
     if not wanted:
         errors["comuni"] = "required"
     else:
-        allowed = {territory.id: territory for territory in comune_choices(session, actor)}
+        allowed = within.comuni
         kept = {link.territory_id: link.territory for link in current.comuni} if current is not None else {}
         comuni = [allowed.get(territory_id) or kept[territory_id] for territory_id in sorted(wanted)
                   if territory_id in allowed or territory_id in kept]
