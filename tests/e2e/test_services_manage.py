@@ -69,6 +69,18 @@ def test_a_supervisor_adds_a_service_and_reads_its_history(browser, live_server)
         page.goto("/servizi/gestione/importa")
         expect(page.get_by_role("heading", level=1)).to_have_text("Importa servizi")
         assert violations(page) == []
+        mixed = (b"ente;nome;tipologia;accesso;costo;comuni\n"
+                 b"Ente che non esiste;Mensa;mensa;libero;gratuito;098031\n")
+        page.get_by_label("File (CSV o XLSX)").set_input_files(
+            files=[{"name": "servizi.csv", "mimeType": "text/csv", "buffer": mixed}])
+        page.get_by_role("button", name="Verifica il file").click()
+        problem = page.get_by_role("table").get_by_role("row").filter(has_text="Ente che non esiste")
+        expect(problem).to_contain_text("2")
+        expect(problem).to_contain_text("ente")
+        expect(problem).to_contain_text("Nessun ente con esattamente questo nome tra quelli che gestisci.")
+        expect(page.get_by_role("button", name="Importa", exact=True)).to_have_count(0)
+        screenshot(page, "services-manage-import-problems")
+        assert violations(page) == []
         page.set_viewport_size({"width": 390, "height": 844})
         page.goto("/servizi/gestione")
         expect(page).to_have_url(re.compile(r"/servizi/gestione$"))
