@@ -41,13 +41,10 @@ from casework.models import (
     User,
 )
 from casework.security import record_changes, territory_subtree
+from casework.services.languages import LANGUAGE_CODES
 from casework.versioning import check_version, touch
 
 ENTITY = "service"
-# ISO 639-1 codes of the languages a service may say it speaks: Italian, the languages of
-# Europe's neighbours and those most spoken by the people who reach Italian social services.
-LANGUAGES = ("it", "en", "fr", "es", "de", "ar", "zh", "ro", "sq", "uk", "ru", "bn", "ur", "pa", "wo", "ff",
-             "ti", "am", "so", "pt", "pl", "tl", "hi")
 # Monday first, as Service.opening_hours counts days (0..6); the Italian abbreviations files use.
 WEEKDAYS = ("lun", "mar", "mer", "gio", "ven", "sab", "dom")
 _DAY_NAMES = {
@@ -323,7 +320,7 @@ def clean(session: Session, actor: User, data: ServiceInput, *, current: Service
         errors.update(error.errors)
 
     languages = sorted({code.strip().lower() for code in data.languages if code.strip()})
-    if any(code not in LANGUAGES for code in languages):
+    if any(code not in LANGUAGE_CODES for code in languages):
         errors["languages"] = "unknown_language"
 
     comuni: list[Territory] = []

@@ -20,6 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from casework.models import ServiceAccess, ServiceCost
 from casework.services import LANGUAGES
 from casework.web.administration.territory_forms import optional_id
+from casework.web.filters import lazy_labels
 from casework.web.uploads import CHECKSUM_PATTERN, TOKEN_PATTERN
 
 ACCESS_LABELS = {
@@ -31,13 +32,7 @@ COST_LABELS = {
     ServiceCost.DISCOUNTED: _l("Discounted"),
     ServiceCost.PAID: _l("Paid"),
 }
-LANGUAGE_LABELS = {
-    "it": _l("Italian"), "en": _l("English"), "fr": _l("French"), "es": _l("Spanish"), "de": _l("German"),
-    "ar": _l("Arabic"), "zh": _l("Chinese"), "ro": _l("Romanian"), "sq": _l("Albanian"), "uk": _l("Ukrainian"),
-    "ru": _l("Russian"), "bn": _l("Bengali"), "ur": _l("Urdu"), "pa": _l("Punjabi"), "wo": _l("Wolof"),
-    "ff": _l("Fula"), "ti": _l("Tigrinya"), "am": _l("Amharic"), "so": _l("Somali"), "pt": _l("Portuguese"),
-    "pl": _l("Polish"), "tl": _l("Tagalog"), "hi": _l("Hindi"),
-}
+LANGUAGE_LABELS = lazy_labels(LANGUAGES)
 ACCEPTED = ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -68,7 +63,7 @@ class ServiceForm(FlaskForm):
     cost_notes = StringField(_l("Notes on the cost or discount"))
     company_welfare_plan = BooleanField(_l("Part of a company's welfare plan"))
     languages = SelectMultipleField(_l("Languages spoken"), validate_choice=False,
-                                    choices=[SelectChoice(code, LANGUAGE_LABELS[code]) for code in LANGUAGES],
+                                    choices=[SelectChoice(code, label) for code, label in LANGUAGE_LABELS.items()],
                                     widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     capacity = _number(_l("Capacity (places in all)"))
     places_available = _number(_l("Places available now"))
