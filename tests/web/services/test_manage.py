@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from casework.models import ChangeRecord, Service
 from casework.security.passwords import hash_password
@@ -278,3 +278,33 @@ def test_the_export_holds_the_filtered_services(app, directory, service, lodi_se
     response = client.get(BASE + "/esporta.xlsx?q=nothing-like-this")
     sheet = load_workbook(io.BytesIO(response.get_data())).active
     assert sheet.max_row == 1 and sheet.cell(1, 1).value == "id"
+
+
+def test_the_list_issues_as_many_queries_for_many_services_as_for_few(app, db, directory):
+    engine = app.extensions["casework"]["engine"]
+    client = client_for(app, "elena")
+
+    def queries() -> int:
+        seen = []
+
+        def count(*_args):
+            seen.append(1)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert client.get(BASE + "?state=active").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(seen)
+
+    def add(count: int, start: int) -> None:
+        for number in range(start, start + count):
+            core.create_service(db, directory.supervisor, directory.service_input(
+                db, name=f"Servizio {number:03d}", last_checked_on=date(2024, 1, 1) if number % 2 else None),
+                now=_now(), zone=ROME)
+        db.commit()
+
+    add(2, 0)
+    few = queries()
+    add(60, 2)
+    assert queries() == few
