@@ -375,9 +375,12 @@ def _comuni_text(comuni: Iterable[Territory]) -> str:
                      for territory in sorted(comuni, key=lambda territory: (territory.name, territory.id)))
 
 
+_RELATED = ("organisation", "type", "opening_hours", "languages", "comuni")  # kept as text, not as read
+
+
 def history_values(service: Service) -> dict[str, Any]:
     """The service as its edit history keeps it (the type by its stable code)."""
-    values = {key: getattr(service, key) for key in HISTORY_FIELDS if hasattr(Service, key)}
+    values = {key: getattr(service, key) for key in HISTORY_FIELDS if key not in _RELATED}
     values.update(
         organisation=service.organisation.name, type=service.service_type.code,
         opening_hours=format_opening_hours(service.opening_hours or []),

@@ -93,10 +93,18 @@ FIELD_LABELS = {
 }
 
 
-def _offered(form: ServiceForm) -> ServiceForm:
+def _offered(form: ServiceForm, service: Service | None = None) -> ServiceForm:
     db, actor = context.db(), context.actor()
-    return form.offer(core.organisation_choices(db, actor), core.type_choices(db), core.comune_choices(db, actor),
-                      request_locale())
+    comuni = core.comune_choices(db, actor)
+    organisations = core.organisation_choices(db, actor)
+    if service is not None:
+        # What the service has beyond the actor's choices stays offered, or saving would drop it
+        # unseen (a comune an administrator added, an organisation deactivated since).
+        offered = {territory.id for territory in comuni}
+        comuni += [link.territory for link in service.comuni if link.territory_id not in offered]
+        if service.organisation not in organisations:
+            organisations.append(service.organisation)
+    return form.offer(organisations, core.type_choices(db), comuni, request_locale())
 
 
 def _input(form: ServiceForm) -> core.ServiceInput:
@@ -242,8 +250,8 @@ def edit(service_id: int):
     db, clock = context.db(), context.clock()
     service = _kept_or_404(service_id)
     if request.method == "GET":
-        return _form_page(_offered(ServiceForm(formdata=None, data=_values_of(service))), service)
-    form = _offered(ServiceForm())
+        return _form_page(_offered(ServiceForm(formdata=None, data=_values_of(service)), service), service)
+    form = _offered(ServiceForm(), service)
     if not form.validate_on_submit():
         return _form_page(form, service, status=422)
 
@@ -253,7 +261,8 @@ def edit(service_id: int):
 
     def invalid(error: InvalidInput):
         saving.show_errors(form, error, ERROR_MESSAGES)
-        return _form_page(_offered(form), reread())
+        stored = reread()
+        return _form_page(_offered(form, stored), stored)
 
     def conflict(error: Conflict):
         # Keep what the person typed; sending it again now overwrites knowingly.
@@ -261,7 +270,7 @@ def edit(service_id: int):
         form.version.data = str(stored.version)
         flash(_("Someone else changed this service while you were working on it. Nothing was saved: "
                 "check the service as saved now and send your changes again."), "warning")
-        return _form_page(_offered(form), stored, conflict=True)
+        return _form_page(_offered(form, stored), stored, conflict=True)
 
     def done(saved: Service) -> Response:
         flash(_("Service %(name)s saved.", name=saved.name), "success")
@@ -282,7 +291,8 @@ def _button(service_id: int, write, message) -> Any:
         saving.roll_back()
         stored = _kept_or_404(service_id)
         flash(_("Someone else changed this service meanwhile: nothing was done. Check it and try again."), "warning")
-        return _form_page(_offered(ServiceForm(formdata=None, data=_values_of(stored))), stored, conflict=True)
+        return _form_page(_offered(ServiceForm(formdata=None, data=_values_of(stored)), stored), stored,
+                          conflict=True)
 
     def done(service: Service) -> Response:
         flash(message(service), "success")

@@ -308,3 +308,20 @@ def test_the_list_issues_as_many_queries_for_many_services_as_for_few(app, db, d
     few = queries()
     add(60, 2)
     assert queries() == few
+
+
+def test_a_comune_beyond_the_supervisors_territory_survives_their_edit(app, db, directory, service):
+    both = [directory.settimo.id, directory.lodi.id]
+    core.update_service(db, directory.admin, service.id, directory.service_input(db, comuni=tuple(both)),
+                        now=_now(), zone=ROME, expected_version=1)
+    db.commit()
+    client = client_for(app, "elena")
+    url = f"{BASE}/{service.id}/modifica"
+    page = client.get(url).get_data(as_text=True)
+    assert re.search(rf'<option selected value="{directory.lodi.id}">Lodi</option>', page)
+    form = _form(directory, db, name="Ludoteca aperta", comuni=[str(value) for value in both], version="2")
+    assert _post(client, url, form).status_code == 302
+    db.expire_all()
+    stored = db.get(Service, service.id)
+    assert stored.name == "Ludoteca aperta"
+    assert sorted(link.territory.name for link in stored.comuni) == ["Lodi", "Settimo Torinese"]
