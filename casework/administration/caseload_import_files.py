@@ -2,21 +2,17 @@
 
 The columns are found by their header, in Italian as the template writes them or by their
 stable key; a value comes out as text, except dates, which come out as `date` when the
-spreadsheet stored a real date. XLSX formulas give the value the spreadsheet last computed;
-a merged cell gives its value to every cell it covers.
+spreadsheet stored a real date. The file itself is read by casework.spreadsheets.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
-import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
-from casework.i18n import N_, Message
+from casework.spreadsheets import EMPTY_FILE, NO_ROWS, TOO_MANY_ROWS, UnreadableFile, read_matrix
+from casework.spreadsheets import clean_cell as _clean
 
 # (key, header in the template, required). The key is what the code and the problems use.
 COLUMNS: tuple[tuple[str, str, bool], ...] = (
@@ -44,27 +40,6 @@ DATE_COLUMNS = ("birth_date", "referred_on", "opened_on", "last_contact_on")
 MAX_ROWS = 20_000
 DATA_SHEET = "Casi"
 
-XLSX = "xlsx"
-CSV = "csv"
-
-
-class UnreadableFile(Exception):
-    """The file cannot be read as a caseload: `message` says why, to translate."""
-
-    def __init__(self, message: Message, **params: object):
-        self.message = message
-        self.params = params
-        super().__init__(message.id)
-
-
-NOT_CSV_OR_XLSX = N_("The file is neither a CSV nor an Excel (.xlsx) file.")
-NOT_UTF8 = N_("The CSV file is not in UTF-8: save it again choosing \"CSV UTF-8\".")
-EMPTY_FILE = N_("The file has no header row.")
-NO_ROWS = N_("The file has no rows below the header.")
-TOO_MANY_ROWS = N_("The file has more than {limit} rows: split it into smaller files.")
-DAMAGED_XLSX = N_("The Excel file cannot be opened: it may be damaged or protected by a password.")
-
-
 @dataclass(frozen=True)
 class SourceRow:
     number: int  # the row number the spreadsheet shows (the header is row 1)
@@ -87,22 +62,8 @@ _HEADER_KEYS = {_comparable(header): key for key, header, _ in COLUMNS} | {
 }
 
 
-def file_kind(filename: str, data: bytes) -> str:
-    """XLSX or CSV, by content (an XLSX is a zip) and name; UnreadableFile otherwise."""
-    name = filename.lower()
-    if data[:4] == b"PK\x03\x04":
-        return XLSX
-    if name.endswith((".csv", ".txt")) and b"\x00" not in data[:4096]:
-        return CSV
-    raise UnreadableFile(NOT_CSV_OR_XLSX)
-
-
 def read_table(filename: str, data: bytes) -> SourceTable:
-    if file_kind(filename, data) == XLSX:
-        matrix = _xlsx_matrix(data)
-    else:
-        matrix = _csv_matrix(data)
-    return _table(matrix)
+    return _table(read_matrix(filename, data, sheet=DATA_SHEET))
 
 
 def _table(matrix: list[tuple[int, list[Any]]]) -> SourceTable:
@@ -126,64 +87,3 @@ def _table(matrix: list[tuple[int, list[Any]]]) -> SourceTable:
         raise UnreadableFile(TOO_MANY_ROWS, limit=MAX_ROWS)
     return SourceTable(tuple(positions), rows)
 
-
-def _clean(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # a phone number or an ISTAT code the spreadsheet stored as a number
-    return " ".join(str(value).split())
-
-
-# --- CSV -----------------------------------------------------------------------------------
-
-def _csv_matrix(data: bytes) -> list[tuple[int, list[Any]]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UnreadableFile(NOT_UTF8) from None
-    first_line = text.split("\n", 1)[0]
-    try:
-        delimiter = csv.Sniffer().sniff(first_line, delimiters=";,").delimiter
-    except csv.Error:
-        delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    # The spreadsheet's row numbers: a quoted value over two lines is still one row.
-    return [(reader.line_num, cells) for cells in reader]
-
-
-# --- XLSX ----------------------------------------------------------------------------------
-
-def _xlsx_matrix(data: bytes) -> list[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook  # a few hundred milliseconds: only when an XLSX comes
-
-    try:
-        # Not read-only: a read-only sheet does not know its merged cells. data_only: a formula
-        # gives the value the spreadsheet computed and saved, not its text.
-        workbook = load_workbook(io.BytesIO(data), data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise UnreadableFile(DAMAGED_XLSX) from None
-    try:
-        sheet = workbook[DATA_SHEET] if DATA_SHEET in workbook.sheetnames else workbook.worksheets[0]
-        fill: dict[int, list[tuple[int, Any]]] = {}  # row -> (column, value) the merged cells give
-        for merged in sheet.merged_cells.ranges:
-            value = sheet.cell(merged.min_row, merged.min_col).value
-            for row in range(merged.min_row, merged.max_row + 1):
-                fill.setdefault(row, []).extend(
-                    (column, value) for column in range(merged.min_col, merged.max_col + 1))
-        matrix = []
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            values = list(cells)
-            for column, value in fill.get(number, ()):
-                if column <= len(values):
-                    values[column - 1] = value
-            matrix.append((number, values))
-        return matrix
-    finally:
-        workbook.close()

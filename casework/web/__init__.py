@@ -107,6 +107,8 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))
     from casework.web.pacts import goals
     app.register_blueprint(goals.blueprint)
+    from casework.web.services import manage as services_manage
+    app.register_blueprint(services_manage.blueprint)
     app.context_processor(_template_globals)
     return app
 
@@ -184,6 +186,7 @@ MAIN_MENU: list[tuple[str, Any, tuple[Role, ...], bool]] = [
     ("admin.failed_mail", _l("Failed e-mail"), (Role.ADMIN,), True),
     ("territories.index", _l("Territories"), (Role.ADMIN,), True),
     ("organisations.index", _l("Organisations"), (Role.ADMIN, Role.SUPERVISOR), True),
+    ("services_manage.index", _l("Manage services"), (Role.ADMIN, Role.SUPERVISOR), True),
     ("office.edit", _l("Office identity"), (Role.ADMIN,), True),
 ]
 

@@ -44,6 +44,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     from casework.demo.loader import load_demo
+    from casework.services import seed_taxonomy
     from casework.web import create_app
 
     folder: Path = tmp_path_factory.mktemp("e2e")
@@ -56,6 +57,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with casework["session_factory"]() as session:
         load_demo(session, casework["registry"], now=datetime.now(timezone.utc),
                   zone=casework["settings"].zone)
+        seed_taxonomy(session)  # as `casework db upgrade` does before the demo
         session.commit()
     server = make_server("127.0.0.1", _free_port(), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

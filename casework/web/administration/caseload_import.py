@@ -1,19 +1,15 @@
 """Bringing in an existing caseload (supervisors): template, upload and dry run, import.
 
-The uploaded file is kept in the instance folder under a random id, with its SHA-256 and who
-uploaded it; "Importa" names the id and the checksum, and the file is read again from there:
-a file that changed (or another user's) is refused. Importing writes everything or nothing.
+The uploaded file is kept between the check and "Importa" (casework.web.uploads): a file that
+changed (or another user's) is refused. Importing writes everything or nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
-import secrets
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template, send_file
+from flask import Blueprint, abort, render_template, send_file
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -27,14 +23,17 @@ from casework.administration.caseload_import_template import build_template
 from casework.models import Role
 from casework.web import context, saving
 from casework.web.roles import role_required
+from casework.web.uploads import CHECKSUM_PATTERN as _CHECKSUM
+from casework.web.uploads import TOKEN_PATTERN as _TOKEN
+from casework.web.uploads import forget as _forget
+from casework.web.uploads import keep as _keep
+from casework.web.uploads import kept as _kept
 
 blueprint = Blueprint("caseload_import", __name__)
 
 ACCEPTED = ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PROBLEMS_SHOWN = 500
 ROWS_SHOWN = 200
-_TOKEN = r"^[A-Za-z0-9_-]{20,64}$"
-_CHECKSUM = r"^[0-9a-f]{64}$"
 
 
 class UploadForm(FlaskForm):
@@ -47,44 +46,8 @@ class ConfirmForm(FlaskForm):
     checksum = HiddenField(validators=[InputRequired(), Regexp(_CHECKSUM)])
 
 
-def _folder() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def _locale() -> str:
     return str(get_locale() or "it")
-
-
-def _keep(name: str, data: bytes) -> tuple[str, str]:
-    token = secrets.token_urlsafe(24)
-    checksum = hashlib.sha256(data).hexdigest()
-    folder = _folder()
-    (folder / f"{token}.data").write_bytes(data)
-    (folder / f"{token}.json").write_text(json.dumps(
-        {"name": name, "checksum": checksum, "user_id": context.actor().id}))
-    return token, checksum
-
-
-def _kept(token: str, checksum: str) -> tuple[str, bytes] | None:
-    """The file uploaded under `token` by this user, if it is still there and unchanged."""
-    folder = _folder()
-    try:
-        meta = json.loads((folder / f"{token}.json").read_text())
-        data = (folder / f"{token}.data").read_bytes()
-    except (OSError, ValueError):
-        return None
-    if meta.get("user_id") != context.actor().id or meta.get("checksum") != checksum:
-        return None
-    if not secrets.compare_digest(hashlib.sha256(data).hexdigest(), checksum):
-        return None
-    return meta["name"], data
-
-
-def _forget(token: str) -> None:
-    for suffix in (".data", ".json"):
-        (_folder() / f"{token}{suffix}").unlink(missing_ok=True)
 
 
 def _upload_page(form: UploadForm, status: int = 200):
