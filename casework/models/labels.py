@@ -8,7 +8,7 @@ shown. Written to stand alone ("Home visit"); inside a sentence a page uses it i
 
 from __future__ import annotations
 
-from casework.i18n import N_, Message
+from casework.i18n import C_, N_, Message
 from casework.models.beneficiary import Gender, Relation
 from casework.models.casefile import DocumentKind, JournalKind
 from casework.models.pact import (
@@ -20,6 +20,7 @@ from casework.models.pact import (
     Priority,
     ReferralSource,
 )
+from casework.models.services import ServiceReferralStatus
 
 GENDERS: dict[Gender, Message] = {
     Gender.FEMALE: N_("Female"),
@@ -93,4 +94,32 @@ DOCUMENT_KINDS: dict[DocumentKind, Message] = {
     DocumentKind.RESIDENCE_PERMIT: N_("Residence permit"),
     DocumentKind.CERTIFICATE: N_("Certificate"),
     DocumentKind.OTHER: N_("Other document"),
+}
+# A service referral's statuses and the reasons a service refuses it or it is dropped (the codes
+# casework.services.referrals lists); "service referral" context: "Accepted" and "Completed" say
+# other things elsewhere.
+SERVICE_REFERRAL_STATUSES: dict[ServiceReferralStatus, Message] = {
+    ServiceReferralStatus.PROPOSED: C_("service referral", "Proposed"),
+    ServiceReferralStatus.REQUESTED: C_("service referral", "Requested"),
+    ServiceReferralStatus.ACCEPTED: C_("service referral", "Accepted"),
+    ServiceReferralStatus.REFUSED: C_("service referral", "Refused"),
+    ServiceReferralStatus.STARTED: C_("service referral", "Started"),
+    ServiceReferralStatus.COMPLETED: C_("service referral", "Completed"),
+    ServiceReferralStatus.DROPPED: C_("service referral", "Dropped"),
+}
+SERVICE_REFUSAL_REASONS: dict[str, Message] = {
+    "no_places": N_("No places available"),
+    "not_eligible": N_("Not eligible for the service"),
+    "out_of_area": N_("Outside the area the service covers"),
+    "beneficiary_declined": N_("The beneficiary declined"),
+    "no_answer": N_("No answer"),
+    "other": C_("service referral reason", "Other reason"),
+}
+SERVICE_DROP_REASONS: dict[str, Message] = {
+    "beneficiary_withdrew": N_("The beneficiary withdrew"),
+    "no_show": N_("The beneficiary did not turn up"),
+    "moved_away": C_("service referral reason", "Moved away"),
+    "needs_changed": N_("The needs changed"),
+    "service_closed": N_("The service closed"),
+    "other": C_("service referral reason", "Other reason"),
 }
