@@ -229,13 +229,14 @@ class _Mapper:
             .cte("scoped_referral")
         )
 
-    def breakdown(self, key: str, code_column: Column, rows: list[tuple[Cell, str, int]], note: str) -> Table:
+    def breakdown(self, key: str, code_column: Column, rows: list[tuple[Cell, str, int]], note: str, *,
+                  chart: str = "") -> Table:
         total = sum(count for *_, count in rows)
         return Table(
             key, self.text(f"{key}.title"),
             (code_column, self.column("label"), self.column("count", "count"), self.column("share", "share")),
             tuple((code, label, count, _share(count, total)) for code, label, count in rows),
-            note=note, chart="bars", sheet=self.text(f"{key}.sheet"),
+            note=note, chart=chart, sheet=self.text(f"{key}.sheet"),
         )
 
     # -- tables -------------------------------------------------------------------------
@@ -263,7 +264,7 @@ class _Mapper:
         ).tuples().all()
         rows = [(code, label_it if self.locale == "it" else label_en, count)
                 for code, label_it, label_en, count in found]
-        return self.breakdown("macro_areas", self.column("code"), rows, self.text("referrals.note"))
+        return self.breakdown("macro_areas", self.column("code"), rows, self.text("referrals.note"), chart="bars")
 
     def comuni(self) -> Table:
         referrals = self.referrals()

@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     from casework.web.people import beneficiaries, search
     from casework.web.reminders import calendar_feed, notifications
     from casework.web.reporting import exports, indicators
+    from casework.web.reporting import service_mapping as service_mapping_pages
     from casework.web.security import auth
     from casework.web.supervision import approvals, caseload, covers, programmes
 
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))
     from casework.web.pacts import goals
     app.register_blueprint(goals.blueprint)
+    app.register_blueprint(service_mapping_pages.blueprint)
     app.context_processor(_template_globals)
     return app
 
@@ -176,6 +178,7 @@ MAIN_MENU: list[tuple[str, Any, tuple[Role, ...], bool]] = [
     ("approvals.index", _l("Approvals"), (Role.SUPERVISOR,), False),
     ("indicators.index", _l("Indicators"), (Role.SUPERVISOR,), False),
     ("exports.index", _l("Exports"), (Role.SUPERVISOR,), False),
+    ("service_mapping.index", _l("Mapping of the services"), (Role.SUPERVISOR, Role.ADMIN), True),
     ("programmes.index", _l("Programmes"), (Role.SUPERVISOR,), True),
     ("caseload_import.index", _l("Import cases"), (Role.SUPERVISOR,), True),
     ("covers.index", _l("Covers"), (Role.SUPERVISOR,), True),
