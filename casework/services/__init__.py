@@ -3,5 +3,20 @@ search and suggestions for a pact, referrals of pacts to services followed until
 the public board and the mapping of what is used, refused or missing."""
 
 from casework.services.taxonomy import load_taxonomy, seed_taxonomy
+from casework.services.search_terms import (
+    install_search_terms_listener,
+    query_stems,
+    refresh_search_terms,
+    services_matching,
+)
 
-__all__ = ["load_taxonomy", "seed_taxonomy"]
+# Every session keeps the services' search terms in step, whoever writes the service.
+install_search_terms_listener()
+
+__all__ = [
+    "load_taxonomy",
+    "seed_taxonomy",
+    "query_stems",
+    "refresh_search_terms",
+    "services_matching",
+]
