@@ -9,6 +9,14 @@ from casework.services.search_terms import (
     refresh_search_terms,
     services_matching,
 )
+from casework.services.languages import LANGUAGE_CODES, LANGUAGES, is_language
+from casework.services.suggestions import (
+    OPEN_REFERRAL_STATUSES,
+    Suggestion,
+    latest_need_profile,
+    reason_text,
+    suggest_services,
+)
 
 # Every session keeps the services' search terms in step, whoever writes the service.
 install_search_terms_listener()
@@ -19,4 +27,12 @@ __all__ = [
     "query_stems",
     "refresh_search_terms",
     "services_matching",
+    "LANGUAGE_CODES",
+    "LANGUAGES",
+    "is_language",
+    "OPEN_REFERRAL_STATUSES",
+    "Suggestion",
+    "latest_need_profile",
+    "reason_text",
+    "suggest_services",
 ]

@@ -73,3 +73,33 @@ def make_service(session: Session, places: Places, name: str, type_code: str, co
     session.add(service)
     session.flush()
     return service
+
+
+def make_pact(session: Session, registry, clock, places: Places, *, comune: str = "settimo",
+              language: str = "", need_profile: dict[str, int] | None = None, name: str = "Amina"):
+    """A beneficiary living in `comune`, their pact and, with a need profile, a screening."""
+    from casework.models import Beneficiary, Gender, Priority, Programme, Role, Screening, User
+    from casework.pacts import open_pact
+
+    manager = session.scalars(select(User).where(User.username == "giulia")).one_or_none()
+    if manager is None:
+        manager = User(username="giulia", full_name="Giulia", email="giulia@example.org", password_hash="!",
+                       role=Role.CASE_MANAGER, territory=places.ambiti["nord"])
+        session.add(manager)
+    programme = session.scalars(select(Programme).where(Programme.code == "TILDE")).one_or_none()
+    if programme is None:
+        programme = Programme(code="TILDE", name="TILDE", funder="-", territory=places.ambiti["nord"],
+                              starts_on=date(2025, 1, 1), workflow_name="patto_personalizzato")
+        session.add(programme)
+    person = Beneficiary(first_name=name, last_name="Haddad", gender=Gender.FEMALE,
+                         comune=places.comuni[comune], preferred_language=language)
+    session.add(person)
+    session.flush()
+    pact = open_pact(session, registry, beneficiary=person, programme=programme, case_manager=manager,
+                     actor=manager, clock=clock)
+    if need_profile is not None:
+        session.add(Screening(pact=pact, answers={}, need_profile=need_profile,
+                              total_score=sum(need_profile.values()), priority=Priority.MEDIUM,
+                              completed_at=clock.now))
+    session.flush()
+    return pact
