@@ -10,6 +10,14 @@ from casework.services.search_terms import (
     services_matching,
 )
 from casework.services.languages import LANGUAGE_CODES, LANGUAGES, is_language
+from casework.services.search import (
+    ServicePage,
+    ServiceQuery,
+    get_service,
+    is_open,
+    opening_table,
+    search_services,
+)
 from casework.services.suggestions import (
     OPEN_REFERRAL_STATUSES,
     Suggestion,
@@ -35,4 +43,10 @@ __all__ = [
     "latest_need_profile",
     "reason_text",
     "suggest_services",
+    "ServicePage",
+    "ServiceQuery",
+    "get_service",
+    "is_open",
+    "opening_table",
+    "search_services",
 ]
