@@ -8,7 +8,7 @@ shown. Written to stand alone ("Home visit"); inside a sentence a page uses it i
 
 from __future__ import annotations
 
-from casework.i18n import C_, N_, Message
+from casework.i18n import N_, Message
 from casework.models.beneficiary import Gender, Relation
 from casework.models.casefile import DocumentKind, JournalKind
 from casework.models.pact import (
@@ -20,7 +20,7 @@ from casework.models.pact import (
     Priority,
     ReferralSource,
 )
-from casework.models.services import ServiceReferralStatus
+from casework.models.services import ServiceAccess, ServiceCost, ServiceReferralStatus
 
 GENDERS: dict[Gender, Message] = {
     Gender.FEMALE: N_("Female"),
@@ -95,31 +95,41 @@ DOCUMENT_KINDS: dict[DocumentKind, Message] = {
     DocumentKind.CERTIFICATE: N_("Certificate"),
     DocumentKind.OTHER: N_("Other document"),
 }
-# A service referral's statuses and the reasons a service refuses it or it is dropped (the codes
-# casework.services.referrals lists); "service referral" context: "Accepted" and "Completed" say
-# other things elsewhere.
+
+# A service referral's statuses and the reasons a provider refuses or a referral is dropped:
+# the services package checks the codes, the pact's timeline and pages show the words.
 SERVICE_REFERRAL_STATUSES: dict[ServiceReferralStatus, Message] = {
-    ServiceReferralStatus.PROPOSED: C_("service referral", "Proposed"),
-    ServiceReferralStatus.REQUESTED: C_("service referral", "Requested"),
-    ServiceReferralStatus.ACCEPTED: C_("service referral", "Accepted"),
-    ServiceReferralStatus.REFUSED: C_("service referral", "Refused"),
-    ServiceReferralStatus.STARTED: C_("service referral", "Started"),
-    ServiceReferralStatus.COMPLETED: C_("service referral", "Completed"),
-    ServiceReferralStatus.DROPPED: C_("service referral", "Dropped"),
+    ServiceReferralStatus.PROPOSED: N_("Proposed"),
+    ServiceReferralStatus.REQUESTED: N_("Requested"),
+    ServiceReferralStatus.ACCEPTED: N_("Accepted"),
+    ServiceReferralStatus.REFUSED: N_("Refused"),
+    ServiceReferralStatus.STARTED: N_("Started"),
+    ServiceReferralStatus.COMPLETED: N_("Completed"),
+    ServiceReferralStatus.DROPPED: N_("Dropped"),
 }
 SERVICE_REFUSAL_REASONS: dict[str, Message] = {
     "no_places": N_("No places available"),
     "not_eligible": N_("Not eligible for the service"),
     "out_of_area": N_("Outside the area the service covers"),
     "beneficiary_declined": N_("The beneficiary declined"),
-    "no_answer": N_("No answer"),
-    "other": C_("service referral reason", "Other reason"),
+    "no_answer": N_("No answer from the beneficiary"),
+    "other": N_("Other reason"),
 }
 SERVICE_DROP_REASONS: dict[str, Message] = {
     "beneficiary_withdrew": N_("The beneficiary withdrew"),
-    "no_show": N_("The beneficiary did not turn up"),
-    "moved_away": C_("service referral reason", "Moved away"),
+    "no_show": N_("The beneficiary did not show up"),
+    "moved_away": N_("The beneficiary moved away"),
     "needs_changed": N_("The needs changed"),
     "service_closed": N_("The service closed"),
-    "other": C_("service referral reason", "Other reason"),
+    "other": N_("Other reason"),
+}
+# How a service is reached and what it costs: the public board, the directory and its search.
+SERVICE_ACCESS: dict[ServiceAccess, Message] = {
+    ServiceAccess.FREE_ACCESS: N_("Free access"),
+    ServiceAccess.BY_APPOINTMENT: N_("By appointment"),
+}
+SERVICE_COSTS: dict[ServiceCost, Message] = {
+    ServiceCost.FREE: N_("Free of charge"),
+    ServiceCost.DISCOUNTED: N_("Discounted"),
+    ServiceCost.PAID: N_("Paid"),
 }

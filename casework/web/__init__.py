@@ -109,6 +109,8 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     from casework.web.pacts import goals
     app.register_blueprint(goals.blueprint)
     app.register_blueprint(service_mapping_pages.blueprint)
+    from casework.web.services import board as public_board
+    app.register_blueprint(public_board.blueprint)
     app.context_processor(_template_globals)
     return app
 
@@ -196,6 +198,9 @@ def _select_locale() -> str:
 
     from casework.web.context import rendering_error_page
 
+    # The public board takes its language from the address: its visitors have no session.
+    if request.blueprint == "public_board" and request.args.get("lang") in LOCALES:
+        return request.args["lang"]
     # A signed-in person reads their account's language (chosen on any device); an error page
     # touches no database, so it keeps the one of the browser's session.
     if not rendering_error_page() and current_user.is_authenticated:

@@ -256,7 +256,7 @@ def test_refusals_and_drops_by_reason(session, registry, town):
     assert report.table("refusals").rows == (
         ("no_places", "No places available", 2, 1.0), ("not_eligible", "Not eligible for the service", 0, 0.0),
         ("out_of_area", "Outside the area the service covers", 0, 0.0),
-        ("beneficiary_declined", "The beneficiary declined", 0, 0.0), ("no_answer", "No answer", 0, 0.0),
+        ("beneficiary_declined", "The beneficiary declined", 0, 0.0), ("no_answer", "No answer from the beneficiary", 0, 0.0),
         ("other", "Other reason", 0, 0.0),
     )
     drops = {code: (count, share) for code, _, count, share in report.table("drops").rows}
