@@ -22,7 +22,20 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CTE, ColumnElement, String, and_, case, cast, distinct, func, literal_column, or_, select, union_all
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    String,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from casework.errors import InvalidInput
@@ -43,13 +56,22 @@ from casework.models import (
     TerritoryKind,
     User,
 )
-from casework.models.labels import SERVICE_DROP_REASONS, SERVICE_REFERRAL_STATUSES, SERVICE_REFUSAL_REASONS
+from casework.models.labels import (
+    SERVICE_DROP_REASONS,
+    SERVICE_REFERRAL_STATUSES,
+    SERVICE_REFUSAL_REASONS,
+)
 from casework.reporting.export_files import About, ExportFile, check_format, export_file, file_part
 from casework.reporting.exports import record_export, scope_details, scope_file_part, scope_lines
 from casework.reporting.indicators import _percentiles
 from casework.reporting.period import IndicatorScope, LocalCalendar, period_problems
 from casework.reporting.report_tables import Cell, Column, Table
-from casework.security import pact_visibility, territory_and_below, territory_subtree, visible_programmes
+from casework.security import (
+    pact_visibility,
+    territory_and_below,
+    territory_subtree,
+    visible_programmes,
+)
 from casework.workflow import WorkflowRegistry
 
 TABLE_KEYS = ("outcomes", "macro_areas", "comuni", "services", "refusals", "drops", "gaps", "demand")

@@ -63,7 +63,7 @@ def text_of(html: str) -> str:
 
 
 def figures(html: str) -> list[str]:
-    return [text_of(block) for block in re.findall(r'<div class="key-figure" id="[^"]+">(.*?)</div>', html, re.S)]
+    return [text_of(block) for block in re.findall(r'<div class="key-figure" id="[^"]+">(.*?)</div>', html, re.DOTALL)]
 
 
 def test_the_supervisor_sees_key_figures_tables_and_charts(app, town):
@@ -74,8 +74,8 @@ def test_the_supervisor_sees_key_figures_tables_and_charts(app, town):
         "Invii ai servizi 8 aggiunti nel periodo Dettagli : Invii ai servizi",
         "Tasso di accettazione 66,7% 4 accettati su 6 con risposta Dettagli : Tasso di accettazione",
         "Tasso di conclusione 33,3% 1 concluso su 3 avviati Dettagli : Tasso di conclusione",
-        "Mediana giorni dalla richiesta all'avvio 10,0 giorni di calendario "
-        "Dettagli : Mediana giorni dalla richiesta all'avvio",
+        ("Mediana giorni dalla richiesta all'avvio 10,0 giorni di calendario "
+         "Dettagli : Mediana giorni dalla richiesta all'avvio"),
         "Scoperture 2 comuni e aree di bisogno con bisogni ma senza servizi o senza posti Dettagli : Scoperture",
     ]
     for title in ("Invii ai servizi per macro-area", "Scoperture: bisogni senza servizi attivi o senza posti",

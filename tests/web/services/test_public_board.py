@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from casework.models import (
     AdministrativeLogEntry,
+    OfficeSettings,
     Organisation,
     OrganisationKind,
-    OfficeSettings,
     Service,
     ServiceAccess,
     ServiceComune,
