@@ -186,6 +186,9 @@ def test_an_administrator_switches_the_board_on_and_the_change_is_logged(app, db
         AdministrativeLogEntry.subject_type == "territory", AdministrativeLogEntry.subject_id == unione.id)).one()
     assert (entry.action, entry.changes) == ("update", {"public_board": ["False", "True"]})
     assert app.test_client().get(f"/bacheca/{unione.id}").status_code == 200
+    # The tree links to the boards that are on.
+    tree = client.get("/admin/territories").get_data(as_text=True)
+    assert tree.count('href="/bacheca/') == 1 and f'href="/bacheca/{unione.id}"' in tree
     # Switched off again: 404 again.
     submit(client, f"/admin/territories/{unione.id}/edit", {"name": unione.name, "parent_id": ""})
     assert app.test_client().get(f"/bacheca/{unione.id}").status_code == 404
