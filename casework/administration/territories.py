@@ -259,8 +259,9 @@ def add_comune(session: Session, actor: User, *, istat_code: str, parent_id: int
 
 
 def update_territory(session: Session, actor: User, territory_id: int, *, name: str, parent_id: int | None,
-                     now: datetime, ip_address: str = "") -> Territory:
-    """Rename a territory and/or move it under another parent (never below itself).
+                     now: datetime, ip_address: str = "", public_board: bool | None = None) -> Territory:
+    """Rename a territory and/or move it under another parent (never below itself), and switch
+    its public board of services on or off (None leaves it as it is).
 
     A comune keeps the ISTAT name unless renamed (e.g. to add a hamlet); it always has a parent.
     """
@@ -272,10 +273,14 @@ def update_territory(session: Session, actor: User, territory_id: int, *, name: 
                            required=territory.kind == TerritoryKind.COMUNE)
     if errors:
         raise InvalidInput(errors)
-    before = {"name": territory.name, "parent": territory.parent.name if territory.parent else None}
+    before = {"name": territory.name, "parent": territory.parent.name if territory.parent else None,
+              "public_board": territory.public_board}
     territory.name = name
     territory.parent = parent
-    changes = changed_fields(before, {"name": name, "parent": parent.name if parent else None})
+    if public_board is not None:
+        territory.public_board = public_board
+    changes = changed_fields(before, {"name": name, "parent": parent.name if parent else None,
+                                      "public_board": territory.public_board})
     if changes:
         session.flush()
         _log(session, actor, "update", territory, changes, now, ip_address)

@@ -38,6 +38,7 @@ from casework.models import (
     User,
 )
 from casework.pacts import open_pact
+from casework.services import is_language
 from casework.security import (
     can_see_beneficiary,
     get_visible_beneficiary,
@@ -108,6 +109,7 @@ class PersonDetails:
     address: str = ""
     phone: str = ""
     email: str = ""
+    preferred_language: str = ""  # ISO 639-1, one of casework.services.LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,8 @@ def _cleaned_person(
         errors["email"] = "invalid_email"
     if "phone" not in errors and (problem := _phone_problem(values["phone"])):
         errors["phone"] = problem
+    if values["preferred_language"] and not is_language(values["preferred_language"]):
+        errors["preferred_language"] = "unknown_language"
     if values["comune_id"] is not None:
         kind = session.scalar(select(Territory.kind).where(Territory.id == values["comune_id"]))
         if kind != TerritoryKind.COMUNE:

@@ -3,7 +3,52 @@ search and suggestions for a pact, referrals of pacts to services followed until
 the public board and the mapping of what is used, refused or missing."""
 
 from casework.services.directory_listing import stale_services_count
-from casework.services.languages import LANGUAGE_CODES, LANGUAGES, is_language
 from casework.services.taxonomy import load_taxonomy, seed_taxonomy
+from casework.services.search_terms import (
+    install_search_terms_listener,
+    query_stems,
+    refresh_search_terms,
+    services_matching,
+)
+from casework.services.languages import LANGUAGE_CODES, LANGUAGES, is_language
+from casework.services.search import (
+    ServicePage,
+    ServiceQuery,
+    get_service,
+    is_open,
+    opening_table,
+    search_services,
+)
+from casework.services.suggestions import (
+    OPEN_REFERRAL_STATUSES,
+    Suggestion,
+    latest_need_profile,
+    reason_text,
+    suggest_services,
+)
 
-__all__ = ["LANGUAGES", "LANGUAGE_CODES", "is_language", "load_taxonomy", "seed_taxonomy", "stale_services_count"]
+# Every session keeps the services' search terms in step, whoever writes the service.
+install_search_terms_listener()
+
+__all__ = [
+    "load_taxonomy",
+    "seed_taxonomy",
+    "query_stems",
+    "refresh_search_terms",
+    "services_matching",
+    "LANGUAGE_CODES",
+    "LANGUAGES",
+    "is_language",
+    "OPEN_REFERRAL_STATUSES",
+    "Suggestion",
+    "latest_need_profile",
+    "reason_text",
+    "suggest_services",
+    "ServicePage",
+    "ServiceQuery",
+    "get_service",
+    "is_open",
+    "opening_table",
+    "search_services",
+    "stale_services_count",
+]

@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     from casework.web.people import beneficiaries, search
     from casework.web.reminders import calendar_feed, notifications
     from casework.web.reporting import exports, indicators
+    from casework.web.reporting import service_mapping as service_mapping_pages
     from casework.web.security import auth
     from casework.web.supervision import approvals, caseload, covers, programmes
 
@@ -109,6 +110,9 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     app.register_blueprint(goals.blueprint)
     from casework.web.services import manage as services_manage
     app.register_blueprint(services_manage.blueprint)
+    app.register_blueprint(service_mapping_pages.blueprint)
+    from casework.web.services import board as public_board
+    app.register_blueprint(public_board.blueprint)
     app.context_processor(_template_globals)
     return app
 
@@ -178,6 +182,7 @@ MAIN_MENU: list[tuple[str, Any, tuple[Role, ...], bool]] = [
     ("approvals.index", _l("Approvals"), (Role.SUPERVISOR,), False),
     ("indicators.index", _l("Indicators"), (Role.SUPERVISOR,), False),
     ("exports.index", _l("Exports"), (Role.SUPERVISOR,), False),
+    ("service_mapping.index", _l("Mapping of the services"), (Role.SUPERVISOR, Role.ADMIN), True),
     ("programmes.index", _l("Programmes"), (Role.SUPERVISOR,), True),
     ("caseload_import.index", _l("Import cases"), (Role.SUPERVISOR,), True),
     ("covers.index", _l("Covers"), (Role.SUPERVISOR,), True),
@@ -196,6 +201,9 @@ def _select_locale() -> str:
 
     from casework.web.context import rendering_error_page
 
+    # The public board takes its language from the address: its visitors have no session.
+    if request.blueprint == "public_board" and request.args.get("lang") in LOCALES:
+        return request.args["lang"]
     # A signed-in person reads their account's language (chosen on any device); an error page
     # touches no database, so it keeps the one of the browser's session.
     if not rendering_error_page() and current_user.is_authenticated:

@@ -27,7 +27,7 @@ def test_the_key_figures_open_the_page_within_the_first_screen(browser, live_ser
         options = programme.locator("option").all()
         programme.select_option(options[1].get_attribute("value"))
         page.get_by_role("button", name="Mostra gli indicatori").click()
-        figures = page.locator("dl.key-figures")
+        figures = page.locator("#key-figures dl.key-figures")
         expect(figures.locator("dt")).to_have_text([
             "Persone raggiunte", "Quota di donne", "Patti aperti", "Scadenze rispettate", "Giorni alla firma (mediana)",
         ])

@@ -133,7 +133,8 @@ def edit(territory_id: int):
     db = context.db()
     territory = _territory_or_404(territory_id)
     is_comune = territory.kind == TerritoryKind.COMUNE
-    form = EditForm(formdata=None, data={"name": territory.name, "parent_id": territory.parent_id}) \
+    form = EditForm(formdata=None, data={"name": territory.name, "parent_id": territory.parent_id,
+                                         "public_board": territory.public_board}) \
         if request.method == "GET" else EditForm()
 
     def offer() -> None:
@@ -158,7 +159,7 @@ def edit(territory_id: int):
 
     return saving.save(lambda: core.update_territory(
         db, context.actor(), territory_id, name=form.name.data or "", parent_id=form.parent_id.data,
-        now=context.now(), ip_address=context.client_ip(),
+        public_board=form.public_board.data, now=context.now(), ip_address=context.client_ip(),
     ), done=done, invalid=invalid)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
@@ -61,6 +61,7 @@ class ComuneForm(FlaskForm):
 class EditForm(FlaskForm):
     name = StringField(_l("Name"), render_kw={"autocomplete": "off"})
     parent_id = SelectField(_l("Inside"), coerce=optional_id, validate_choice=False)
+    public_board = BooleanField(_l("Public board of services"))
 
 
 class HolidaysForm(FlaskForm):

@@ -19,8 +19,9 @@ from casework.models import Beneficiary, Gender, Pact
 from casework.models.base import MAX_ID
 from casework.people import beneficiaries as people
 from casework.people.listing import DEADLINE_STATES, ListFilters, list_people
+from casework.services import LANGUAGES
 from casework.web import context, saving
-from casework.web.filters import local_date, local_datetime, translated
+from casework.web.filters import lazy_labels, local_date, local_datetime, translated
 from casework.web.form_limits import too_long_message
 from casework.web.people.forms import (
     GENDER_LABELS,
@@ -38,6 +39,7 @@ MAX_FILTER_TEXT = 100
 DEADLINE_CHOICES = [("late", _l("Late")), ("soon", _l("Due within 7 days"))]
 DEADLINE_LABELS = {"late": _l("Late"), "soon": _l("Due soon"), "on_time": _l("On time")}
 MEMBER_PREFIX = "member"
+LANGUAGE_LABELS = lazy_labels(LANGUAGES)
 
 ERROR_MESSAGES = {
     "required": _l("Fill in this field."),
@@ -53,6 +55,7 @@ ERROR_MESSAGES = {
     "invalid_email": _l("Write an e-mail address such as name@example.it."),
     "invalid_phone": _l("Write a phone number: digits, spaces and an optional leading +."),
     "not_a_comune": _l("Choose a comune from the list."),
+    "unknown_language": _l("Choose a language from the list."),
     "outside_territory": _l("Choose a comune of your territory from the list."),
     "not_allowed": _l("You cannot open pacts in this programme."),
     "already_open": _l("This person already has an open pact in this programme."),
@@ -84,7 +87,7 @@ FIELD_LABELS = {
     "gender": _l("Gender"), "birth_date": _l("Birth date"), "birth_place": _l("Place of birth"),
     "citizenship": _l("Citizenship"), "migrant_background": _l("Migrant background"),
     "comune": _l("Comune of residence"), "address": _l("Address"), "phone": _l("Phone"), "email": _l("E-mail"),
-    "household": _l("Household member"),
+    "household": _l("Household member"), "preferred_language": _l("Preferred language"),
 }
 
 
@@ -125,7 +128,7 @@ def _pact_links() -> bool:
 
 
 def _labels() -> dict[str, Any]:
-    return {"gender_labels": GENDER_LABELS, "relation_labels": RELATION_LABELS}
+    return {"gender_labels": GENDER_LABELS, "relation_labels": RELATION_LABELS, "language_labels": LANGUAGE_LABELS}
 
 
 @blueprint.get("/beneficiaries")

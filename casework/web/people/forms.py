@@ -20,6 +20,7 @@ from wtforms.widgets import TextInput
 from casework.models import Gender, Programme, Relation, Territory
 from casework.models.labels import GENDERS, RELATIONS
 from casework.people.beneficiaries import MAX_LENGTHS, HouseholdDetails, PersonDetails
+from casework.services import LANGUAGES
 from casework.web.filters import lazy_labels
 from casework.web.form_limits import TextLimit
 
@@ -93,6 +94,10 @@ class BeneficiaryForm(VersionedForm):
     phone = StringField(_l("Phone"), validators=_limit("phone"), render_kw={"autocomplete": "off", "inputmode": "tel"})
     email = StringField(_l("E-mail"), validators=_limit("email"),
                         render_kw={"autocomplete": "off", "inputmode": "email"})
+    preferred_language = SelectField(
+        _l("Preferred language"), choices=[_choose(_l("Not known")), *(
+            SelectChoice(code, label) for code, label in lazy_labels(LANGUAGES).items())],
+        default="", invalid_choice_message=_l("Choose a language from the list."))
     confirm_duplicates = BooleanField(_l("This is a different person: register anyway"))
 
     def offer_comuni(self, comuni: Iterable[Territory]) -> BeneficiaryForm:
@@ -106,14 +111,14 @@ class BeneficiaryForm(VersionedForm):
             birth_date=self.birth_date.data, birth_place=self.birth_place.data or "",
             migrant_background=bool(self.migrant_background.data), citizenship=self.citizenship.data or "",
             comune_id=self.comune_id.data, address=self.address.data or "", phone=self.phone.data or "",
-            email=self.email.data or "",
+            email=self.email.data or "", preferred_language=self.preferred_language.data or "",
         )
 
     @staticmethod
     def values_of(beneficiary: Any) -> dict[str, Any]:
         """What the form shows for a stored record."""
         names = ("first_name", "last_name", "codice_fiscale", "gender", "birth_date", "birth_place",
-                 "citizenship", "migrant_background", "comune_id", "address", "phone", "email", "version")
+                 "citizenship", "migrant_background", "comune_id", "address", "phone", "email", "preferred_language", "version")
         values = {name: getattr(beneficiary, name) for name in names}
         values["codice_fiscale"] = values["codice_fiscale"] or ""
         return values

@@ -203,6 +203,13 @@ def _compute(form: IndicatorFilterForm) -> IndicatorReport | None:
         return None
 
 
+def _services_summary(report: IndicatorReport, query: dict[str, str]):
+    # Imported here: the mapping page imports this module's pieces.
+    from casework.web.reporting.service_mapping import services_summary
+
+    return services_summary(report.scope, query)
+
+
 def _index_page(form: IndicatorFilterForm, report: IndicatorReport | None, status: int) -> tuple[str, int]:
     with_exports = report is not None and _exports_available()
     query = form.query_args() if report is not None else {}
@@ -213,6 +220,7 @@ def _index_page(form: IndicatorFilterForm, report: IndicatorReport | None, statu
                              last_day=report.scope.end) if report is not None else [],
         xlsx_url=url_for(XLSX_EXPORT, **query) if with_exports else "",
         report_url=url_for("indicators.report", **query) if report is not None and report.programme else "",
+        services=_services_summary(report, query) if report is not None else None,
     ), status
 
 
@@ -246,4 +254,5 @@ def report():
         "reporting/indicators/report.html", report=found, tables=_shown(found, {}, with_exports=False),
         figures=_key_figures(found.key_figures, programme_chosen=True, last_day=found.scope.end),
         produced_at=now, produced_by=user.full_name, back_url=url_for("indicators.index", **form.query_args()),
+        services=_services_summary(found, form.query_args()),
     )
