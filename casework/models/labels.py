@@ -20,6 +20,7 @@ from casework.models.pact import (
     Priority,
     ReferralSource,
 )
+from casework.models.services import ServiceReferralStatus
 
 GENDERS: dict[Gender, Message] = {
     Gender.FEMALE: N_("Female"),
@@ -93,4 +94,32 @@ DOCUMENT_KINDS: dict[DocumentKind, Message] = {
     DocumentKind.RESIDENCE_PERMIT: N_("Residence permit"),
     DocumentKind.CERTIFICATE: N_("Certificate"),
     DocumentKind.OTHER: N_("Other document"),
+}
+
+# A service referral's statuses and the reasons a provider refuses or a referral is dropped:
+# the services package checks the codes, the pact's timeline and pages show the words.
+SERVICE_REFERRAL_STATUSES: dict[ServiceReferralStatus, Message] = {
+    ServiceReferralStatus.PROPOSED: N_("Proposed"),
+    ServiceReferralStatus.REQUESTED: N_("Requested"),
+    ServiceReferralStatus.ACCEPTED: N_("Accepted"),
+    ServiceReferralStatus.REFUSED: N_("Refused"),
+    ServiceReferralStatus.STARTED: N_("Started"),
+    ServiceReferralStatus.COMPLETED: N_("Completed"),
+    ServiceReferralStatus.DROPPED: N_("Dropped"),
+}
+SERVICE_REFUSAL_REASONS: dict[str, Message] = {
+    "no_places": N_("No places available"),
+    "not_eligible": N_("Not eligible for the service"),
+    "out_of_area": N_("Outside the area the service covers"),
+    "beneficiary_declined": N_("The beneficiary declined"),
+    "no_answer": N_("No answer from the beneficiary"),
+    "other": N_("Other reason"),
+}
+SERVICE_DROP_REASONS: dict[str, Message] = {
+    "beneficiary_withdrew": N_("The beneficiary withdrew"),
+    "no_show": N_("The beneficiary did not show up"),
+    "moved_away": N_("The beneficiary moved away"),
+    "needs_changed": N_("The needs changed"),
+    "service_closed": N_("The service closed"),
+    "other": N_("Other reason"),
 }

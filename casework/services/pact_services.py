@@ -1,0 +1,213 @@
+"""What the "Servizi" part of the pact page shows: the pact's referrals, each with its status,
+dates, provider contact, consent, request e-mail and the steps possible now; and the services
+suggested for the pact. Everything is computed here, in the reader's language, so the
+template only lays it out; a fixed number of queries whatever the number of referrals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from casework.i18n import N_, Message, gettext
+from casework.models import (
+    DataSharingConsent,
+    EmailStatus,
+    OutboundEmail,
+    Pact,
+    Service,
+    ServiceReferral,
+    User,
+)
+from casework.models.labels import SERVICE_DROP_REASONS, SERVICE_REFERRAL_STATUSES, SERVICE_REFUSAL_REASONS
+from casework.services.referral_mail import KIND as REQUEST_EMAIL_KIND
+from casework.services.referrals import (
+    ACCEPT,
+    COMPLETE,
+    DROP,
+    OPEN_STATUSES,
+    REFUSE,
+    REQUEST,
+    START,
+    STEP_REASONS,
+    may_act,
+    reason_label,
+    steps_from,
+)
+
+STEP_LABELS: dict[str, Message] = {
+    REQUEST: N_("Send the request to the service"),
+    ACCEPT: N_("The service accepted"),
+    REFUSE: N_("The service refused"),
+    START: N_("The service started"),
+    COMPLETE: N_("Completed"),
+    DROP: N_("Drop the referral"),
+}
+_DAY_LABELS: dict[str, Message] = {ACCEPT: N_("Agreed start date"), START: N_("Start date")}
+_NEEDS_CONSENT = N_("Record first the consent of the beneficiary to share data with {organisation}.")
+_PURPOSE = N_("Referral to the service {service} for pact no. {pact}")
+_EMAIL_NOTES: dict[str, Message] = {
+    "queued": N_("The request e-mail to {address} is waiting to be sent."),
+    "sent": N_("The request e-mail was sent to {address}."),
+    "failed": N_("The request e-mail to {address} could not be delivered: contact the service directly."),
+    "no_address": N_("The service has no e-mail address: send the request yourself (phone {phone})."),
+}
+_REASON_LISTS = {REFUSE: SERVICE_REFUSAL_REASONS, DROP: SERVICE_DROP_REASONS}
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class StepView:
+    """A step possible now; `blocked` says in words why it cannot be taken yet ("" when it can)."""
+
+    event: str
+    label: str
+    reasons: tuple[Choice, ...] = ()  # a reason to choose from (refuse, drop)
+    day_label: str = ""  # a day to give (accept: optional, start: required)
+    day_required: bool = False
+    blocked: str = ""
+    destructive: bool = False  # refuse, drop: set apart, in red
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    id: int
+    given_on: date
+    purpose: str
+    collected_by: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class ReferralView:
+    id: int
+    version: int
+    service_id: int
+    service_name: str
+    organisation_name: str
+    service_contact: str  # the service's own e-mail and phone
+    status: str
+    status_label: str
+    is_open: bool
+    proposed_at: datetime
+    requested_at: datetime | None
+    answered_at: datetime | None
+    agreed_start_on: date | None
+    started_on: date | None
+    ended_at: datetime | None
+    reason_label: str  # why it was refused or dropped
+    provider_contact: str
+    action_id: int | None
+    action_label: str
+    consent: ConsentView | None
+    consent_purpose: str  # what the consent form proposes
+    email_note: str  # where the request e-mail stands, in words ("" before the request)
+    steps: tuple[StepView, ...]
+
+
+@dataclass(frozen=True)
+class ServicesPanel:
+    pact_id: int
+    may_act: bool
+    referrals: tuple[ReferralView, ...]  # open ones first, then the ended, newest first in each
+    actions: tuple[Choice, ...]  # the pact's actions a referral may be linked to
+    suggestions: tuple = ()
+
+
+def pact_services_panel(
+    session: Session, actor: User, pact: Pact, now: datetime, zone: ZoneInfo, locale: str
+) -> ServicesPanel:
+    """The part for `actor`, who may see the pact (the caller checked, via casework.security.access)."""
+    referrals = session.scalars(
+        select(ServiceReferral).where(ServiceReferral.pact_id == pact.id)
+        .options(joinedload(ServiceReferral.service).joinedload(Service.organisation),
+                 joinedload(ServiceReferral.action))
+        .order_by(ServiceReferral.id.desc())
+    ).unique().all()
+    organisations = {referral.service.organisation_id for referral in referrals}
+    consents: dict[int, DataSharingConsent] = {}
+    for consent in session.scalars(
+        select(DataSharingConsent).where(
+            DataSharingConsent.beneficiary_id == pact.beneficiary_id,
+            DataSharingConsent.organisation_id.in_(organisations), DataSharingConsent.withdrawn_at.is_(None),
+        ).options(joinedload(DataSharingConsent.collected_by))
+        .order_by(DataSharingConsent.given_on, DataSharingConsent.id)
+    ):
+        consents[consent.organisation_id] = consent  # the latest wins
+    keys = [f"{REQUEST_EMAIL_KIND}:{referral.id}" for referral in referrals]
+    emails = dict(session.execute(
+        select(OutboundEmail.dedupe_key, OutboundEmail.status).where(OutboundEmail.dedupe_key.in_(keys))
+    ).tuples().all())
+    allowed = pact.is_open and may_act(session, actor, pact)
+    views = [
+        _referral_view(referral, consents.get(referral.service.organisation_id),
+                       emails.get(f"{REQUEST_EMAIL_KIND}:{referral.id}"), allowed, locale)
+        for referral in referrals
+    ]
+    views.sort(key=lambda view: not view.is_open)  # stable: newest first within each group
+    return ServicesPanel(
+        pact_id=pact.id, may_act=allowed, referrals=tuple(views),
+        actions=tuple(Choice(str(action.id), action.description) for action in pact.actions),
+    )
+
+
+def _referral_view(referral: ServiceReferral, consent: DataSharingConsent | None, email: EmailStatus | None,
+                   allowed: bool, locale: str) -> ReferralView:
+    service = referral.service
+    organisation = service.organisation.name
+    status = referral.status
+    steps = tuple(_step(event, organisation, consent, locale) for event in steps_from(status)) if allowed else ()
+    return ReferralView(
+        id=referral.id, version=referral.version, service_id=service.id, service_name=service.name,
+        organisation_name=organisation,
+        service_contact=" · ".join(filter(None, (service.contact_email, service.contact_phone))),
+        status=status.value, status_label=gettext(locale, SERVICE_REFERRAL_STATUSES[status]),
+        is_open=status in OPEN_STATUSES, proposed_at=referral.proposed_at, requested_at=referral.requested_at,
+        answered_at=referral.answered_at, agreed_start_on=referral.agreed_start_on, started_on=referral.started_on,
+        ended_at=referral.ended_at,
+        reason_label=reason_label(referral.refusal_reason or referral.drop_reason, locale),
+        provider_contact=referral.provider_contact, action_id=referral.action_id,
+        action_label=referral.action.description if referral.action is not None else "",
+        consent=ConsentView(id=consent.id, given_on=consent.given_on, purpose=consent.purpose,
+                            collected_by=consent.collected_by.full_name if consent.collected_by else "",
+                            recorded_at=consent.recorded_at) if consent is not None else None,
+        consent_purpose=gettext(locale, _PURPOSE, service=service.name, pact=referral.pact_id),
+        email_note=_email_note(referral, email, locale),
+        steps=steps,
+    )
+
+
+def _step(event: str, organisation: str, consent: DataSharingConsent | None, locale: str) -> StepView:
+    reasons = _REASON_LISTS.get(event, {})
+    return StepView(
+        event=event, label=gettext(locale, STEP_LABELS[event]),
+        reasons=tuple(Choice(code, gettext(locale, label)) for code, label in reasons.items()
+                      if code in STEP_REASONS.get(event, ())),
+        day_label=gettext(locale, _DAY_LABELS[event]) if event in _DAY_LABELS else "",
+        day_required=event == START,
+        blocked=gettext(locale, _NEEDS_CONSENT, organisation=organisation)
+        if event == REQUEST and consent is None else "",
+        destructive=event in (REFUSE, DROP),
+    )
+
+
+def _email_note(referral: ServiceReferral, email: EmailStatus | None, locale: str) -> str:
+    if referral.requested_at is None:
+        return ""
+    service = referral.service
+    if email is None and not service.contact_email.strip():
+        return gettext(locale, _EMAIL_NOTES["no_address"], phone=service.contact_phone or "—")
+    if email is None:
+        return ""
+    state = {EmailStatus.SENT: "sent", EmailStatus.FAILED: "failed"}.get(email, "queued")
+    return gettext(locale, _EMAIL_NOTES[state], address=service.contact_email)
+
