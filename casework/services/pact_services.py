@@ -44,7 +44,7 @@ STEP_LABELS: dict[str, Message] = {
     ACCEPT: N_("The service accepted"),
     REFUSE: N_("The service refused"),
     START: N_("The service started"),
-    COMPLETE: N_("Completed"),
+    COMPLETE: N_("The referral is completed"),
     DROP: N_("Drop the referral"),
 }
 _DAY_LABELS: dict[str, Message] = {ACCEPT: N_("Agreed start date"), START: N_("Start date")}

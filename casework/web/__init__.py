@@ -107,6 +107,8 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))
     from casework.web.pacts import goals
     app.register_blueprint(goals.blueprint)
+    from casework.web.services import referrals as service_referrals
+    app.register_blueprint(service_referrals.blueprint)
     app.context_processor(_template_globals)
     return app
 
