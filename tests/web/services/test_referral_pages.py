@@ -237,3 +237,27 @@ def test_nothing_changes_on_a_closed_pact(app, db, people, referral):
     assert "<form" not in services
     response = consent(client, people, referral.id)
     assert response.status_code == 422 and "Il patto è chiuso" in text(response)
+
+
+# A fixed number of queries ------------------------------------------------------------------------
+
+def test_the_pact_page_costs_the_same_queries_for_one_or_ten_referrals(app, db, people, referral):
+    from tests.web.pacts.test_workspace import _queries
+
+    client = signed_in(app, "giulia")
+    url = f"/pacts/{people.pact.id}"
+    one = _queries(app, client, url)
+    now = datetime.now(timezone.utc)
+    pact = db.merge(people.pact)
+    for number in range(9):
+        service = make_service(db, people.beneficiary.comune, name=f"Servizio {number}", now=now)
+        made = propose_referral(db, people.manager, pact, service.id, now=now)
+        from casework.services import advance_referral, record_consent
+
+        record_consent(db, people.manager, made, given_on=now.astimezone(ZONE).date(), purpose="Invio", now=now,
+                       zone=ZONE)
+        advance_referral(db, people.manager, made, "request", now=now, expected_version=made.version)
+    db.commit()
+    ten = _queries(app, client, url)
+    assert one == ten, (one, ten)
+    assert ten <= 45
