@@ -96,7 +96,7 @@ class LinkForm(ReferralVersionForm):
 
 
 class ProposeForm(ServicesForm):
-    service = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    # The service comes in a field of its own ("service"): it names the form's prefix too.
     need_area = StringField(widget=HiddenInput(), validators=[Optional()])
 
 

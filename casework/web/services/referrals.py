@@ -225,7 +225,6 @@ def propose(pact_id: int):
     if service_id is None:
         abort(400)
     form = forms.propose_form(service_id, request.form)
-    form.service.data = service_id
     names: dict[str, str] = {}
 
     def write() -> ServiceReferral:

@@ -261,3 +261,23 @@ def test_the_pact_page_costs_the_same_queries_for_one_or_ten_referrals(app, db, 
     ten = _queries(app, client, url)
     assert one == ten, (one, ten)
     assert ten <= 45
+
+
+def test_proposing_a_service_valid_and_invalid(app, db, people, referral):
+    now = datetime.now(timezone.utc)
+    other = make_service(db, people.beneficiary.comune, name="Centro famiglia", now=now)
+    closed = make_service(db, people.beneficiary.comune, name="Ludoteca chiusa", active=False, now=now)
+    db.commit()
+    client = signed_in(app, "giulia", english=False)
+    pact_id = people.pact.id
+    response = post(client, pact_id, "propose", {"service": other.id, f"propose-{other.id}-need_area": "conciliazione"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("#services")
+    assert "Invio a Centro famiglia proposto" in text(client.get(f"/pacts/{pact_id}"))
+    made = db.scalars(select(ServiceReferral).where(ServiceReferral.service_id == other.id)).one()
+    assert (made.status, made.need_area) == (S.PROPOSED, "conciliazione")
+    response = post(client, pact_id, "propose", {"service": other.id})
+    assert response.status_code == 422 and "Il patto ha già un invio aperto a questo servizio." in text(response)
+    response = post(client, pact_id, "propose", {"service": closed.id})
+    assert response.status_code == 422 and "Questo servizio non è più attivo." in text(response)
+    assert post(client, pact_id, "propose", {}).status_code == 400
+    assert post(signed_in(app, "marco"), pact_id, "propose", {"service": closed.id}).status_code == 404
