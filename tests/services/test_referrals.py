@@ -309,3 +309,39 @@ def test_the_provider_contact_and_the_linked_action_are_kept_and_checked(session
     with pytest.raises(InvalidInput) as refused:
         link_action(session, world.manager, requested, foreign.id, now=NOW, expected_version=requested.version)
     assert refused.value.errors == {"action": "not_in_pact"}
+
+
+def test_the_pacts_timeline_shows_each_change_in_one_query(session, registry, world, pact, requested):
+    from sqlalchemy import event as sql_event
+
+    from casework.pacts.casefile import EntryKind, timeline
+
+    step(session, world, requested, "refuse", reason="out_of_area", note="Fuori zona")
+    entries = [e for e in timeline(session, registry, pact, locale="it") if e.kind == EntryKind.SERVICE_REFERRAL]
+    assert [(e.label, e.old_value, e.code, e.new_value) for e in entries] == [
+        ("Sportello lavoro", "requested", "refused", "out_of_area"),
+        ("Sportello lavoro", "proposed", "requested", ""),
+        ("Sportello lavoro", "proposed", "proposed", "consent_recorded"),  # a detail: the status stays
+        ("Sportello lavoro", "", "proposed", ""),
+    ]
+    assert entries[0].text == "Fuori zona" and entries[0].actor == "Giulia"
+
+    def count(engine) -> int:
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        sql_event.listen(engine, "before_cursor_execute", listener)
+        try:
+            session.expire_all()
+            timeline(session, registry, session.get(Pact, pact.id), locale="it")
+        finally:
+            sql_event.remove(engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    engine = session.get_bind()
+    few = count(engine)
+    for number in range(5):
+        other = make_service(session, world.comune, name=f"Servizio {number}", now=NOW)
+        referral = proposed(session, world, pact, other)
+        consent(session, world, referral)
+        step(session, world, referral, "request")
+    assert count(engine) == few
