@@ -16,7 +16,7 @@ the moment it happens, and never commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -53,6 +53,7 @@ DROP_REASONS = tuple(SERVICE_DROP_REASONS)
 MAX_NOTE = 2000
 MAX_PURPOSE = 1000
 MAX_PROVIDER_CONTACT = 300
+_LATEST_ZONE = timezone(timedelta(hours=14))  # where "today" comes first (Kiribati)
 
 _TRANSITIONS = [
     {"trigger": REQUEST, "source": Status.PROPOSED.value, "dest": Status.REQUESTED.value},
@@ -334,18 +335,19 @@ def set_provider_contact(
 
 def record_consent(
     session: Session, actor: User, referral: ServiceReferral, *, given_on: date | None, purpose: str,
-    now: datetime, zone: ZoneInfo,
+    now: datetime, zone: ZoneInfo | None = None,
 ) -> DataSharingConsent:
     """The beneficiary's consent to share their data with the service's organisation.
 
-    Refused: no date or a date in the future (local day in `zone`) ({"given_on": ...}), no
-    purpose ({"purpose": "required"}); a closed pact; an actor not on the pact.
+    Refused: no date or a date in the future ({"given_on": ...}: after today in `zone`, the
+    office's; without it, after today anywhere on Earth), no purpose ({"purpose": "required"});
+    a closed pact; an actor not on the pact.
     """
     _require_actor(session, actor, referral.pact)
     errors = {}
     if given_on is None:
         errors["given_on"] = "required"
-    elif given_on > now.astimezone(zone).date():
+    elif given_on > now.astimezone(zone or _LATEST_ZONE).date():
         errors["given_on"] = "in_future"
     if not purpose.strip():
         errors["purpose"] = "required"
