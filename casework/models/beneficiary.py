@@ -54,6 +54,8 @@ class Beneficiary(Base):
     address: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
+    # ISO 639-1 code ("" for not known): suggestions rank the services that speak it first.
+    preferred_language: Mapped[str] = mapped_column(String(8), default="", server_default="")
     # Search keys, kept by the validators below whatever path writes the record (forms, import,
     # demo): the names without case, accents, spaces or apostrophes, the phone as its national digits.
     last_name_key: Mapped[str] = mapped_column(String(100), default="", server_default="")

@@ -19,6 +19,7 @@ from casework.security.access import (
     visible_case_managers,
     visible_pacts,
     visible_programmes,
+    visible_service_referrals,
 )
 from casework.security.admin_log import (
     AdminLogFilters,
@@ -68,4 +69,5 @@ __all__ = [
     "visible_pacts",
     "visible_programmes",
     "verify_password",
+    "visible_service_referrals",
 ]

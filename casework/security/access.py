@@ -32,6 +32,7 @@ from casework.models import (
     PactMember,
     Programme,
     Role,
+    ServiceReferral,
     Territory,
     User,
 )
@@ -107,6 +108,14 @@ def pact_visibility(user: User, now: datetime | None = None):
 
 def visible_pacts(user: User, now: datetime | None = None) -> Select[tuple[Pact]]:
     return select(Pact).where(pact_visibility(user, now))
+
+
+def visible_service_referrals(user: User, now: datetime | None = None) -> Select[tuple[ServiceReferral]]:
+    """The referrals to services of the pacts `user` may see (a service's page lists only these)."""
+    # Not correlated: the caller may join Pact itself (to show the person) without the pact
+    # test silently reading the caller's pact instead of its own.
+    visible = select(Pact.id).where(pact_visibility(user, now)).correlate(None)
+    return select(ServiceReferral).where(ServiceReferral.pact_id.in_(visible))
 
 
 def visible_beneficiaries(user: User, now: datetime | None = None) -> Select[tuple[Beneficiary]]:

@@ -3,13 +3,41 @@ search and suggestions for a pact, referrals of pacts to services followed until
 the public board and the mapping of what is used, refused or missing."""
 
 from casework.services.taxonomy import load_taxonomy, seed_taxonomy
+from casework.services.search_terms import (
+    install_search_terms_listener,
+    query_stems,
+    refresh_search_terms,
+    services_matching,
+)
+from casework.services.languages import LANGUAGE_CODES, LANGUAGES, is_language
+from casework.services.suggestions import (
+    OPEN_REFERRAL_STATUSES,
+    Suggestion,
+    latest_need_profile,
+    reason_text,
+    suggest_services,
+)
 from casework.services.referrals import ReferralRefused, advance_referral, link_action, propose_referral
 from casework.services.referrals import record_consent, set_provider_contact, withdraw_consent
 from casework.services.pact_services import pact_services_panel
 
+# Every session keeps the services' search terms in step, whoever writes the service.
+install_search_terms_listener()
+
 __all__ = [
     "load_taxonomy",
     "seed_taxonomy",
+    "query_stems",
+    "refresh_search_terms",
+    "services_matching",
+    "LANGUAGE_CODES",
+    "LANGUAGES",
+    "is_language",
+    "OPEN_REFERRAL_STATUSES",
+    "Suggestion",
+    "latest_need_profile",
+    "reason_text",
+    "suggest_services",
     "ReferralRefused",
     "advance_referral",
     "link_action",
