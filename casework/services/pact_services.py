@@ -38,6 +38,8 @@ from casework.services.referrals import (
     reason_label,
     steps_from,
 )
+from casework.services.suggestions import Suggestion, reason_text, suggest_services
+from casework.workflow import WorkflowDefinition, WorkflowRegistry
 
 STEP_LABELS: dict[str, Message] = {
     REQUEST: N_("Send the request to the service"),
@@ -57,6 +59,7 @@ _EMAIL_NOTES: dict[str, Message] = {
     "no_address": N_("The service has no e-mail address: send the request yourself (phone {phone})."),
 }
 _REASON_LISTS = {REFUSE: SERVICE_REFUSAL_REASONS, DROP: SERVICE_DROP_REASONS}
+_STALE = N_("Not checked for over a year: call the service before sending someone.")
 
 
 @dataclass(frozen=True)
@@ -115,18 +118,36 @@ class ReferralView:
 
 
 @dataclass(frozen=True)
+class SuggestionView:
+    """A service suggested for the pact, with each reason in words (casework.services.suggestions)."""
+
+    service_id: int
+    service_name: str
+    organisation_name: str
+    type_label: str
+    need_area: str
+    reasons: tuple[str, ...]
+    stale_note: str  # "" when the service was checked within the year
+
+
+@dataclass(frozen=True)
 class ServicesPanel:
     pact_id: int
     may_act: bool
     referrals: tuple[ReferralView, ...]  # open ones first, then the ended, newest first in each
     actions: tuple[Choice, ...]  # the pact's actions a referral may be linked to
-    suggestions: tuple = ()
+    suggestions: tuple[SuggestionView, ...] = ()  # only for whoever may propose one
 
 
 def pact_services_panel(
-    session: Session, actor: User, pact: Pact, now: datetime, zone: ZoneInfo, locale: str
+    session: Session, actor: User, pact: Pact, now: datetime, zone: ZoneInfo, locale: str, *,
+    registry: WorkflowRegistry | None = None, suggestions: int = 10,
 ) -> ServicesPanel:
-    """The part for `actor`, who may see the pact (the caller checked, via casework.security.access)."""
+    """The part for `actor`, who may see the pact (the caller checked, via casework.security.access).
+
+    With the `registry`, need areas are named as the pact's workflow names them, and up to
+    `suggestions` services are suggested to whoever may propose one.
+    """
     referrals = session.scalars(
         select(ServiceReferral).where(ServiceReferral.pact_id == pact.id)
         .options(joinedload(ServiceReferral.service).joinedload(Service.organisation),
@@ -154,9 +175,25 @@ def pact_services_panel(
         for referral in referrals
     ]
     views.sort(key=lambda view: not view.is_open)  # stable: newest first within each group
+    definition = registry.engine_for(pact).definition if registry is not None else None
+    suggested = suggest_services(session, pact, now=now, zone=zone, limit=suggestions) if allowed and suggestions else []
     return ServicesPanel(
         pact_id=pact.id, may_act=allowed, referrals=tuple(views),
         actions=tuple(Choice(str(action.id), action.description) for action in pact.actions),
+        suggestions=tuple(_suggestion_view(suggestion, definition, locale) for suggestion in suggested),
+    )
+
+
+def _suggestion_view(suggestion: Suggestion, definition: WorkflowDefinition | None, locale: str) -> SuggestionView:
+    service = suggestion.service
+    need_label = definition.label_of("need_area", suggestion.need_area, locale) if definition else ""
+    service_type = service.service_type
+    return SuggestionView(
+        service_id=service.id, service_name=service.name, organisation_name=service.organisation.name,
+        type_label=service_type.label_it if locale == "it" else service_type.label_en,
+        need_area=suggestion.need_area,
+        reasons=tuple(reason_text(reason, locale, need_label=need_label) for reason in suggestion.reasons),
+        stale_note=gettext(locale, _STALE) if suggestion.stale else "",
     )
 
 

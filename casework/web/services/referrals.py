@@ -36,7 +36,7 @@ from casework.services import (
     set_provider_contact,
     withdraw_consent,
 )
-from casework.services.pact_services import Choice, ReferralView, ServicesPanel, StepView
+from casework.services.pact_services import Choice, ReferralView, ServicesPanel, StepView, SuggestionView
 from casework.services.referrals import next_status
 from casework.web import context, saving
 from casework.web.filters import in_sentence
@@ -82,10 +82,18 @@ class ReferralCard:
 
 
 @dataclass(frozen=True)
+class SuggestionCard:
+    view: SuggestionView
+    form: forms.ProposeForm
+    url: str
+
+
+@dataclass(frozen=True)
 class ServicesPart:
     pact_id: int
     panel: ServicesPanel
     cards: tuple[ReferralCard, ...]
+    suggestions: tuple[SuggestionCard, ...]
 
 
 def _locale() -> str:
@@ -93,7 +101,8 @@ def _locale() -> str:
 
 
 def _panel(pact: Pact) -> ServicesPanel:
-    return pact_services_panel(context.db(), context.actor(), pact, context.now(), context.settings().zone, _locale())
+    return pact_services_panel(context.db(), context.actor(), pact, context.now(), context.settings().zone, _locale(),
+                               registry=context.registry())
 
 
 def _part(pact: Pact, bound: dict[str, Any] | None = None, alerts: dict[int, list[str]] | None = None) -> ServicesPart:
@@ -135,7 +144,12 @@ def _part(pact: Pact, bound: dict[str, Any] | None = None, alerts: dict[int, lis
             consent_open=f"consent-{view.id}" in bound, contact_open=f"contact-{view.id}" in bound,
             link_open=f"link-{view.id}" in bound,
         ))
-    return ServicesPart(pact_id=pact.id, panel=panel, cards=tuple(cards))
+    propose_url = url_for("service_referrals.propose", pact_id=pact.id)
+    suggestions = tuple(
+        SuggestionCard(view=view, form=forms.propose_form(view.service_id, need_area=view.need_area), url=propose_url)
+        for view in panel.suggestions
+    )
+    return ServicesPart(pact_id=pact.id, panel=panel, cards=tuple(cards), suggestions=suggestions)
 
 
 @blueprint.app_context_processor

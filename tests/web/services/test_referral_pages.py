@@ -281,3 +281,35 @@ def test_proposing_a_service_valid_and_invalid(app, db, people, referral):
     assert response.status_code == 422 and "Questo servizio non è più attivo." in text(response)
     assert post(client, pact_id, "propose", {}).status_code == 400
     assert post(signed_in(app, "marco"), pact_id, "propose", {"service": closed.id}).status_code == 404
+
+
+# Suggestions -----------------------------------------------------------------------------------------
+
+def test_the_part_suggests_services_with_their_reasons_and_proposing_one_makes_a_referral(app, db, people, registry):
+    from tests.support import valid_answers
+
+    now = datetime.now(timezone.utc)
+    pact = db.merge(people.pact)
+    questionnaire = registry.engine_for(pact).definition.questionnaire
+    ops.record_screening(db, registry, pact, valid_answers(questionnaire, worst=True), actor=people.manager,
+                         clock=ops.Clock(now, ZONE))
+    service = make_service(db, people.beneficiary.comune, name="Sportello lavoro Settimo", now=now)
+    service.places_available = 3
+    db.commit()
+    client = signed_in(app, "giulia", english=False)
+    services = part(text(client.get(f"/pacts/{pact.id}")))
+    assert "Servizi suggeriti" in services
+    suggestion = re.search(r'<li class="service-suggestion.*?</li>\s*</ul>|<li class="service-suggestion.*?</form>', services,
+                           re.DOTALL).group(0)
+    assert "Sportello lavoro Settimo" in suggestion and "Cooperativa Il Ponte" in suggestion
+    assert "Nel comune di residenza (Settimo Torinese)" in suggestion
+    assert "Posti disponibili: 3" in suggestion and "Lavoro" in suggestion
+    response = post(client, pact.id, "propose", {"service": service.id, f"propose-{service.id}-need_area": "lavoro"})
+    assert response.status_code == 302
+    made = db.scalars(select(ServiceReferral).where(ServiceReferral.service_id == service.id)).one()
+    assert (made.status, made.need_area) == (S.PROPOSED, "lavoro")
+    services = part(text(client.get(f"/pacts/{pact.id}")))
+    assert "referral-status-proposed" in services
+    assert 'class="service-suggestion' not in services  # an open referral is not suggested again
+    # The supervisor sees the suggestions too; a closed pact shows none.
+    assert "Servizi suggeriti" in part(text(signed_in(app, "elena", english=False).get(f"/pacts/{pact.id}")))
