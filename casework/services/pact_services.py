@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, literal, select
 from sqlalchemy.orm import Session, joinedload
 
 from casework.i18n import N_, Message, gettext
@@ -24,6 +24,7 @@ from casework.models import (
     User,
 )
 from casework.models.labels import SERVICE_DROP_REASONS, SERVICE_REFERRAL_STATUSES, SERVICE_REFUSAL_REASONS
+from casework.pacts import may_edit_items
 from casework.services.referral_mail import KIND as REQUEST_EMAIL_KIND
 from casework.services.referrals import (
     ACCEPT,
@@ -34,7 +35,6 @@ from casework.services.referrals import (
     REQUEST,
     START,
     STEP_REASONS,
-    may_act,
     reason_label,
     steps_from,
 )
@@ -148,12 +148,18 @@ def pact_services_panel(
     With the `registry`, need areas are named as the pact's workflow names them, and up to
     `suggestions` services are suggested to whoever may propose one.
     """
-    referrals = session.scalars(
-        select(ServiceReferral).where(ServiceReferral.pact_id == pact.id)
+    # The request e-mail's state comes with each referral: its outbox key is unique (indexed).
+    email_key = literal(f"{REQUEST_EMAIL_KIND}:") + cast(ServiceReferral.id, String)
+    rows = session.execute(
+        select(ServiceReferral, OutboundEmail.status)
+        .outerjoin(OutboundEmail, OutboundEmail.dedupe_key == email_key)
+        .where(ServiceReferral.pact_id == pact.id)
         .options(joinedload(ServiceReferral.service).joinedload(Service.organisation),
                  joinedload(ServiceReferral.action))
         .order_by(ServiceReferral.id.desc())
-    ).unique().all()
+    ).tuples().all()
+    referrals = [referral for referral, _ in rows]
+    emails = {referral.id: status for referral, status in rows}
     organisations = {referral.service.organisation_id for referral in referrals}
     consents: dict[int, DataSharingConsent] = {}
     for consent in session.scalars(
@@ -164,14 +170,11 @@ def pact_services_panel(
         .order_by(DataSharingConsent.given_on, DataSharingConsent.id)
     ):
         consents[consent.organisation_id] = consent  # the latest wins
-    keys = [f"{REQUEST_EMAIL_KIND}:{referral.id}" for referral in referrals]
-    emails = dict(session.execute(
-        select(OutboundEmail.dedupe_key, OutboundEmail.status).where(OutboundEmail.dedupe_key.in_(keys))
-    ).tuples().all())
-    allowed = pact.is_open and may_act(session, actor, pact)
+    # The caller checked that the actor sees the pact: what is left of may_act is the pact's rule.
+    allowed = pact.is_open and may_edit_items(actor, pact)
     views = [
         _referral_view(referral, consents.get(referral.service.organisation_id),
-                       emails.get(f"{REQUEST_EMAIL_KIND}:{referral.id}"), allowed, locale)
+                       emails.get(referral.id), allowed, locale)
         for referral in referrals
     ]
     views.sort(key=lambda view: not view.is_open)  # stable: newest first within each group
