@@ -1,5 +1,6 @@
-"""The pact's "Servizi" part in the browser: consent, request, the provider's answer, the start;
-axe-core finds nothing to fix; screenshots on a laptop and on a phone."""
+"""The pact's "Servizi" part in the browser: after the screening a service is suggested, proposed,
+consented to, requested, accepted and started; axe-core finds nothing to fix; screenshots on a
+laptop and on a phone."""
 
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from casework.db import make_engine, make_session_factory
-from casework.models import Pact, ServiceReferral, ServiceReferralStatus, User
-from casework.services import propose_referral
+from casework.models import Pact, ServiceReferral, ServiceReferralStatus
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_accessibility import audited_page, violations  # noqa: F401 - the fixture is used by name
-from tests.e2e.test_case_manager_flow import CASE_MANAGER, start_case
+from tests.e2e.test_case_manager_flow import answer_screening, make_move, record_referral, start_case
 from tests.services.referral_helpers import make_service
 
 
@@ -29,15 +29,15 @@ def live_database(live_server, tmp_path_factory):
     engine.dispose()
 
 
-def _propose(session_factory, pact_id: int) -> int:
+def _add_service(session_factory, pact_id: int) -> int:
+    """A job desk in the beneficiary's comune, with places: what the screening's "lavoro" need asks for."""
     now = datetime.now(timezone.utc)
     with session_factory() as session:
         pact = session.get(Pact, pact_id)
-        manager = session.scalars(select(User).where(User.username == CASE_MANAGER)).one()
         service = make_service(session, pact.beneficiary.comune, name=f"Sportello lavoro {pact_id}", now=now)
-        referral = propose_referral(session, manager, pact, service.id, now=now, need_area="lavoro")
+        service.places_available = 4
         session.commit()
-        return referral.id
+        return service.id
 
 
 def _services(page):
@@ -51,13 +51,24 @@ def test_consent_request_accept_start_in_the_browser(audited_page, live_database
     page = audited_page
     page.set_viewport_size({"width": 1366, "height": 768})
     _, pact_id = start_case(page)
-    referral_id = _propose(live_database, pact_id)
-    page.reload()  # the pact page was open: it now lists the referral
+    record_referral(page, "Accesso spontaneo allo sportello: cerca un lavoro compatibile con la cura dei figli.")
+    make_move(page, "Avvia lo screening", "Screening")
+    answer_screening(page)
+    service_id = _add_service(live_database, pact_id)
+    page.reload()  # the pact page was open: the directory now has a service for her
+    part = _services(page)
+    suggestion = part.locator("li.service-suggestion", has_text=f"Sportello lavoro {pact_id}")
+    expect(suggestion).to_contain_text("Nel comune di residenza")
+    expect(suggestion).to_contain_text("Posti disponibili: 4")
+    found = {"suggested": violations(page)}
+    screenshot(page, "service-referral-suggested-laptop")
+    suggestion.get_by_role("button", name=f"Proponi Sportello lavoro {pact_id}").click()
+    expect(page.get_by_text(f"Invio a Sportello lavoro {pact_id} proposto")).to_be_visible()
     part = _services(page)
     request = part.get_by_role("button", name="Invia la richiesta al servizio")
     expect(request).to_be_disabled()
     expect(part).to_contain_text("Registra prima il consenso")
-    found = {"proposed": violations(page)}
+    found["proposed"] = violations(page)
 
     part.locator("summary", has_text="Registra il consenso alla condivisione dei dati").click()
     expect(part.get_by_label("Finalità della condivisione dei dati")).to_have_value(
@@ -89,5 +100,6 @@ def test_consent_request_accept_start_in_the_browser(audited_page, live_database
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot(page, "service-referral-started-phone")
     with live_database() as session:
-        assert session.get(ServiceReferral, referral_id).status == ServiceReferralStatus.STARTED
+        [referral] = session.scalars(select(ServiceReferral).where(ServiceReferral.service_id == service_id))
+        assert (referral.status, referral.need_area) == (ServiceReferralStatus.STARTED, "lavoro")
     assert {name: problems for name, problems in found.items() if problems} == {}
