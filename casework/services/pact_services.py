@@ -100,6 +100,7 @@ class ReferralView:
     service_contact: str  # the service's own e-mail and phone
     status: str
     status_label: str
+    need_label: str  # the need area it answers, as the pact's workflow names it ("" for none)
     is_open: bool
     proposed_at: datetime
     requested_at: datetime | None
@@ -172,13 +173,13 @@ def pact_services_panel(
         consents[consent.organisation_id] = consent  # the latest wins
     # The caller checked that the actor sees the pact: what is left of may_act is the pact's rule.
     allowed = pact.is_open and may_edit_items(actor, pact)
+    definition = registry.engine_for(pact).definition if registry is not None else None
     views = [
         _referral_view(referral, consents.get(referral.service.organisation_id),
-                       emails.get(referral.id), allowed, locale)
+                       emails.get(referral.id), allowed, locale, definition)
         for referral in referrals
     ]
     views.sort(key=lambda view: not view.is_open)  # stable: newest first within each group
-    definition = registry.engine_for(pact).definition if registry is not None else None
     suggested = suggest_services(session, pact, now=now, zone=zone, limit=suggestions) if allowed and suggestions else []
     return ServicesPanel(
         pact_id=pact.id, may_act=allowed, referrals=tuple(views),
@@ -201,7 +202,7 @@ def _suggestion_view(suggestion: Suggestion, definition: WorkflowDefinition | No
 
 
 def _referral_view(referral: ServiceReferral, consent: DataSharingConsent | None, email: EmailStatus | None,
-                   allowed: bool, locale: str) -> ReferralView:
+                   allowed: bool, locale: str, definition: WorkflowDefinition | None) -> ReferralView:
     service = referral.service
     organisation = service.organisation.name
     status = referral.status
@@ -211,6 +212,8 @@ def _referral_view(referral: ServiceReferral, consent: DataSharingConsent | None
         organisation_name=organisation,
         service_contact=" · ".join(filter(None, (service.contact_email, service.contact_phone))),
         status=status.value, status_label=gettext(locale, SERVICE_REFERRAL_STATUSES[status]),
+        need_label=(definition.label_of("need_area", referral.need_area, locale) if definition else referral.need_area)
+        if referral.need_area else "",
         is_open=status in OPEN_STATUSES, proposed_at=referral.proposed_at, requested_at=referral.requested_at,
         answered_at=referral.answered_at, agreed_start_on=referral.agreed_start_on, started_on=referral.started_on,
         ended_at=referral.ended_at,

@@ -82,6 +82,7 @@ def test_the_part_shows_the_referral_with_its_status_and_next_steps(app, people,
     assert 'data-part-link="services"' in page and ">\n        Servizi" in page or "Servizi" in page
     assert "Sportello lavoro" in services and "Cooperativa Il Ponte" in services
     assert "referral-status-proposed" in services and "Proposto" in services
+    assert re.search(r"Area di bisogno</dt><dd[^>]*>Lavoro</dd>", services)
     # The request waits for the consent, and says so; the consent form proposes its purpose.
     assert re.search(r'<button type="button" class="btn btn-primary" disabled[^>]*>Invia la richiesta al servizio</button>',
                      services)
