@@ -18,6 +18,7 @@ from casework.pacts.operations import (
     sign_pact,
     transition_pact,
 )
+from casework.pacts.goals import may_edit_items
 
 __all__ = [
     "add_action",
@@ -33,4 +34,5 @@ __all__ = [
     "set_goal_status",
     "sign_pact",
     "transition_pact",
+    "may_edit_items",
 ]

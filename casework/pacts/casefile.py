@@ -26,6 +26,9 @@ from casework.models import (
     PactReassignment,
     PactRevision,
     Role,
+    Service,
+    ServiceReferral,
+    ServiceReferralEvent,
     TransitionRecord,
     User,
 )
@@ -57,6 +60,7 @@ class EntryKind(enum.Enum):
     OUTCOME = "outcome"
     REASSIGNMENT = "reassignment"
     APPROVAL = "approval"
+    SERVICE_REFERRAL = "service_referral"
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,9 @@ class TimelineEntry:
     state labels are already in the reader's language because the workflow file carries them.
     A reassignment names the former and the new case manager in `from_label` and `to_label`
     and its reason in `text`; an approval decision has the revision's `number` and the
-    comment in `text`.
+    comment in `text`. A service referral's change names the service in `label`, the status it
+    went from and to in `old_value` and `code` (equal when only its details changed), the
+    reason code in `new_value` and the note in `text`.
     """
 
     at: datetime
@@ -132,6 +138,13 @@ def timeline(
         .where(PactApproval.pact_id == pact.id).order_by(PactApproval.id)
     ).tuples().all()
 
+    referral_events = session.execute(
+        select(ServiceReferralEvent, Service.name)
+        .join(ServiceReferral, ServiceReferral.id == ServiceReferralEvent.referral_id)
+        .join(Service, Service.id == ServiceReferral.service_id)
+        .where(ServiceReferralEvent.pact_id == pact.id).order_by(ServiceReferralEvent.id)
+    ).tuples().all()
+
     actor_ids = {r.actor_id for r in transitions} | {j.author_id for j in journal} | {e.actor_id for e in edits}
     actor_ids |= {d.uploaded_by_id for d in documents} | {c.recorded_by_id for c in pact.contacts}
     actor_ids |= {r.created_by_id for r in pact.revisions} | {s.completed_by_id for s in pact.screenings}
@@ -142,6 +155,7 @@ def timeline(
     for moved in reassignments:
         actor_ids |= {moved.actor_id, moved.from_manager_id, moved.to_manager_id}
     actor_ids |= {approval.decided_by_id for approval, _ in approvals}
+    actor_ids |= {event.actor_id for event, _ in referral_events}
     names = _full_names(session, actor_ids)
 
     def who(user_id: int | None) -> str:
@@ -207,6 +221,11 @@ def timeline(
         TimelineEntry(at=a.decided_at, kind=EntryKind.APPROVAL, actor=who(a.decided_by_id), code=a.decision.value,
                       number=number, text=a.comment)
         for a, number in approvals
+    ]
+    entries += [
+        TimelineEntry(at=e.at, kind=EntryKind.SERVICE_REFERRAL, actor=who(e.actor_id), code=e.to_status,
+                      label=service, old_value=e.from_status, new_value=e.reason, text=e.note)
+        for e, service in referral_events
     ]
     # Newest first. A move and the records its guards needed often share one instant: the
     # move came after them, so at equal times moves count as later.

@@ -72,7 +72,7 @@ GUARD_PANELS = {
 
 # The pact's parts in their natural order, as the workspace navigation lists them; the
 # parts where the current stage's work is done come first (PactPage.parts).
-PARTS = ("referral", "screening", "co_design", "signature", "follow_up", "outcome",
+PARTS = ("referral", "screening", "co_design", "services", "signature", "follow_up", "outcome",
          "timeline", "journal", "equipe", "documents", "workflow")
 # The part where a stage's work is done when no held-back move points at one.
 _STAGE_PARTS = {"referral": "referral", "screening": "screening", "co_design": "co_design",

@@ -26,6 +26,9 @@ from casework.services.suggestions import (
     reason_text,
     suggest_services,
 )
+from casework.services.referrals import ReferralRefused, advance_referral, link_action, propose_referral
+from casework.services.referrals import record_consent, set_provider_contact, withdraw_consent
+from casework.services.pact_services import pact_services_panel
 
 # Every session keeps the services' search terms in step, whoever writes the service.
 install_search_terms_listener()
@@ -51,4 +54,12 @@ __all__ = [
     "opening_table",
     "search_services",
     "stale_services_count",
+    "ReferralRefused",
+    "advance_referral",
+    "link_action",
+    "propose_referral",
+    "record_consent",
+    "set_provider_contact",
+    "withdraw_consent",
+    "pact_services_panel",
 ]

@@ -113,6 +113,8 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     app.register_blueprint(service_mapping_pages.blueprint)
     from casework.web.services import board as public_board
     app.register_blueprint(public_board.blueprint)
+    from casework.web.services import referrals as service_referrals
+    app.register_blueprint(service_referrals.blueprint)
     app.context_processor(_template_globals)
     return app
 

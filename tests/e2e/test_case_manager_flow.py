@@ -149,7 +149,7 @@ def stage_of(page: Page) -> str:
 # The pact's parts: the name of the link in "Parti del patto" -> the heading of the part.
 PARTS = {
     "Segnalazione": "Segnalazione", "Screening": "Screening",
-    "Co-progettazione": "Co-progettazione: obiettivi, azioni e impegni", "Firma": "Firma del patto",
+    "Co-progettazione": "Co-progettazione: obiettivi, azioni e impegni", "Servizi": "Servizi", "Firma": "Firma del patto",
     "Contatti di monitoraggio": "Contatti di monitoraggio", "Esito": "Esito", "Cronologia": "Cronologia",
     "Diario": "Diario", "Équipe": "Équipe", "Documenti": "Documenti", "Percorso": "Percorso",
 }

@@ -11,7 +11,7 @@ from tests.e2e.test_case_manager_flow import look_at, record_referral, stage_of,
 # The parts of the pact: the link in "Parts of the pact" -> the part's heading.
 PACT_PARTS = {
     "Referral": "Referral", "Screening": "Screening", "Co-design": "Co-design: goals, actions and commitments",
-    "Signature": "Signature of the pact", "Follow-up contacts": "Follow-up contacts", "Outcome": "Outcome",
+    "Services": "Services", "Signature": "Signature of the pact", "Follow-up contacts": "Follow-up contacts", "Outcome": "Outcome",
     "Timeline": "Timeline", "Journal": "Journal", "Équipe": "Équipe", "Documents": "Documents",
     "Workflow": "Workflow",
 }

@@ -95,7 +95,8 @@ def test_every_part_is_reached_with_the_keyboard_alone(audited):
     names = page.get_by_role("navigation", name="Parti del patto").get_by_role("link").all_inner_texts()
     headings = {
         "Segnalazione": "Segnalazione", "Screening": "Screening",
-        "Co-progettazione": "Co-progettazione: obiettivi, azioni e impegni", "Firma": "Firma del patto",
+        "Co-progettazione": "Co-progettazione: obiettivi, azioni e impegni", "Servizi": "Servizi",
+        "Firma": "Firma del patto",
         "Contatti di monitoraggio": "Contatti di monitoraggio", "Esito": "Esito", "Cronologia": "Cronologia",
         "Diario": "Diario", "Équipe": "Équipe", "Documenti": "Documenti", "Percorso": "Percorso",
     }

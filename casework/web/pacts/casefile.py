@@ -46,6 +46,7 @@ from casework.models import (
     Performer,
     Priority,
     ReferralSource,
+    ServiceReferralStatus,
     User,
 )
 from casework.models.labels import (
@@ -54,6 +55,9 @@ from casework.models.labels import (
     PERFORMERS,
     PRIORITIES,
     REFERRAL_SOURCES,
+    SERVICE_DROP_REASONS,
+    SERVICE_REFERRAL_STATUSES,
+    SERVICE_REFUSAL_REASONS,
 )
 from casework.pacts import casefile, documents
 from casework.pacts.diagram import DiagramText, main_path, workflow_svg
@@ -369,11 +373,24 @@ def _timeline_row(entry: casefile.TimelineEntry) -> TimelineRow:
         else:
             title = _("Pact sent back for changes (revision %(number)s)", number=entry.number)
         details.append(entry.text)
+    elif entry.kind == kind.SERVICE_REFERRAL:
+        title, details = _service_referral_row(entry)
     else:
         title = _("Outcome recorded: %(outcome)s", outcome=entry.label)
         details.append(entry.text)
     return TimelineRow(at=entry.at, title=title, details=[d for d in details if d], actor=entry.actor or _automatic(),
                        link_url=link_url, link_text=link_text)
+
+
+def _service_referral_row(entry: casefile.TimelineEntry) -> tuple[str, list[str]]:
+    """ "Invio a <servizio>: richiesto", with the reason and the note; a change of its details
+    (contact, linked action, consent) keeps its status and says what changed in the note."""
+    if entry.code == entry.old_value:
+        return _("Referral to %(service)s updated", service=entry.label), [entry.text]
+    status = in_sentence(SERVICE_REFERRAL_STATUSES[ServiceReferralStatus(entry.code)])
+    reason = SERVICE_REFUSAL_REASONS.get(entry.new_value) or SERVICE_DROP_REASONS.get(entry.new_value)
+    details = [_("Reason: %(reason)s", reason=translated(reason)) if reason else "", entry.text]
+    return _("Referral to %(service)s: %(status)s", service=entry.label, status=status), details
 
 
 def _diagram(pact: Pact, path: casefile.WorkflowPath) -> str:

@@ -78,7 +78,7 @@ PART_LABELS = {
     "referral": _l("Referral"), "screening": _l("Screening"), "co_design": _l("Co-design"),
     "signature": _l("Signature"), "follow_up": _l("Follow-up contacts"), "outcome": _l("Outcome"),
     "timeline": _l("Timeline"), "journal": _l("Journal"), "equipe": _l("Équipe"), "documents": _l("Documents"),
-    "workflow": _l("Workflow"),
+    "workflow": _l("Workflow"), "services": _l("Services"),
 }
 PART_ANCHORS = {part: part.replace("_", "-") for part in PART_LABELS}
 DEADLINE_STATES = {"late": _l("Late"), "today": _l("Due today"), "due_soon": _l("Due soon"),

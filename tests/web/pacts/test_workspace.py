@@ -166,8 +166,8 @@ def test_every_part_has_its_anchor_and_the_current_stage_work_comes_first(app, d
     page = text(client.get(f"/pacts/{people.pact.id}"))
     order = part_order(page)
     assert order[0] == "referral"
-    assert set(order) == {"referral", "screening", "co-design", "signature", "follow-up", "outcome", "timeline",
-                          "journal", "equipe", "documents", "workflow"}
+    assert set(order) == {"referral", "screening", "co-design", "services", "signature", "follow-up", "outcome",
+                          "timeline", "journal", "equipe", "documents", "workflow"}
     for anchor in order:
         assert f'href="#{anchor}"' in page and f'<section id="{anchor}"' in page
     assert 'data-open-part="referral"' in page

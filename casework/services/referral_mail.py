@@ -1,0 +1,95 @@
+"""The e-mail asking a provider to take a referral: queued in the outbox with the request.
+
+It goes to the service's contact address (none: no e-mail, and the pact page says so),
+always in Italian (the provider is an Italian service, not a user with a language), once per
+referral: its outbox key is "service_referral_request:<referral id>", so asking again after a
+failure queues nothing new; a new referral after a drop is a new message. Data minimisation:
+it names the beneficiary and their phone only (what the consent covers), never the
+screening; the rest is who refers, to what, and how to reach the case manager. The outbox's
+sender (casework.reminders' delivery) adds the office's signature.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework.db import fit_to_column
+from casework.i18n import N_, gettext
+from casework.models import (
+    OFFICE_SETTINGS_ID,
+    DataSharingConsent,
+    EmailStatus,
+    OfficeSettings,
+    OutboundEmail,
+    ServiceReferral,
+)
+
+KIND = "service_referral_request"
+PROVIDER_LOCALE = "it"
+
+_SUBJECT = N_("Referral request: {service} (pact no. {pact})")
+_BODY = N_(
+    "Good morning,\n\n"
+    "{referrer}{office} asks you to take on a person for the service “{service}” ({organisation}), "
+    "within the personalised pact no. {pact}.\n\n"
+    "Person referred: {person}\n"
+    "Phone: {phone}\n"
+    "Purpose of the referral: {purpose}\n\n"
+    "The person agreed on {given_on} that these data be shared with {organisation} for this purpose. "
+    "Other information about the person will be given by the case manager if needed.\n\n"
+    "Please answer the case manager, {manager}, saying whether you can take on the person and from when:\n"
+    "{manager_contact}\n\n"
+    "Thank you."
+)
+_OF_OFFICE = N_(" of {office}")
+_NO_PHONE = N_("not given")
+
+
+def request_key(referral: ServiceReferral) -> str:
+    return f"{KIND}:{referral.id}"
+
+
+def queue_request_email(session: Session, referral: ServiceReferral, *, now: datetime) -> OutboundEmail | None:
+    """Queue the request e-mail of `referral` once; None when the service has no address or it is queued."""
+    service = referral.service
+    address = service.contact_email.strip()
+    if not address:
+        return None
+    key = request_key(referral)
+    if session.scalar(select(OutboundEmail.id).where(OutboundEmail.dedupe_key == key)) is not None:
+        return None
+    pact = referral.pact
+    manager = pact.case_manager
+    person = pact.beneficiary
+    consent = session.scalars(
+        select(DataSharingConsent).where(
+            DataSharingConsent.beneficiary_id == pact.beneficiary_id,
+            DataSharingConsent.organisation_id == service.organisation_id,
+            DataSharingConsent.withdrawn_at.is_(None),
+        ).order_by(DataSharingConsent.given_on.desc(), DataSharingConsent.id.desc()).limit(1)
+    ).first()
+    office = session.get(OfficeSettings, OFFICE_SETTINGS_ID)
+    office_name = office.ente_name if office is not None and office.ente_name else ""
+    locale = PROVIDER_LOCALE
+    contact = " · ".join(filter(None, (manager.email, getattr(manager, "phone", ""))))
+    body = gettext(
+        locale, _BODY, referrer=manager.full_name,
+        office=gettext(locale, _OF_OFFICE, office=office_name) if office_name else "",
+        service=service.name, organisation=service.organisation.name, pact=pact.id, person=person.full_name,
+        phone=person.phone or gettext(locale, _NO_PHONE),
+        purpose=consent.purpose if consent is not None else "",
+        given_on=consent.given_on.strftime("%d/%m/%Y") if consent is not None else "",
+        manager=manager.full_name, manager_contact=contact or manager.full_name,
+    )
+    email = OutboundEmail(
+        dedupe_key=key, kind=KIND, recipient_id=None, to_address=address,
+        subject=fit_to_column(OutboundEmail.subject, gettext(locale, _SUBJECT, service=service.name, pact=pact.id)),
+        body=body, created_at=now, status=EmailStatus.PENDING, attempts=0, next_attempt_at=now, claimed_by="",
+        sent_at=None, last_error="",
+    )
+    session.add(email)
+    session.flush()
+    return email

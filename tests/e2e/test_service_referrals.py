@@ -1,0 +1,105 @@
+"""The pact's "Servizi" part in the browser: after the screening a service is suggested, proposed,
+consented to, requested, accepted and started; axe-core finds nothing to fix; screenshots on a
+laptop and on a phone."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from casework.db import make_engine, make_session_factory
+from casework.models import Pact, ServiceReferral, ServiceReferralStatus
+from tests.e2e.conftest import screenshot
+from tests.e2e.test_accessibility import audited_page, violations  # noqa: F401 - the fixture is used by name
+from tests.e2e.test_case_manager_flow import answer_screening, make_move, record_referral, start_case
+from tests.services.referral_helpers import make_service
+
+
+@pytest.fixture
+def live_database(live_server, tmp_path_factory):
+    """The live server's own SQLite file, to put a service in the directory as its maintainer would."""
+    # The live_server fixture made the newest "e2e" folder of this run.
+    path = max(tmp_path_factory.getbasetemp().glob("e2e*/e2e.sqlite3"), key=lambda found: found.stat().st_mtime)
+    engine = make_engine(f"sqlite:///{path}")
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def _add_service(session_factory, pact_id: int) -> int:
+    """A job desk in the beneficiary's comune, with places: what the screening's "lavoro" need asks for."""
+    now = datetime.now(timezone.utc)
+    with session_factory() as session:
+        pact = session.get(Pact, pact_id)
+        service = make_service(session, pact.beneficiary.comune, name=f"Sportello lavoro {pact_id}", now=now)
+        service.places_available = 4
+        session.commit()
+        return service.id
+
+
+def _services(page):
+    page.get_by_role("navigation", name="Parti del patto").get_by_role("link", name="Servizi").click()
+    part = page.get_by_role("region", name="Servizi", exact=True)
+    expect(part).to_be_visible()
+    return part
+
+
+def test_consent_request_accept_start_in_the_browser(audited_page, live_database):  # noqa: F811
+    page = audited_page
+    page.set_viewport_size({"width": 1366, "height": 768})
+    _, pact_id = start_case(page)
+    record_referral(page, "Accesso spontaneo allo sportello: cerca un lavoro compatibile con la cura dei figli.")
+    make_move(page, "Avvia lo screening", "Screening")
+    answer_screening(page)
+    service_id = _add_service(live_database, pact_id)
+    page.reload()  # the pact page was open: the directory now has a service for her
+    part = _services(page)
+    suggestion = part.locator("li.service-suggestion", has_text=f"Sportello lavoro {pact_id}")
+    expect(suggestion).to_contain_text("Nel comune di residenza")
+    expect(suggestion).to_contain_text("Posti disponibili: 4")
+    found = {"suggested": violations(page)}
+    screenshot(page, "service-referral-suggested-laptop")
+    suggestion.get_by_role("button", name=f"Proponi Sportello lavoro {pact_id}").click()
+    expect(page.get_by_text(f"Invio a Sportello lavoro {pact_id} proposto")).to_be_visible()
+    part = _services(page)
+    request = part.get_by_role("button", name="Invia la richiesta al servizio")
+    expect(request).to_be_disabled()
+    expect(part).to_contain_text("Registra prima il consenso")
+    found["proposed"] = violations(page)
+
+    part.locator("summary", has_text="Registra il consenso alla condivisione dei dati").click()
+    expect(part.get_by_label("Finalità della condivisione dei dati")).to_have_value(
+        re.compile(r"^Invio al servizio Sportello lavoro \d+ per il patto n\. \d+$"))
+    part.get_by_role("button", name="Registra il consenso").click()
+    expect(page.get_by_text("Consenso alla condivisione dei dati per Sportello lavoro")).to_be_visible()
+
+    part = _services(page)
+    part.get_by_role("button", name="Invia la richiesta al servizio").click()
+    expect(page.get_by_text(f"Invio a Sportello lavoro {pact_id}: richiesto.")).to_be_visible()
+    part = _services(page)
+    expect(part).to_contain_text("sportello@coop.example.org")
+    found["requested"] = violations(page)
+    screenshot(page, "service-referral-requested-laptop")
+
+    part.locator("summary", has_text="Il servizio ha accettato").click()
+    part.get_by_role("button", name="Conferma: Il servizio ha accettato").click()
+    part = _services(page)
+    part.locator("summary", has_text="Il servizio è iniziato").click()
+    part.get_by_role("button", name="Conferma: Il servizio è iniziato").click()
+    # Without its day the start comes back on a page of its own, the error next to the field.
+    expect(page.get_by_text("Indica il giorno in cui il servizio è iniziato.").first).to_be_visible()
+    found["start refused"] = violations(page)
+    page.get_by_label("Data di inizio", exact=True).fill(datetime.now(timezone.utc).date().isoformat())
+    page.get_by_role("button", name="Conferma: Il servizio è iniziato").click()
+    part = _services(page)
+    expect(part.locator(".referral-status-started")).to_be_visible()
+    found["started"] = violations(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "service-referral-started-phone")
+    with live_database() as session:
+        [referral] = session.scalars(select(ServiceReferral).where(ServiceReferral.service_id == service_id))
+        assert (referral.status, referral.need_area) == (ServiceReferralStatus.STARTED, "lavoro")
+    assert {name: problems for name, problems in found.items() if problems} == {}
