@@ -184,7 +184,7 @@ class ServiceReferral(Base):
         CheckConstraint("status != 'refused' OR refusal_reason != ''", name="refused_has_reason"),
         CheckConstraint("status != 'dropped' OR drop_reason != ''", name="dropped_has_reason"),
         CheckConstraint(
-            "status = 'proposed' OR requested_at IS NOT NULL", name="requested_beyond_proposed"
+            "status IN ('proposed', 'dropped') OR requested_at IS NOT NULL", name="requested_beyond_proposed"
         ),
         Index("ix_service_referral_pact_id", "pact_id"),
         Index("ix_service_referral_service_status", "service_id", "status"),

@@ -61,9 +61,9 @@ _TRANSITIONS = [
     {"trigger": REFUSE, "source": Status.REQUESTED.value, "dest": Status.REFUSED.value},
     {"trigger": START, "source": Status.ACCEPTED.value, "dest": Status.STARTED.value},
     {"trigger": COMPLETE, "source": Status.STARTED.value, "dest": Status.COMPLETED.value},
-    # Not from "proposed": the schema wants a dropped referral to have been requested
-    # (ck_service_referral_requested_beyond_proposed); a proposal is asked for or left as it is.
-    {"trigger": DROP, "source": [Status.REQUESTED.value, Status.ACCEPTED.value, Status.STARTED.value],
+    # A proposal the person or the team decides against is dropped too, with its reason.
+    {"trigger": DROP, "source": [Status.PROPOSED.value, Status.REQUESTED.value, Status.ACCEPTED.value,
+                                 Status.STARTED.value],
      "dest": Status.DROPPED.value},
 ]
 # Built once; referrals are never added to it (model=None): firing costs no machine per row.

@@ -139,7 +139,7 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), server_default='1', nullable=False),
     sa.CheckConstraint("status != 'dropped' OR drop_reason != ''", name=op.f('ck_service_referral_dropped_has_reason')),
     sa.CheckConstraint("status != 'refused' OR refusal_reason != ''", name=op.f('ck_service_referral_refused_has_reason')),
-    sa.CheckConstraint("status = 'proposed' OR requested_at IS NOT NULL", name=op.f('ck_service_referral_requested_beyond_proposed')),
+    sa.CheckConstraint("status IN ('proposed', 'dropped') OR requested_at IS NOT NULL", name=op.f('ck_service_referral_requested_beyond_proposed')),
     sa.CheckConstraint('version >= 1', name=op.f('ck_service_referral_version_positive')),
     sa.ForeignKeyConstraint(['action_id'], ['pact_action.id'], name=op.f('fk_service_referral_action_id_pact_action'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['pact_id'], ['pact.id'], name=op.f('fk_service_referral_pact_id_pact'), ondelete='RESTRICT'),
