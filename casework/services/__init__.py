@@ -11,11 +11,13 @@ from casework.services.search_terms import (
 )
 from casework.services.languages import LANGUAGE_CODES, LANGUAGES, is_language
 from casework.services.search import (
+    SearchChoices,
     ServicePage,
     ServiceQuery,
     get_service,
     is_open,
     opening_table,
+    search_choices,
     search_services,
 )
 from casework.services.suggestions import (
@@ -49,4 +51,6 @@ __all__ = [
     "is_open",
     "opening_table",
     "search_services",
+    "search_choices",
+    "SearchChoices",
 ]
