@@ -29,13 +29,12 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import event, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 
 from casework.clock import Clock
 from casework.config import load_settings
@@ -207,14 +206,6 @@ def _count_statements(engine, call) -> int:
     finally:
         event.remove(engine, "before_cursor_execute", record)
     return len(statements)
-
-
-def _plan(db, engine, statement) -> list[str]:
-    if engine.dialect.name == "sqlite":
-        compiled = statement.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
-        return [row[-1] for row in db.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))]
-    compiled = statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
-    return [row[0] for row in db.execute(text(f"EXPLAIN {compiled}"))]
 
 
 def _captured(engine, call) -> list[str]:
