@@ -46,9 +46,9 @@ class ServiceSearchForm(FlaskForm):
         def label(item: Any) -> str:
             return item.label_en if locale == "en" else item.label_it
 
-        self.area.choices = [SelectChoice("", _l("All")), *(SelectChoice(a.code, label(a)) for a in choices.areas)]
+        self.area.choices = [SelectChoice("", _l("Any")), *(SelectChoice(a.code, label(a)) for a in choices.areas)]
         # Types grouped by macro-area (an <optgroup> each).
-        grouped: dict[str, list[tuple[str, str]]] = {"": [("", str(_l("All")))]}
+        grouped: dict[str, list[tuple[str, str]]] = {"": [("", str(_l("Any")))]}
         for area in choices.areas:
             grouped[label(area)] = [(kind.code, label(kind)) for kind in area.types]
         self.type.choices = grouped
