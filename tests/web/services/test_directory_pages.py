@@ -178,3 +178,37 @@ def test_a_service_page_lists_only_the_referrals_of_pacts_the_reader_sees(app, d
 def test_an_unknown_service_is_not_found(app, directory):
     client = signed_in(app, "giulia")
     assert client.get("/servizi/999999").status_code == 404
+
+
+def test_the_search_page_and_a_service_page_cost_the_same_queries_whatever_the_directory(app, directory, db,
+                                                                                         monkeypatch):
+    from sqlalchemy import event
+
+    from casework.web import context
+
+    monkeypatch.setattr(context, "now", lambda: datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc))  # Mon 10:30
+    engine = app.extensions["casework"]["engine"]
+    client = signed_in(app, "giulia")
+
+    def count(url: str) -> int:
+        statements: list[str] = []
+
+        def record(*args):
+            statements.append(args[2])
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return len(statements)
+
+    urls = ("/servizi", "/servizi?q=ludoteca&open_now=y", f"/servizi/{directory.id}")
+    before = [count(url) for url in urls]
+    settimo = db.scalars(select(Territory).where(Territory.name == "Settimo Torinese")).one()
+    coop = db.scalars(select(Organisation)).one()
+    places = Places(comuni={"settimo": settimo}, organisations={"coop": coop})
+    for number in range(25):
+        make_service(db, places, f"Ludoteca {number:02d}", "ludoteca", ["settimo"], languages=("en", "fr"))
+    db.commit()
+    assert [count(url) for url in urls] == before
