@@ -12,11 +12,13 @@ from casework.services.search_terms import (
 )
 from casework.services.languages import LANGUAGE_CODES, LANGUAGES, is_language
 from casework.services.search import (
+    SearchChoices,
     ServicePage,
     ServiceQuery,
     get_service,
     is_open,
     opening_table,
+    search_choices,
     search_services,
 )
 from casework.services.suggestions import (
@@ -62,4 +64,6 @@ __all__ = [
     "set_provider_contact",
     "withdraw_consent",
     "pact_services_panel",
+    "search_choices",
+    "SearchChoices",
 ]

@@ -170,3 +170,48 @@ def opening_table(opening_hours: list[dict[str, object]] | None) -> list[tuple[i
         if isinstance(day, int) and 0 <= day <= 6:
             days.setdefault(day, []).append((str(slot.get("opens", "")), str(slot.get("closes", ""))))
     return [(day, [f"{opens}–{closes}" for opens, closes in sorted(days[day])]) for day in sorted(days)]
+
+
+@dataclass(frozen=True)
+class TypeChoice:
+    code: str
+    label_it: str
+    label_en: str
+
+
+@dataclass(frozen=True)
+class AreaChoice:
+    code: str
+    label_it: str
+    label_en: str
+    types: tuple[TypeChoice, ...]
+
+
+@dataclass(frozen=True)
+class SearchChoices:
+    """What the search form offers: the taxonomy and the comuni some active service serves."""
+
+    areas: tuple[AreaChoice, ...]
+    comuni: tuple[tuple[int, str], ...]
+
+
+def search_choices(session: Session, *, territory_ids: tuple[int, ...] | None = None) -> SearchChoices:
+    """The search form's choices, in two queries (the board passes its territories)."""
+    areas: dict[str, tuple[ServiceMacroArea, list[TypeChoice]]] = {}
+    for kind, area in session.execute(
+        select(ServiceType, ServiceMacroArea).join(ServiceMacroArea, ServiceMacroArea.id == ServiceType.macro_area_id)
+        .order_by(ServiceMacroArea.position, ServiceMacroArea.id, ServiceType.position, ServiceType.id)
+    ).all():
+        areas.setdefault(area.code, (area, []))[1].append(TypeChoice(kind.code, kind.label_it, kind.label_en))
+    served = select(ServiceComune.territory_id).join(Service, Service.id == ServiceComune.service_id).where(
+        Service.active.is_(True))
+    comuni = select(Territory.id, Territory.name).where(Territory.id.in_(served))
+    if territory_ids is not None:
+        tree = select(Territory.id).where(Territory.id.in_(territory_ids)).cte("choice_tree", recursive=True)
+        tree = tree.union_all(select(Territory.id).where(Territory.parent_id == tree.c.id))
+        comuni = comuni.where(Territory.id.in_(select(tree.c.id)))
+    return SearchChoices(
+        areas=tuple(AreaChoice(area.code, area.label_it, area.label_en, tuple(types))
+                    for area, types in areas.values()),
+        comuni=tuple((row.id, row.name) for row in session.execute(comuni.order_by(Territory.name, Territory.id))),
+    )

@@ -115,6 +115,8 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     app.register_blueprint(public_board.blueprint)
     from casework.web.services import referrals as service_referrals
     app.register_blueprint(service_referrals.blueprint)
+    from casework.web.services import directory as services_directory
+    app.register_blueprint(services_directory.blueprint)
     app.context_processor(_template_globals)
     return app
 
@@ -180,6 +182,7 @@ MAIN_MENU: list[tuple[str, Any, tuple[Role, ...], bool]] = [
     ("beneficiaries.index", _l("Beneficiaries"), _CASEWORK, False),
     ("beneficiaries.new", _l("New beneficiary"), _CASEWORK, False),
     ("calendar.index", _l("Calendar feed"), _CASEWORK, False),
+    ("services.index", _l("Services"), (*_CASEWORK, Role.ADMIN), False),
     ("caseload.index", _l("Caseloads"), (Role.SUPERVISOR,), False),
     ("approvals.index", _l("Approvals"), (Role.SUPERVISOR,), False),
     ("indicators.index", _l("Indicators"), (Role.SUPERVISOR,), False),
