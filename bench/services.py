@@ -44,8 +44,8 @@ from casework.models import (
     Beneficiary,
     Gender,
     Organisation,
-    Pact,
     OrganisationKind,
+    Pact,
     Priority,
     Programme,
     Role,
@@ -62,7 +62,13 @@ from casework.models import (
     User,
 )
 from casework.pacts import operations as ops
-from casework.services import ServiceQuery, get_service, search_services, seed_taxonomy, suggest_services
+from casework.services import (
+    ServiceQuery,
+    get_service,
+    search_services,
+    seed_taxonomy,
+    suggest_services,
+)
 from casework.workflow import WorkflowRegistry
 
 PROJECT = Path(__file__).resolve().parent.parent

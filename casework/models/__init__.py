@@ -36,8 +36,8 @@ from casework.models.programme import Programme, ProgrammeTarget
 from casework.models.reminders import (
     DeadlineAnchorMove,
     DeadlinePause,
-    DeadlineSnooze,
     DeadlineRefresh,
+    DeadlineSnooze,
     Notification,
     NotificationKind,
     PactDeadline,
@@ -45,6 +45,7 @@ from casework.models.reminders import (
     ReminderKind,
 )
 from casework.models.scheduler_lock import SchedulerLock
+from casework.models.security import AccessLogEntry, LoginAttempt, UserSession
 from casework.models.services import (
     DataSharingConsent,
     Service,
@@ -59,7 +60,6 @@ from casework.models.services import (
     ServiceSearchTerm,
     ServiceType,
 )
-from casework.models.security import AccessLogEntry, LoginAttempt, UserSession
 from casework.models.supervision import ApprovalDecision, PactApproval, PactReassignment
 from casework.models.territory import (
     ClosureDay,

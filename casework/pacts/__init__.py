@@ -3,6 +3,7 @@ actions, signature, contacts, outcome), the pact page's view model, the case fil
 équipe), documents, the workflow diagram and the case manager's day (Oggi). Operations take the
 session, the actor and a clock; this package knows nothing of Flask or of a request."""
 
+from casework.pacts.goals import may_edit_items
 from casework.pacts.operations import (
     add_action,
     add_commitment,
@@ -18,7 +19,6 @@ from casework.pacts.operations import (
     sign_pact,
     transition_pact,
 )
-from casework.pacts.goals import may_edit_items
 
 __all__ = [
     "add_action",

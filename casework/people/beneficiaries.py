@@ -38,7 +38,6 @@ from casework.models import (
     User,
 )
 from casework.pacts import open_pact
-from casework.services import is_language
 from casework.security import (
     can_see_beneficiary,
     get_visible_beneficiary,
@@ -47,6 +46,7 @@ from casework.security import (
     territory_subtree,
     visible_pacts,
 )
+from casework.services import is_language
 from casework.versioning import check_version, touch
 from casework.workflow import WorkflowRegistry, label_in
 

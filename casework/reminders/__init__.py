@@ -14,12 +14,12 @@ from casework.reminders.deadline_operations import (
     snoozed_now,
 )
 from casework.reminders.deadlines import (
-    StatePosition,
     DUE_SOON_DAYS,
+    StatePosition,
     days_until,
     deadline_state,
-    due_soon_end,
     due_date,
+    due_soon_end,
     end_of_local_day,
     next_deadline,
     refresh_next_deadline,

@@ -3,14 +3,17 @@ search and suggestions for a pact, referrals of pacts to services followed until
 the public board and the mapping of what is used, refused or missing."""
 
 from casework.services.directory_listing import stale_services_count
-from casework.services.taxonomy import load_taxonomy, seed_taxonomy
-from casework.services.search_terms import (
-    install_search_terms_listener,
-    query_stems,
-    refresh_search_terms,
-    services_matching,
-)
 from casework.services.languages import LANGUAGE_CODES, LANGUAGES, is_language
+from casework.services.pact_services import pact_services_panel
+from casework.services.referrals import (
+    ReferralRefused,
+    advance_referral,
+    link_action,
+    propose_referral,
+    record_consent,
+    set_provider_contact,
+    withdraw_consent,
+)
 from casework.services.search import (
     SearchChoices,
     ServicePage,
@@ -21,6 +24,12 @@ from casework.services.search import (
     search_choices,
     search_services,
 )
+from casework.services.search_terms import (
+    install_search_terms_listener,
+    query_stems,
+    refresh_search_terms,
+    services_matching,
+)
 from casework.services.suggestions import (
     OPEN_REFERRAL_STATUSES,
     Suggestion,
@@ -28,9 +37,7 @@ from casework.services.suggestions import (
     reason_text,
     suggest_services,
 )
-from casework.services.referrals import ReferralRefused, advance_referral, link_action, propose_referral
-from casework.services.referrals import record_consent, set_provider_contact, withdraw_consent
-from casework.services.pact_services import pact_services_panel
+from casework.services.taxonomy import load_taxonomy, seed_taxonomy
 
 # Every session keeps the services' search terms in step, whoever writes the service.
 install_search_terms_listener()

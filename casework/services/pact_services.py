@@ -23,7 +23,11 @@ from casework.models import (
     ServiceReferral,
     User,
 )
-from casework.models.labels import SERVICE_DROP_REASONS, SERVICE_REFERRAL_STATUSES, SERVICE_REFUSAL_REASONS
+from casework.models.labels import (
+    SERVICE_DROP_REASONS,
+    SERVICE_REFERRAL_STATUSES,
+    SERVICE_REFUSAL_REASONS,
+)
 from casework.pacts import may_edit_items
 from casework.services.referral_mail import KIND as REQUEST_EMAIL_KIND
 from casework.services.referrals import (

@@ -15,7 +15,12 @@ from casework.db import make_engine, make_session_factory
 from casework.models import Pact, ServiceReferral, ServiceReferralStatus
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_accessibility import audited_page, violations  # noqa: F401 - the fixture is used by name
-from tests.e2e.test_case_manager_flow import answer_screening, make_move, record_referral, start_case
+from tests.e2e.test_case_manager_flow import (
+    answer_screening,
+    make_move,
+    record_referral,
+    start_case,
+)
 from tests.services.referral_helpers import make_service
 
 

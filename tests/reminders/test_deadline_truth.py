@@ -19,8 +19,8 @@ from casework.models import (
 )
 from casework.pacts import operations as ops
 from casework.reminders import (
-    deadline_state,
     days_until,
+    deadline_state,
     due_soon_end,
     end_of_local_day,
     snooze_deadline,

@@ -36,7 +36,13 @@ from casework.services import (
     set_provider_contact,
     withdraw_consent,
 )
-from casework.services.pact_services import Choice, ReferralView, ServicesPanel, StepView, SuggestionView
+from casework.services.pact_services import (
+    Choice,
+    ReferralView,
+    ServicesPanel,
+    StepView,
+    SuggestionView,
+)
 from casework.services.referrals import next_status
 from casework.web import context, saving
 from casework.web.filters import in_sentence

@@ -24,8 +24,8 @@ from casework.pacts import operations as ops
 from casework.services import propose_referral
 from tests.conftest import ZONE
 from tests.services.referral_helpers import make_service
-from tests.web.pacts.test_page import signed_in, text, today
 from tests.web.conftest import submit
+from tests.web.pacts.test_page import signed_in, text, today
 
 S = ServiceReferralStatus
 
