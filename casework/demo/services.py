@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -130,9 +131,9 @@ class DemoServices:
                             comuni.append(comune)
                 first = spec.comuni[0]
                 prefix = PHONE_PREFIX.get(group_of.get(first, first), "011")
-                checked_on = _months_before(self.today, spec.checked)
+                checked_on = self.today - relativedelta(months=spec.checked)
                 # In the directory since before any demo pact was opened (and so any referral to it).
-                created = datetime.combine(_months_before(self.today, max(24, spec.checked + 6)), time(9, 0), tzinfo=self.zone)
+                created = datetime.combine(self.today - relativedelta(months=max(24, spec.checked + 6)), time(9, 0), tzinfo=self.zone)
                 checked_at = datetime.combine(checked_on, time(10, 0), tzinfo=self.zone)
                 self.session.add(Service(
                     organisation=organisation, service_type=types[spec.type], name=spec.name,
@@ -400,14 +401,3 @@ class DemoServices:
 def _draw(rng: random.Random, allowed: Sequence[Status]) -> Status:
     return rng.choices(list(allowed), weights=[STATUS_WEIGHTS[s] for s in allowed])[0]
 
-
-def _months_before(day: date, months: int) -> date:
-    month = day.month - 1 - months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month, day=candidate)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")

@@ -328,6 +328,18 @@ def scope_details(programme: Programme | None, scope: IndicatorScope) -> tuple[t
 # --- Indicators ------------------------------------------------------------------------
 
 
+def chosen_tables(tables, table_key: str | None, fmt: str) -> list:
+    """The one table asked for (`table_key`), or all of them for an XLSX; a CSV holds one table."""
+    if table_key is not None:
+        chosen = [table for table in tables if table.key == table_key]
+        if not chosen:
+            raise InvalidInput({"table": "unknown_table"})
+        return chosen
+    if fmt == "csv":
+        raise InvalidInput({"table": "required_for_csv"})
+    return list(tables)
+
+
 def export_indicators(
     session: Session, registry: WorkflowRegistry, user: User, scope: IndicatorScope, *, fmt: str,
     table_key: str | None = None, now: datetime, locale: str, zone: ZoneInfo, ip_address: str = "",
@@ -339,13 +351,8 @@ def export_indicators(
     """
     check_format(fmt)
     report = compute(session, registry, user, scope, now=now, locale=locale, zone=zone)
-    programme, territory, tables = report.programme, report.territory, list(report.tables)
-    if table_key is not None:
-        tables = [table for table in tables if table.key == table_key]
-        if not tables:
-            raise InvalidInput({"table": "unknown_table"})
-    elif fmt == "csv":
-        raise InvalidInput({"table": "required_for_csv"})
+    programme, territory = report.programme, report.territory
+    tables = chosen_tables(report.tables, table_key, fmt)
     title = word("indicators_title", locale)
     about = About(title, scope_lines(programme, territory, scope, locale), now, user.full_name, locale, zone)
     if table_key is None:

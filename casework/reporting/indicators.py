@@ -485,7 +485,7 @@ class _Counter:
             .where(opened.c.activation_at.is_not(None)),
         ).subquery("duration")
         found = {milestone: (n, median, p90) for milestone, n, median, p90 in self.session.execute(
-            _percentiles(durations.c.milestone, durations.c.days)
+            grouped_percentiles(durations.c.milestone, durations.c.days)
         )}
         rows = tuple(
             (code, self.text(f"milestone.{code}"), *found.get(code, (0, None, None))) for code in MILESTONE_CODES
@@ -617,7 +617,7 @@ class _Counter:
         return Table("trend", self.text("trend.title"), columns, tuple(rows), note=self.text("trend.note"), chart="trend")
 
 
-def _percentiles(group: ColumnElement[str], days: ColumnElement[int]) -> Any:
+def grouped_percentiles(group: ColumnElement[str], days: ColumnElement[int]) -> Any:
     """(group, n, median, p90) per group: PostgreSQL's percentile_cont, written so SQLite runs it too.
 
     The p-th percentile of n sorted values sits at zero-based position p·(n−1): the value of the

@@ -62,8 +62,14 @@ from casework.models.labels import (
     SERVICE_REFUSAL_REASONS,
 )
 from casework.reporting.export_files import About, ExportFile, check_format, export_file, file_part
-from casework.reporting.exports import record_export, scope_details, scope_file_part, scope_lines
-from casework.reporting.indicators import _percentiles
+from casework.reporting.exports import (
+    chosen_tables,
+    record_export,
+    scope_details,
+    scope_file_part,
+    scope_lines,
+)
+from casework.reporting.indicators import grouped_percentiles
 from casework.reporting.period import IndicatorScope, LocalCalendar, period_problems
 from casework.reporting.report_tables import Cell, Column, Table
 from casework.security import (
@@ -350,7 +356,7 @@ class _Mapper:
             select(literal_column(f"'{_ALL}'"), days).where(both),
         ).subquery("service_duration")
         return {group: (n, median) for group, n, median, _ in self.session.execute(
-            _percentiles(durations.c.grp, durations.c.days))}
+            grouped_percentiles(durations.c.grp, durations.c.days))}
 
     def reasons(self) -> tuple[Table, Table]:
         referrals = self.referrals()
@@ -455,13 +461,7 @@ def export_service_mapping(
     """Every mapping table as one XLSX, or one table (`table_key`) as CSV, recorded in the access log."""
     check_format(fmt)
     report = compute_service_mapping(session, registry, user, scope, now=now, locale=locale, zone=zone)
-    tables = list(report.tables)
-    if table_key is not None:
-        tables = [table for table in tables if table.key == table_key]
-        if not tables:
-            raise InvalidInput({"table": "unknown_table"})
-    elif fmt == "csv":
-        raise InvalidInput({"table": "required_for_csv"})
+    tables = chosen_tables(report.tables, table_key, fmt)
     about = About(gettext(locale, TEXTS["title"]), scope_lines(report.programme, report.territory, scope, locale),
                   now, user.full_name, locale, zone)
     scope_part = scope_file_part(report.programme, scope)

@@ -187,7 +187,7 @@ MAIN_MENU: list[tuple[str, Any, tuple[Role, ...], bool]] = [
     ("approvals.index", _l("Approvals"), (Role.SUPERVISOR,), False),
     ("indicators.index", _l("Indicators"), (Role.SUPERVISOR,), False),
     ("exports.index", _l("Exports"), (Role.SUPERVISOR,), False),
-    ("service_mapping.index", _l("Mapping of the services"), (Role.SUPERVISOR, Role.ADMIN), True),
+    ("service_mapping.index", _l("Mapping of the services"), (Role.SUPERVISOR,), True),
     ("programmes.index", _l("Programmes"), (Role.SUPERVISOR,), True),
     ("caseload_import.index", _l("Import cases"), (Role.SUPERVISOR,), True),
     ("covers.index", _l("Covers"), (Role.SUPERVISOR,), True),

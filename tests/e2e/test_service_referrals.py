@@ -1,6 +1,7 @@
 """The pact's "Servizi" part in the browser: after the screening a service is suggested, proposed,
-consented to, requested, accepted and started; axe-core finds nothing to fix; screenshots on a
-laptop and on a phone."""
+consented to, requested, accepted and started; the supervisor then finds it in the mapping of the
+services, and the territory's public board shows the service but no person. axe-core finds nothing
+to fix; screenshots on a laptop and on a phone."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from casework.db import make_engine, make_session_factory
-from casework.models import Pact, ServiceReferral, ServiceReferralStatus
-from tests.e2e.conftest import screenshot
+from casework.models import Pact, ServiceReferral, ServiceReferralStatus, Territory
+from tests.e2e.conftest import screenshot, sign_in
 from tests.e2e.test_accessibility import audited_page, violations  # noqa: F401 - the fixture is used by name
 from tests.e2e.test_case_manager_flow import (
     answer_screening,
@@ -52,10 +53,11 @@ def _services(page):
     return part
 
 
-def test_consent_request_accept_start_in_the_browser(audited_page, live_database):  # noqa: F811
+def test_consent_request_accept_start_then_mapping_and_public_board(  # noqa: F811
+        audited_page, live_database, browser, live_server):
     page = audited_page
     page.set_viewport_size({"width": 1366, "height": 768})
-    _, pact_id = start_case(page)
+    person, pact_id = start_case(page)
     record_referral(page, "Accesso spontaneo allo sportello: cerca un lavoro compatibile con la cura dei figli.")
     make_move(page, "Avvia lo screening", "Screening")
     answer_screening(page)
@@ -108,3 +110,48 @@ def test_consent_request_accept_start_in_the_browser(audited_page, live_database
         [referral] = session.scalars(select(ServiceReferral).where(ServiceReferral.service_id == service_id))
         assert (referral.status, referral.need_area) == (ServiceReferralStatus.STARTED, "lavoro")
     assert {name: problems for name, problems in found.items() if problems} == {}
+    _supervisor_finds_it_in_the_mapping(browser, live_server, pact_id)
+    _the_public_board_shows_the_service_and_no_person(browser, live_server, live_database, pact_id, person)
+
+
+def _supervisor_finds_it_in_the_mapping(browser, live_server, pact_id: int) -> None:
+    context = browser.new_context(base_url=live_server, locale="it-IT", viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    try:
+        sign_in(page, "c.bonetto")  # the supervisor of Unione NET, where the case manager works
+        page.goto("/mappatura")
+        row = page.locator("tr", has_text=f"Sportello lavoro {pact_id}")
+        expect(row).to_be_visible()
+        expect(row).to_contain_text("1")  # one referral, started
+        screenshot(page, "service-mapping-with-the-new-referral-laptop")
+        assert violations(page) == []
+    finally:
+        context.close()
+
+
+def _the_public_board_shows_the_service_and_no_person(browser, live_server, session_factory, pact_id, person) -> None:
+    with session_factory() as session:
+        territory = session.get(Pact, pact_id).beneficiary.comune.parent
+        territory_id, was_on = territory.id, territory.public_board
+        territory.public_board = True  # what an administrator switches on (its own browser test: the board's)
+        session.commit()
+    citizen = browser.new_context(base_url=live_server, locale="it-IT", viewport={"width": 1366, "height": 768})
+    page = citizen.new_page()
+    try:
+        page.goto(f"/bacheca/{territory_id}")
+        page.get_by_label("Cerca").first.fill(f"Sportello lavoro {pact_id}")
+        page.get_by_role("button", name=re.compile("^Cerca")).first.click()
+        expect(page.get_by_role("link", name=f"Sportello lavoro {pact_id}")).to_be_visible()
+        page.get_by_role("link", name=f"Sportello lavoro {pact_id}").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"Sportello lavoro {pact_id}")
+        content = page.content()
+        assert person.last_name not in content and person.first_name not in content
+        assert f"n. {pact_id}" not in content
+        assert citizen.cookies() == []
+        screenshot(page, "public-board-service-laptop")
+        assert violations(page) == []
+    finally:
+        citizen.close()
+        with session_factory() as session:
+            session.get(Territory, territory_id).public_board = was_on
+            session.commit()

@@ -55,6 +55,7 @@ from casework.pacts.page import (
 from casework.security.audit import log_access
 from casework.web import context, saving
 from casework.web.pacts import forms
+from casework.web.services.referrals import services_part
 from casework.workflow import REASON_GUARD
 
 blueprint = Blueprint("pacts", __name__)
@@ -195,6 +196,7 @@ def _render(
         form_alerts=form_alerts, alerts=alerts, beneficiary_url=_beneficiary_url(pact),
         parts=parts, open_part=open_part, part_labels=PART_LABELS, part_anchors=PART_ANCHORS,
         deadline_states=DEADLINE_STATES, back=url_for("pacts.show", pact_id=pact.id),
+        services=services_part(pact),
     )
     return html, status
 

@@ -1,5 +1,5 @@
 """Mappatura dei servizi: what the territory's services are used for, refused for, or missing,
-for supervisors and administrators; its CSV and XLSX downloads; the key figures the indicators
+for supervisors (administrators see no case data); its CSV and XLSX downloads; the key figures the indicators
 page and the funder report repeat in their "Servizi del territorio" section."""
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def _compute(form: IndicatorFilterForm) -> ServiceMappingReport | None:
 
 
 @blueprint.get("/mappatura")
-@role_required(Role.SUPERVISOR, Role.ADMIN)
+@role_required(Role.SUPERVISOR)
 def index():
     form = _filter_form()
     report = _compute(form) if form.validate() else None
@@ -120,7 +120,6 @@ def index():
         "reporting/service_mapping.html", form=form, report=report, tables=tables,
         figures=mapping_figures(report.key_figures) if report is not None else [],
         xlsx_url=url_for("service_mapping.tables_xlsx", **query) if report is not None else "",
-        case_data=context.actor().role == Role.SUPERVISOR,
     ), 200 if report is not None else 400
 
 
@@ -150,12 +149,12 @@ def _export(fmt: str, key: str | None):
 
 
 @blueprint.get("/mappatura/mappatura-servizi.xlsx")
-@role_required(Role.SUPERVISOR, Role.ADMIN)
+@role_required(Role.SUPERVISOR)
 def tables_xlsx():
     return _download(_export("xlsx", None))
 
 
 @blueprint.get("/mappatura/<key>.csv")
-@role_required(Role.SUPERVISOR, Role.ADMIN)
+@role_required(Role.SUPERVISOR)
 def table_csv(key: str):
     return _download(_export("csv", key))

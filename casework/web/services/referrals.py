@@ -1,7 +1,7 @@
 """The pact's "Servizi" part: its referrals to services, their steps, consent and contacts.
 
-The pact page includes `services/_pact_services.html`, which gets its data from the template
-global `services_for(pact)` (the core's `pact_services_panel` with this part's forms). Each
+The pact page's view gets the part from `services_part(pact)` (the core's `pact_services_panel`
+with this part's forms) and includes `services/_pact_services.html`. Each
 POST parses one form, calls one core operation with the version the person read, and goes
 back to the part with a message naming the service; bad input answers 422 and a stale form
 409, on a page of their own showing the part with the person's input and the errors next to
@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 from casework.errors import Conflict, InvalidInput
 from casework.models import Pact, ServiceReferral
 from casework.models.labels import SERVICE_REFERRAL_STATUSES
-from casework.security import can_see_pact, log_access
+from casework.security import log_access
 from casework.services import (
     ReferralRefused,
     advance_referral,
@@ -158,15 +158,8 @@ def _part(pact: Pact, bound: dict[str, Any] | None = None, alerts: dict[int, lis
     return ServicesPart(pact_id=pact.id, panel=panel, cards=tuple(cards), suggestions=suggestions)
 
 
-@blueprint.app_context_processor
-def _template_globals() -> dict[str, Any]:
-    return {"services_for": services_for}
-
-
-def services_for(pact: Pact) -> ServicesPart | None:
-    """The pact page's services part; None when the signed-in person may not see the pact."""
-    if not can_see_pact(context.db(), context.actor(), pact.id):
-        return None
+def services_part(pact: Pact) -> ServicesPart:
+    """The pact page's services part, for a pact the view already found visible to the reader."""
     return _part(pact)
 
 

@@ -100,12 +100,11 @@ def test_filters_narrow_the_figures_and_bad_ones_are_shown_next_to_the_field(app
     assert other.status_code == 400
 
 
-@pytest.mark.parametrize("username, status", [("giulia", 403), ("amministra", 200), ("paolo", 200)])
+@pytest.mark.parametrize("username, status", [("giulia", 403), ("amministra", 403), ("paolo", 200)])
 def test_roles(app, town, username, status):
+    # Administrators see no case data: the mapping counts referrals and screenings, so it is not theirs.
     page = client_for(app, username).get(f"/mappatura?{Q1}")
     assert page.status_code == status
-    if username == "amministra":
-        assert figures(page.get_data(as_text=True))[0].startswith("Invii ai servizi 0 ")
     if username == "paolo":
         assert figures(page.get_data(as_text=True))[0].startswith("Invii ai servizi 1 ")
 
