@@ -4,6 +4,8 @@ on the search, the results and a service's page; screenshots at 1366x768 and on 
 
 from __future__ import annotations
 
+import re
+
 import threading
 from collections.abc import Iterator
 from datetime import date, datetime, timezone
@@ -133,8 +135,9 @@ def test_the_search_on_a_phone(browser, directory_server):
     page = context.new_page()
     try:
         sign_in(page, CASE_MANAGER)
-        page.goto("/servizi?q=mediazione")
-        expect(page.get_by_role("status")).to_have_text("1 servizio trovato.")
+        page.goto("/servizi?q=mediazione")  # the demo's directory has mediators too
+        expect(page.get_by_role("status")).to_have_text(re.compile(r"^\d+ servizi trovati\.$"))
+        expect(page.get_by_role("link", name="Mediazione linguistico-culturale al Comune")).to_be_visible()
         assert violations(page) == []
         screenshot(page, "services-results-390")
     finally:
