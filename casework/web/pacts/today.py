@@ -22,6 +22,7 @@ from casework.models import ContactChannel, Pact, Role
 from casework.pacts import log_contact
 from casework.pacts.today import next_overdue_pact_id, todays_work
 from casework.reminders import MAX_SNOOZE_REASON, deadline_label, service_names, snooze_deadline
+from casework.services import stale_services_count
 from casework.web import context, saving
 from casework.web.filters import local_date
 from casework.web.pacts.forms import error_message
@@ -53,8 +54,11 @@ def today():
                        zone=context.settings().zone, page=request.args.get("page", 1, type=int))
     here = url_for("home.today", page=work.page if work.page > 1 else None)
     can_act = context.actor().role == Role.CASE_MANAGER
+    # A supervisor keeps the directory: services not checked for a year are flagged here.
+    stale_services = 0 if can_act else stale_services_count(
+        context.db(), context.actor(), context.now(), context.settings().zone)
     return render_template(
-        "pacts/today.html", work=work, here=here, can_act=can_act,
+        "pacts/today.html", work=work, here=here, can_act=can_act, stale_services=stale_services,
         page_links=_page_links(work.page, work.pages),
         contact_form=_blank_contact(here) if can_act else None, snooze_form=_blank_snooze(here) if can_act else None,
     )

@@ -211,6 +211,17 @@ def test_the_services_to_check_are_counted_and_listed(app, db, directory, servic
     assert db.get(Service, old.id).last_checked_on == _now().astimezone(ROME).date()
 
 
+def test_the_supervisor_sees_on_oggi_the_services_to_check_of_their_territory_only(app, db, directory, service):
+    core.create_service(db, directory.supervisor, directory.service_input(
+        db, name="Mensa San Carlo", last_checked_on=date(2024, 1, 10)), now=_now(), zone=ROME)
+    db.commit()
+    notice = "1 servizio dell'elenco non è verificato da oltre 12 mesi."
+    today = unescape(client_for(app, "elena", locale="it").get("/").get_data(as_text=True))
+    assert notice in today and f'href="{BASE}?state=stale"' in today
+    assert "verificat" not in unescape(client_for(app, "paolo", locale="it").get("/").get_data(as_text=True))
+    assert "verificat" not in unescape(client_for(app, "giulia", locale="it").get("/").get_data(as_text=True))
+
+
 def test_a_button_on_a_stale_page_answers_409(app, db, directory, service):
     client = client_for(app, "elena")
     core.deactivate_service(db, directory.admin, service.id, now=_now())
