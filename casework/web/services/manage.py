@@ -31,7 +31,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 from werkzeug.wrappers import Response
 
 from casework.errors import Conflict, InvalidInput
-from casework.models import Role, Service, ServiceAccess, ServiceCost
+from casework.models import Role, Service
 from casework.services import directory as core
 from casework.services import directory_files as files
 from casework.services import directory_import as importing
@@ -352,9 +352,9 @@ def _shown(field: str, value: str, types: dict[str, str]) -> str:
     if field in ("active", "company_welfare_plan"):
         return _("Yes") if value == "True" else _("No")
     if field == "access":
-        return str(ACCESS_LABELS.get(ServiceAccess(value), value))
+        return str(next((label for access, label in ACCESS_LABELS.items() if access.value == value), value))
     if field == "cost":
-        return str(COST_LABELS.get(ServiceCost(value), value))
+        return str(next((label for cost, label in COST_LABELS.items() if cost.value == value), value))
     if field == "type":
         return types.get(value, value)
     return value
@@ -375,7 +375,10 @@ def _import_page(form: ImportForm, *, status: int = 200, name: str = "", report=
 def _problem_message(problem: importing.Problem) -> str:
     message = IMPORT_MESSAGES.get(problem.code) or ERROR_MESSAGES.get(problem.code) or _l(
         "This value is not accepted.")
-    return str(message) % problem.params if "%(" in str(message) else str(message)
+    try:
+        return str(message) % problem.params if "%(" in str(message) else str(message)
+    except (KeyError, TypeError, ValueError):  # a problem without the details its message names
+        return str(_l("This value is not accepted."))
 
 
 def _check(name: str, data: bytes, *, dry_run: bool) -> importing.ImportReport:

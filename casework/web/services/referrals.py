@@ -45,6 +45,7 @@ from casework.services.pact_services import (
 )
 from casework.services.referrals import next_status
 from casework.web import context, saving
+from casework.web.administration.territory_forms import optional_id
 from casework.web.filters import in_sentence
 from casework.web.services import referral_forms as forms
 
@@ -234,8 +235,8 @@ def _save(pact: Pact, referral: ServiceReferral | None, form: Any, write: Callab
 @login_required
 def propose(pact_id: int):
     pact = context.visible_pact(pact_id)
-    service_id = request.form.get("service", type=int)
-    if service_id is None:
+    service_id = optional_id(request.form.get("service"))
+    if not service_id:  # missing, not a number, or past any row's id
         abort(400)
     form = forms.propose_form(service_id, request.form)
     names: dict[str, str] = {}

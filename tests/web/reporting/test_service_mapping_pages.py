@@ -72,8 +72,8 @@ def test_the_supervisor_sees_key_figures_tables_and_charts(app, town):
     html = page.get_data(as_text=True)
     assert figures(html) == [
         "Invii ai servizi 8 aggiunti nel periodo Dettagli : Invii ai servizi",
-        "Tasso di accettazione 66,7% 4 accettati su 6 con risposta Dettagli : Tasso di accettazione",
-        "Tasso di conclusione 33,3% 1 concluso su 3 avviati Dettagli : Tasso di conclusione",
+        "Tasso di accettazione 66,7% accettati: 4 su 6 con risposta Dettagli : Tasso di accettazione",
+        "Tasso di conclusione 33,3% conclusi: 1 su 3 avviati Dettagli : Tasso di conclusione",
         ("Mediana giorni dalla richiesta all'avvio 10,0 giorni di calendario "
          "Dettagli : Mediana giorni dalla richiesta all'avvio"),
         "Scoperture 2 comuni e aree di bisogno con bisogni ma senza servizi o senza posti Dettagli : Scoperture",

@@ -281,6 +281,8 @@ def test_proposing_a_service_valid_and_invalid(app, db, people, referral):
     response = post(client, pact_id, "propose", {"service": closed.id})
     assert response.status_code == 422 and "Questo servizio non è più attivo." in text(response)
     assert post(client, pact_id, "propose", {}).status_code == 400
+    for nonsense in ("abc", "99999999999999999999", "-3"):  # no row's id: refused, never a 500
+        assert post(client, pact_id, "propose", {"service": nonsense}).status_code == 400
     assert post(signed_in(app, "marco"), pact_id, "propose", {"service": closed.id}).status_code == 404
 
 
