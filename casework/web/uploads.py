@@ -2,7 +2,8 @@
 
 The file is kept in the instance folder under a random id, with its SHA-256 and who uploaded
 it; the confirmation names the id and the checksum, and the file is read again from there: a
-file that changed (or another user's) is not given back.
+file that changed (or another user's) is not given back. A file nobody confirmed within a day is
+deleted at the next upload: it holds people's names and contacts, and no one will come back for it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from pathlib import Path
 
 from flask import current_app
@@ -18,6 +20,7 @@ from casework.web import context
 
 TOKEN_PATTERN = r"^[A-Za-z0-9_-]{20,64}$"
 CHECKSUM_PATTERN = r"^[0-9a-f]{64}$"
+KEPT_FOR_SECONDS = 24 * 3600
 
 
 def _folder() -> Path:
@@ -31,10 +34,21 @@ def keep(name: str, data: bytes) -> tuple[str, str]:
     token = secrets.token_urlsafe(24)
     checksum = hashlib.sha256(data).hexdigest()
     folder = _folder()
+    _forget_abandoned(folder)
     (folder / f"{token}.data").write_bytes(data)
     (folder / f"{token}.json").write_text(json.dumps(
         {"name": name, "checksum": checksum, "user_id": context.actor().id}))
     return token, checksum
+
+
+def _forget_abandoned(folder: Path) -> None:
+    oldest = time.time() - KEPT_FOR_SECONDS
+    for path in folder.glob("*.*"):
+        try:
+            if path.suffix in (".data", ".json") and path.stat().st_mtime < oldest:
+                path.unlink(missing_ok=True)
+        except OSError:
+            continue  # another worker removed it meanwhile
 
 
 def kept(token: str, checksum: str) -> tuple[str, bytes] | None:

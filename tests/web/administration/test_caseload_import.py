@@ -126,3 +126,17 @@ def test_bad_uploads_get_a_clear_error(client, people) -> None:
     response = client.post("/import", data={"csrf_token": csrf_token(client, "/import")},
                            content_type="multipart/form-data")
     assert response.status_code == 422
+
+
+def test_a_file_nobody_confirmed_for_a_day_is_deleted_at_the_next_upload(client, people, app) -> None:
+    import os
+    import time
+
+    sign_in(client, "elena")
+    first = confirm_fields(upload(client, csv_bytes([row(0)])).get_data(as_text=True))["upload"]
+    folder = Path(app.instance_path) / "imports"
+    day_and_a_minute_ago = time.time() - 24 * 3600 - 60
+    for path in folder.glob(f"{first}.*"):
+        os.utime(path, (day_and_a_minute_ago, day_and_a_minute_ago))
+    second = confirm_fields(upload(client, csv_bytes([row(1)])).get_data(as_text=True))["upload"]
+    assert sorted(path.name for path in folder.iterdir()) == [f"{second}.data", f"{second}.json"]
