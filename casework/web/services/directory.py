@@ -7,7 +7,7 @@ pacts the reader may see (casework.security.visible_service_referrals).
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy.orm import joinedload
@@ -54,13 +54,13 @@ def page_window(page: int, pages: int, *, around: int = 2) -> list[int | None]:
 
 def _places(service) -> str:
     if service.places_available is not None:
-        text = str(_l("%(num)d available", num=service.places_available))
+        text = ngettext("%(num)d place available", "%(num)d places available", service.places_available)
     elif service.capacity is None:
         text = str(_l("No fixed limit"))
     else:
         text = str(_l("Not known"))
     if service.waiting_list:
-        text += " · " + str(_l("%(num)d waiting", num=service.waiting_list))
+        text += " · " + ngettext("%(num)d person waiting", "%(num)d people waiting", service.waiting_list)
     return text
 
 
