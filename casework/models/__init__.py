@@ -59,6 +59,7 @@ from casework.models.services import (
     ServiceReferralStatus,
     ServiceSearchTerm,
     ServiceType,
+    has_places,
 )
 from casework.models.supervision import ApprovalDecision, PactApproval, PactReassignment
 from casework.models.territory import (
@@ -71,6 +72,7 @@ from casework.models.territory import (
 from casework.models.user import Role, User
 
 __all__ = [
+    "has_places",
     "DataSharingConsent",
     "Service",
     "ServiceAccess",

@@ -122,6 +122,8 @@ SERVICE_DROP_REASONS: dict[str, Message] = {
     "needs_changed": N_("The needs changed"),
     "service_closed": N_("The service closed"),
     "other": N_("Other reason"),
+    # Set by Casework when the pact closes with the referral still open; never chosen by hand.
+    "pact_closed": N_("The pact was closed"),
 }
 # How a service is reached and what it costs: the public board, the directory and its search.
 SERVICE_ACCESS: dict[ServiceAccess, Message] = {

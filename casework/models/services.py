@@ -16,11 +16,14 @@ from datetime import date, datetime
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    ColumnElement,
     ForeignKey,
     Index,
     SmallInteger,
     String,
     Text,
+    and_,
+    or_,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -128,6 +131,13 @@ class Service(Base):
     languages: Mapped[list[ServiceLanguage]] = relationship(
         back_populates="service", cascade="all, delete-orphan", order_by="ServiceLanguage.language"
     )
+
+
+def has_places() -> ColumnElement[bool]:
+    """A service that can take someone now: places left, or no fixed limit and no count of places.
+    One rule for the search's filter, the suggestions' ranking and the mapping's gaps."""
+    return or_(Service.places_available > 0,
+               and_(Service.capacity.is_(None), Service.places_available.is_(None)))
 
 
 class ServiceComune(Base):

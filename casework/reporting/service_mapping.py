@@ -55,6 +55,7 @@ from casework.models import (
     Territory,
     TerritoryKind,
     User,
+    has_places,
 )
 from casework.models.labels import (
     SERVICE_DROP_REASONS,
@@ -371,7 +372,9 @@ class _Mapper:
         for key, is_refusal, labels in (("refusals", True, SERVICE_REFUSAL_REASONS),
                                         ("drops", False, SERVICE_DROP_REASONS)):
             counts = {code: count for flag, code, count in found if bool(flag) == is_refusal}
-            codes = list(labels) + sorted(code for code in counts if code not in labels)
+            # The reasons people choose, always; one Casework sets itself (the pact closed) when it happened.
+            codes = [code for code in labels if code != "pact_closed"]
+            codes += sorted(code for code in counts if code not in codes)
             rows = [(code, gettext(self.locale, labels[code]) if code in labels else code, counts.get(code, 0))
                     for code in codes]
             tables.append(self.breakdown(key, self.column("reason"), rows, self.text(f"{key}.note")))
@@ -419,12 +422,12 @@ class _Mapper:
                 for area, count in zip(areas, counts):
                     if count:
                         demand[(territory_id, area)] = int(count)
-        has_places = or_(Service.places_available > 0, Service.capacity.is_(None))
+        with_places = has_places()
         supply = {
             (territory_id, area): (services, with_places)
             for territory_id, area, services, with_places in self.session.execute(
                 select(ServiceComune.territory_id, ServiceType.need_area, func.count(distinct(Service.id)),
-                       func.count(distinct(case((has_places, Service.id)))))
+                       func.count(distinct(case((with_places, Service.id)))))
                 .join(Service, Service.id == ServiceComune.service_id)
                 .join(ServiceType, ServiceType.id == Service.type_id)
                 .join(Territory, Territory.id == ServiceComune.territory_id)

@@ -8,6 +8,7 @@ from casework.services.pact_services import pact_services_panel
 from casework.services.referrals import (
     ReferralRefused,
     advance_referral,
+    install_pact_closing_listener,
     link_action,
     propose_referral,
     record_consent,
@@ -41,6 +42,8 @@ from casework.services.taxonomy import load_taxonomy, seed_taxonomy
 
 # Every session keeps the services' search terms in step, whoever writes the service.
 install_search_terms_listener()
+# ... and ends the open referrals of a pact that closes.
+install_pact_closing_listener()
 
 __all__ = [
     "load_taxonomy",

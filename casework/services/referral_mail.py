@@ -5,15 +5,16 @@ always in Italian (the provider is an Italian service, not a user with a languag
 referral: its outbox key is "service_referral_request:<referral id>", so asking again after a
 failure queues nothing new; a new referral after a drop is a new message. Data minimisation:
 it names the beneficiary and their phone only (what the consent covers), never the
-screening; the rest is who refers, to what, and how to reach the case manager. The outbox's
-sender (casework.reminders' delivery) adds the office's signature.
+screening; the rest is who refers, to what, and how to reach them. The outbox's sender
+(casework.reminders' delivery) adds the office's signature. A withdrawn consent cancels the
+request e-mails to that organisation about that person which have not gone yet.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from casework.db import fit_to_column
@@ -24,7 +25,10 @@ from casework.models import (
     EmailStatus,
     OfficeSettings,
     OutboundEmail,
+    Pact,
+    Service,
     ServiceReferral,
+    User,
 )
 
 KIND = "service_referral_request"
@@ -40,8 +44,8 @@ _BODY = N_(
     "Purpose of the referral: {purpose}\n\n"
     "The person agreed on {given_on} that these data be shared with {organisation} for this purpose. "
     "Other information about the person will be given by the case manager if needed.\n\n"
-    "Please answer the case manager, {manager}, saying whether you can take on the person and from when:\n"
-    "{manager_contact}\n\n"
+    "Please answer {sender}, saying whether you can take on the person and from when:\n"
+    "{sender_contact}\n\n"
     "Thank you."
 )
 _OF_OFFICE = N_(" of {office}")
@@ -52,8 +56,11 @@ def request_key(referral: ServiceReferral) -> str:
     return f"{KIND}:{referral.id}"
 
 
-def queue_request_email(session: Session, referral: ServiceReferral, *, now: datetime) -> OutboundEmail | None:
-    """Queue the request e-mail of `referral` once; None when the service has no address or it is queued."""
+def queue_request_email(
+    session: Session, referral: ServiceReferral, *, consent: DataSharingConsent, sender: User, now: datetime,
+) -> OutboundEmail | None:
+    """Queue the request e-mail of `referral` once, sent on behalf of `sender` under `consent`;
+    None when the service has no address or the message is queued already."""
     service = referral.service
     address = service.contact_email.strip()
     if not address:
@@ -62,27 +69,17 @@ def queue_request_email(session: Session, referral: ServiceReferral, *, now: dat
     if session.scalar(select(OutboundEmail.id).where(OutboundEmail.dedupe_key == key)) is not None:
         return None
     pact = referral.pact
-    manager = pact.case_manager
     person = pact.beneficiary
-    consent = session.scalars(
-        select(DataSharingConsent).where(
-            DataSharingConsent.beneficiary_id == pact.beneficiary_id,
-            DataSharingConsent.organisation_id == service.organisation_id,
-            DataSharingConsent.withdrawn_at.is_(None),
-        ).order_by(DataSharingConsent.given_on.desc(), DataSharingConsent.id.desc()).limit(1)
-    ).first()
     office = session.get(OfficeSettings, OFFICE_SETTINGS_ID)
     office_name = office.ente_name if office is not None and office.ente_name else ""
     locale = PROVIDER_LOCALE
-    contact = " · ".join(filter(None, (manager.email, getattr(manager, "phone", ""))))
     body = gettext(
-        locale, _BODY, referrer=manager.full_name,
+        locale, _BODY, referrer=sender.full_name,
         office=gettext(locale, _OF_OFFICE, office=office_name) if office_name else "",
         service=service.name, organisation=service.organisation.name, pact=pact.id, person=person.full_name,
-        phone=person.phone or gettext(locale, _NO_PHONE),
-        purpose=consent.purpose if consent is not None else "",
-        given_on=consent.given_on.strftime("%d/%m/%Y") if consent is not None else "",
-        manager=manager.full_name, manager_contact=contact or manager.full_name,
+        phone=person.phone or gettext(locale, _NO_PHONE), purpose=consent.purpose,
+        given_on=consent.given_on.strftime("%d/%m/%Y"),
+        sender=sender.full_name, sender_contact=sender.email or sender.full_name,
     )
     email = OutboundEmail(
         dedupe_key=key, kind=KIND, recipient_id=None, to_address=address,
@@ -93,3 +90,20 @@ def queue_request_email(session: Session, referral: ServiceReferral, *, now: dat
     session.add(email)
     session.flush()
     return email
+
+
+def cancel_unsent_requests(session: Session, beneficiary_id: int, organisation_id: int) -> int:
+    """Cancel the request e-mails about this person to this organisation not sent yet; how many."""
+    keys = [f"{KIND}:{referral_id}" for referral_id in session.scalars(
+        select(ServiceReferral.id).join(Pact, Pact.id == ServiceReferral.pact_id)
+        .join(Service, Service.id == ServiceReferral.service_id)
+        .where(Pact.beneficiary_id == beneficiary_id, Service.organisation_id == organisation_id))]
+    if not keys:
+        return 0
+    result = session.execute(
+        update(OutboundEmail).where(
+            OutboundEmail.dedupe_key.in_(keys),
+            OutboundEmail.status.in_((EmailStatus.PENDING, EmailStatus.FAILED)),
+        ).values(status=EmailStatus.CANCELLED).execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

@@ -16,10 +16,9 @@ the moment it happens, and never commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 
-from sqlalchemy import select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 from transitions import Machine, MachineError
 
@@ -39,7 +38,7 @@ from casework.models import (
 from casework.models.labels import ACTION_STATUSES, SERVICE_DROP_REASONS, SERVICE_REFUSAL_REASONS
 from casework.pacts import may_edit_items
 from casework.security import can_see_pact
-from casework.services.referral_mail import queue_request_email
+from casework.services.referral_mail import cancel_unsent_requests, queue_request_email
 from casework.versioning import check_version, flush_checked, touch
 
 Status = ServiceReferralStatus
@@ -49,11 +48,13 @@ EVENTS = (REQUEST, ACCEPT, REFUSE, START, COMPLETE, DROP)
 OPEN_STATUSES = (Status.PROPOSED, Status.REQUESTED, Status.ACCEPTED, Status.STARTED)
 CLOSED_STATUSES = (Status.REFUSED, Status.COMPLETED, Status.DROPPED)
 REFUSAL_REASONS = tuple(SERVICE_REFUSAL_REASONS)
-DROP_REASONS = tuple(SERVICE_DROP_REASONS)
+PACT_CLOSED = "pact_closed"
+DROP_REASONS = tuple(reason for reason in SERVICE_DROP_REASONS if reason != PACT_CLOSED)
 MAX_NOTE = 2000
 MAX_PURPOSE = 1000
 MAX_PROVIDER_CONTACT = 300
 _LATEST_ZONE = timezone(timedelta(hours=14))  # where "today" comes first (Kiribati)
+_EARLIEST_ZONE = timezone(timedelta(hours=-12))  # where it comes last
 
 _TRANSITIONS = [
     {"trigger": REQUEST, "source": Status.PROPOSED.value, "dest": Status.REQUESTED.value},
@@ -81,6 +82,7 @@ _ACTION_UNLINKED = N_("No longer linked to an action of the pact.")
 _CONTACT_CHANGED = N_("Contact at the service: {contact}")
 _CONSENT_RECORDED = N_("Consent to share data with {organisation} recorded (given on {day}): {purpose}")
 _CONSENT_WITHDRAWN = N_("Consent to share data with {organisation} withdrawn.")
+_REQUEST_EMAIL_CANCELLED = N_("The request e-mail not sent yet was cancelled.")
 
 
 class ReferralRefused(CaseworkError):
@@ -217,6 +219,7 @@ def valid_consent(session: Session, referral: ServiceReferral) -> DataSharingCon
 def advance_referral(
     session: Session, actor: User, referral: ServiceReferral, event: str, *, now: datetime,
     expected_version: int | None, reason: str = "", note: str = "", on: date | None = None,
+    zone: tzinfo | None = None,
 ) -> ServiceReferral:
     """Take one step of the referral's lifecycle.
 
@@ -244,10 +247,13 @@ def advance_referral(
         errors["note"] = problem
     if event == START and on is None:
         errors["on"] = "required"
+    elif on is not None and (problem := _day_problem(event, on, referral, now, zone)):
+        errors["on"] = problem
     if errors:
         raise InvalidInput(errors)
     check_version(referral, expected_version)
-    if event == REQUEST and valid_consent(session, referral) is None:
+    consent = valid_consent(session, referral) if event == REQUEST else None
+    if event == REQUEST and consent is None:
         raise InvalidInput({"consent": "required"})
 
     notes = [note.strip()]
@@ -274,8 +280,23 @@ def advance_referral(
            note="\n".join(filter(None, notes)))
     _touch_both(session, referral, expected_version, now)
     if event == REQUEST:
-        queue_request_email(session, referral, now=now)
+        assert consent is not None
+        queue_request_email(session, referral, consent=consent, sender=actor, now=now)
     return referral
+
+
+def _day_problem(event: str, on: date, referral: ServiceReferral, now: datetime, zone: tzinfo | None) -> str:
+    """What is wrong with the day given to a step: a start is a fact (not after today, not before
+    the request); an agreed start is a plan (not before today). `zone` is the office's; without
+    it, "today" is taken at its latest anywhere on Earth, or its earliest for a plan."""
+    if event == START:
+        if on > now.astimezone(zone or _LATEST_ZONE).date():
+            return "in_future"
+        if referral.requested_at is not None and on < referral.requested_at.astimezone(zone or _EARLIEST_ZONE).date():
+            return "before_request"
+    elif event == ACCEPT and on < now.astimezone(zone or _EARLIEST_ZONE).date():
+        return "in_past"
+    return ""
 
 
 def _move_action(referral: ServiceReferral, status: ActionStatus, actor: User) -> str:
@@ -335,15 +356,18 @@ def set_provider_contact(
 
 def record_consent(
     session: Session, actor: User, referral: ServiceReferral, *, given_on: date | None, purpose: str,
-    now: datetime, zone: ZoneInfo | None = None,
+    now: datetime, zone: tzinfo | None = None, expected_version: int | None = None,
 ) -> DataSharingConsent:
     """The beneficiary's consent to share their data with the service's organisation.
 
-    Refused: no date or a date in the future ({"given_on": ...}: after today in `zone`, the
-    office's; without it, after today anywhere on Earth), no purpose ({"purpose": "required"});
-    a closed pact; an actor not on the pact.
+    Refused: a referral that has ended ({"event": "not_possible"}), no date or a date in the
+    future ({"given_on": ...}: after today in `zone`, the office's; without it, after today
+    anywhere on Earth), no purpose ({"purpose": "required"}); a closed pact; an actor not on
+    the pact; a stale `expected_version` (Conflict).
     """
     _require_actor(session, actor, referral.pact)
+    if referral.status not in OPEN_STATUSES:
+        raise InvalidInput({"event": "not_possible"})
     errors = {}
     if given_on is None:
         errors["given_on"] = "required"
@@ -356,6 +380,7 @@ def record_consent(
     if errors:
         raise InvalidInput(errors)
     assert given_on is not None
+    check_version(referral, expected_version)
     consent = DataSharingConsent(
         beneficiary_id=referral.pact.beneficiary_id, organisation_id=referral.service.organisation_id,
         referral_id=referral.id, given_on=given_on, purpose=purpose.strip(), collected_by_id=actor.id,
@@ -365,14 +390,20 @@ def record_consent(
     _same_status_event(session, referral, actor, now, gettext(
         actor.locale, _CONSENT_RECORDED, organisation=referral.service.organisation.name,
         day=given_on.strftime("%d/%m/%Y"), purpose=purpose.strip()), "consent_recorded")
-    session.flush()
+    _touch_both(session, referral, expected_version, now)
     return consent
 
 
 def withdraw_consent(
-    session: Session, actor: User, referral: ServiceReferral, consent_id: int, *, now: datetime
+    session: Session, actor: User, referral: ServiceReferral, consent_id: int, *, now: datetime,
+    expected_version: int | None = None,
 ) -> DataSharingConsent:
-    """Record that the beneficiary withdrew a consent; the row stays, as evidence."""
+    """Record that the beneficiary withdrew a consent; the row stays, as evidence.
+
+    A request e-mail to that organisation about this person that has not gone yet is cancelled:
+    without the consent their data may not leave the office. The referral's version moves, so a
+    request sent from a page read before the withdrawal is a Conflict.
+    """
     _require_actor(session, actor, referral.pact)
     consent = session.get(DataSharingConsent, consent_id)
     if (consent is None or consent.beneficiary_id != referral.pact.beneficiary_id
@@ -380,11 +411,41 @@ def withdraw_consent(
         raise InvalidInput({"consent": "unknown"})
     if consent.withdrawn_at is not None:
         raise InvalidInput({"consent": "already_withdrawn"})
+    check_version(referral, expected_version)
     consent.withdrawn_at = max(now, consent.recorded_at)
-    _same_status_event(session, referral, actor, now, gettext(
-        actor.locale, _CONSENT_WITHDRAWN, organisation=referral.service.organisation.name), "consent_withdrawn")
-    session.flush()
+    notes = [gettext(actor.locale, _CONSENT_WITHDRAWN, organisation=referral.service.organisation.name)]
+    if cancel_unsent_requests(session, referral.pact.beneficiary_id, referral.service.organisation_id):
+        notes.append(gettext(actor.locale, _REQUEST_EMAIL_CANCELLED))
+    _same_status_event(session, referral, actor, now, " ".join(notes), "consent_withdrawn")
+    _touch_both(session, referral, expected_version, now)
     return consent
+
+
+def _drop_referrals_of_closing_pacts(session: Session, flush_context: object, instances: object) -> None:
+    """A pact that closes ends its open referrals (dropped, "the pact was closed"), whatever
+    closed it: nothing is followed any more on a closed pact, and no deadline runs for them."""
+    closing = [pact for pact in session.dirty if isinstance(pact, Pact) and pact.closed_at is not None
+               and inspect(pact).attrs.closed_at.history.deleted in ([None], ())
+               and inspect(pact).attrs.closed_at.history.added]
+    if not closing:
+        return
+    with session.no_autoflush:
+        for referral in session.scalars(select(ServiceReferral).where(
+                ServiceReferral.pact_id.in_([pact.id for pact in closing]),
+                ServiceReferral.status.in_(OPEN_STATUSES))):
+            source = referral.status
+            referral.status, referral.drop_reason = Status.DROPPED, PACT_CLOSED
+            referral.ended_at = referral.updated_at = referral.pact.closed_at
+            session.add(ServiceReferralEvent(
+                referral=referral, pact_id=referral.pact_id, at=referral.pact.closed_at, actor_id=None,
+                from_status=source.value, to_status=Status.DROPPED.value, reason=PACT_CLOSED, note=""))
+
+
+def install_pact_closing_listener() -> None:
+    """Drop the open referrals of pacts that close, in every session (idempotent; the services
+    package calls it on import)."""
+    if not event.contains(Session, "before_flush", _drop_referrals_of_closing_pacts):
+        event.listen(Session, "before_flush", _drop_referrals_of_closing_pacts)
 
 
 def reason_label(event_reason: str, locale: str) -> str:

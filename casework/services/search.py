@@ -19,7 +19,7 @@ from datetime import datetime, time
 from math import ceil
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from casework.models import (
@@ -30,6 +30,7 @@ from casework.models import (
     ServiceMacroArea,
     ServiceType,
     Territory,
+    has_places,
 )
 from casework.services.search_terms import query_stems, services_matching
 
@@ -89,7 +90,7 @@ def _conditions(query: ServiceQuery) -> list[ColumnElement[bool]]:
     if query.free_only:
         conditions.append(Service.cost == ServiceCost.FREE)
     if query.with_places:
-        conditions.append(or_(Service.places_available > 0, Service.capacity.is_(None)))
+        conditions.append(has_places())
     if query.territory_ids is not None:
         tree = select(Territory.id).where(Territory.id.in_(query.territory_ids)).cte("board_tree", recursive=True)
         tree = tree.union_all(select(Territory.id).where(Territory.parent_id == tree.c.id))

@@ -24,11 +24,10 @@ whatever the size of the directory.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from dateutil.relativedelta import relativedelta
-from sqlalchemy import case, exists, false, or_, select
+from sqlalchemy import case, exists, false, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from casework.i18n import N_, gettext
@@ -44,14 +43,15 @@ from casework.models import (
     ServiceType,
     Territory,
     TerritoryKind,
+    has_places,
 )
+from casework.services.directory import is_stale
 from casework.services.languages import LANGUAGES
 
 # A referral in one of these has not ended: the service is not suggested again.
 OPEN_REFERRAL_STATUSES = (ServiceReferralStatus.PROPOSED, ServiceReferralStatus.REQUESTED,
                           ServiceReferralStatus.ACCEPTED, ServiceReferralStatus.STARTED)
 # A service not checked for this long is flagged (the supervisor's list says so too).
-STALE_AFTER = relativedelta(months=12)
 
 Reason = tuple[object, ...]
 
@@ -106,8 +106,7 @@ def suggest_services(session: Session, pact: Pact, *, now: datetime, zone: ZoneI
     )
     score = case(needs, value=ServiceType.need_area, else_=0)
     distance = case((in_comune, 0), else_=1)
-    has_places = or_(Service.places_available > 0, Service.capacity.is_(None))
-    places = case((has_places, 0), (Service.places_available.is_(None), 1), else_=2)
+    places = case((has_places(), 0), (Service.places_available.is_(None), 1), else_=2)
     speaks_rank = case((speaks, 0), else_=1)
     rows = session.execute(
         select(Service, ServiceType.need_area, distance, speaks_rank)
@@ -119,7 +118,6 @@ def suggest_services(session: Session, pact: Pact, *, now: datetime, zone: ZoneI
                  selectinload(Service.languages), selectinload(Service.comuni).joinedload(ServiceComune.territory))
     ).all()
 
-    today = now.astimezone(zone).date()
     suggestions = []
     for service, need_area, distance_rank, speaks_value in rows:
         reasons: list[Reason] = [("need", need_area, needs[need_area])]
@@ -136,13 +134,10 @@ def suggest_services(session: Session, pact: Pact, *, now: datetime, zone: ZoneI
         suggestions.append(Suggestion(
             service=service, need_area=need_area, need_score=needs[need_area],
             distance="comune" if distance_rank == 0 else "ambito", places_left=places_left,
-            language_match=matched, stale=is_stale(service.last_checked_on, today), reasons=tuple(reasons),
+            language_match=matched, stale=is_stale(service, now, zone), reasons=tuple(reasons),
         ))
     return suggestions
 
-
-def is_stale(last_checked_on: date, today: date) -> bool:
-    return last_checked_on <= today - STALE_AFTER
 
 
 _REASON_TEXTS = {

@@ -25,5 +25,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('beneficiary', schema=None) as batch_op:
-        batch_op.drop_column('preferred_language')
+    # A plain DROP COLUMN (SQLite 3.35+), for the same reason: no rebuild of beneficiary.
+    op.drop_column('beneficiary', 'preferred_language')

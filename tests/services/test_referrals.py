@@ -225,12 +225,12 @@ def test_accept_start_complete_with_their_dates_and_the_linked_action_following(
     step(session, world, requested, "accept", on=date(2026, 3, 9))
     assert (requested.status, requested.agreed_start_on) == (S.ACCEPTED, date(2026, 3, 9))
     assert requested.answered_at is not None
-    step(session, world, requested, "start", on=date(2026, 3, 10))
+    step(session, world, requested, "start", on=date(2026, 3, 10), now=NOW + timedelta(days=8), zone=ZONE)
     assert (requested.status, requested.started_on, action.status) == (S.STARTED, date(2026, 3, 10),
                                                                        ActionStatus.IN_PROGRESS)
     started = session.scalars(select(ServiceReferralEvent).where(ServiceReferralEvent.to_status == "started")).one()
     assert "Orientamento al lavoro" in started.note and "in corso" in started.note  # giulia reads Italian
-    step(session, world, requested, "complete", note="Percorso concluso")
+    step(session, world, requested, "complete", note="Percorso concluso", now=NOW + timedelta(days=9))
     assert (requested.status, action.status) == (S.COMPLETED, ActionStatus.DONE)
     assert requested.ended_at is not None
     assert [(f, t) for f, t, _ in events(session, requested)] == [
@@ -341,3 +341,66 @@ def test_the_pacts_timeline_shows_each_change_in_one_query(session, registry, wo
         consent(session, world, referral)
         step(session, world, referral, "request")
     assert count(engine) == few
+
+
+def test_a_start_day_is_a_fact_and_an_agreed_start_a_plan(session, world, requested):
+    for day, code in ((TODAY - timedelta(days=1), "in_past"),):
+        with pytest.raises(InvalidInput) as refused:
+            advance_referral(session, world.manager, requested, "accept", on=day, now=NOW, zone=ZONE,
+                             expected_version=requested.version)
+        assert refused.value.errors == {"on": code}
+    step(session, world, requested, "accept", on=TODAY, zone=ZONE)
+    for day, code in ((TODAY + timedelta(days=1), "in_future"), (TODAY - timedelta(days=1), "before_request")):
+        with pytest.raises(InvalidInput) as refused:
+            advance_referral(session, world.manager, requested, "start", on=day, now=NOW, zone=ZONE,
+                             expected_version=requested.version)
+        assert refused.value.errors == {"on": code}
+    step(session, world, requested, "start", on=TODAY, zone=ZONE)
+    assert requested.started_on == TODAY
+
+
+def test_withdrawing_the_consent_cancels_the_request_e_mail_not_sent_yet(session, world, pact, service):
+    from casework.models import EmailStatus, OutboundEmail
+
+    referral = proposed(session, world, pact, service)
+    given = consent(session, world, referral)
+    step(session, world, referral, "request")
+    email = session.scalars(select(OutboundEmail)).one()
+    assert email.status == EmailStatus.PENDING
+    withdraw_consent(session, world.manager, referral, given.id, now=NOW, expected_version=referral.version)
+    session.commit()
+    session.refresh(email)
+    assert email.status == EmailStatus.CANCELLED
+    assert "annullata" in events_notes(session, referral)[-1]
+
+
+def test_a_consent_from_a_stale_page_or_on_an_ended_referral_is_refused(session, world, pact, service):
+    referral = proposed(session, world, pact, service)
+    read = referral.version
+    set_provider_contact(session, world.manager, referral, "Anna", now=NOW, expected_version=read)
+    session.commit()
+    with pytest.raises(Conflict):
+        record_consent(session, world.manager, referral, given_on=TODAY, purpose="Invio", now=NOW,
+                       expected_version=read)
+    session.rollback()
+    step(session, world, referral, "drop", reason="other")
+    with pytest.raises(InvalidInput) as refused:
+        record_consent(session, world.manager, referral, given_on=TODAY, purpose="Invio", now=NOW)
+    assert refused.value.errors == {"event": "not_possible"}
+
+
+def test_closing_the_pact_drops_its_open_referrals(session, world, pact, requested):
+    from datetime import timedelta as days
+
+    pact.closed_at = NOW + days(hours=1)
+    session.commit()
+    session.refresh(requested)
+    assert (requested.status, requested.drop_reason) == (S.DROPPED, "pact_closed")
+    assert requested.ended_at == NOW + days(hours=1)
+    assert events(session, requested)[-1] == ("requested", "dropped", "pact_closed")
+
+
+def events_notes(session, referral):
+    return [event.note for event in session.scalars(
+        select(ServiceReferralEvent).where(ServiceReferralEvent.referral_id == referral.id)
+        .order_by(ServiceReferralEvent.id))]

@@ -40,6 +40,9 @@ ERROR_MESSAGES = {
     ("pact", "closed"): _l("The pact is closed: its referrals no longer change."),
     ("given_on", "required"): _l("Give the day the consent was given."),
     ("given_on", "in_future"): _l("The day the consent was given cannot be in the future."),
+    ("on", "in_future"): _l("The service cannot have started on a day still to come."),
+    ("on", "before_request"): _l("The service cannot have started before the request was sent."),
+    ("on", "in_past"): _l("The agreed start cannot be a day already past."),
     ("purpose", "required"): _l("Write what the data are shared for."),
     ("purpose", "too_long"): _l("The purpose is too long: at most 1,000 characters."),
     ("provider_contact", "too_long"): _l("The contact is too long: at most 300 characters."),
@@ -76,6 +79,8 @@ class StepForm(ReferralVersionForm):
 
 
 class ConsentForm(ServicesForm):
+    # The referral's version as the page showed it: a consent recorded from an old page is a conflict.
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
     given_on = DateField(_l("Consent given on"), validators=[InputRequired(_l("Give the day the consent was given."))])
     purpose = TextAreaField(_l("Purpose of sharing the data"), render_kw={"rows": 2},
                             validators=[InputRequired(_l("Write what the data are shared for.")),
@@ -84,6 +89,7 @@ class ConsentForm(ServicesForm):
 
 class WithdrawConsentForm(ServicesForm):
     consent = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
 
 class ContactForm(ReferralVersionForm):

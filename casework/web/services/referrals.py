@@ -135,9 +135,10 @@ def _part(pact: Pact, bound: dict[str, Any] | None = None, alerts: dict[int, lis
         cards.append(ReferralCard(
             view=view, steps=steps,
             consent_form=pick(f"consent-{view.id}", lambda view=view: forms.consent_form(
-                view.id, given_on=today, purpose=view.consent_purpose)) if changeable and view.consent is None else None,
+                view.id, given_on=today, purpose=view.consent_purpose, version=view.version))
+            if changeable and view.consent is None else None,
             consent_url=url_for("service_referrals.consent", pact_id=pact.id, referral_id=view.id),
-            withdraw_form=forms.withdraw_form(view.id, consent=view.consent.id)
+            withdraw_form=forms.withdraw_form(view.id, consent=view.consent.id, version=view.version)
             if panel.may_act and view.consent is not None else None,
             withdraw_url=url_for("service_referrals.withdraw", pact_id=pact.id, referral_id=view.id),
             contact_form=pick(f"contact-{view.id}", lambda view=view: forms.contact_form(
@@ -271,7 +272,7 @@ def step(pact_id: int, referral_id: int, event: str):
     form = _step_form(pact, referral, event)
     return _save(pact, referral, form, lambda: advance_referral(
         context.db(), context.actor(), referral, event, now=context.now(), expected_version=form.version.data,
-        reason=form.reason.data or "", note=form.note.data or "", on=form.on.data,
+        reason=form.reason.data or "", note=form.note.data or "", on=form.on.data, zone=context.settings().zone,
     ), success=lambda: _("Referral to %(service)s: %(status)s.", service=service,
                          status=in_sentence(SERVICE_REFERRAL_STATUSES[target]) if target else ""))
 
@@ -285,7 +286,7 @@ def consent(pact_id: int, referral_id: int):
     form = forms.consent_form(referral.id, request.form)
     return _save(pact, referral, form, lambda: record_consent(
         context.db(), context.actor(), referral, given_on=form.given_on.data, purpose=form.purpose.data or "",
-        now=context.now(), zone=context.settings().zone,
+        now=context.now(), zone=context.settings().zone, expected_version=form.version.data,
     ), success=lambda: _("Consent to share data for %(service)s recorded.", service=service))
 
 
@@ -298,6 +299,7 @@ def withdraw(pact_id: int, referral_id: int):
     form = forms.withdraw_form(referral.id, request.form)
     return _save(pact, referral, form, lambda: withdraw_consent(
         context.db(), context.actor(), referral, form.consent.data, now=context.now(),
+        expected_version=form.version.data,
     ), success=lambda: _("Consent to share data for %(service)s withdrawn.", service=service))
 
 
