@@ -5,7 +5,6 @@ on the search, the results and a service's page; screenshots at 1366x768 and on 
 from __future__ import annotations
 
 import re
-
 import threading
 from collections.abc import Iterator
 from datetime import date, datetime, timezone
