@@ -498,5 +498,93 @@ def start(host: str | None, port: int | None, with_scheduler: bool) -> None:
     _serve(settings, host, port, with_scheduler=True, demo=True)
 
 
+# --- Backup and restore (SQLite; PostgreSQL: pg_dump and pg_restore, docs/backup.md) ------
+
+
+def _documents_dir(settings: Settings) -> Path:
+    from casework.pacts.documents import documents_dir
+
+    return documents_dir(settings.instance_dir)
+
+
+@main.command()
+@click.argument("destination", type=click.Path(file_okay=False, path_type=Path))
+def backup(destination: Path) -> None:
+    """Copy the live SQLite database and its documents into DESTINATION/casework-<UTC time>/.
+
+    Safe while Casework runs: writers are not held up. On PostgreSQL use pg_dump (docs/backup.md).
+    Exit 1 if a document the database names is missing from the documents folder (the backup is
+    still written, and lists them).
+    """
+    from casework.administration import backup as backups
+
+    settings = _settings()
+    try:
+        database = backups.sqlite_path(settings.sqlalchemy_url, "backup")
+        with click.progressbar(length=1, label="copying the database", file=sys.stderr) as bar:
+            def progress(remaining: int, total: int) -> None:
+                bar.length = max(total, 1)
+                bar.update(total - remaining - bar.pos)
+
+            result = backups.backup_sqlite(database, _documents_dir(settings), destination,
+                                           now=datetime.now(UTC), progress=progress)
+    except backups.BackupRefused as refused:
+        raise click.ClickException(f"no backup made: {refused}") from None
+    manifest = result.manifest
+    tables = manifest["tables"]
+    size = sum(entry["bytes"] for entry in manifest["files"].values())
+    click.echo(f"backup written: {result.path}")
+    click.echo(f"schema revision {manifest['schema_revision']}; {tables.get('pact', 0)} pacts, "
+               f"{tables.get('beneficiary', 0)} beneficiaries, {manifest['documents']} documents; "
+               f"{size / 1_048_576:.1f} MB")
+    if result.missing_documents:
+        for name in result.missing_documents:
+            click.echo(f"missing from the documents folder: {name}", err=True)
+        click.echo(f"{len(result.missing_documents)} document(s) named by the database were already missing "
+                   "from the documents folder: the backup lists them in its manifest", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True,
+              help="Replace an existing database (kept aside as casework.sqlite3.before-restore-<time>).")
+def restore(source: Path, force: bool) -> None:
+    """Bring back the backup in SOURCE (a casework-<time> folder) after checking it.
+
+    Checks the manifest, every file's SHA-256, SQLite's integrity check and the schema revision
+    before changing anything. Stop the web processes and the scheduler first.
+    """
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    from casework import migrate
+    from casework.administration import backup as backups
+
+    settings = _settings()
+    scripts = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+
+    def known(revision: str) -> bool:
+        try:
+            return scripts.get_revision(revision) is not None
+        except CommandError:
+            return False
+
+    try:
+        database = backups.sqlite_path(settings.sqlalchemy_url, "restore")
+        result = backups.restore_sqlite(source, database, _documents_dir(settings), now=datetime.now(UTC),
+                                        force=force, known_revision=known, head=scripts.get_current_head())
+    except backups.RestoreRefused as refused:
+        raise click.ClickException(f"nothing restored: {refused}") from None
+    click.echo(f"restored {result.database} and {result.documents} documents from {source}")
+    if result.database_aside is not None:
+        click.echo(f"the database it replaced is kept as {result.database_aside}")
+    if result.documents_aside is not None:
+        click.echo(f"the documents folder it replaced is kept as {result.documents_aside}")
+    if not result.at_head:
+        click.echo(f"the backup's schema is at revision {result.revision}, older than this Casework's: "
+                   "run casework db upgrade before starting it")
+
+
 if __name__ == "__main__":
     main()
