@@ -146,6 +146,9 @@ class Settings:
     # How long a sender may hold a message it claimed before another sender may take it over:
     # longer than smtp_timeout_seconds, or a slow send could be repeated.
     mail_lease_seconds: int = 300
+    # A second database URL (a read replica) for the read-only queries of the indicators and the
+    # exports; empty: they read the main database.
+    read_database_url: str = ""
     caseload: CaseloadWeights = field(default_factory=CaseloadWeights)
 
     @property

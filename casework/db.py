@@ -72,3 +72,29 @@ def fit_to_column(column: Any, value: str) -> str:
     types is validated against the same length instead, and refused when too long.
     """
     return value[:column_length(column)]
+
+
+# --- Read replica ---------------------------------------------------------------------
+
+
+def _read_only_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
+def _read_only_postgres(dbapi_connection: Any, connection_record: Any) -> None:
+    # For the connection's life: a write sent to the replica by mistake fails loudly at once,
+    # even where the server itself (the primary, given as its own replica) would accept it.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    cursor.close()
+    dbapi_connection.commit()
+
+
+def make_read_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for read-only queries, e.g. on a read replica: every write through it fails."""
+    engine = make_engine(url, **kwargs)
+    read_only = _read_only_sqlite if engine.dialect.name == "sqlite" else _read_only_postgres
+    event.listen(engine, "connect", read_only)
+    return engine

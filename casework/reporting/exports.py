@@ -259,16 +259,19 @@ def _pact_scope(session: Session, registry: WorkflowRegistry, user: User, filter
 
 def export_pacts(
     session: Session, registry: WorkflowRegistry, user: User, filters: PactFilters, *, fmt: str, now: datetime,
-    locale: str, zone: ZoneInfo, ip_address: str = "",
+    locale: str, zone: ZoneInfo, ip_address: str = "", log_session: Session | None = None,
 ) -> ExportFile:
-    """The pact list as a file, recorded in the access log (the caller commits)."""
+    """The pact list as a file, recorded in the access log (the caller commits).
+
+    `log_session`: where the access-log entry is written when `session` reads a replica
+    (which refuses writes); by default `session` itself. The same for every export below."""
     check_format(fmt)
     table = pacts_table(session, registry, user, filters, now=now, locale=locale, zone=zone)
     scope, programme_code = _pact_scope(session, registry, user, filters, locale)
     about = About(table.title, scope, now, user.full_name, locale, zone)
     name = f"casework-pacts-{file_part(programme_code)}-{now.astimezone(zone):%Y-%m-%d}"
     exported = export_file(fmt, name, len(table.rows), csv_table=table, xlsx_tables=[table], about=about)
-    record_export(session, user, KIND_PACTS, fmt, exported.rows, (
+    record_export(log_session or session, user, KIND_PACTS, fmt, exported.rows, (
         ("programme", programme_code if filters.programme_id is not None else None), ("stage", filters.stage),
         ("case_manager", filters.case_manager_id), ("status", filters.status),
     ), now=now, ip_address=ip_address)
@@ -343,6 +346,7 @@ def chosen_tables(tables, table_key: str | None, fmt: str) -> list:
 def export_indicators(
     session: Session, registry: WorkflowRegistry, user: User, scope: IndicatorScope, *, fmt: str,
     table_key: str | None = None, now: datetime, locale: str, zone: ZoneInfo, ip_address: str = "",
+    log_session: Session | None = None,
 ) -> ExportFile:
     """Every indicator table as one XLSX, or one table (`table_key`) as CSV, recorded in the access log.
 
@@ -362,5 +366,6 @@ def export_indicators(
         kind = f"{KIND_INDICATOR}:{table_key}"
     rows = sum(len(table.rows) for table in tables)
     exported = export_file(fmt, name, rows, csv_table=tables[0], xlsx_tables=tables, about=about)
-    record_export(session, user, kind, fmt, rows, scope_details(programme, scope), now=now, ip_address=ip_address)
+    record_export(log_session or session, user, kind, fmt, rows, scope_details(programme, scope), now=now,
+                  ip_address=ip_address)
     return exported

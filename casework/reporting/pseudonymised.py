@@ -214,9 +214,10 @@ def _dataset_columns(areas: list[str], registry: WorkflowRegistry, workflows: li
 
 def export_pseudonymised(
     session: Session, registry: WorkflowRegistry, user: User, scope: IndicatorScope, *, fmt: str, now: datetime,
-    secret: str, locale: str, zone: ZoneInfo, ip_address: str = "",
+    secret: str, locale: str, zone: ZoneInfo, ip_address: str = "", log_session: Session | None = None,
 ) -> ExportFile:
-    """The pseudonymised dataset as a file, recorded in the access log (the caller commits)."""
+    """The pseudonymised dataset as a file, recorded in the access log (the caller commits);
+    `log_session` as for `export_pacts`."""
     check_format(fmt)
     programme, territory = check_scope(session, user, scope)
     table = _dataset(session, registry, user, scope, programme, secret=secret, locale=locale, zone=zone)
@@ -224,6 +225,6 @@ def export_pseudonymised(
     name = f"casework-pseudonymised-{scope_file_part(programme, scope)}"
     exported = export_file(fmt, name, len(table.rows), csv_table=table,
                      xlsx_tables=[table, dataset_fields_table(locale)], about=about)
-    record_export(session, user, KIND_PSEUDONYMISED, fmt, exported.rows, scope_details(programme, scope),
+    record_export(log_session or session, user, KIND_PSEUDONYMISED, fmt, exported.rows, scope_details(programme, scope),
             now=now, ip_address=ip_address)
     return exported

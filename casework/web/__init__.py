@@ -12,7 +12,7 @@ from werkzeug.routing import IntegerConverter
 
 from casework import PROJECT_ROOT
 from casework.config import LOCALES, Settings, load_settings
-from casework.db import make_engine, make_session_factory
+from casework.db import make_engine, make_read_engine, make_session_factory
 from casework.models import Role
 from casework.models.base import MAX_ID
 from casework.workflow.engine import WorkflowRegistry
@@ -52,11 +52,15 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
 
     engine = make_engine(settings.sqlalchemy_url)
+    # The indicators' and exports' reads, on a replica when one is configured (context.read_db).
+    read_engine = make_read_engine(settings.read_database_url) if settings.read_database_url else None
     app.extensions["casework"] = {
         "settings": settings,
         "engine": engine,
         "session_factory": make_session_factory(engine),
         "registry": registry,
+        "read_engine": read_engine,
+        "read_session_factory": make_session_factory(read_engine) if read_engine is not None else None,
     }
 
     from casework.web import assets, errors, filters, health

@@ -31,10 +31,24 @@ def db() -> Session:
     return g.db
 
 
+def read_db() -> Session:
+    """A session for the read-only queries of the indicators and the exports: on the read replica
+    (`read_database_url`), which may lag the main database by a moment; without one, `db()` itself.
+    Never write through it (the replica's connections refuse writes): access-log entries and
+    every other write go to `db()`. Closed when the request ends."""
+    factory = current_app.extensions["casework"]["read_session_factory"]
+    if factory is None:
+        return db()
+    if "read_db" not in g:
+        g.read_db = factory()
+    return g.read_db
+
+
 def close_db(_: BaseException | None = None) -> None:
-    session = g.pop("db", None)
-    if session is not None:
-        session.close()
+    for name in ("db", "read_db"):
+        session = g.pop(name, None)
+        if session is not None:
+            session.close()
 
 
 def now() -> datetime:

@@ -1,7 +1,8 @@
 """Downloads for supervisors and evaluators: CSV, XLSX and the pseudonymised dataset.
 
 Each download parses its GET form, calls one core export (which writes the access-log
-entry), commits, and answers with the file. Bad parameters re-render the export page with
+entry), commits, and answers with the file. The exports read through `context.read_db()` (a read
+replica when configured) and write their access-log entry through `context.db()`. Bad parameters re-render the export page with
 the error next to the field (400), never a 500.
 """
 
@@ -42,7 +43,7 @@ def _default_period() -> tuple[date, date]:
 
 
 def _choices() -> exports.ExportChoices:
-    return exports.export_choices(context.db(), context.registry(), context.actor(), _locale())
+    return exports.export_choices(context.read_db(), context.registry(), context.actor(), _locale())
 
 
 def _pseudonym_secret() -> str:
@@ -126,8 +127,8 @@ def pacts(fmt: str):
                                   case_manager_id=form.case_manager.data, status=form.status.data)
     try:
         exported = exports.export_pacts(
-            context.db(), context.registry(), context.actor(), filters, fmt=fmt, now=context.now(),
-            locale=_locale(), zone=context.settings().zone, ip_address=context.client_ip(),
+            context.read_db(), context.registry(), context.actor(), filters, fmt=fmt, now=context.now(),
+            locale=_locale(), zone=context.settings().zone, ip_address=context.client_ip(), log_session=context.db(),
         )
     except InvalidInput as error:
         _show_errors(form, error)
@@ -139,15 +140,17 @@ def pacts(fmt: str):
 @role_required(Role.SUPERVISOR)
 def pseudonymised(fmt: str):
     return _scoped_download(lambda scope: export_pseudonymised(
-        context.db(), context.registry(), context.actor(), scope, fmt=fmt, now=context.now(),
+        context.read_db(), context.registry(), context.actor(), scope, fmt=fmt, now=context.now(),
         secret=_pseudonym_secret(), locale=_locale(), zone=context.settings().zone, ip_address=context.client_ip(),
+        log_session=context.db(),
     ))
 
 
 def _indicators(fmt: str, table_key: str | None):
     return _scoped_download(lambda scope: exports.export_indicators(
-        context.db(), context.registry(), context.actor(), scope, fmt=fmt, table_key=table_key,
+        context.read_db(), context.registry(), context.actor(), scope, fmt=fmt, table_key=table_key,
         now=context.now(), locale=_locale(), zone=context.settings().zone, ip_address=context.client_ip(),
+        log_session=context.db(),
     ))
 
 

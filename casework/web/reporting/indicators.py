@@ -1,4 +1,7 @@
-"""Impact indicators per programme, territory and period, and the printable funder report."""
+"""Impact indicators per programme, territory and period, and the printable funder report.
+
+Their queries read through `context.read_db()` (a read replica when configured); the funder
+report's access-log entry is written through `context.db()`."""
 
 from __future__ import annotations
 
@@ -187,7 +190,7 @@ def _shown(report: IndicatorReport, query: dict[str, str], *, with_exports: bool
 
 def _filter_form() -> IndicatorFilterForm:
     today = context.now().astimezone(context.settings().zone).date()
-    user, db = context.actor(), context.db()
+    user, db = context.actor(), context.read_db()
     form = IndicatorFilterForm.from_query(request.args, first_day=today.replace(month=1, day=1), last_day=today)
     programmes = db.scalars(visible_programmes(user).order_by(Programme.name, Programme.id))
     return form.offer(programmes, selectable_territories(db, user))
@@ -196,7 +199,7 @@ def _filter_form() -> IndicatorFilterForm:
 def _compute(form: IndicatorFilterForm) -> IndicatorReport | None:
     """The indicators for a validated filter; None, with the core's errors next to the fields, if refused."""
     try:
-        return compute(context.db(), context.registry(), context.actor(), form.scope(), now=context.now(),
+        return compute(context.read_db(), context.registry(), context.actor(), form.scope(), now=context.now(),
                        locale=_locale(), zone=context.settings().zone)
     except InvalidInput as invalid:
         form.show_errors(invalid.errors)

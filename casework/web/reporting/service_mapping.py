@@ -79,7 +79,8 @@ def mapping_figures(figures: MappingFigures) -> list[ShownFigure]:
 
 def services_summary(scope: IndicatorScope, query: dict[str, str]) -> ServicesSummary:
     """The mapping's key figures for the indicators' scope (already validated by the indicators)."""
-    report = compute_service_mapping(context.db(), context.registry(), context.actor(), scope, now=context.now(),
+    # On the indicators page: read where the indicators read.
+    report = compute_service_mapping(context.read_db(), context.registry(), context.actor(), scope, now=context.now(),
                                      locale=_locale(), zone=context.settings().zone)
     return ServicesSummary(mapping_figures(report.key_figures), url_for("service_mapping.index", **query))
 
