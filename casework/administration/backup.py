@@ -175,6 +175,7 @@ def backup_sqlite(
     """
     if not database.is_file():
         raise BackupRefused(f"there is no database at {database}: nothing to back up")
+    destination = destination.resolve()
     destination.mkdir(parents=True, exist_ok=True)
     final = destination / f"{PREFIX}{stamp(now)}"
     if final.exists():
@@ -266,6 +267,7 @@ def _safe_relative(name: str) -> bool:
 def verify_backup(source: Path, known_revisions: Callable[[str], bool]) -> dict:
     """Every check restore makes before touching anything: the manifest, every file's size and
     SHA-256, SQLite's integrity check, and a schema revision this Casework knows."""
+    source = source.resolve()
     manifest = read_manifest(source)
     for name, entry in sorted(manifest["files"].items()):
         if not _safe_relative(name) or not isinstance(entry, dict):

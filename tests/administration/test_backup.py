@@ -317,6 +317,17 @@ def test_restore_replaces_an_existing_database_only_with_force_and_keeps_it_asid
     assert len(list((live.instance / "documents").iterdir())) == 2
 
 
+def test_backup_and_restore_take_relative_paths(tmp_path, registry, monkeypatch):
+    _backup(tmp_path, registry)
+    monkeypatch.chdir(tmp_path)
+    made = CliRunner().invoke(main, ["backup", "relative"], env=_env(tmp_path / "live" / "instance"))
+    assert made.exit_code == 0, made.output
+    backup = next(Path("relative").glob("casework-*"))
+    restored = CliRunner().invoke(main, ["restore", str(backup)], env=_env(tmp_path / "fresh"))
+    assert restored.exit_code == 0, restored.output
+    assert len(list((tmp_path / "fresh" / "documents").iterdir())) == 2
+
+
 def test_restore_of_an_older_schema_says_to_upgrade(tmp_path):
     instance = tmp_path / "old"
     url = f"sqlite:///{instance / 'casework.sqlite3'}"
