@@ -23,7 +23,7 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"messa
 
 
 class JsonFormatter(logging.Formatter):
-    """A record as one line of JSON: time (UTC, ISO 8601), level, logger, message, the request id
+    """A record as one line of JSON: time (UTC, ISO 8601), level, logger, message, process id, the request id
     if any, the fields given with `extra=`, and the traceback as text."""
 
     def format(self, record: logging.LogRecord) -> str:
@@ -32,6 +32,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            "pid": record.process,  # which worker process, behind one gunicorn
         }
         current = request_id.get()
         if current is not None:
@@ -84,3 +85,4 @@ def configure_logging(as_json: bool, level: int = logging.INFO) -> None:
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per job run
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plug-in at import
