@@ -122,6 +122,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     from casework.web.services import directory as services_directory
     app.register_blueprint(services_directory.blueprint)
     app.context_processor(_template_globals)
+    assets.init_assets(app)
     production.install(app, settings)
     return app
 
