@@ -35,6 +35,9 @@ max_requests_jitter = 200
 # database engine). Preloading would share the engine's connection pool across the fork, which
 # SQLAlchemy and psycopg do not allow without extra care, for a start-up saving of under a second.
 preload_app = False
+# gunicorn's control socket (gunicornc) is not used: systemd signals the master (HUP reloads the
+# workers, TERM stops them), and two servers on one host would share its default path.
+control_socket_disable = True
 
 # The client's address and scheme come from Casework's `trusted_proxies` (Werkzeug's ProxyFix,
 # which counts hops). gunicorn trusts no forwarding header itself, so the two cannot disagree.
