@@ -84,5 +84,8 @@ def configure_logging(as_json: bool, level: int = logging.INFO) -> None:
     handler.setFormatter(formatter(as_json))
     root.addHandler(handler)
     root.setLevel(level)
+    # Python's warnings (a library's deprecation, SQLAlchemy's) become records too, not loose text
+    # between the JSON lines.
+    logging.captureWarnings(True)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per job run
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plug-in at import
