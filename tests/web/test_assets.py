@@ -66,3 +66,12 @@ def test_a_changed_file_gets_a_new_address(tmp_path: Path):
     (tmp_path / "vendor.0123456789ab.js").write_text("x")
     assert plain_name(tmp_path, "vendor.0123456789ab.js") == "vendor.0123456789ab.js"
     assert fingerprinted_name(tmp_path, "missing.js") == "missing.js"
+
+
+def test_the_pact_pdf_reads_fingerprinted_stylesheets_from_disk():
+    from casework.web.pacts.pdf import BASE_URL, local_resource
+
+    folders = {"/static/": STATIC, "/assets/bootstrap-italia/": BOOTSTRAP_ITALIA}
+    address = f"{BASE_URL}static/{fingerprinted_name(STATIC, 'print.css')}"
+    content, kind = local_resource(address, folders, {})
+    assert kind == "text/css" and content == (STATIC / "print.css").read_bytes()
