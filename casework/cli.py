@@ -438,6 +438,7 @@ def _check_port(host: str, port: int) -> None:
 def _serve(settings: Settings, host: str | None, port: int | None, with_scheduler: bool = False,
            *, demo: bool = False) -> None:
     import dataclasses
+    import logging
 
     from werkzeug.serving import run_simple
 
@@ -471,6 +472,9 @@ def _serve(settings: Settings, host: str | None, port: int | None, with_schedule
     if settings.mail_folder_dir is not None:
         click.echo(f"E-mail is not sent: each message is written to {settings.mail_folder_dir} as an .eml file.")
     click.echo(f"Casework is running: open http://{host}:{port}/ (Ctrl+C to stop)")
+    # Casework writes its own access line (casework.access, with the request id): not the dev
+    # server's too. Its warnings and errors still show.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
     except SystemExit:
