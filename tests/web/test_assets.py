@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from casework.web.assets import BOOTSTRAP_ITALIA, IMMUTABLE, SHORT_CACHE, STATIC, fingerprinted_name, plain_name
+from casework.web.assets import (
+    BOOTSTRAP_ITALIA,
+    IMMUTABLE,
+    SHORT_CACHE,
+    STATIC,
+    fingerprinted_name,
+    plain_name,
+)
 from tests.web.conftest import sign_in, static_url
 
 FINGERPRINTED_CSS = re.compile(r'href="(/static/casework\.[0-9a-f]{12}\.css)"')

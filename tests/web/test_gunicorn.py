@@ -17,7 +17,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -32,7 +32,7 @@ from casework.workflow import WorkflowRegistry
 from tests.conftest import ZONE
 from tests.web.conftest import CSRF, PASSWORD
 
-MOVE_FORM = re.compile(r'<form method="post" action="(/pacts/\d+/transition)"[^>]*>(.*?)</form>', re.S)
+MOVE_FORM = re.compile(r'<form method="post" action="(/pacts/\d+/transition)"[^>]*>(.*?)</form>', re.DOTALL)
 HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
 OPTION = re.compile(r'<option value="([^"]+)"')
 READS = 16
@@ -61,7 +61,7 @@ def _world(database_url: str) -> int:
         db.add_all([unione, settimo, manager, programme, person])
         db.flush()
         pact = open_pact(db, registry, beneficiary=person, programme=programme, case_manager=manager,
-                         actor=manager, clock=Clock(datetime.now(timezone.utc), ZONE))
+                         actor=manager, clock=Clock(datetime.now(UTC), ZONE))
         db.commit()
         pact_id = pact.id
     engine.dispose()
