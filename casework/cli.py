@@ -13,10 +13,15 @@ from casework.workflow import check_directory
 
 
 def _settings() -> Settings:
+    from casework.logs import configure_logging
+
     try:
-        return load_settings()
+        settings = load_settings()
     except ConfigError as error:
         raise click.ClickException(f"configuration: {error}") from None
+    # Log records (not the command's own output) in the format the web workers use.
+    configure_logging(settings.logs_as_json)
+    return settings
 
 
 @click.group()
@@ -293,13 +298,9 @@ def scheduler() -> None:
     Run exactly one per installation beside the web processes (a second one is harmless:
     they take turns). Stops on SIGTERM or Ctrl+C.
     """
-    import logging
-
     from casework.reminders.scheduler import run_scheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per job run
-    settings = _settings()
+    settings = _settings()  # logs as the web workers do (configure_logging)
     click.echo(f"Casework scheduler running on {_safe_url(settings)} (Ctrl+C to stop)")
     run_scheduler(settings)
 
@@ -437,6 +438,7 @@ def _check_port(host: str, port: int) -> None:
 def _serve(settings: Settings, host: str | None, port: int | None, with_scheduler: bool = False,
            *, demo: bool = False) -> None:
     import dataclasses
+    import logging
 
     from werkzeug.serving import run_simple
 
@@ -470,6 +472,9 @@ def _serve(settings: Settings, host: str | None, port: int | None, with_schedule
     if settings.mail_folder_dir is not None:
         click.echo(f"E-mail is not sent: each message is written to {settings.mail_folder_dir} as an .eml file.")
     click.echo(f"Casework is running: open http://{host}:{port}/ (Ctrl+C to stop)")
+    # Casework writes its own access line (casework.access, with the request id): not the dev
+    # server's too. Its warnings and errors still show.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
     except SystemExit:

@@ -114,6 +114,14 @@ def people(app: Flask, db) -> People:
     return found
 
 
+def static_url(app: Flask, filename: str, endpoint: str = "static") -> str:
+    """The address pages give one of our files: fingerprinted (casework/web/assets.py)."""
+    from flask import url_for
+
+    with app.test_request_context():
+        return url_for(endpoint, filename=filename)
+
+
 def csrf_token(client: FlaskClient, url: str = "/login") -> str:
     page = client.get(url, follow_redirects=True).get_data(as_text=True)
     match = CSRF.search(page)

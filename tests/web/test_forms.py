@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
 from casework.web.form_limits import TextLimit
-from tests.web.conftest import csrf_token, sign_in
+from tests.web.conftest import csrf_token, sign_in, static_url
 
 
 class NoteForm(FlaskForm):
@@ -56,8 +56,9 @@ def test_a_form_without_errors_has_no_summary(app):
 def test_every_page_loads_the_forms_script_before_the_bootstrap_bundle(app, client_and_people):
     client, _ = client_and_people
     page = client.get("/login").get_data(as_text=True)
-    assert page.index('<script src="/static/forms.js" defer></script>') < page.index("bootstrap-italia.bundle.min.js")
-    script = client.get("/static/forms.js")
+    forms_js = static_url(app, "forms.js")
+    assert page.index(f'<script src="{forms_js}" defer></script>') < page.index("bootstrap-italia.bundle.min.")
+    script = client.get(forms_js)
     assert script.status_code == 200
     source = script.get_data(as_text=True)
     assert "[data-error-summary]" in source and "maxlength" in source and "aria-live" in source

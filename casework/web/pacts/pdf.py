@@ -24,7 +24,7 @@ from casework.models import Pact
 from casework.pacts.page import PrintPage, print_page
 from casework.security.audit import log_access
 from casework.web import context, saving
-from casework.web.assets import BOOTSTRAP_ITALIA
+from casework.web.assets import BOOTSTRAP_ITALIA, plain_name
 from casework.web.pacts import forms
 
 blueprint = Blueprint("pact_pdf", __name__)
@@ -49,7 +49,8 @@ def local_resource(url: str, folders: dict[str, Path], in_memory: dict[str, tupl
     for prefix, folder in folders.items():
         if parts.path.startswith(prefix):
             root = folder.resolve()
-            found = (root / parts.path.removeprefix(prefix)).resolve()
+            # The page names our files by their fingerprinted address (assets.py).
+            found = (root / plain_name(folder, parts.path.removeprefix(prefix))).resolve()
             if found.is_relative_to(root) and found.is_file():
                 return found.read_bytes(), _TYPES.get(found.suffix, "application/octet-stream")
     raise ValueError(f"no such file: {url}")

@@ -21,7 +21,7 @@ from casework.models import (
 from casework.pacts import operations as ops
 from tests.conftest import ZONE
 from tests.support import DEFAULT_PATHS, advance, valid_answers
-from tests.web.conftest import csrf_token, sign_in, submit
+from tests.web.conftest import csrf_token, sign_in, static_url, submit
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -472,7 +472,7 @@ def test_print_view(app, db, people, registry):
     response = client.get(f"/pacts/{pact.id}/print")
     assert response.status_code == 200
     sheet = text(response)
-    assert "print.css" in sheet and 'class="it-header-wrapper"' not in sheet
+    assert static_url(app, "print.css") in sheet and 'class="it-header-wrapper"' not in sheet
     assert "Revision 1 of" in sheet and "Maria Bianchi" in sheet and "BNCMRA85D43I703I" in sheet
     assert "trovare lavoro" in sheet and "Work" in sheet and "31/03/2027" in sheet
     assert "iscrizione al centro per l'impiego" in sheet and "cercare offerte adatte" in sheet

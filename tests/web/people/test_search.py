@@ -12,7 +12,7 @@ from casework.clock import Clock
 from casework.models import AccessLogEntry, Beneficiary, Gender
 from casework.pacts import operations as ops
 from tests.conftest import ZONE
-from tests.web.conftest import sign_in
+from tests.web.conftest import sign_in, static_url
 
 
 @pytest.fixture
@@ -133,7 +133,7 @@ def test_listing_results_logs_no_access_but_opening_a_person_does(app, db, peopl
 
 def test_the_header_has_the_search_box_and_the_menu_for_each_role(app, people):
     giulia = signed_in(app, "giulia").get("/beneficiaries").get_data(as_text=True)
-    assert 'id="header-search"' in giulia and 'action="/cerca"' in giulia and "/static/search.js" in giulia
+    assert 'id="header-search"' in giulia and 'action="/cerca"' in giulia and static_url(app, "search.js") in giulia
     assert "Amministrazione" not in giulia  # four entries fit
     elena = signed_in(app, "elena").get("/beneficiaries").get_data(as_text=True)
     assert 'id="header-search"' in elena
@@ -147,6 +147,7 @@ def test_the_header_has_the_search_box_and_the_menu_for_each_role(app, people):
 def test_favicon_answers(app):
     client = app.test_client()
     icon = client.get("/favicon.ico")
-    assert icon.status_code == 301 and icon.headers["Location"].endswith("/static/favicon.svg")
-    assert client.get("/static/favicon.svg").status_code == 200
-    assert 'rel="icon" href="/static/favicon.svg"' in client.get("/login").get_data(as_text=True)
+    favicon = static_url(app, "favicon.svg")
+    assert icon.status_code == 301 and icon.headers["Location"].endswith(favicon)
+    assert client.get(favicon).status_code == 200
+    assert f'rel="icon" href="{favicon}"' in client.get("/login").get_data(as_text=True)

@@ -24,7 +24,7 @@ from casework.models import (
 from casework.security.passwords import hash_password
 from casework.web import context
 from tests.reporting.test_indicators import TRIAL_WORKFLOW, Builder, at
-from tests.web.conftest import PASSWORD, csrf_token, sign_in
+from tests.web.conftest import PASSWORD, csrf_token, sign_in, static_url
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)  # Friday 20 March 2026, 10:00 in Rome
 
@@ -174,7 +174,7 @@ def test_the_funder_report_prints_a_programme_and_is_logged(app, db, town):
     assert "Produced on 20/03/2026 10:00 by Elena Rossi" in words  # Rome time
     assert "People reached 2 2 ✓ Met" in words
     assert key_figures(page)[0] == "People reached 2 target 2 (100% reached) Details : People reached"
-    assert 'href="/static/print.css"' in page and 'role="img"' in page
+    assert f'href="{static_url(app, "print.css")}"' in page and 'role="img"' in page
     logged = db.scalars(select(AccessLogEntry).where(AccessLogEntry.action == "export")).all()
     assert [(entry.subject_type, entry.subject_id, entry.detail) for entry in logged] == [
         ("programme", tilde.id, "funder report 2026-01-01..2026-03-31, all territories"),

@@ -25,7 +25,7 @@ from casework.models import (
     Territory,
     TerritoryKind,
 )
-from tests.web.conftest import csrf_token, sign_in, submit
+from tests.web.conftest import csrf_token, sign_in, static_url, submit
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
 
@@ -120,7 +120,7 @@ def test_the_board_lists_the_territorys_active_services_and_no_person(app, db, p
     assert "Set-Cookie" not in reply.headers
     assert reply.headers["Content-Security-Policy"].startswith("default-src 'self'")
     assert reply.headers["X-Frame-Options"] == "DENY"
-    assert '<link rel="stylesheet" href="/static/print.css">' in html
+    assert f'<link rel="stylesheet" href="{static_url(app, "print.css")}">' in html
 
 
 def test_the_board_of_a_comune_shows_only_its_services_and_the_office_name(app, db, directory):
