@@ -51,6 +51,7 @@ from casework.models import (
     UTCDateTime,
 )
 from casework.models.beneficiary import name_key, phone_key
+from casework.reminders import ReminderPolicy, refresh_pact_deadlines, run_sweep
 from casework.security import hash_password
 from casework.workflow import WorkflowRegistry, score_screening
 
@@ -58,6 +59,7 @@ CASE_MANAGERS = 20
 BUSY_OPEN = 150  # open pacts of the busiest case manager at N >= 10,000
 HISTORY_DAYS = 3 * 365
 CHUNK = 2000  # pacts written per batch of inserts
+SWEEP_HOLDER = "casework-demo-scale"
 # Case managers per territory (the demo's own six included) and the programmes they work on.
 TEAM = {"Unione NET": 6, "Ambito di Lodi": 8, "CIdiS - Consorzio Intercomunale di Servizi": 6}
 PROGRAMME_SHARE = {"Ambito di Lodi": (("CHANCE", 60), ("SISACT", 20), ("RICOMINCIO", 20))}
@@ -113,6 +115,9 @@ def load_scale(settings: Settings, beneficiaries: int, *, progress: bool = False
         with unit_of_work(factory) as session:
             loader.session = session
             loader.deadlines(progress)
+        # The scheduler's own sweep, once: the reminders and escalations due by now are written
+        # (notifications, and the e-mails a scheduler would then send), as in an office where it runs.
+        run_sweep(factory, registry, now=loader.now, policy=ReminderPolicy.from_settings(settings), holder=SWEEP_HOLDER)
     finally:
         engine.dispose()
     return ScaleSummary(**{**summary.__dict__, "seconds": (datetime.now(UTC) - started).total_seconds()})
@@ -418,8 +423,6 @@ class _ScaleLoader(_Loader):
 
     def deadlines(self, progress: bool) -> None:
         """The real refresh for the open pacts; the queue the triggers filled is then done with."""
-        from casework.reminders import ReminderPolicy, refresh_pact_deadlines
-
         policy = ReminderPolicy.from_settings(self.settings)
         session = self.session
         with _bar(progress, len(self.open_ids), "Deadlines") as advance:

@@ -31,6 +31,7 @@ from casework.reminders.notifications import LOCALES, deadline_label, format_day
 from casework.reminders.referral_deadlines import service_names
 from casework.reminders.scheduler_lock import take_turn
 from casework.reminders.sweep import SWEEP_TURN, hand_over_reminders
+from casework.reminders.sweep import sweep as run_sweep
 from casework.reminders.workdays import (
     add_working_days,
     subtract_working_days,
@@ -73,4 +74,5 @@ __all__ = [
     "service_names",
     "ReminderPolicy",
     "refresh_pact_deadlines",
+    "run_sweep",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,8 +27,10 @@ from casework.demo import ScaleRefused, ScaleSummary, load_scale
 from casework.models import (
     Beneficiary,
     DeadlineRefresh,
+    Notification,
     Pact,
     PactDeadline,
+    Reminder,
     Role,
     TransitionRecord,
     User,
@@ -155,6 +157,13 @@ def test_deadlines_are_what_the_real_refresh_writes(scale: Scale, session: Sessi
     session.rollback()
     assert session.scalar(select(func.count()).select_from(PactDeadline).join(Pact).where(
         Pact.closed_at.is_not(None), PactDeadline.ended_at.is_(None))) == 0
+    # The sweep ran once: what was due by the load's end went out, to the case managers and
+    # (overdue) to the supervisors, and nothing due is left behind.
+    assert session.scalar(select(func.count()).select_from(Notification)) > 0
+    assert session.scalar(select(func.count()).select_from(Reminder).join(Pact).where(Pact.closed_at.is_not(None))) == 0
+    started = datetime.now(UTC) - timedelta(seconds=scale.summary.seconds)
+    assert session.scalar(select(func.count()).select_from(PactDeadline).where(
+        PactDeadline.next_fire_at <= started)) == 0
 
 
 def test_the_summary_names_what_exists(scale: Scale, session: Session) -> None:
