@@ -208,16 +208,24 @@ class _ScaleLoader(_Loader):
     # ---- people and pacts -----------------------------------------------------------------
 
     def _open_counts(self, total: int) -> dict[str, int]:
-        """Open pacts per case manager: one about BUSY_OPEN, the others fewer; at small N a third
-        of the pacts are open, shared alike, the busiest still first."""
+        """Open pacts per case manager: the busiest BUSY_OPEN, the others 70 to 130. At small N a
+        third of the pacts are open, shared in the same proportions, the busiest still first."""
         names = [u.username for team in self.managers.values() for u in team]
-        capacities = {name: self.rng.randint(70, 130) for name in names}
         busy = self.busy_name()
-        capacities[busy] = BUSY_OPEN
+        capacities = {name: BUSY_OPEN if name == busy else self.rng.randint(70, 130) for name in names}
         wanted = min(sum(capacities.values()), max(1, round(total / 3)))
-        scale = wanted / sum(capacities.values())
-        counts = {name: math.floor(c * scale) for name, c in capacities.items()}
-        counts[busy] = max(counts[busy], min(wanted, max(counts.values()) + 1)) if scale < 1 else BUSY_OPEN
+        if wanted == sum(capacities.values()):
+            return capacities
+        shares = {name: c * wanted / sum(capacities.values()) for name, c in capacities.items()}
+        counts = {name: math.floor(share) for name, share in shares.items()}
+        # The seats left go to the largest remainders, the busiest first.
+        for name in sorted(names, key=lambda n: (n != busy, counts[n] - shares[n]))[: wanted - sum(counts.values())]:
+            counts[name] += 1
+        others = max(count for name, count in counts.items() if name != busy)
+        if counts[busy] <= others and wanted > 1:
+            donor = max((n for n in names if n != busy), key=lambda n: counts[n])
+            counts[donor] -= 1
+            counts[busy] += 1
         return counts
 
     def busy_name(self) -> str:
