@@ -75,7 +75,7 @@ class ScaleSummary:
     pacts: int
     accounts: list[DemoAccount]  # every account with its demo password
     case_managers: list[str]  # usernames
-    supervisors: list[str]
+    supervisors: list[str]  # the first one supervises the busy manager, the long pact and the programme
     busy_manager: str  # the case manager with the most open pacts (about 150 at N >= 10,000)
     long_pact_id: int  # a pact with a long history: ~40 moves, journal entries, contacts
     programme_id: int  # a programme whose indicators have data for `year`
@@ -280,7 +280,6 @@ class _ScaleLoader(_Loader):
         long_index = next(i for i, (t, u, o) in enumerate(slots) if u.username == busy and not o) \
             if any(u.username == busy and not o for _, u, o in slots) else 0
         surnames: Counter[str] = Counter()
-        by_programme: Counter[int] = Counter()
         writer = RowWriter(rng, ids, initial)
         long_pact_id = 0
         with _bar(progress, total, "Pacts") as advance:
@@ -324,7 +323,6 @@ class _ScaleLoader(_Loader):
                 if open_:
                     self.open_ids.append(pact_id)
                 surnames[person.last] += 1
-                by_programme[programme.id] += 1
                 if len(writer.rows["pact"]) >= CHUNK:
                     advance(self._write(writer))
             advance(self._write(writer))
@@ -333,14 +331,16 @@ class _ScaleLoader(_Loader):
         # index of all moves to that state (ix_transition_record_to_state_at), not the pact's.
         self.session.execute(text("ANALYZE"))
         year = self.today.year - 1
+        home = "Unione NET"  # the busy manager's: supervisors[0] sees them, the long pact and TILDE
         search_term = min(surnames, key=lambda name: (abs(surnames[name] - max(2, total // 200)), name))
         if surnames[search_term] >= total and len(surnames) == 1:
             search_term = search_term  # one surname only: nothing matches "some but not all"
         return ScaleSummary(
             beneficiaries=total, pacts=total, accounts=demo_accounts() + self.extra,
             case_managers=[u.username for _, u in manager_list],
-            supervisors=[u.username for u in self.supervisor_of.values()], busy_manager=busy,
-            long_pact_id=long_pact_id, programme_id=by_programme.most_common(1)[0][0], year=year,
+            supervisors=[self.supervisor_of[home].username] + [
+                u.username for t, u in self.supervisor_of.items() if t != home],
+            busy_manager=busy, long_pact_id=long_pact_id, programme_id=self.programmes["TILDE"].id, year=year,
             search_term=search_term,
         )
 
