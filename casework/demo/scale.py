@@ -45,7 +45,6 @@ from casework.models import (
     DeadlineRefresh,
     Gender,
     Pact,
-    Programme,
     Role,
     User,
     UTCDateTime,
@@ -172,6 +171,8 @@ class _ScaleLoader(_Loader):
         start = self.today - timedelta(days=HISTORY_DAYS + 60)
         for programme in self.programmes.values():
             programme.starts_on = min(programme.starts_on, start)  # the history's three years are inside
+        for user in self.users.values():  # the demo's staff were there before the first pact
+            user.created_at = min(user.created_at, datetime.combine(start, datetime.min.time(), UTC))
         self._more_managers()
         self.session.flush()
 
@@ -333,8 +334,6 @@ class _ScaleLoader(_Loader):
         year = self.today.year - 1
         home = "Unione NET"  # the busy manager's: supervisors[0] sees them, the long pact and TILDE
         search_term = min(surnames, key=lambda name: (abs(surnames[name] - max(2, total // 200)), name))
-        if surnames[search_term] >= total and len(surnames) == 1:
-            search_term = search_term  # one surname only: nothing matches "some but not all"
         return ScaleSummary(
             beneficiaries=total, pacts=total, accounts=demo_accounts() + self.extra,
             case_managers=[u.username for _, u in manager_list],
@@ -349,17 +348,17 @@ class _ScaleLoader(_Loader):
         rng = self.rng
         created = at - timedelta(minutes=rng.randint(5, 90))
         phone = f"3{rng.randint(20, 49)} {rng.randint(100, 999)} {rng.randint(1000, 9999)}"
-        writer.rows["beneficiary"].append(dict(
-            id=beneficiary_id, first_name=person.first, last_name=person.last,
-            codice_fiscale=self._fast_codice_fiscale(person), birth_date=person.birth, birth_place=person.birth_place,
-            gender=person.gender, migrant_background=person.migrant, citizenship=person.citizenship,
-            comune_id=person.comune.id, address=f"{rng.choice(STREETS)} {rng.randint(1, 120)}", phone=phone,
-            email="", preferred_language="", last_name_key=name_key(person.last),
-            first_name_key=name_key(person.first), phone_key=phone_key(phone), created_at=created,
-            created_by_id=manager.id, updated_at=created, version=1))
+        writer.rows["beneficiary"].append({
+            "id": beneficiary_id, "first_name": person.first, "last_name": person.last,
+            "codice_fiscale": self._fast_codice_fiscale(person), "birth_date": person.birth, "birth_place": person.birth_place,
+            "gender": person.gender, "migrant_background": person.migrant, "citizenship": person.citizenship,
+            "comune_id": person.comune.id, "address": f"{rng.choice(STREETS)} {rng.randint(1, 120)}", "phone": phone,
+            "email": "", "preferred_language": "", "last_name_key": name_key(person.last),
+            "first_name_key": name_key(person.first), "phone_key": phone_key(phone), "created_at": created,
+            "created_by_id": manager.id, "updated_at": created, "version": 1})
         for first, last, relation, birth in person.household:
-            writer.rows["household_member"].append(dict(
-                beneficiary_id=beneficiary_id, first_name=first, last_name=last, relation=relation, birth_date=birth))
+            writer.rows["household_member"].append({
+                "beneficiary_id": beneficiary_id, "first_name": first, "last_name": last, "relation": relation, "birth_date": birth})
 
     def _fast_codice_fiscale(self, person: Person) -> str:
         from casework.demo.scale_codes import codice_fiscale
@@ -389,10 +388,10 @@ class _ScaleLoader(_Loader):
                 sql, convert = self._statement(connection.dialect, name, keys)
                 if postgresql:  # COPY: one statement for the chunk, not one per row
                     columns = ", ".join(f'"{key}"' for key in keys)
-                    with connection.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
-                        with cursor.copy(f"COPY {name} ({columns}) FROM STDIN") as copy:
-                            for row in rows:
-                                copy.write_row(convert(row))
+                    raw = connection.connection.dbapi_connection
+                    with raw.cursor() as cursor, cursor.copy(f"COPY {name} ({columns}) FROM STDIN") as copy:  # type: ignore[union-attr]
+                        for row in rows:
+                            copy.write_row(convert(row))
                 else:
                     connection.exec_driver_sql(sql, [convert(row) for row in rows])
                 rows.clear()
@@ -445,11 +444,10 @@ class _ScaleLoader(_Loader):
 
 
 def _sqlite_time(value: datetime) -> str:
-    """As SQLAlchemy's SQLite DATETIME stores a UTCDateTime, in half the time."""
+    """As SQLAlchemy's SQLite DATETIME stores a UTCDateTime (years after 999), in less time."""
     if value.utcoffset():
         value = value.astimezone(UTC)
-    return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (
-        value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond)
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _processor(dialect: Any, column_type: Any) -> Callable[[Any], Any] | None:

@@ -22,6 +22,7 @@ from casework.demo.tables import (
     CHANCE_GOALS,
     CHANCE_WITHDRAW_REASONS,
     DECLINE_REASONS,
+    EXTEND_REASONS,
     EXTERNAL_MEMBERS,
     NOT_ELIGIBLE_REASONS,
     OUTCOME_NOTES,
@@ -33,11 +34,9 @@ from casework.demo.tables import (
     REFERRALS,
     REOPEN_REASONS,
     REQUEST_INFO_REASONS,
-    RESUME_REASONS,
     SERVICE_DETAILS,
     SUSPEND_REASONS,
     WITHDRAW_REASONS,
-    EXTEND_REASONS,
 )
 from casework.models import (
     ActionStatus,
@@ -163,52 +162,52 @@ class RowWriter:
         for (_, kind, data), at in zip(steps, times, strict=True):
             version += 1
             if kind == "open":
-                rows["transition_record"].append(dict(
-                    pact_id=pact_id, event="open", from_state=None, to_state=state, actor_id=manager, at=at,
-                    comment="", reason=None, pact_version=version))
+                rows["transition_record"].append({
+                    "pact_id": pact_id, "event": "open", "from_state": None, "to_state": state, "actor_id": manager, "at": at,
+                    "comment": "", "reason": None, "pact_version": version})
             elif kind == "move":
                 event, target = data[0], data[1]
                 comment, reason = self._why(facts, data[2] if len(data) > 2 else None)
-                rows["transition_record"].append(dict(
-                    pact_id=pact_id, event=event, from_state=state, to_state=target, actor_id=manager, at=at,
-                    comment=comment, reason=reason, pact_version=version))
+                rows["transition_record"].append({
+                    "pact_id": pact_id, "event": event, "from_state": state, "to_state": target, "actor_id": manager, "at": at,
+                    "comment": comment, "reason": reason, "pact_version": version})
                 entered_from, state, entered_at = state, target, at
                 closed_at = at if target in ("closed", "withdrawn", "not_eligible", "not_taken_in") else None
             elif kind == "referral":
-                needs, source, referrer, reason_text = _choose(rng, facts.tags, REFERRALS[facts.programme_code])
-                rows["referral"].append(dict(
-                    pact_id=pact_id, source=source, referrer_name=referrer, referrer_contact="", reason=reason_text,
-                    referred_on=(at - timedelta(days=rng.randint(0, 6))).date(), recorded_at=at,
-                    recorded_by_id=manager))
+                _, source, referrer, reason_text = _choose(rng, facts.tags, REFERRALS[facts.programme_code])
+                rows["referral"].append({
+                    "pact_id": pact_id, "source": source, "referrer_name": referrer, "referrer_contact": "", "reason": reason_text,
+                    "referred_on": (at - timedelta(days=rng.randint(0, 6))).date(), "recorded_at": at,
+                    "recorded_by_id": manager})
             elif kind == "screening":
                 answers, profile, total, level = rng.choice(facts.screenings)
                 priority = Priority(level)
-                rows["screening"].append(dict(
-                    pact_id=pact_id, answers=answers, need_profile=profile, total_score=total, priority=priority,
-                    completed_at=at, completed_by_id=manager))
+                rows["screening"].append({
+                    "pact_id": pact_id, "answers": answers, "need_profile": profile, "total_score": total, "priority": priority,
+                    "completed_at": at, "completed_by_id": manager})
             elif kind == "goal":
                 text, options = self._goal(facts)
-                goal = dict(id=self.ids.take("goal"), pact_id=pact_id, description=text,
-                            need_area=options[0], target_date=(at + timedelta(days=rng.randint(60, 200))).date(),
-                            status=ItemStatus.OPEN)
+                goal = {"id": self.ids.take("goal"), "pact_id": pact_id, "description": text,
+                            "need_area": options[0], "target_date": (at + timedelta(days=rng.randint(60, 200))).date(),
+                            "status": ItemStatus.OPEN}
                 goals.append(goal)
                 performer, detail, action_text = _choose_action(rng, options[1])
-                actions.append(dict(
-                    id=self.ids.take("pact_action"), pact_id=pact_id, goal_id=goal["id"], description=action_text,
-                    performer=performer, performer_detail=detail.format(**self._details(facts)),
-                    due_on=(at + timedelta(days=rng.randint(20, 120))).date(), status=ActionStatus.PLANNED))
+                actions.append({
+                    "id": self.ids.take("pact_action"), "pact_id": pact_id, "goal_id": goal["id"], "description": action_text,
+                    "performer": performer, "performer_detail": detail.format(**self._details(facts)),
+                    "due_on": (at + timedelta(days=rng.randint(20, 120))).date(), "status": ActionStatus.PLANNED})
             elif kind == "action":
                 pass  # drawn with its goal; still one version, as the real add_action
             elif kind == "commitment":
                 bank = CHANCE_COMMITMENTS if chance else PACT_COMMITMENTS
                 party = rng.choice(list(bank))
-                commitments.append(dict(pact_id=pact_id, party=party, text=rng.choice(bank[party])))
+                commitments.append({"pact_id": pact_id, "party": party, "text": rng.choice(bank[party])})
             elif kind == "revision":
                 revisions += 1
-                revision = dict(
-                    id=self.ids.take("pact_revision"), pact_id=pact_id, number=revisions,
-                    content=_snapshot(goals, actions, commitments), created_at=at, created_by_id=manager,
-                    signed_on=None, signed_by="", consent_given=False)
+                revision = {
+                    "id": self.ids.take("pact_revision"), "pact_id": pact_id, "number": revisions,
+                    "content": _snapshot(goals, actions, commitments), "created_at": at, "created_by_id": manager,
+                    "signed_on": None, "signed_by": "", "consent_given": False}
                 rows["pact_revision"].append(revision)
             elif kind == "signature":
                 assert revision is not None
@@ -217,9 +216,9 @@ class RowWriter:
                 revision["consent_given"] = True
             elif kind == "approval":
                 assert revision is not None
-                rows["pact_approval"].append(dict(
-                    pact_id=pact_id, revision_id=revision["id"], decision=ApprovalDecision.APPROVED, comment="",
-                    decided_by_id=facts.supervisor_id, decided_at=at, pact_version=version))
+                rows["pact_approval"].append({
+                    "pact_id": pact_id, "revision_id": revision["id"], "decision": ApprovalDecision.APPROVED, "comment": "",
+                    "decided_by_id": facts.supervisor_id, "decided_at": at, "pact_version": version})
             elif kind == "action_start":
                 planned = [a for a in actions if a["status"] == ActionStatus.PLANNED]
                 if planned:
@@ -230,15 +229,15 @@ class RowWriter:
                 role_man, role_woman, organisation = rng.choice(EXTERNAL_MEMBERS.get(facts.programme_code, (
                     (None, "assistente sociale", "Servizio sociale"),)))
                 woman = role_man is None or rng.random() < 0.6
-                rows["pact_member"].append(dict(
-                    pact_id=pact_id, user_id=None, external_name=_external_name(rng, woman),
-                    role=role_woman if woman else role_man, organisation=organisation, contact="", added_at=at))
+                rows["pact_member"].append({
+                    "pact_id": pact_id, "user_id": None, "external_name": _external_name(rng, woman),
+                    "role": role_woman if woman else role_man, "organisation": organisation, "contact": "", "added_at": at})
             elif kind == "contact":
                 _, channel, notes = _choose(rng, facts.tags, CHANCE_CONTACTS if chance else PACT_CONTACTS)
-                rows["follow_up_contact"].append(dict(
-                    pact_id=pact_id, contact_at=at, channel=channel, notes=notes,
-                    next_contact_on=(at + timedelta(days=14 if chance else 30)).date(), recorded_by_id=manager,
-                    submission_key=None))
+                rows["follow_up_contact"].append({
+                    "pact_id": pact_id, "contact_at": at, "channel": channel, "notes": notes,
+                    "next_contact_on": (at + timedelta(days=14 if chance else 30)).date(), "recorded_by_id": manager,
+                    "submission_key": None})
             elif kind == "outcome":
                 if outcome_done:
                     version -= 1
@@ -246,9 +245,9 @@ class RowWriter:
                 outcome = str(weighted(rng, PACT_OUTCOME_WEIGHTS[facts.programme_code]))
                 achieved = GoalsAchieved.NOT if outcome in ("no_change", "dropped_out", "moved_away") else (
                     GoalsAchieved.FULLY if rng.random() < 0.5 else GoalsAchieved.PARTLY)
-                rows["pact_outcome"].append(dict(
-                    pact_id=pact_id, outcome=outcome, goals_achieved=achieved, notes=OUTCOME_NOTES.get(outcome, ""),
-                    recorded_at=at, recorded_by_id=manager))
+                rows["pact_outcome"].append({
+                    "pact_id": pact_id, "outcome": outcome, "goals_achieved": achieved, "notes": OUTCOME_NOTES.get(outcome, ""),
+                    "recorded_at": at, "recorded_by_id": manager})
                 outcome_done = True
                 for goal in goals:
                     goal["status"] = {GoalsAchieved.FULLY: ItemStatus.ACHIEVED, GoalsAchieved.PARTLY:
@@ -260,15 +259,15 @@ class RowWriter:
         rows["commitment"].extend(commitments)
         for index in range(journal):
             at = times[0] + (times[-1] - times[0]) * (index + 1) / (journal + 1)
-            rows["journal_entry"].append(dict(
-                pact_id=pact_id, kind=rng.choice(list(JournalKind)), at=at, author_id=manager, recorded_at=at,
-                text=rng.choice(PACT_CONTACTS)[2], submission_key=None))
-        pact = dict(
-            id=pact_id, beneficiary_id=facts.beneficiary_id, programme_id=facts.programme_id,
-            case_manager_id=manager, workflow_name=facts.workflow, workflow_version=1, state=state,
-            version=version, priority=priority, opened_at=times[0], state_entered_at=entered_at,
-            entered_from=entered_from, closed_at=closed_at, next_deadline_at=None, next_deadline_label="",
-            updated_at=times[-1])
+            rows["journal_entry"].append({
+                "pact_id": pact_id, "kind": rng.choice(list(JournalKind)), "at": at, "author_id": manager, "recorded_at": at,
+                "text": rng.choice(PACT_CONTACTS)[2], "submission_key": None})
+        pact = {
+            "id": pact_id, "beneficiary_id": facts.beneficiary_id, "programme_id": facts.programme_id,
+            "case_manager_id": manager, "workflow_name": facts.workflow, "workflow_version": 1, "state": state,
+            "version": version, "priority": priority, "opened_at": times[0], "state_entered_at": entered_at,
+            "entered_from": entered_from, "closed_at": closed_at, "next_deadline_at": None, "next_deadline_label": "",
+            "updated_at": times[-1]}
         rows["pact"].append(pact)
         return pact
 

@@ -35,7 +35,12 @@ from casework.models import (
     TransitionRecord,
     User,
 )
-from casework.reminders import ReminderPolicy, StatePosition, refresh_pact_deadlines, state_deadlines
+from casework.reminders import (
+    ReminderPolicy,
+    StatePosition,
+    refresh_pact_deadlines,
+    state_deadlines,
+)
 from casework.workflow import WorkflowRegistry
 from tests.conftest import _scratch_postgres_database
 
