@@ -6,12 +6,14 @@ three territories. Then N people, each with one pact on either workflow, opened 
 three years: most closed (an office's history), and about as many open as 20 case managers
 carry, one of them (`busy_manager`) about 150. Each pact's history is planned along its
 workflow's events (casework.demo.scale_history) and written as rows (casework.demo.scale_rows)
-with SQLAlchemy Core executemany in chunks.
+in chunks: the driver's executemany on SQLite, COPY on PostgreSQL, the values converted by the
+columns' own types. ANALYZE then gives the planners statistics, as an office's database has.
 
 Deadlines: only open pacts have live deadline rows, and there are a few thousand of them
 whatever N, so the real refresh (casework.reminders) computes their rows and next deadline
 once everything is written; the refresh queue the triggers filled is then emptied, as a sweep
-would leave it (a closed pact's refresh writes nothing).
+would leave it (a closed pact's refresh writes nothing). Last, the scheduler's sweep runs once:
+the reminders and escalations due by now become notifications (and e-mails in the outbox).
 
 A scale load refuses a database that already holds people or pacts (`ScaleRefused`): it never
 mixes with, or duplicates, data already there.
