@@ -13,6 +13,7 @@ from casework.reminders.deadline_operations import (
     snooze_deadline,
     snoozed_now,
 )
+from casework.reminders.deadline_rows import ReminderPolicy, refresh_pact_deadlines
 from casework.reminders.deadlines import (
     DUE_SOON_DAYS,
     StatePosition,
@@ -30,6 +31,7 @@ from casework.reminders.notifications import LOCALES, deadline_label, format_day
 from casework.reminders.referral_deadlines import service_names
 from casework.reminders.scheduler_lock import take_turn
 from casework.reminders.sweep import SWEEP_TURN, hand_over_reminders
+from casework.reminders.sweep import sweep as run_sweep
 from casework.reminders.workdays import (
     add_working_days,
     subtract_working_days,
@@ -70,4 +72,7 @@ __all__ = [
     "working_days_between",
     "deadline_label",
     "service_names",
+    "ReminderPolicy",
+    "refresh_pact_deadlines",
+    "run_sweep",
 ]
