@@ -182,10 +182,10 @@ def build_scheduler(jobs: SchedulerJobs, *, blocking: bool = True) -> BaseSchedu
 
 def make_jobs(settings: Settings, *, mailer: Mailer | None = None) -> tuple[SchedulerJobs, Any]:
     """Jobs bound to the configured database and workflows; also returns the engine to dispose."""
-    from casework.db import make_engine, make_session_factory
+    from casework.db import Timeouts, make_engine, make_session_factory
 
     registry = WorkflowRegistry.from_directory(settings.workflows_dir)
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url, Timeouts.from_settings(settings, scheduler=True))
     jobs = SchedulerJobs(settings=settings, registry=registry, session_factory=make_session_factory(engine),
                          mailer=mailer or mailer_for(settings))
     return jobs, engine

@@ -12,7 +12,7 @@ from werkzeug.routing import IntegerConverter
 
 from casework import PROJECT_ROOT
 from casework.config import LOCALES, Settings, load_settings
-from casework.db import make_engine, make_session_factory
+from casework.db import Timeouts, make_engine, make_session_factory
 from casework.models import Role
 from casework.models.base import MAX_ID
 from casework.workflow.engine import WorkflowRegistry
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     )
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
 
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url, Timeouts.from_settings(settings))
     app.extensions["casework"] = {
         "settings": settings,
         "engine": engine,
