@@ -19,9 +19,11 @@ the settings require the lease to be longer.
 A message that cannot be built or handed over for any reason other than the mail server or
 the network (a header with a newline in it, say) would fail the same way at every attempt: it
 is marked failed at once with its error, for an administrator, and the rest go out. So is a
-message whose last allowed attempt never reported back (its sender died each time). A sender that dies after the SMTP
-server accepted a message but before recording it would send it again: SMTP offers nothing
-better; the Message-ID stays the same across attempts, so receiving systems can tell.
+message whose last allowed attempt never reported back (its sender died each time).
+
+A sender that dies after the SMTP server accepted a message but before recording it would
+send it again: SMTP offers nothing better; the Message-ID stays the same across attempts, so
+receiving systems can tell.
 """
 
 from __future__ import annotations
