@@ -6,7 +6,11 @@ writes it, 1% of them with a reminder due now; then times
 - the sweep: `casework.reminders.sweep.sweep` at that moment, which writes a reminder, an in-app
   notification and the e-mails for each due deadline, in batch transactions (the refresh
   queue is empty: the seeding wrote the rows the refresh would);
-- the baseline: the indexed select alone that reads the same due rows.
+- the baseline: the indexed select alone that reads the same due rows;
+- the plain-SQL baseline: the very rows the sweep wrote (e-mails, reminders, notifications,
+  and the due rows' next firing time), written again with plain SQL statements, many rows
+  per statement, in one transaction: what the writes cost without any of the sweep's logic.
+  sweep/plain says what the deciding costs on top of the writing.
 
 Each repeat puts the due rows back as they were. Run it for two sizes to see the sweep stay
 flat while N grows tenfold:
@@ -172,6 +176,35 @@ def _baseline(engine: Engine) -> float:
     return elapsed * 1000
 
 
+_WRITTEN = ("outbound_email", "reminder", "notification")  # in foreign-key order
+
+
+def _written(engine: Engine) -> dict[str, list[dict]]:
+    """What the sweep wrote, as the raw stored values (ids included: reminders name their e-mail)."""
+    with engine.connect() as connection:
+        written = {table: [dict(row._mapping) for row in connection.execute(text(f"SELECT * FROM {table}"))]
+                   for table in _WRITTEN}
+        written["pact_deadline"] = [dict(row._mapping) for row in connection.execute(text(
+            "SELECT id, next_fire_at FROM pact_deadline WHERE id IN (SELECT deadline_id FROM reminder)"))]
+    return written
+
+
+def _plain_sql(engine: Engine, written: dict[str, list[dict]]) -> float:
+    """Write `written` again with plain SQL (executemany of one INSERT or UPDATE each); ms."""
+    statements = []
+    for table in _WRITTEN:
+        columns = list(written[table][0])
+        statements.append((text(f"INSERT INTO {table} ({', '.join(columns)}) "
+                                f"VALUES ({', '.join(':' + column for column in columns)})"), written[table]))
+    statements.append((text("UPDATE pact_deadline SET next_fire_at = :next_fire_at WHERE id = :id"),
+                       written["pact_deadline"]))
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        for statement, rows in statements:
+            connection.execute(statement, rows)
+    return (time.perf_counter() - started) * 1000
+
+
 def _plan(engine: Engine) -> str:
     query = "SELECT id FROM pact_deadline WHERE next_fire_at <= :now ORDER BY next_fire_at"
     explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
@@ -204,7 +237,8 @@ def main() -> None:
         due_rows = _due_rows(engine)
         assert len(due_rows) == due, (len(due_rows), due)
         session_factory = make_session_factory(engine)
-        sweeps, baselines = [], []
+        sweeps, baselines, plains = [], [], []
+        written: dict[str, list[dict]] | None = None
         for repeat in range(args.repeats):
             _reset(engine, due_rows)
             baselines.append(_baseline(engine))
@@ -212,11 +246,16 @@ def main() -> None:
             report = sweep(session_factory, registry, now=NOW, policy=policy, holder="bench")
             sweeps.append((time.perf_counter() - started) * 1000)
             assert report.fired == due and report.refreshed == 0, report
+            written = written or _written(engine)
+            _reset(engine, due_rows)
+            plains.append(_plain_sql(engine, written))
             print(f"repeat {repeat + 1}: sweep {sweeps[-1]:.0f} ms ({report.fired} reminders, {report.emails} e-mails, "
-                  f"{report.batches} batches); baseline {baselines[-1]:.1f} ms")
+                  f"{report.batches} batches); baseline {baselines[-1]:.1f} ms; plain SQL {plains[-1]:.0f} ms")
         engine.dispose()
 
-    sweep_ms, baseline_ms = statistics.median(sweeps), statistics.median(baselines)
+    sweep_ms, baseline_ms, plain_ms = statistics.median(sweeps), statistics.median(baselines), statistics.median(plains)
+    print(f"plain SQL: {plain_ms:.0f} ms for the same {sum(len(rows) for rows in written.values())} rows written; "
+          f"sweep/plain {sweep_ms / plain_ms:.1f}")
     print(f"sweep: {sweep_ms:.0f} ms for {args.pacts} pacts, {due} due; indexed-select baseline {baseline_ms:.1f} ms; "
           f"sweep/baseline {sweep_ms / baseline_ms:.1f}")
 

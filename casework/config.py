@@ -143,8 +143,8 @@ class Settings:
     # at most mail_max_attempts times in all; then it is marked failed for an administrator.
     mail_max_attempts: int = 6
     mail_retry_seconds: int = 60
-    # How long a sender may hold a message it claimed before another sender may take it over:
-    # longer than smtp_timeout_seconds, or a slow send could be repeated.
+    # How long a sender may hold a message it claimed before another sender may take it over
+    # (renewed before each message): longer than smtp_timeout_seconds, the longest a send lasts.
     mail_lease_seconds: int = 300
     # A second database URL (a read replica) for the read-only queries of the indicators and the
     # exports; empty: they read the main database.
@@ -154,6 +154,14 @@ class Settings:
     trusted_proxies: int = 0
     # "json" (one object a line, for a log collector) or "text"; empty: json in production.
     log_format: str = ""
+    # A process frozen holding a transaction (SIGSTOP, a network partition) must not block the
+    # others for ever. PostgreSQL: a statement waits for a lock at most db_lock_timeout_seconds
+    # and runs at most db_statement_timeout_seconds (0: no limit); the server ends a scheduler
+    # session idle inside a transaction for db_idle_in_transaction_seconds (0: never).
+    # SQLite: a writer waits db_lock_timeout_seconds for the write lock (busy_timeout).
+    db_lock_timeout_seconds: int = 10
+    db_statement_timeout_seconds: int = 30
+    db_idle_in_transaction_seconds: int = 30
     caseload: CaseloadWeights = field(default_factory=CaseloadWeights)
 
     @property
@@ -302,11 +310,18 @@ def validate_settings(settings: Settings) -> None:
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name}: expected a whole number >= 1, got {getattr(settings, name)}")
     if settings.mail_lease_seconds <= settings.smtp_timeout_seconds:
+        # The lease is renewed before each message and a send lasts at most the SMTP timeout
+        # in all (casework.reminders.mail), so a lease longer than that covers what is sent.
         raise ConfigError("mail_lease_seconds must be longer than smtp_timeout_seconds, or a slow send could be repeated")
     if settings.trusted_proxies < 0:
         raise ConfigError(f"trusted_proxies: expected a whole number >= 0, got {settings.trusted_proxies}")
     if settings.log_format not in {"", "json", "text"}:
         raise ConfigError(f"log_format: expected json or text (or empty), got {settings.log_format!r}")
+    if settings.db_lock_timeout_seconds < 1:
+        raise ConfigError(f"db_lock_timeout_seconds: expected a whole number >= 1, got {settings.db_lock_timeout_seconds}")
+    for name in ("db_statement_timeout_seconds", "db_idle_in_transaction_seconds"):
+        if getattr(settings, name) < 0:
+            raise ConfigError(f"{name}: expected a whole number >= 0 (0: no limit), got {getattr(settings, name)}")
     if settings.default_locale not in LOCALES:
         raise ConfigError(f"default_locale: expected {' or '.join(LOCALES)}, got {settings.default_locale!r}")
     try:

@@ -116,3 +116,43 @@ def test_recorded_values_are_cut_to_the_length_the_model_declares(engine):
         session.commit()
         stored = session.scalars(select(AccessLogEntry)).one()
         assert (len(stored.ip_address), len(stored.detail)) == (45, 300)
+
+
+def test_every_connection_carries_the_configured_timeouts(engine):
+    """A frozen process cannot block the others for ever: see casework.db.Timeouts."""
+    from sqlalchemy import text
+
+    from casework.config import load_settings
+    from casework.db import Timeouts, make_engine
+
+    settings = load_settings({"db_lock_timeout_seconds": 4, "db_statement_timeout_seconds": 20,
+                              "db_idle_in_transaction_seconds": 7}, environ={})
+    url = engine.url.render_as_string(hide_password=False)
+    web, scheduler = make_engine(url, Timeouts.from_settings(settings)), \
+        make_engine(url, Timeouts.from_settings(settings, scheduler=True))
+    try:
+        if engine.dialect.name == "sqlite":
+            for each in (web, scheduler):
+                with each.connect() as connection:
+                    assert connection.scalar(text("PRAGMA busy_timeout")) == 4000
+            return
+        shown = {}
+        for name, each in (("web", web), ("scheduler", scheduler)):
+            with each.connect() as connection:
+                shown[name] = tuple(connection.scalar(text(f"SHOW {setting}")) for setting in (
+                    "lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout"))
+        # The web never has its session ended for idling: a request may render a PDF mid-transaction.
+        assert shown == {"web": ("4s", "20s", "0"), "scheduler": ("4s", "20s", "7s")}
+    finally:
+        web.dispose()
+        scheduler.dispose()
+
+
+def test_timeouts_are_checked_when_the_settings_are_read():
+    from casework.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match="db_lock_timeout_seconds"):
+        load_settings({"db_lock_timeout_seconds": 0}, environ={})
+    with pytest.raises(ConfigError, match="db_idle_in_transaction_seconds"):
+        load_settings({"db_idle_in_transaction_seconds": -1}, environ={})
+    assert load_settings({"db_statement_timeout_seconds": 0}, environ={}).db_statement_timeout_seconds == 0

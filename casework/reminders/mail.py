@@ -9,9 +9,21 @@ Delivery is claim, send, record:
    or `failed` after the last attempt or a permanent refusal (5xx), for an administrator.
 
 A sender that dies after claiming leaves the message `sending` until its lease runs out; the
-next delivery run takes it again and sends it, once. A sender that dies after the SMTP
-server accepted a message but before recording it would send it again: SMTP offers nothing
-better; the Message-ID stays the same across attempts, so receiving systems can tell.
+next delivery run takes it again and sends it, once. A claim takes a batch, but the lease
+only has to cover one send: just before sending each message the sender renews its lease, in
+a short transaction that succeeds only while the message is still its own (a slow server may
+have let the lease of a later message run out and another sender take it: that one is then
+skipped, not sent twice). A send takes at most `smtp_timeout_seconds` in all (SmtpMailer), and
+the settings require the lease to be longer.
+
+A message that cannot be built or handed over for any reason other than the mail server or
+the network (a header with a newline in it, say) would fail the same way at every attempt: it
+is marked failed at once with its error, for an administrator, and the rest go out. So is a
+message whose last allowed attempt never reported back (its sender died each time).
+
+A sender that dies after the SMTP server accepted a message but before recording it would
+send it again: SMTP offers nothing better; the Message-ID stays the same across attempts, so
+receiving systems can tell.
 """
 
 from __future__ import annotations
@@ -20,8 +32,11 @@ import hashlib
 import logging
 import os
 import smtplib
+import socket
 import ssl
 import tempfile
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -62,12 +77,44 @@ class SmtpMailer:
         self.timeout = settings.smtp_timeout_seconds
 
     def send(self, message: EmailMessage) -> None:
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-            if self.use_tls:
-                smtp.starttls(context=ssl.create_default_context())
-            if self.username:
-                smtp.login(self.username, self.password)
-            smtp.send_message(message)
+        """Raises socket.timeout (an OSError) past `smtp_timeout_seconds` in all, not per step:
+        the mail lease must outlast a whole send, and a server answering each of a dozen
+        commands just before the socket timeout would otherwise take a dozen times as long."""
+        deadline = time.monotonic() + self.timeout
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            # Shutting the socket down wakes whatever command is waiting on it with an OSError.
+            watchdog = threading.Timer(max(deadline - time.monotonic(), 0), _shut, args=(smtp,))
+            watchdog.daemon = True
+            watchdog.start()
+            try:
+                if self.use_tls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.username:
+                    smtp.login(self.username, self.password)
+                smtp.send_message(message)
+            finally:
+                watchdog.cancel()
+            # The server has the message: a slow goodbye must neither fail it (it would be sent
+            # again) nor outlast the lease.
+            remaining = deadline - time.monotonic()
+            if remaining > 0 and smtp.sock is not None:
+                smtp.sock.settimeout(remaining)
+                try:
+                    smtp.quit()
+                except (smtplib.SMTPException, OSError):
+                    pass
+        finally:
+            smtp.close()
+
+
+def _shut(smtp: smtplib.SMTP) -> None:
+    sock = smtp.sock  # read now: STARTTLS replaces the socket
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed: the send finished
 
 
 class FolderMailer:
@@ -190,6 +237,12 @@ class DeliveryReport:
     lost_leases: int = 0
 
 
+def _transient(error: Exception) -> bool:
+    """The mail server or the network failed: another attempt may succeed. Anything else (the
+    message cannot be built, say) would fail the same way every time."""
+    return isinstance(error, (smtplib.SMTPException, OSError))
+
+
 def _permanent(error: Exception) -> bool:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in error.recipients.values())
@@ -200,20 +253,25 @@ def _claim(session_factory: sessionmaker[Session], holder: str, policy: MailPoli
     lease_until = now + timedelta(seconds=policy.lease_seconds)
     with session_factory() as session:
         take_turn(session, MAIL_TURN, holder, now)
-        due = select(OutboundEmail.id).where(
+        due = select(OutboundEmail.id, OutboundEmail.status, OutboundEmail.attempts).where(
             OutboundEmail.status.in_([EmailStatus.PENDING, EmailStatus.SENDING]),
             OutboundEmail.next_attempt_at <= now,
         ).order_by(OutboundEmail.next_attempt_at, OutboundEmail.id).limit(policy.batch_size)
         claimed = []
-        for email_id in session.scalars(due.with_for_update(skip_locked=True)).all():
+        for email_id, status, attempts in session.execute(due.with_for_update(skip_locked=True)).all():
+            free = (OutboundEmail.id == email_id, OutboundEmail.status == status,
+                    OutboundEmail.attempts == attempts, OutboundEmail.next_attempt_at <= now)
+            if status == EmailStatus.SENDING and attempts >= policy.max_attempts:
+                # Its last attempt never reported back (the sender died, every time): give up.
+                if session.execute(
+                    update(OutboundEmail).where(*free)
+                    .values(status=EmailStatus.FAILED, last_error=ABANDONED).execution_options(synchronize_session=False)
+                ).rowcount == 1:
+                    log.error("e-mail %s failed for good: %s", email_id, ABANDONED)
+                continue
             # Compare-and-set: only one sender can move a row whose lease is free.
             changed = session.execute(
-                update(OutboundEmail)
-                .where(
-                    OutboundEmail.id == email_id,
-                    OutboundEmail.status.in_([EmailStatus.PENDING, EmailStatus.SENDING]),
-                    OutboundEmail.next_attempt_at <= now,
-                )
+                update(OutboundEmail).where(*free)
                 .values(status=EmailStatus.SENDING, claimed_by=holder, attempts=OutboundEmail.attempts + 1,
                         next_attempt_at=lease_until)
                 .execution_options(synchronize_session=False)
@@ -225,13 +283,38 @@ def _claim(session_factory: sessionmaker[Session], holder: str, policy: MailPoli
         return sorted(emails, key=lambda e: e.id)
 
 
+ABANDONED = "the sender stopped during the last attempt (its lease ran out)"
+
+
+def _renew(session: Session, email: OutboundEmail, holder: str, policy: MailPolicy, now: datetime) -> bool:
+    """Extend the lease on `email` for one send, if it is still ours; False if another sender took it."""
+    return session.execute(
+        update(OutboundEmail)
+        .where(OutboundEmail.id == email.id, OutboundEmail.claimed_by == holder,
+               OutboundEmail.status == EmailStatus.SENDING, OutboundEmail.attempts == email.attempts)
+        .values(next_attempt_at=now + timedelta(seconds=policy.lease_seconds))
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+
+
+def _renew_alone(session_factory: sessionmaker[Session], email: OutboundEmail, holder: str, policy: MailPolicy,
+                 now: datetime) -> bool:
+    with session_factory() as session:
+        renewed = _renew(session, email, holder, policy, now)
+        session.commit()
+    return renewed
+
+
 def _record(
     session_factory: sessionmaker[Session], email: OutboundEmail, holder: str, policy: MailPolicy, now: datetime,
-    error: Exception | None, report: DeliveryReport,
-) -> None:
+    error: Exception | None, report: DeliveryReport, following: OutboundEmail | None = None,
+) -> bool:
+    """Record how sending `email` went; in the same transaction (one write fewer a message on
+    SQLite), renew the lease on `following`, the next to send. Returns whether that one is
+    still ours (False when there is none)."""
     if error is None:
         values = {"status": EmailStatus.SENT, "sent_at": now, "last_error": ""}
-    elif email.attempts >= policy.max_attempts or _permanent(error):
+    elif email.attempts >= policy.max_attempts or _permanent(error) or not _transient(error):
         values = {"status": EmailStatus.FAILED, "last_error": _describe(error)}
     else:
         values = {"status": EmailStatus.PENDING, "next_attempt_at": now + policy.backoff(email.attempts),
@@ -243,6 +326,7 @@ def _record(
                    OutboundEmail.status == EmailStatus.SENDING)
             .values(**values).execution_options(synchronize_session=False)
         ).rowcount
+        renewed = following is not None and _renew(session, following, holder, policy, now)
         session.commit()
     if changed != 1:
         # Our lease ran out and another sender took the message over.
@@ -257,6 +341,7 @@ def _record(
         report.retried += 1
         log.warning("e-mail %s to %s not sent (attempt %s), retrying: %s", email.id, email.to_address,
                     email.attempts, values["last_error"])
+    return renewed
 
 
 def _describe(error: Exception) -> str:
@@ -287,13 +372,22 @@ def deliver_due_emails(
         if signature is None:
             with session_factory() as session:
                 signature = office_signature(session)
-        for email in emails:
+        ours: bool | None = None  # whether the lease on the next message was renewed: not yet
+        for index, email in enumerate(emails):
+            if ours is None:
+                ours = _renew_alone(session_factory, email, holder, policy, clock())
+            if not ours:
+                report.lost_leases += 1
+                log.warning("e-mail %s: lease lost before sending it; another sender has it", email.id)
+                ours = None
+                continue
             try:
                 mailer.send(build_message(email, policy.sender, signature))
                 error = None
-            except (smtplib.SMTPException, OSError) as exc:
+            except Exception as exc:  # noqa: BLE001 - recorded: retried if transient, failed otherwise
                 error = exc
-            _record(session_factory, email, holder, policy, clock(), error, report)
+            following = emails[index + 1] if index + 1 < len(emails) else None
+            ours = _record(session_factory, email, holder, policy, clock(), error, report, following)
     return report
 
 

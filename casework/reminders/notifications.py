@@ -275,6 +275,12 @@ def digest_key(user_id: int, day: date) -> str:
     return f"digest:{user_id}:{day.isoformat()}"
 
 
+def digest_day(now: datetime, zone: ZoneInfo, digest_hour: int) -> date | None:
+    """The local day whose digests are due at `now`; None before `digest_hour`."""
+    local = now.astimezone(zone)
+    return local.date() if local.hour >= digest_hour else None
+
+
 def queue_daily_digests(
     session_factory: sessionmaker[Session],
     registry: WorkflowRegistry,
@@ -289,12 +295,13 @@ def queue_daily_digests(
     (those who turned the digest off in their account get none).
 
     Nothing happens before `digest_hour` local time; after it, any run queues the digests not
-    yet queued today (so a scheduler started late still sends them). Returns how many.
+    yet queued today (so a scheduler started late still sends them). Returns how many. A case
+    manager with nothing due at that run gets no digest that day: the scheduler runs this once
+    a day per process (SchedulerJobs.digest), not every few minutes until something falls due.
     """
-    local = now.astimezone(zone)
-    if local.hour < digest_hour:
+    day = digest_day(now, zone, digest_hour)
+    if day is None:
         return 0
-    day = local.date()
     with session_factory() as session:
         take_turn(session, DIGEST_TURN, holder, now)
         managers = {user.id: user for user in session.scalars(

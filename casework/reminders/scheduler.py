@@ -9,7 +9,8 @@ APScheduler only says "sweep now".
   jobs, none is ever stored or shared (APScheduler cannot share a job store across processes).
 - Each job runs at start (catch-up after downtime) and then every interval; `coalesce` folds
   runs missed while a job was busy into one, `misfire_grace_time=None` runs a late job however
-  late, and `max_instances=1` never overlaps a job with itself.
+  late, and `max_instances=1` never overlaps a job with itself (a run skipped so is a debug
+  line). A job logs one info line when it did something, nothing otherwise.
 - Several scheduler processes may run at once (a restart overlapping the old process, two
   hosts): their database writes take turns (casework.reminders.scheduler_lock: the write lock on SQLite, a row
   lock on PostgreSQL), reminders have a unique key, and e-mails are claimed under a lease, so
@@ -26,7 +27,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -38,7 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from casework.config import Settings
 from casework.reminders.deadline_rows import ReminderPolicy
 from casework.reminders.mail import Mailer, MailPolicy, deliver_due_emails, mailer_for
-from casework.reminders.notifications import queue_daily_digests
+from casework.reminders.notifications import digest_day, queue_daily_digests
 from casework.reminders.sweep import sweep
 from casework.workflow import WorkflowRegistry
 
@@ -78,6 +79,7 @@ class SchedulerJobs:
         # The digest job also sweeps and sends: one thread of this process at a time does each.
         self._sweeping = threading.Lock()
         self._sending = threading.Lock()
+        self._digested_day: date | None = None
 
     def sweep(self) -> None:
         with self._sweeping:
@@ -101,6 +103,12 @@ class SchedulerJobs:
             log.info("mail: %s sent, %s to retry, %s failed", report.sent, report.retried, report.failed)
 
     def digest(self) -> None:
+        # Once a day per process, after the digest hour: the job wakes every few minutes (so a
+        # scheduler started late still sends the day's digests), but a day done is not queried
+        # again, whether or not anyone had something due.
+        day = digest_day(self.clock(), self.settings.zone, self.settings.digest_hour)
+        if day is None or day == self._digested_day:
+            return
         # The digest reads the deadline rows: bring them up to date first (the sweep takes its
         # turn with any other sweep running, so this costs little when nothing changed).
         self.sweep()
@@ -108,6 +116,7 @@ class SchedulerJobs:
             self.session_factory, self.registry, now=self.clock(), zone=self.settings.zone,
             digest_hour=self.settings.digest_hour, base_url=self.settings.base_url, holder=self.holder,
         )
+        self._digested_day = day
         if queued:
             log.info("digest: %s queued", queued)
             self.send_mail()
@@ -130,10 +139,28 @@ def _guarded(job: Callable[[], None], name: str) -> Callable[[], None]:
     return run
 
 
+class _SkippedRunAtDebug(logging.Filter):
+    """APScheduler warns each time a job comes due while its previous run still goes on (a long
+    sweep, a slow mail server): with max_instances=1 that skip is what we asked for, so it is
+    one debug line of ours, not a warning a tick."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "maximum number of running instances reached" in str(record.msg):
+            log.debug("%s", record.getMessage())
+            return False
+        return True
+
+
+_SKIPPED_RUN_AT_DEBUG = _SkippedRunAtDebug()
+
+
 def build_scheduler(jobs: SchedulerJobs, *, blocking: bool = True) -> BaseScheduler:
     """A scheduler with the three jobs, each due at once (catch-up) and then every interval."""
     scheduler_class = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    scheduler_log.addFilter(_SKIPPED_RUN_AT_DEBUG)  # added once: the same filter object
     scheduler = scheduler_class(
+        logger=scheduler_log,
         jobstores={"default": {"type": "memory"}},
         executors={"default": ThreadPoolExecutor(max_workers=3)},
         job_defaults=JOB_DEFAULTS,
@@ -155,10 +182,10 @@ def build_scheduler(jobs: SchedulerJobs, *, blocking: bool = True) -> BaseSchedu
 
 def make_jobs(settings: Settings, *, mailer: Mailer | None = None) -> tuple[SchedulerJobs, Any]:
     """Jobs bound to the configured database and workflows; also returns the engine to dispose."""
-    from casework.db import make_engine, make_session_factory
+    from casework.db import Timeouts, make_engine, make_session_factory
 
     registry = WorkflowRegistry.from_directory(settings.workflows_dir)
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url, Timeouts.from_settings(settings, scheduler=True))
     jobs = SchedulerJobs(settings=settings, registry=registry, session_factory=make_session_factory(engine),
                          mailer=mailer or mailer_for(settings))
     return jobs, engine

@@ -18,8 +18,10 @@ out at the next sweep, and its `fire_at` keeps when it was meant to go.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple
@@ -308,8 +310,9 @@ def sweep(
     loses at most the batch in progress, which the next sweep does again.
     """
     report = SweepReport()
+    turns = _Turns(session_factory)
     while True:
-        with session_factory() as session:
+        with turns.batch() as session:
             take_turn(session, SWEEP_TURN, holder, now)
             taken = refresh_queued(session, registry, now=now, policy=policy, limit=policy.batch_size)
             session.commit()
@@ -317,7 +320,7 @@ def sweep(
         if taken < policy.batch_size:
             break
     while True:
-        with session_factory() as session:
+        with turns.batch() as session:
             take_turn(session, SWEEP_TURN, holder, now)
             taken = _fire_batch(session, registry, policy, now, report)
             session.commit()
@@ -326,6 +329,38 @@ def sweep(
         if taken < policy.batch_size:
             break
     return report
+
+
+# The longest pause between two batches on SQLite: a writer waiting for the lock sleeps at
+# most 100 ms between tries (SQLite's busy handler), so a pause that long lets it in.
+SQLITE_TURN_PAUSE = 0.1
+
+
+class _Turns:
+    """Batch transactions that leave room between them for other writers on SQLite.
+
+    SQLite has one write lock and no queue: a writer that finds it taken sleeps and tries
+    again, while a sweep that commits and at once begins its next batch takes the lock back
+    first, so the mail sender (and the web) would wait out a long sweep and then fail. After
+    each batch the sweep pauses as long as the batch took, up to SQLITE_TURN_PAUSE: at most
+    about half the time goes to the sweep while someone waits. PostgreSQL locks rows: the
+    mail and the web never wait for a sweep batch's lock on other rows, so no pause there.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session]):
+        self.session_factory = session_factory
+        bind = session_factory.kw.get("bind")
+        self.pause = SQLITE_TURN_PAUSE if bind is not None and bind.dialect.name == "sqlite" else 0.0
+        self.owed = 0.0
+
+    @contextmanager
+    def batch(self) -> Iterator[Session]:
+        if self.owed:
+            time.sleep(self.owed)
+        started = time.monotonic()
+        with self.session_factory() as session:
+            yield session
+        self.owed = min(time.monotonic() - started, self.pause)
 
 
 # --- a pact handed to another case manager ------------------------------------------------

@@ -12,7 +12,7 @@ from werkzeug.routing import IntegerConverter
 
 from casework import PROJECT_ROOT
 from casework.config import LOCALES, Settings, load_settings
-from casework.db import make_engine, make_read_engine, make_session_factory
+from casework.db import Timeouts, make_engine, make_read_engine, make_session_factory
 from casework.models import Role
 from casework.models.base import MAX_ID
 from casework.workflow.engine import WorkflowRegistry
@@ -55,9 +55,10 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
 
         configure_logging(settings.logs_as_json)
 
-    engine = make_engine(settings.sqlalchemy_url)
+    timeouts = Timeouts.from_settings(settings)
+    engine = make_engine(settings.sqlalchemy_url, timeouts)
     # The indicators' and exports' reads, on a replica when one is configured (context.read_db).
-    read_engine = make_read_engine(settings.read_database_url) if settings.read_database_url else None
+    read_engine = make_read_engine(settings.read_database_url, timeouts) if settings.read_database_url else None
     app.extensions["casework"] = {
         "settings": settings,
         "engine": engine,

@@ -14,9 +14,11 @@ from urllib.parse import urlsplit
 
 from flask import Flask, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from casework.db import is_busy
 from casework.errors import Conflict
 from casework.web import context
 
@@ -55,6 +57,15 @@ def _conflict(error: Exception):
     return render_template("errors/409.html", error=error), 409
 
 
+def _busy(error: OperationalError):
+    """The database stayed locked past its timeout (another process holding a transaction):
+    nothing was saved, and trying again in a moment will work. Any other database failure is a 500."""
+    if not is_busy(error):
+        raise error
+    context.start_error_page()
+    return render_template("errors/busy.html", error=error), 503, {"Retry-After": "10"}
+
+
 def _csrf(error: CSRFError):
     return render_template("errors/csrf.html", error=error), 400
 
@@ -66,6 +77,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(Conflict, _conflict)
     app.register_error_handler(StaleDataError, _conflict)
     app.register_error_handler(CSRFError, _csrf)
+    app.register_error_handler(OperationalError, _busy)
 
     @app.errorhandler(HTTPException)
     def other_http_errors(error: HTTPException):

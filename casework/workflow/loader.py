@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,6 +51,9 @@ class WorkflowFileError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 class _Map(dict):
@@ -171,6 +175,14 @@ class _Reader:
         for locale in LOCALES:
             if not isinstance(labels.get(locale), str) or not labels[locale].strip():
                 self.problem(line, f"{what}: {key!r} has no {locale!r} text")
+        for language, label in labels.items():
+            # A label ends up in e-mail subjects, calendar entries and CSV cells: a newline
+            # there breaks a header line (the message could not even be built).
+            found = _CONTROL.search(str(label))
+            if found:
+                self.problem(self.line_of(labels, language),
+                             f"{what}: {key!r} {language!r} holds a control character ({found.group()!r}); "
+                             "a label is one line of plain text")
         return {str(k): str(v) for k, v in labels.items()}
 
     def integer(self, mapping: _Map, key: str, what: str, *, minimum: int, default: int | None = None) -> int | None:

@@ -137,6 +137,7 @@ class RecordingHandler:
         self.release = threading.Event()
         self.rcpts = 0
         self.lock = threading.Lock()
+        self.data_delay = 0.0  # seconds the server takes to accept each message: a slow server
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # aiosmtpd's hook name
         with self.lock:
@@ -151,6 +152,8 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         if self.reject_with:
             return self.reject_with
         message = message_from_bytes(envelope.content, policy=email_policy.default)

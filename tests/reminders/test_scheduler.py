@@ -250,12 +250,17 @@ def test_schedulers_killed_mid_sweep_and_mid_send_then_restarted_deliver_everyth
     assert_exactly_once(handler, expected, session_factory)
 
 
+@pytest.mark.parametrize("slow_server", [False, True], ids=["fast server", "slow server"])
 def test_two_schedulers_at_once_send_nothing_twice(
-    session, session_factory, registry, world, engine, smtp_server, processes_factory
+    session, session_factory, registry, world, engine, smtp_server, processes_factory, slow_server
 ):
+    """With a slow server (0.5 s a message, a 4 s lease), a claim outlives its lease halfway
+    through: the lease is renewed and re-checked before each message, so none goes twice."""
     handler, port = smtp_server
     expected = seed_overdue_pacts(session, registry, world, 20)
-    processes = processes_factory(engine, port, scheduler_batch_size="3")
+    slow = {"mail_lease_seconds": "4", "smtp_timeout_seconds": "3"} if slow_server else {}
+    handler.data_delay = 0.5 if slow_server else 0.0
+    processes = processes_factory(engine, port, scheduler_batch_size="3", **slow)
     processes.start()
     processes.start()
     wait_until_everything_arrived(handler, expected, processes)

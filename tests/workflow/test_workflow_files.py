@@ -292,6 +292,17 @@ CASES = {
           "    label: {it: Tutto bene?, en: All well?}  # <review label>")],
         [("# <review label>", ["not valid YAML", "'?'"])],
     ),
+    "a newline inside a label (it would end up in an e-mail subject)": (
+        [("    label: {it: Verifica, en: Review}  # <review label>",
+          '    label: {it: "Verifica\\nin corso", en: Review}  # <review label>')],
+        [("# <review label>", ["state 'review'", "'it'", "control character", "'\\n'"])],
+    ),
+    "a tab or a DEL inside a deadline's label": (
+        [("        label: {it: Primo contatto, en: First contact}",
+          '        label: {it: "Primo\\tcontatto", en: "First\\x7fcontact"}  # <deadline label>')],
+        [("# <deadline label>", ["'it'", "control character", "'\\t'"]),
+         ("# <deadline label>", ["'en'", "control character", "'\\x7f'"])],
+    ),
     "a tab in the indentation": (
         [("initial: open  # <initial>", "\tinitial: open  # <initial>")],
         [("# <initial>", ["not valid YAML", "'\\t'"])],
@@ -413,6 +424,18 @@ def test_cli_check_prints_each_problem_as_file_line_message_and_exits_1(tmp_path
     assert f"{directory / 'mini.yaml'}:{line_of(text, '# <unit>')}: " in result.stderr
     assert f"{directory / 'mini.yaml'}:{line_of(text, '# <finish guards>')}: " in result.stderr
     assert "2 problem(s) found" in result.stderr
+
+
+def test_cli_check_refuses_a_label_with_a_newline_at_its_line(tmp_path):
+    directory = tmp_path / "workflows"
+    text = edit(BASE, ("    label: {it: Avvia, en: Start}",
+                       '    label: {it: "Avvia\\r\\nBcc: x@example.org", en: Start}  # <start label>'))
+    write(directory, text)
+    result = CliRunner().invoke(main, ["workflows", "check", "--dir", str(directory)])
+    assert result.exit_code == 1
+    assert (f"{directory / 'mini.yaml'}:{line_of(text, '# <start label>')}: event 'start': 'label' 'it' holds "
+            "a control character ('\\r')") in result.stderr
+    assert "1 problem(s) found" in result.stderr
 
 
 def test_cli_check_uses_the_configured_folder(tmp_path):
