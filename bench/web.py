@@ -161,13 +161,13 @@ def resolve_facts(engine, summary: dict[str, Any]) -> Facts:
             return next((s for s in supervisors if s.territory_id == territory_id), supervisors[0])
 
         users = {manager.username, pact_user.username, *summary["supervisors"]}
-        given = summary.get("password")
+        given = {account["username"]: account["password"] for account in summary.get("accounts", [])}
         return Facts(
             manager=manager.username, manager_id=manager.id, pact_user=pact_user.username, pact_id=pact.id,
             beneficiary_id=pact.beneficiary_id, supervisor=of_territory(manager.territory_id).username,
             indicators_user=of_territory(programme.territory_id).username, programme_id=programme.id,
             year=int(summary["year"]), search_term=str(summary["search_term"]),
-            passwords={name: given or demo_password(name) for name in users},
+            passwords={name: given.get(name) or demo_password(name) for name in users},
         )
 
 
