@@ -25,6 +25,7 @@ from casework.reminders.deadlines import (
     refresh_next_deadline,
     state_deadlines,
 )
+from casework.reminders.deadline_rows import ReminderPolicy, refresh_pact_deadlines
 from casework.reminders.mail import failed_emails, queue_email, retry_email
 from casework.reminders.notifications import LOCALES, deadline_label, format_day, notify, rule_label
 from casework.reminders.referral_deadlines import service_names
@@ -70,4 +71,6 @@ __all__ = [
     "working_days_between",
     "deadline_label",
     "service_names",
+    "ReminderPolicy",
+    "refresh_pact_deadlines",
 ]
