@@ -395,17 +395,20 @@ class Client:
         return cls({None: requests.Session(), **{user: sign_in(base, user, passwords[user]) for user in sorted(users)}})
 
 
-def fetch(client: Client, base: str, page: Page) -> tuple[float, int]:
-    """One GET: seconds to the last byte, and bytes; BenchError if the answer is not 200."""
+def fetch(client: Client, base: str, page: Page) -> tuple[float, int, int]:
+    """One GET: seconds to the last byte, bytes and lines; BenchError if the answer is not 200."""
     started = time.perf_counter()
     answer = client.sessions[page.user].get(base + page.path, allow_redirects=False, stream=True, timeout=600)
-    size = sum(len(chunk) for chunk in answer.iter_content(65536))
+    size = lines = 0
+    for chunk in answer.iter_content(65536):  # read as it comes: the client holds no whole export
+        size += len(chunk)
+        lines += chunk.count(b"\n")
     elapsed = time.perf_counter() - started
     answer.close()
     if answer.status_code != 200:
         where = f" (to {answer.headers.get('Location')})" if answer.is_redirect else ""
         raise BenchError(f"{page.label} ({page.path}): HTTP {answer.status_code}{where}")
-    return elapsed, size
+    return elapsed, size, lines
 
 
 @dataclass
@@ -414,6 +417,7 @@ class Measure:
     times: list[float]
     wall: float
     size: int = 0
+    lines: int = 0
     rss_before: int = 0
     rss_peak: int = 0
 
@@ -437,7 +441,7 @@ class Measure:
 def drive(clients: list[Client], base: str, page: Page, repeats: int) -> Measure:
     """Every client GETs `page` `repeats` times, all at once; the first failure stops them all."""
     times: list[float] = []
-    sizes: list[int] = []
+    sizes: list[tuple[int, int]] = []
     failures: list[BaseException] = []
     lock = threading.Lock()
     start = threading.Barrier(len(clients) + 1)
@@ -448,14 +452,14 @@ def drive(clients: list[Client], base: str, page: Page, repeats: int) -> Measure
             if failures:
                 return
             try:
-                elapsed, size = fetch(client, base, page)
+                elapsed, size, lines = fetch(client, base, page)
             except BaseException as error:  # noqa: BLE001 - reported by the main thread
                 with lock:
                     failures.append(error)
                 return
             with lock:
                 times.append(elapsed)
-                sizes.append(size)
+                sizes.append((size, lines))
 
     threads = [threading.Thread(target=run, args=(client,), daemon=True) for client in clients]
     for thread in threads:
@@ -468,7 +472,8 @@ def drive(clients: list[Client], base: str, page: Page, repeats: int) -> Measure
     if failures:
         error = failures[0]
         raise error if isinstance(error, BenchError) else BenchError(f"{page.label} ({page.path}): {error!r}")
-    return Measure(page, times, wall, size=max(sizes, default=0))
+    size, lines = max(sizes, default=(0, 0))
+    return Measure(page, times, wall, size=size, lines=lines)
 
 
 @dataclass
@@ -548,7 +553,7 @@ def table(run: Run, args: argparse.Namespace, workers_note: str) -> str:
         if m.page.export:
             peak = m.rss_peak / 2**20
             lines.append(
-                f"* {m.page.label}: {_megabytes(m.size)} per download; gunicorn workers' peak RSS during it "
+                f"* {m.page.label}: {_megabytes(m.size)}, {m.lines:,} lines per download; gunicorn workers' peak RSS during it "
                 f"{peak:.0f} MB (before: {m.rss_before / 2**20:.0f} MB; target < {EXPORT_RSS_TARGET_MB} MB: "
                 f"{'ok' if peak < EXPORT_RSS_TARGET_MB else 'OVER'}). Its time follows N by nature: left out "
                 f"of the worst p95, of p95/floor and of the growth.")
@@ -581,8 +586,10 @@ def growth_table(runs: list[Run]) -> tuple[str, float | None]:
 
 def last_line(runs: list[Run]) -> str:
     timed = [(m, run) for run in runs for m in run.timed()]
+    if not timed:
+        return "web: worst p95 n/a (no page but the floor and the export was measured)"
     worst, at = max(timed, key=lambda pair: pair[0].p95)
-    ratio = max(max(m.p95 for m in run.timed()) / run.floor for run in runs)
+    ratio = max(max(m.p95 for m in run.timed()) / run.floor for run in runs if run.timed())
     _, growth = growth_table(runs)
     return (f"web: worst p95 {worst.p95:.0f} ms at N={at.size} ({worst.page.label}); "
             f"worst p95/floor {ratio:.2f}; growth 10k->100k {'n/a' if growth is None else f'{growth:.2f}'}")
