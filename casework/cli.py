@@ -13,10 +13,15 @@ from casework.workflow import check_directory
 
 
 def _settings() -> Settings:
+    from casework.logs import configure_logging
+
     try:
-        return load_settings()
+        settings = load_settings()
     except ConfigError as error:
         raise click.ClickException(f"configuration: {error}") from None
+    # Log records (not the command's own output) in the format the web workers use.
+    configure_logging(settings.logs_as_json)
+    return settings
 
 
 @click.group()
@@ -316,13 +321,9 @@ def scheduler() -> None:
     Run exactly one per installation beside the web processes (a second one is harmless:
     they take turns). Stops on SIGTERM or Ctrl+C.
     """
-    import logging
-
     from casework.reminders.scheduler import run_scheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per job run
-    settings = _settings()
+    settings = _settings()  # logs as the web workers do (configure_logging)
     click.echo(f"Casework scheduler running on {_safe_url(settings)} (Ctrl+C to stop)")
     run_scheduler(settings)
 

@@ -146,11 +146,20 @@ class Settings:
     # How long a sender may hold a message it claimed before another sender may take it over:
     # longer than smtp_timeout_seconds, or a slow send could be repeated.
     mail_lease_seconds: int = 300
+    # Production: how many reverse proxies in front of the web processes set X-Forwarded-For,
+    # -Proto and -Host (0: none, the headers are ignored, so a client cannot pick its address).
+    trusted_proxies: int = 0
+    # "json" (one object a line, for a log collector) or "text"; empty: json in production.
+    log_format: str = ""
     caseload: CaseloadWeights = field(default_factory=CaseloadWeights)
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def logs_as_json(self) -> bool:
+        return self.log_format == "json" or (not self.log_format and self.is_production)
 
     @property
     def instance_dir(self) -> Path:
@@ -291,6 +300,10 @@ def validate_settings(settings: Settings) -> None:
             raise ConfigError(f"{name}: expected a whole number >= 1, got {getattr(settings, name)}")
     if settings.mail_lease_seconds <= settings.smtp_timeout_seconds:
         raise ConfigError("mail_lease_seconds must be longer than smtp_timeout_seconds, or a slow send could be repeated")
+    if settings.trusted_proxies < 0:
+        raise ConfigError(f"trusted_proxies: expected a whole number >= 0, got {settings.trusted_proxies}")
+    if settings.log_format not in {"", "json", "text"}:
+        raise ConfigError(f"log_format: expected json or text (or empty), got {settings.log_format!r}")
     if settings.default_locale not in LOCALES:
         raise ConfigError(f"default_locale: expected {' or '.join(LOCALES)}, got {settings.default_locale!r}")
     try:

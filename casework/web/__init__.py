@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         instance_path=str(settings.instance_dir),
     )
     app.config.update(
-        SECRET_KEY=settings.secret_key or _development_key(),
+        SECRET_KEY=settings.secret_key or _development_key(settings),
         TESTING=settings.env == "testing",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -50,6 +50,10 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
     )
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    if settings.env != "testing":  # tests read records through pytest's capture instead
+        from casework.logs import configure_logging
+
+        configure_logging(settings.logs_as_json)
 
     engine = make_engine(settings.sqlalchemy_url)
     app.extensions["casework"] = {
@@ -59,7 +63,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         "registry": registry,
     }
 
-    from casework.web import assets, errors, filters, health
+    from casework.web import assets, errors, filters, health, production
     from casework.web.context import close_db
     from casework.web.extensions import babel, csrf, login_manager
     from casework.web.session_security import init_security
@@ -118,6 +122,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     from casework.web.services import directory as services_directory
     app.register_blueprint(services_directory.blueprint)
     app.context_processor(_template_globals)
+    production.install(app, settings)
     return app
 
 
@@ -220,8 +225,9 @@ def _select_locale() -> str:
     return request.accept_languages.best_match(LOCALES) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def _development_key() -> str:
-    import secrets
+def _development_key(settings: Settings) -> str:
+    from casework.web.production import instance_secret_key
 
-    # Development without a configured key: a random one, so sessions end on restart.
-    return secrets.token_urlsafe(48)
+    # Development without a configured key: one kept in the instance folder, the same for
+    # every worker process (each inventing its own would sign users out on every other request).
+    return instance_secret_key(settings.instance_dir)
