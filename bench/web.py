@@ -50,12 +50,13 @@ import time
 import uuid
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -100,6 +101,7 @@ class Facts:
     year: int
     search_term: str
     passwords: dict[str, str] = field(repr=False, default_factory=dict)
+    write_pact_id: int | None = None  # an open pact of the busy manager, not the long one (--write-every)
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,8 @@ def resolve_facts(engine, summary: dict[str, Any]) -> Facts:
         def of_territory(territory_id: int) -> User:
             return next((s for s in supervisors if s.territory_id == territory_id), supervisors[0])
 
+        write_pact = db.scalar(select(Pact.id).where(Pact.case_manager_id == manager.id, Pact.closed_at.is_(None),
+                                                     Pact.id != pact.id).order_by(Pact.id).limit(1))
         users = {manager.username, pact_user.username, *summary["supervisors"]}
         given = {account["username"]: account["password"] for account in summary.get("accounts", [])}
         return Facts(
@@ -169,7 +173,7 @@ def resolve_facts(engine, summary: dict[str, Any]) -> Facts:
             beneficiary_id=pact.beneficiary_id, supervisor=of_territory(manager.territory_id).username,
             indicators_user=of_territory(programme.territory_id).username, programme_id=programme.id,
             year=int(summary["year"]), search_term=str(summary["search_term"]),
-            passwords={name: given.get(name) or demo_password(name) for name in users},
+            passwords={name: given.get(name) or demo_password(name) for name in users}, write_pact_id=write_pact,
         )
 
 
@@ -424,6 +428,65 @@ def fetch(client: Client, base: str, page: Page) -> tuple[float, int, int]:
     return elapsed, size, lines
 
 
+# The contact form's fields carry its prefix (casework.web.pacts.forms.contact_form).
+VERSION = re.compile(r'name="contact-version"[^>]*value="([0-9]+)"')
+ERRORS = re.compile(r'class="[^"]*invalid-feedback[^"]*"[^>]*>\s*([^<]+)')
+
+
+class Writer:
+    """With --write-every: the busy manager records a contact on one of his pacts through the
+    pact page's form every so often while the pages are measured, so that what pages keep
+    between requests is invalidated as on a working day, not served from a quiet database."""
+
+    def __init__(self, base: str, facts: Facts, every: float):
+        if facts.write_pact_id is None:
+            raise BenchError(f"{facts.manager} has no open pact to record contacts on")
+        self.base, self.every, self.path = base, every, f"/pacts/{facts.write_pact_id}"
+        self.session = sign_in(base, facts.manager, facts.passwords[facts.manager])
+        self.zone = ZoneInfo(load_settings().timezone)
+        self.writes = 0
+        self.failure: BenchError | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def write(self) -> None:
+        page = self.session.get(self.base + self.path, timeout=120)
+        token, version = CSRF.search(page.text), VERSION.search(page.text)
+        if page.status_code != 200 or not token or not version:
+            raise BenchError(f"writer: the pact page {self.path} answered {page.status_code} without its forms")
+        answer = self.session.post(self.base + self.path + "/contacts", data={
+            "csrf_token": token.group(1), "contact-version": version.group(1), "contact-channel": "phone",
+            "contact-contact_at": datetime.now(self.zone).strftime("%Y-%m-%dT%H:%M"),
+            "contact-notes": "Contatto telefonico (benchmark)",
+        }, allow_redirects=False, timeout=120)
+        if answer.status_code not in (302, 303):
+            raise BenchError(f"writer: recording a contact on {self.path} answered {answer.status_code}: "
+                             f"{'; '.join(ERRORS.findall(answer.text))[:300]}")
+        self.writes += 1
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.write()
+            except BenchError as error:
+                self.failure = error
+                return
+            except Exception as error:  # noqa: BLE001 - reported by the main thread
+                self.failure = BenchError(f"writer: {error!r}")
+                return
+
+    def __enter__(self) -> Self:
+        self.write()  # fails at once if the form cannot be used
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        if self.failure is not None and exc[0] is None:
+            raise self.failure
+
+
 @dataclass
 class Measure:
     page: Page
@@ -524,15 +587,18 @@ def bench_one(url: str, summary: dict[str, Any], *, size: int, database: str, in
                 for _ in range(args.warmup if not page.export else 1):
                     fetch(client, server.base, page)
         measures = []
-        for page in pages:
-            if page.export:
-                with PeakRss(server.process.pid) as rss:
-                    measure = drive(clients, server.base, page, args.export_requests)
-                measure.rss_before, measure.rss_peak = rss.before, rss.peak
-            else:
-                measure = drive(clients, server.base, page, args.requests)
-            measures.append(measure)
-            print(f"  {page.key:<11} p95 {measure.p95:8.1f} ms", flush=True)
+        with Writer(server.base, facts, args.write_every) if args.write_every else nullcontext() as writer:
+            for page in pages:
+                if page.export:
+                    with PeakRss(server.process.pid) as rss:
+                        measure = drive(clients, server.base, page, args.export_requests)
+                    measure.rss_before, measure.rss_peak = rss.before, rss.peak
+                else:
+                    measure = drive(clients, server.base, page, args.requests)
+                measures.append(measure)
+                print(f"  {page.key:<11} p95 {measure.p95:8.1f} ms", flush=True)
+        if writer is not None:
+            print(f"  the writer recorded {writer.writes} contacts meanwhile", flush=True)
     return Run(size, database, measures)
 
 
@@ -551,7 +617,8 @@ def table(run: Run, args: argparse.Namespace, workers_note: str) -> str:
     floor = run.floor
     lines = [
         (f"N={run.size:,} on {run.database}: {workers_note}, {args.clients} clients; {args.requests} requests "
-         f"per client per page ({args.export_requests} for the export) after {args.warmup} warm-up"),
+         f"per client per page ({args.export_requests} for the export) after {args.warmup} warm-up"
+         + (f"; a contact recorded every {args.write_every:g} s meanwhile" if args.write_every else "")),
         f"{'page':<38} {'user':<16} {'n':>4} {'p50 ms':>9} {'p95 ms':>9} {'req/s':>8} {'p95/floor':>9}  target",
     ]
     for m in run.measures:
@@ -629,6 +696,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=10, help="per client per page (default 10)")
     parser.add_argument("--export-requests", type=int, default=2, help="per client for the export (default 2)")
     parser.add_argument("--warmup", type=int, default=2, help="requests per client per page before measuring")
+    parser.add_argument("--write-every", type=float, metavar="SECONDS",
+                        help="meanwhile, the busy manager records a contact every SECONDS (off by default)")
     parser.add_argument("--timeout", type=int, help="gunicorn's worker timeout in seconds (default: its config's)")
     parser.add_argument("--pages", type=lambda value: set(value.split(",")),
                         help="only these pages (keys: oggi,pact,search,people,caseload,drilldown,approvals,"
