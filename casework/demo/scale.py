@@ -20,6 +20,7 @@ mixes with, or duplicates, data already there.
 from __future__ import annotations
 
 import math
+import operator
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -28,15 +29,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import Enum, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from casework.config import Settings
 from casework.demo.drawing import weighted
 from casework.demo.loader import PASSWORD_PREFIX, DemoAccount, _Loader, demo_accounts
 from casework.demo.people import Person
-from casework.demo.scale_history import Planner
-from casework.demo.scale_rows import TABLES, Ids, PactFacts, RowWriter, place_times
+from casework.demo.scale_history import REOPENED, Planner
+from casework.demo.scale_rows import TABLES, FastRandom, Ids, PactFacts, RowWriter, place_times
 from casework.demo.tables import ITALIAN_F, ITALIAN_M, PROGRAMMES, STREETS, SURNAMES
 from casework.models import (
     Base,
@@ -47,6 +48,7 @@ from casework.models import (
     Programme,
     Role,
     User,
+    UTCDateTime,
 )
 from casework.models.beneficiary import name_key, phone_key
 from casework.security import hash_password
@@ -102,17 +104,34 @@ def load_scale(settings: Settings, beneficiaries: int, *, progress: bool = False
             if session.scalar(select(func.count()).select_from(Beneficiary)) or session.scalar(
                     select(func.count()).select_from(Pact)):
                 raise ScaleRefused("the database already holds beneficiaries or pacts")
-            loader = _ScaleLoader(session, registry, started, settings, random.Random(seed))
+            loader = _ScaleLoader(session, registry, started, settings, FastRandom(seed))
             loader.reference()
         with unit_of_work(factory) as session:
             loader.session = session
-            summary = loader.people_and_pacts(beneficiaries, progress)
+            with _bulk(session):
+                summary = loader.people_and_pacts(beneficiaries, progress)
         with unit_of_work(factory) as session:
             loader.session = session
             loader.deadlines(progress)
     finally:
         engine.dispose()
     return ScaleSummary(**{**summary.__dict__, "seconds": (datetime.now(UTC) - started).total_seconds()})
+
+
+@contextmanager
+def _bulk(session: Session) -> Iterator[None]:
+    """On SQLite, a large page cache while the rows go in (the indexes of a few million rows are
+    updated page by page); as it was before the connection returns to the pool."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    cache = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql("PRAGMA cache_size=-262144")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
 
 
 @contextmanager
@@ -135,6 +154,7 @@ class _ScaleLoader(_Loader):
         self.supervisor_of: dict[str, User] = {}
         self.extra: list[DemoAccount] = []
         self.open_ids: list[int] = []
+        self._statements: dict[tuple[str, tuple[str, ...]], tuple[str, Callable[[dict[str, Any]], Any]]] = {}
 
     # ---- reference data -------------------------------------------------------------------
 
@@ -263,7 +283,8 @@ class _ScaleLoader(_Loader):
                         planner.chance("closed", extensions=12)
                 else:
                     target = planner.final_state(chance, open_)
-                    steps = planner.chance(target) if chance else planner.patto(target)
+                    steps = planner.chance(target) if chance else planner.patto(
+                        target, reopen=target == "closed" and rng.random() < REOPENED)
                 span = sum(gap for gap, _, _ in steps) + len(steps) // 3 + 2
                 if open_:
                     tail = rng.randint(0, 40)
@@ -295,6 +316,9 @@ class _ScaleLoader(_Loader):
                     advance(self._write(writer))
             advance(self._write(writer))
         self._sequences(ids)
+        # Fresh statistics: without them SQLite reads a pact's moves to a state through the
+        # index of all moves to that state (ix_transition_record_to_state_at), not the pact's.
+        self.session.execute(text("ANALYZE"))
         year = self.today.year - 1
         search_term = min(surnames, key=lambda name: (abs(surnames[name] - max(2, total // 200)), name))
         if surnames[search_term] >= total and len(surnames) == 1:
@@ -340,14 +364,46 @@ class _ScaleLoader(_Loader):
         raise RuntimeError(f"cannot build a codice fiscale for {person.first} {person.last}")
 
     def _write(self, writer: RowWriter) -> int:
+        """One chunk of rows, table by table: the driver's executemany with the values converted
+        once by the columns' own types (SQLAlchemy's per-row work would double the load's time)."""
         done = len(writer.rows["pact"])
         connection = self.session.connection()
+        postgresql = connection.dialect.name == "postgresql"
         for name in TABLES:
             rows = writer.rows[name]
             if rows:
-                connection.execute(insert(Base.metadata.tables[name]), rows)
+                keys = tuple(rows[0])
+                sql, convert = self._statement(connection.dialect, name, keys)
+                if postgresql:  # COPY: one statement for the chunk, not one per row
+                    columns = ", ".join(f'"{key}"' for key in keys)
+                    with connection.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
+                        with cursor.copy(f"COPY {name} ({columns}) FROM STDIN") as copy:
+                            for row in rows:
+                                copy.write_row(convert(row))
+                else:
+                    connection.exec_driver_sql(sql, [convert(row) for row in rows])
                 rows.clear()
         return done
+
+    def _statement(self, dialect: Any, name: str, keys: tuple[str, ...]) -> tuple[str, Callable[[dict[str, Any]], Any]]:
+        cached = self._statements.get((name, keys))
+        if cached is None:
+            table = Base.metadata.tables[name]
+            compiled = insert(table).compile(dialect=dialect, column_keys=keys)
+            order = list(compiled.positiontup) if compiled.positional else list(keys)  # COPY: the keys' order
+            processors = [(index, _processor(dialect, table.c[key].type)) for index, key in enumerate(order)]
+            processors = [(index, p) for index, p in processors if p is not None]
+
+            def convert(row: dict[str, Any]) -> Any:
+                values = [row[key] for key in order]
+                for index, process in processors:
+                    value = values[index]
+                    if value is not None:
+                        values[index] = process(value)
+                return tuple(values)
+
+            cached = self._statements[(name, keys)] = (str(compiled), convert)
+        return cached
 
     def _sequences(self, ids: Ids) -> None:
         """PostgreSQL's id sequences past the ids given here."""
@@ -377,7 +433,24 @@ class _ScaleLoader(_Loader):
         session.execute(delete(DeadlineRefresh))
 
 
-def _tags(person: Person, today: date) -> set[str]:
+def _sqlite_time(value: datetime) -> str:
+    """As SQLAlchemy's SQLite DATETIME stores a UTCDateTime, in half the time."""
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (
+        value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond)
+
+
+def _processor(dialect: Any, column_type: Any) -> Callable[[Any], Any] | None:
+    """The column type's own bind conversion, or a quicker one giving the same value."""
+    if isinstance(column_type, UTCDateTime) and dialect.name == "sqlite":
+        return _sqlite_time
+    if isinstance(column_type, Enum) and column_type.enum_class is not None:
+        return operator.attrgetter("value")  # rows hold members; str_enum stores their values
+    return column_type._cached_bind_processor(dialect)
+
+
+def _tags(person: Person, today: date) -> frozenset[str]:
     from casework.models import Relation
 
     children = [(today - m[3]).days / 365.25 for m in person.household if m[2] == Relation.CHILD and m[3]]
@@ -396,4 +469,4 @@ def _tags(person: Person, today: date) -> set[str]:
             tags.add("l2")
         if person.citizenship != "Italia":
             tags.add("permit")
-    return tags
+    return frozenset(tags)

@@ -28,6 +28,12 @@ _PATTO_LINE = ("referral", "screening", "co_design", "activation", "follow_up")
 _PATTO_EVENTS = {"screening": "start_screening", "co_design": "start_co_design", "activation": "activate",
                  "follow_up": "start_follow_up"}
 _SUSPENDABLE = ("screening", "co_design", "activation", "follow_up")
+# Histories average about ten moves: pauses (suspend and resume), the équipe's requests for more
+# information, extended accompaniments, a closed pact reopened now and then.
+_CYCLES = (0, 1, 2, 2, 3, 3, 4, 4, 5)
+_REQUESTS = (0, 0, 1, 1, 2)
+_EXTENSIONS = (0, 1, 2, 2, 3, 3)
+REOPENED = 0.25
 
 
 def _pick(rng: random.Random, weights: tuple[tuple[str, int], ...]) -> str:
@@ -60,7 +66,7 @@ class Planner:
             stop = "follow_up" if target == "closed" else rng.choice(_SUSPENDABLE)
         else:
             stop = target
-        cycles = suspensions if suspensions is not None else (1 if rng.random() < 0.35 else 0)
+        cycles = suspensions if suspensions is not None else rng.choice(_CYCLES)
         cycle_at = {rng.choice(_SUSPENDABLE) for _ in range(cycles)} if suspensions is None else set(_SUSPENDABLE)
         per_state = {state: 0 for state in _SUSPENDABLE}
         for index in range(cycles):
@@ -157,7 +163,7 @@ class Planner:
         last_index = order.index(stop)
         open_ = target == stop
         # The équipe asks the referrer for more information now and then: back to referral.
-        for _ in range(1 if rng.random() < 0.2 and last_index >= 1 else 0):
+        for _ in range(rng.choice(_REQUESTS) if last_index >= 1 else 0):
             steps.append((rng.randint(1, 5), "move", ("submit_to_equipe", "equipe_review")))
             steps.append((rng.randint(2, 8), "move", ("request_information", "referral", "request_information")))
         if last_index >= 1:
@@ -179,7 +185,7 @@ class Planner:
             if signed and (not partial or rng.random() < 0.4):
                 steps.append((rng.randint(1, 7), "approval", ()))
         if last_index >= 4:
-            extend = extensions if extensions is not None else (1 if rng.random() < 0.3 else 0)
+            extend = extensions if extensions is not None else rng.choice(_EXTENSIONS)
             rounds = extend + 1 if stop == "verification" else 1
             for round_ in range(rounds):
                 if round_ == 0:

@@ -55,6 +55,17 @@ TABLES = ("beneficiary", "household_member", "pact", "transition_record", "refer
           "pact_outcome", "journal_entry")
 
 
+class FastRandom(random.Random):
+    """The seeded generator with quicker integers and choices (uniform enough for demo data): a
+    100,000-pact load draws millions of them, and `randint` costs three calls each."""
+
+    def randint(self, a: int, b: int) -> int:
+        return a + int(self.random() * (b - a + 1))
+
+    def choice(self, seq):  # type: ignore[no-untyped-def, override]
+        return seq[int(self.random() * len(seq))]
+
+
 @dataclass
 class Ids:
     """The next id of each table (the database is empty of them when a scale load starts)."""
@@ -80,11 +91,11 @@ class PactFacts:
     manager_name: str
     supervisor_id: int
     person_name: str
-    tags: set[str]  # for texts that suit only some people (casework.demo.steps.Steps._fits)
+    tags: frozenset[str]  # for texts that suit only some people (casework.demo.steps.Steps._fits)
     screenings: list[tuple[dict, dict, int, str]]  # answers, need profile, total score, priority
 
 
-def fits(tags: set[str], needs: str) -> bool:
+def fits(tags: frozenset[str], needs: str) -> bool:
     tokens = needs.split()
     if tokens and set(tokens[0]) <= {"F", "M"}:
         if not any(g in tags for g in tokens[0]):
@@ -93,9 +104,16 @@ def fits(tags: set[str], needs: str) -> bool:
     return all(token in tags for token in tokens)
 
 
-def _choose(rng: random.Random, tags: set[str], options: tuple, needs_at: int = 0) -> tuple:
-    suitable = [o for o in options if fits(tags, o[needs_at])]
-    return rng.choice(suitable or list(options))
+_SUITABLE: dict[tuple[int, frozenset[str]], list[tuple]] = {}
+
+
+def _choose(rng: random.Random, tags: frozenset[str], options: tuple, needs_at: int = 0) -> tuple:
+    # Per table and kind of person, computed once: a load draws hundreds of thousands of texts.
+    key = (id(options), tags)
+    suitable = _SUITABLE.get(key)
+    if suitable is None:
+        suitable = _SUITABLE[key] = [o for o in options if fits(tags, o[needs_at])] or list(options)
+    return rng.choice(suitable)
 
 
 def place_times(rng: random.Random, steps: list[Step], start: date) -> list[datetime]:

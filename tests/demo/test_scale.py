@@ -65,10 +65,6 @@ def scale(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         yield Scale(url, settings, engine, summary, registry)
         engine.dispose()
     else:
-        import os
-
-        if not os.environ.get("CASEWORK_TEST_POSTGRES_URL"):
-            pytest.skip("CASEWORK_TEST_POSTGRES_URL is not set")
         with _scratch_postgres_database() as url:
             settings = _settings(url, tmp)
             summary = load_scale(settings, N)
