@@ -19,6 +19,11 @@ status, which is what a benchmark whose figures must mean "the page worked" need
     python bench/web.py --sizes 500,2000 --requests 5    # a smoke run, under a minute
     python bench/web.py --data-dir ~/.cache/casework-webbench   # keep and reuse the data
     python bench/web.py --database-url postgresql+psycopg://user:pw@127.0.0.1/somedb
+    python bench/web.py --write-every 2   # a contact recorded every 2 s meanwhile
+
+Without writes, what a page keeps per process is never invalidated during the run; with
+--write-every the busy manager records a contact through the pact page's form as the pages
+are measured (a fifth client), so kept results expire as they would on a working day.
 
 With --data-dir a size's data is built once per data revision (the last commit touching
 casework/demo, which generates it) and reused by later runs, upgraded first to this tree's
