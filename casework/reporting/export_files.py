@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -40,6 +40,9 @@ FORMATS = ("csv", "xlsx")
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_NAME_LIMIT = 31
+# CSV lines sent at a time by a streamed file: few enough to keep memory flat, many enough that
+# each chunk is worth a write to the socket.
+CSV_CHUNK_ROWS = 1000
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _SHEET_SLASHES = re.compile(r"\s*[/\\]\s*")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -107,14 +110,35 @@ def _csv_text(value: Cell) -> str:
     return str(value)
 
 
-def table_to_csv(table: Table) -> bytes:
-    """The table as CSV: a BOM, a header row of column keys, then the rows (see the module doc)."""
+
+def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence[Cell]]) -> Iterator[bytes]:
+    """CSV as it is written: the BOM and the header row of column keys first, then the rows,
+    `CSV_CHUNK_ROWS` at a time (see the module doc), so a long list never sits whole in memory."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([column.key for column in table.columns])
-    for row in table.rows:
+    buffer.write("\ufeff")
+    writer.writerow([column.key for column in columns])
+    pending = 1  # lines in the buffer, the header first
+    for row in rows:
         writer.writerow([_csv_text(value) for value in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        pending += 1
+        if pending >= CSV_CHUNK_ROWS:
+            yield _take(buffer)
+            pending = 0
+    if pending:
+        yield _take(buffer)
+
+
+def _take(buffer: io.StringIO) -> bytes:
+    chunk = buffer.getvalue().encode("utf-8")
+    buffer.seek(0)
+    buffer.truncate()
+    return chunk
+
+
+def table_to_csv(table: Table) -> bytes:
+    """The table as CSV, in one piece."""
+    return b"".join(csv_chunks(table.columns, table.rows))
 
 
 def _within(text: str, limit: int) -> str:
@@ -237,8 +261,14 @@ def tables_to_xlsx(tables: Sequence[Table], *, about: About) -> bytes:
 class ExportFile:
     filename: str
     content_type: str
-    content: bytes
+    # The whole file, or its chunks as they are written (the pacts CSV): those read the database
+    # while they are iterated, so the caller sends them within the request that made them.
+    content: bytes | Iterator[bytes]
     rows: int
+
+    @property
+    def streamed(self) -> bool:
+        return not isinstance(self.content, bytes)
 
 
 def check_format(fmt: str) -> None:

@@ -8,13 +8,14 @@ casework.reporting.pseudonymised.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from casework.errors import InvalidInput
@@ -30,9 +31,11 @@ from casework.models import (
 )
 from casework.models.labels import PRIORITIES
 from casework.reporting.export_files import (
+    CSV_TYPE,
     About,
     ExportFile,
     check_format,
+    csv_chunks,
     export_file,
     file_part,
     word,
@@ -49,12 +52,16 @@ from casework.security import (
 )
 from casework.workflow import WorkflowDefinition, WorkflowRegistry
 
+log = logging.getLogger(__name__)
+
 PACT_STATUSES = ("open", "closed")
 # What each export is called in the access log (the first word of the entry's detail).
 KIND_PACTS = "pacts"
 KIND_PSEUDONYMISED = "pseudonymised"
 KIND_INDICATORS = "indicators"
 KIND_INDICATOR = "indicator"
+# Pacts read from the database at a time by the pact list: the memory a list costs, whatever its length.
+PACT_BATCH = 1000
 
 
 PACT_COLUMNS: tuple[tuple[str, Message, str], ...] = (
@@ -177,11 +184,9 @@ def workflow_definition(registry: WorkflowRegistry, name: str, version: int) -> 
     return registry.get(name, version).definition
 
 
-def pacts_table(
-    session: Session, registry: WorkflowRegistry, user: User, filters: PactFilters, *, now: datetime,
-    locale: str, zone: ZoneInfo,
-) -> Table:
-    """The pacts `user` may see that match `filters`, one row each, read in one query."""
+def pacts_query(user: User, filters: PactFilters) -> Select:
+    """The pacts `user` may see that match `filters`: one row each, every column the list shows
+    (the last contact in the same query), in the list's order."""
     if filters.status not in (None, *PACT_STATUSES):
         raise InvalidInput({"status": "unknown_status"})
     query = (
@@ -210,24 +215,53 @@ def pacts_table(
         query = query.where(Pact.closed_at.is_(None))
     elif filters.status == "closed":
         query = query.where(Pact.closed_at.is_not(None))
+    return query
 
-    rows = []
+
+def count_of(session: Session, query: Select) -> int:
+    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+
+
+def pact_rows(session: Session, registry: WorkflowRegistry, query: Select, *, locale: str,
+              zone: ZoneInfo) -> Iterator[tuple]:
+    """The rows of `pacts_query`, read `PACT_BATCH` at a time (a server-side cursor on PostgreSQL),
+    so a list of any length costs the memory of one batch. Labels are looked up once per
+    workflow version and value, not once per row."""
+    labels: dict[tuple[str, int, str, str], str] = {}
+
+    def label(workflow: str, version: int, kind: str, name: str) -> str:
+        key = (workflow, version, kind, name)
+        if key not in labels:
+            labels[key] = workflow_definition(registry, workflow, version).label_of(kind, name, locale)
+        return labels[key]
+
+    priorities = {priority: gettext(locale, text) for priority, text in PRIORITIES.items()}
     for (pact_id, first_name, last_name, codice_fiscale, programme, workflow, version, state, manager, priority,
-         opened_at, closed_at, deadline_at, last_contact_at, outcome) in session.execute(query):
-        definition = workflow_definition(registry, workflow, version)
-        rows.append((
+         opened_at, closed_at, deadline_at, last_contact_at, outcome) in session.execute(
+            query.execution_options(yield_per=PACT_BATCH)):
+        yield (
             pact_id, f"{first_name} {last_name}", codice_fiscale, programme,
-            definition.label_of("state", state, locale),
+            label(workflow, version, "state", state),
             manager,
-            gettext(locale, PRIORITIES[priority]) if priority else None,
-            local_date(opened_at, zone), local_date(closed_at, zone),
-            local_date(deadline_at, zone),
+            priorities[priority] if priority else None,
+            local_date(opened_at, zone), local_date(closed_at, zone), local_date(deadline_at, zone),
             local_date(last_contact_at, zone),
-            definition.label_of("outcome", outcome, locale) if outcome else outcome,
-        ))
+            label(workflow, version, "outcome", outcome) if outcome else outcome,
+        )
+
+
+def _pact_columns(locale: str) -> tuple[Column, ...]:
+    return tuple(Column(key, gettext(locale, label), kind) for key, label, kind in PACT_COLUMNS)
+
+
+def pacts_table(
+    session: Session, registry: WorkflowRegistry, user: User, filters: PactFilters, *, now: datetime,
+    locale: str, zone: ZoneInfo,
+) -> Table:
+    """The pacts `user` may see that match `filters`, one row each, read in one query."""
+    rows = pact_rows(session, registry, pacts_query(user, filters), locale=locale, zone=zone)
     return Table(
-        key="pacts", title=word("pacts_title", locale),
-        columns=tuple(Column(key, gettext(locale, label), kind) for key, label, kind in PACT_COLUMNS),
+        key="pacts", title=word("pacts_title", locale), columns=_pact_columns(locale),
         rows=tuple(rows), note=word("pacts_note", locale, zone=zone.key),
     )
 
@@ -257,20 +291,47 @@ def _pact_scope(session: Session, registry: WorkflowRegistry, user: User, filter
     return scope, programme.code if programme else "all"
 
 
+def _reported(chunks: Iterator[bytes], user_id: int) -> Iterator[bytes]:
+    """`chunks`, logging a failure while they are sent. By then the status and headers are gone:
+    the error goes on (the server drops the connection, so the download shows as failed rather
+    than as a shorter file); nothing is written into the CSV, where a script would read it as a row."""
+    sent = 0
+    try:
+        for chunk in chunks:
+            yield chunk
+            sent += len(chunk)
+    except Exception:
+        log.exception("pacts CSV export for user %s failed after %d bytes sent", user_id, sent)
+        raise
+
+
 def export_pacts(
     session: Session, registry: WorkflowRegistry, user: User, filters: PactFilters, *, fmt: str, now: datetime,
     locale: str, zone: ZoneInfo, ip_address: str = "", log_session: Session | None = None,
 ) -> ExportFile:
-    """The pact list as a file, recorded in the access log (the caller commits).
+    """The pact list as a file, recorded in the access log (the caller commits before sending).
+
+    A CSV comes as chunks read from `session` while they are iterated (`ExportFile.streamed`):
+    send them within the request, with `session` open. The access-log entry counts the rows
+    just before; a pact added or changed in between may make the file differ from it by that.
 
     `log_session`: where the access-log entry is written when `session` reads a replica
     (which refuses writes); by default `session` itself. The same for every export below."""
     check_format(fmt)
-    table = pacts_table(session, registry, user, filters, now=now, locale=locale, zone=zone)
     scope, programme_code = _pact_scope(session, registry, user, filters, locale)
-    about = About(table.title, scope, now, user.full_name, locale, zone)
     name = f"casework-pacts-{file_part(programme_code)}-{now.astimezone(zone):%Y-%m-%d}"
-    exported = export_file(fmt, name, len(table.rows), csv_table=table, xlsx_tables=[table], about=about)
+    if fmt == "csv":
+        # Streamed: the rows are read and written while the file is sent, after the caller has
+        # committed the access-log entry, whose row count comes from a COUNT of the same query.
+        query = pacts_query(user, filters)
+        rows = pact_rows(session, registry, query, locale=locale, zone=zone)
+        exported = ExportFile(f"{name}.csv", CSV_TYPE, _reported(csv_chunks(_pact_columns(locale), rows), user.id),
+                              count_of(session, query))
+    else:
+        # An XLSX is a zip written at the end: built whole (openpyxl's write-only mode).
+        table = pacts_table(session, registry, user, filters, now=now, locale=locale, zone=zone)
+        about = About(table.title, scope, now, user.full_name, locale, zone)
+        exported = export_file(fmt, name, len(table.rows), csv_table=table, xlsx_tables=[table], about=about)
     record_export(log_session or session, user, KIND_PACTS, fmt, exported.rows, (
         ("programme", programme_code if filters.programme_id is not None else None), ("stage", filters.stage),
         ("case_manager", filters.case_manager_id), ("status", filters.status),

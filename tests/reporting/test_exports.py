@@ -382,12 +382,62 @@ def test_exporting_pacts_writes_one_access_log_entry(session, registry, caseload
     session.commit()
     assert exported.filename == "casework-pacts-TILDE-2026-04-10.csv"
     assert exported.content_type == "text/csv; charset=utf-8"
-    assert [row["beneficiary"] for row in parse_csv(exported.content)] == ["Annalisa Neri", "Maria Rossi", "Giuseppe Verdi"]
+    assert [row["beneficiary"] for row in parse_csv(b"".join(exported.content))] == [
+        "Annalisa Neri", "Maria Rossi", "Giuseppe Verdi"]
     entries = session.scalars(select(AccessLogEntry)).all()
     assert len(entries) == 1
     entry = entries[0]
     assert (entry.user_id, entry.action, entry.subject_type, entry.ip_address) == (supervisor.id, "export", "export", "10.0.0.7")
     assert entry.detail == "pacts.csv rows=3 programme=TILDE stage=all case_manager=all status=closed"
+
+
+def test_the_pacts_csv_is_written_while_it_is_read_the_same_as_in_one_piece(session, registry, caseload, engine,
+                                                                           monkeypatch):
+    monkeypatch.setattr(export_files, "CSV_CHUNK_ROWS", 2)
+    supervisor, a = caseload.world.supervisor, caseload.a
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        exported = exports.export_pacts(session, registry, supervisor, PactFilters(), fmt="csv", now=NOW, locale="it",
+                                        zone=ZONE)
+        # The access-log entry, counted with a COUNT, is there before a row is read.
+        (entry,) = session.scalars(select(AccessLogEntry)).all()
+        read_before = len(statements)
+        chunks = list(exported.content)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert exported.streamed and exported.rows == 6
+    assert entry.detail == "pacts.csv rows=6 programme=all stage=all case_manager=all status=all"
+    assert len(statements) - read_before == 1  # every row in one query, read as it is sent
+    # The header, then two lines a chunk: 7 lines in 4 chunks.
+    assert [chunk.count(b"\r\n") for chunk in chunks] == [2, 2, 2, 1]
+    whole = b"".join(chunks)
+    table = exports.pacts_table(session, registry, supervisor, PactFilters(), now=NOW, locale="it", zone=ZONE)
+    assert whole == export_files.table_to_csv(table)
+    assert whole.startswith(b"\xef\xbb\xbfpact_id,beneficiary,codice_fiscale,programme,stage,case_manager,priority,"
+                            b"opened_on,closed_on,next_deadline_on,last_contact_on,outcome\r\n")
+    assert (f"\r\n{a.id},Maria Rossi,RSSMRA85D43L219K,TILDE,Chiuso,Giulia,Alta,2026-01-12,2026-03-20,,2026-02-11,"
+            f"Inserimento lavorativo\r\n").encode() in whole
+
+
+def test_a_pacts_csv_that_fails_while_sent_is_logged_and_not_finished(session, registry, caseload, monkeypatch, caplog):
+    monkeypatch.setattr(export_files, "CSV_CHUNK_ROWS", 2)
+
+    def broken(*args):
+        raise RuntimeError("the zone database went away")
+
+    exported = exports.export_pacts(session, registry, caseload.world.supervisor, PactFilters(), fmt="csv", now=NOW,
+                                    locale="it", zone=ZONE)
+    first = next(exported.content)
+    assert first.startswith(b"\xef\xbb\xbfpact_id,")
+    monkeypatch.setattr(exports, "local_date", broken)  # the second pact's dates
+    with pytest.raises(RuntimeError, match="went away"):
+        list(exported.content)
+    assert f"pacts CSV export for user {caseload.world.supervisor.id} failed after {len(first)} bytes" in caplog.text
 
 
 def test_pacts_xlsx_has_the_scope_on_its_about_sheet(session, registry, caseload):
