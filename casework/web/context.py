@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from flask import abort, current_app, g, request
+from flask import abort, current_app, g, request, stream_with_context
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
@@ -49,6 +50,26 @@ def close_db(_: BaseException | None = None) -> None:
         session = g.pop(name, None)
         if session is not None:
             session.close()
+
+
+def streamed(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """A response body sent after the view returns that still reads the request's sessions.
+
+    `stream_with_context` keeps `g` and the request for the chunks, but Flask runs the teardown
+    (`close_db`) once when the view returns, before the first chunk (the sessions then open a
+    new transaction for the chunks), and again after the last one, when `g` no longer holds the
+    sessions: so they are closed here, after the last chunk or when the client goes away."""
+    sessions = [g.get(name) for name in ("db", "read_db")]
+
+    def send() -> Iterator[bytes]:
+        try:
+            yield from chunks
+        finally:
+            for session in sessions:
+                if session is not None:
+                    session.close()
+
+    return stream_with_context(send())
 
 
 def now() -> datetime:

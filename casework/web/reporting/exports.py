@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, render_template, request, stream_with_context
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -84,9 +84,7 @@ def _show_errors(form: PactExportForm, error: InvalidInput) -> None:
 
 def _download(exported: ExportFile) -> Response:
     saving.commit()  # the access-log entry: no file leaves without it
-    # A streamed file reads the database as it is sent: the request (and its sessions, closed
-    # at teardown) lasts until its last chunk.
-    content = stream_with_context(exported.content) if exported.streamed else exported.content
+    content = context.streamed(exported.content) if exported.streamed else exported.content
     response = Response(content, content_type=exported.content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
     response.headers["Cache-Control"] = "no-store"

@@ -162,6 +162,33 @@ def test_a_supervisor_downloads_the_pacts_of_their_territory_only(app, db, peopl
     assert entry.detail == "pacts.csv rows=1 programme=all stage=all case_manager=all status=all"
 
 
+def test_the_pacts_csv_is_streamed_with_its_session_open_until_the_last_chunk(app, db, people):
+    client = signed_in(app, "elena", locale="it")
+    pool = app.extensions["casework"]["engine"].pool
+    response = client.get("/exports/pacts.csv", buffered=False)
+    assert response.status_code == 200 and response.is_streamed
+    assert "Content-Length" not in response.headers
+    chunks = iter(response.response)
+    first = next(chunks)  # the header and the one pact; the generator waits after it
+    # The access-log entry is committed before the file goes out.
+    assert [entry.detail for entry in log_entries(db)] == [
+        "pacts.csv rows=1 programme=all stage=all case_manager=all status=all"]
+    db.rollback()  # the test's own connection back to the pool
+    assert pool.checkedout() == 1  # the request's, reading the pacts
+    rest = list(chunks)
+    response.close()
+    assert pool.checkedout() == 0  # closed once the last chunk was sent
+    assert rest == []
+    manager, pact = people.manager.full_name, people.pact
+    deadline = pact.next_deadline_at.astimezone(ZONE).date().isoformat() if pact.next_deadline_at else ""
+    opened = pact.opened_at.astimezone(ZONE).date().isoformat()
+    assert first == (
+        b"\xef\xbb\xbfpact_id,beneficiary,codice_fiscale,programme,stage,case_manager,priority,opened_on,closed_on,"
+        b"next_deadline_on,last_contact_on,outcome\r\n"
+        + f"{pact.id},Maria Bianchi,BNCMRA85D43I703I,TILDE,Segnalazione,{manager},,{opened},,{deadline},,\r\n".encode()
+    )
+
+
 def test_the_supervisor_of_another_territory_gets_only_the_pacts_of_theirs(app, db, people, hidden):
     response = signed_in(app, "paolo").get("/exports/pacts.csv")
     assert [row["beneficiary"] for row in csv_rows(response)] == ["Paolo Lontano"]
