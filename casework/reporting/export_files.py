@@ -101,12 +101,13 @@ class About:
 
 
 def _csv_text(value: Cell) -> str:
+    # Text first: most cells are, and a long list calls this a million times.
+    if isinstance(value, str):
+        return "'" + value if value.startswith(_FORMULA_START) else value
     if value is None:
         return ""
     if isinstance(value, (date, datetime)):
         return value.isoformat()
-    if isinstance(value, str):
-        return "'" + value if value.startswith(_FORMULA_START) else value
     return str(value)
 
 
