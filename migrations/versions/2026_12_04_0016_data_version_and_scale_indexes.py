@@ -29,7 +29,12 @@ def upgrade() -> None:
     # The row casework.models.data_version moves (it would create it at the first change).
     op.execute(sa.text("INSERT INTO data_version (id, token, version) VALUES (1, :token, 1)")
                .bindparams(token=secrets.token_hex(16)))
+    op.create_index('ix_pact_open_case_manager', 'pact', ['case_manager_id', 'next_deadline_at'], unique=False,
+                    sqlite_where=sa.text('closed_at IS NULL'), postgresql_where=sa.text('closed_at IS NULL'))
+    op.create_index('ix_transition_record_at', 'transition_record', ['at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_transition_record_at', table_name='transition_record')
+    op.drop_index('ix_pact_open_case_manager', table_name='pact')
     op.drop_table('data_version')
