@@ -261,10 +261,33 @@ def _print_accounts(summary, settings: Settings) -> None:
 
 
 @main.command()
-def demo() -> None:
+@click.option("--scale", "scale", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Instead: N beneficiaries with pacts and histories, loaded in bulk (an empty database only).")
+def demo(scale: int | None) -> None:
     """Create the schema if needed and load the demo data (safe to run again)."""
     settings = _settings()
+    if scale is not None:
+        _load_scale(settings, scale)
+        return
     _print_accounts(_load_demo(settings), settings)
+
+
+def _load_scale(settings: Settings, beneficiaries: int) -> None:
+    from casework.demo import ScaleRefused, load_scale
+
+    try:
+        summary = load_scale(settings, beneficiaries, progress=True)
+    except ScaleRefused:
+        raise click.ClickException(
+            f"{_safe_url(settings)} already holds beneficiaries or pacts: --scale loads into an empty database "
+            "only (point CASEWORK_DATABASE_URL at a new one)") from None
+    click.echo(f"Scale data loaded: {summary.beneficiaries} beneficiaries, {summary.pacts} pacts in "
+               f"{summary.seconds:.1f} s ({_safe_url(settings)}).")
+    click.echo(f"Busiest case manager: {summary.busy_manager}; a long history: pact {summary.long_pact_id}; "
+               f"indicators: programme {summary.programme_id}, {summary.year}; search: {summary.search_term}.")
+    click.echo("Demo accounts (username / password / role):")
+    for account in summary.accounts:
+        click.echo(f"  {account.username:<14} {account.password:<32} {account.role:<13} {account.territory}")
 
 
 @main.command()

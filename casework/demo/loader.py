@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -130,7 +130,7 @@ def load_demo(
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     accounts = demo_accounts()
-    loader = _Loader(session, registry, now.astimezone(timezone.utc), zone, random.Random(seed))
+    loader = _Loader(session, registry, now.astimezone(UTC), zone, random.Random(seed))
     if session.scalar(select(Programme.id).where(Programme.code == MARKER_PROGRAMME)) is not None:
         loader.run_directory()  # a demo loaded before the directory existed gets one
         return DemoSummary(
@@ -210,7 +210,7 @@ class _Loader(People, Plans, DemoServices):
             self.organisations[name] = organisation
 
     def _users(self) -> None:
-        created_at = datetime.combine(_add_months(self.today, -18), time(9, 0), tzinfo=self.zone).astimezone(timezone.utc)
+        created_at = datetime.combine(_add_months(self.today, -18), time(9, 0), tzinfo=self.zone).astimezone(UTC)
         existing = {u.username: u for u in self.session.scalars(select(User).where(User.username.in_([s[0] for s in STAFF])))}
         for username, full_name, role, territory, organisation in STAFF:
             user = existing.get(username)
@@ -289,7 +289,7 @@ class _Loader(People, Plans, DemoServices):
             sequence = 0
             for session_, day in zip(plan.sessions, dates, strict=True):
                 start = datetime.combine(day, time(8, 45), tzinfo=self.zone) + timedelta(minutes=self.rng.randint(0, 420))
-                start = start.astimezone(timezone.utc)
+                start = start.astimezone(UTC)
                 if moment is not None and start <= moment:
                     start = moment + timedelta(minutes=self.rng.randint(5, 20))
                 for step in session_.ops:

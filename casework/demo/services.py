@@ -22,7 +22,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -145,7 +145,7 @@ class DemoServices:
                     cost=spec.cost, cost_notes=spec.cost_notes, company_welfare_plan=spec.welfare_plan,
                     capacity=spec.capacity, places_available=spec.places, waiting_list=spec.waiting,
                     active=spec.active, last_checked_on=checked_on,
-                    created_at=created.astimezone(timezone.utc), updated_at=min(checked_at.astimezone(timezone.utc), self.now),
+                    created_at=created.astimezone(UTC), updated_at=min(checked_at.astimezone(UTC), self.now),
                     comuni=[ServiceComune(territory=comune) for comune in comuni],
                     languages=[ServiceLanguage(language=code) for code in sorted(set(spec.languages))],
                 ))
@@ -387,7 +387,7 @@ class DemoServices:
             day = day + timedelta(days=gap)
             working = max(working_day_on_or_before(day), first_day)
             local = datetime.combine(working, time(9, 0), tzinfo=self.zone) + timedelta(minutes=rng.randint(0, 510))
-            moment = max(local.astimezone(timezone.utc), previous + timedelta(minutes=rng.randint(5, 25)))
+            moment = max(local.astimezone(UTC), previous + timedelta(minutes=rng.randint(5, 25)))
             if moment >= end:
                 return None
             moments.append(moment)

@@ -13,6 +13,7 @@ from casework.reminders.deadline_operations import (
     snooze_deadline,
     snoozed_now,
 )
+from casework.reminders.deadline_rows import ReminderPolicy, refresh_pact_deadlines
 from casework.reminders.deadlines import (
     DUE_SOON_DAYS,
     StatePosition,
@@ -30,6 +31,7 @@ from casework.reminders.notifications import LOCALES, deadline_label, format_day
 from casework.reminders.referral_deadlines import service_names
 from casework.reminders.scheduler_lock import take_turn
 from casework.reminders.sweep import SWEEP_TURN, hand_over_reminders
+from casework.reminders.sweep import sweep as run_sweep
 from casework.reminders.workdays import (
     add_working_days,
     subtract_working_days,
@@ -38,18 +40,20 @@ from casework.reminders.workdays import (
 )
 
 __all__ = [
+    "DUE_SOON_DAYS",
     "LOCALES",
     "MAX_SNOOZE_REASON",
     "SNOOZE_FIELD",
     "SNOOZE_REASON_FIELD",
     "SWEEP_TURN",
+    "ReminderPolicy",
     "StatePosition",
     "add_working_days",
-    "DUE_SOON_DAYS",
     "days_until",
+    "deadline_label",
     "deadline_state",
-    "due_soon_end",
     "due_date",
+    "due_soon_end",
     "end_of_local_day",
     "failed_emails",
     "format_day",
@@ -59,8 +63,11 @@ __all__ = [
     "queue_comune_pacts",
     "queue_email",
     "refresh_next_deadline",
+    "refresh_pact_deadlines",
     "retry_email",
     "rule_label",
+    "run_sweep",
+    "service_names",
     "snooze_deadline",
     "snoozed_now",
     "state_deadlines",
@@ -68,6 +75,4 @@ __all__ = [
     "take_turn",
     "working_day_on_or_before",
     "working_days_between",
-    "deadline_label",
-    "service_names",
 ]
