@@ -459,7 +459,17 @@ def _state_label(registry: WorkflowRegistry, workflow: str, version: int, state:
 
 def caseload_choices(session: Session, registry: WorkflowRegistry, supervisor: User, *, locale: str) -> CaseloadChoices:
     """Programmes and comuni of the supervisor's territory, the stages of their workflows and
-    the team's case managers, each in a stable order."""
+    the team's case managers, each in a stable order; kept until the case data changes (who
+    holds open pacts is read from every open pact in view)."""
+    return _CHOICES.get(session, ("caseload_choices", supervisor.id, locale),
+                        lambda: (_read_choices(session, registry, supervisor, locale=locale), None),
+                        now=datetime.now(UTC))
+
+
+_CHOICES: FigureCache[CaseloadChoices] = FigureCache()
+
+
+def _read_choices(session: Session, registry: WorkflowRegistry, supervisor: User, *, locale: str) -> CaseloadChoices:
     programmes = session.execute(
         visible_programmes(supervisor).with_only_columns(Programme.id, Programme.code, Programme.name, Programme.workflow_name)
         .order_by(Programme.code, Programme.id)

@@ -17,7 +17,13 @@ from casework.models import (
     current_data_version,
 )
 from casework.pacts import operations as ops
-from casework.supervision.caseload import DEFAULT_WEIGHTS, _count_overview, caseload_overview
+from casework.supervision.caseload import (
+    DEFAULT_WEIGHTS,
+    _count_overview,
+    _read_choices,
+    caseload_choices,
+    caseload_overview,
+)
 from casework.supervision.reassignment import reassign_pacts
 from tests.conftest import ZONE
 from tests.supervision.test_caseload import EVERYTHING, NOW, ROME, by_name, caseloads, rome  # noqa: F401
@@ -30,6 +36,9 @@ def _both(session_factory, registry, supervisor_id, now=NOW):
         kept = caseload_overview(session, registry, supervisor, EVERYTHING, now=now, zone=ROME, locale="en")
         fresh = _count_overview(session, registry, supervisor, EVERYTHING, now=now, zone=ROME, locale="en",
                                 weights=DEFAULT_WEIGHTS)
+        # The filters' choices are kept too (who holds open pacts): always as read afresh.
+        assert caseload_choices(session, registry, supervisor, locale="en") == _read_choices(
+            session, registry, supervisor, locale="en")
     return kept, fresh
 
 
