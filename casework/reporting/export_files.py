@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -109,12 +109,26 @@ def _csv_text(value: Cell) -> str:
 
 def table_to_csv(table: Table) -> bytes:
     """The table as CSV: a BOM, a header row of column keys, then the rows (see the module doc)."""
+    return b"".join(csv_chunks(table.columns, table.rows))
+
+
+CSV_CHUNK = 64 * 1024
+
+
+def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence[Cell]]) -> Iterator[bytes]:
+    """The CSV of `table_to_csv`, a piece of about 64 KiB at a time, reading `rows` as it goes:
+    a file of any length is sent without being held in memory."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([column.key for column in table.columns])
-    for row in table.rows:
+    buffer.write("\ufeff")
+    writer.writerow([column.key for column in columns])
+    for row in rows:
         writer.writerow([_csv_text(value) for value in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        if buffer.tell() >= CSV_CHUNK:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
 
 
 def _within(text: str, limit: int) -> str:
@@ -239,6 +253,13 @@ class ExportFile:
     content_type: str
     content: bytes
     rows: int
+    # A file sent as it is read (`content` is then empty): iterate it once, in the transaction
+    # after the export's access-log entry was committed.
+    chunks: Iterator[bytes] | None = None
+
+    def body(self) -> bytes:
+        """The whole file (reading a streamed one, which can then not be sent)."""
+        return b"".join(self.chunks) if self.chunks is not None else self.content
 
 
 def check_format(fmt: str) -> None:

@@ -9,12 +9,12 @@ casework.reporting.pseudonymised.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from casework.errors import InvalidInput
@@ -30,16 +30,18 @@ from casework.models import (
 )
 from casework.models.labels import PRIORITIES
 from casework.reporting.export_files import (
+    CSV_TYPE,
     About,
     ExportFile,
     check_format,
+    csv_chunks,
     export_file,
     file_part,
     word,
 )
 from casework.reporting.indicators import compute, selectable_territories
 from casework.reporting.period import IndicatorScope, period_problems
-from casework.reporting.report_tables import Column, Table
+from casework.reporting.report_tables import Cell, Column, Table
 from casework.security import (
     log_access,
     pact_visibility,
@@ -177,11 +179,7 @@ def workflow_definition(registry: WorkflowRegistry, name: str, version: int) -> 
     return registry.get(name, version).definition
 
 
-def pacts_table(
-    session: Session, registry: WorkflowRegistry, user: User, filters: PactFilters, *, now: datetime,
-    locale: str, zone: ZoneInfo,
-) -> Table:
-    """The pacts `user` may see that match `filters`, one row each, read in one query."""
+def _pacts_query(user: User, filters: PactFilters) -> Select:
     if filters.status not in (None, *PACT_STATUSES):
         raise InvalidInput({"status": "unknown_status"})
     query = (
@@ -210,12 +208,17 @@ def pacts_table(
         query = query.where(Pact.closed_at.is_(None))
     elif filters.status == "closed":
         query = query.where(Pact.closed_at.is_not(None))
+    return query
 
-    rows = []
+
+def _pact_rows(session: Session, registry: WorkflowRegistry, query: Select, *, locale: str,
+               zone: ZoneInfo) -> Iterator[tuple[Cell, ...]]:
+    """The export's rows, read from the database a thousand at a time."""
     for (pact_id, first_name, last_name, codice_fiscale, programme, workflow, version, state, manager, priority,
-         opened_at, closed_at, deadline_at, last_contact_at, outcome) in session.execute(query):
+         opened_at, closed_at, deadline_at, last_contact_at, outcome) in session.execute(
+            query.execution_options(yield_per=1000)):
         definition = workflow_definition(registry, workflow, version)
-        rows.append((
+        yield (
             pact_id, f"{first_name} {last_name}", codice_fiscale, programme,
             definition.label_of("state", state, locale),
             manager,
@@ -224,11 +227,22 @@ def pacts_table(
             local_date(deadline_at, zone),
             local_date(last_contact_at, zone),
             definition.label_of("outcome", outcome, locale) if outcome else outcome,
-        ))
+        )
+
+
+def _pact_columns(locale: str) -> tuple[Column, ...]:
+    return tuple(Column(key, gettext(locale, label), kind) for key, label, kind in PACT_COLUMNS)
+
+
+def pacts_table(
+    session: Session, registry: WorkflowRegistry, user: User, filters: PactFilters, *, now: datetime,
+    locale: str, zone: ZoneInfo,
+) -> Table:
+    """The pacts `user` may see that match `filters`, one row each, read in one query."""
+    rows = tuple(_pact_rows(session, registry, _pacts_query(user, filters), locale=locale, zone=zone))
     return Table(
-        key="pacts", title=word("pacts_title", locale),
-        columns=tuple(Column(key, gettext(locale, label), kind) for key, label, kind in PACT_COLUMNS),
-        rows=tuple(rows), note=word("pacts_note", locale, zone=zone.key),
+        key="pacts", title=word("pacts_title", locale), columns=_pact_columns(locale),
+        rows=rows, note=word("pacts_note", locale, zone=zone.key),
     )
 
 
@@ -266,11 +280,19 @@ def export_pacts(
     `log_session`: where the access-log entry is written when `session` reads a replica
     (which refuses writes); by default `session` itself. The same for every export below."""
     check_format(fmt)
-    table = pacts_table(session, registry, user, filters, now=now, locale=locale, zone=zone)
     scope, programme_code = _pact_scope(session, registry, user, filters, locale)
-    about = About(table.title, scope, now, user.full_name, locale, zone)
     name = f"casework-pacts-{file_part(programme_code)}-{now.astimezone(zone):%Y-%m-%d}"
-    exported = export_file(fmt, name, len(table.rows), csv_table=table, xlsx_tables=[table], about=about)
+    if fmt == "csv":
+        # Streamed (an office's every pact is a long file): counted first for the access log,
+        # then read as it is sent.
+        query = _pacts_query(user, filters)
+        count = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+        exported = ExportFile(f"{name}.csv", CSV_TYPE, b"", count, chunks=csv_chunks(
+            _pact_columns(locale), _pact_rows(session, registry, query, locale=locale, zone=zone)))
+    else:
+        table = pacts_table(session, registry, user, filters, now=now, locale=locale, zone=zone)
+        about = About(table.title, scope, now, user.full_name, locale, zone)
+        exported = export_file(fmt, name, len(table.rows), csv_table=table, xlsx_tables=[table], about=about)
     record_export(log_session or session, user, KIND_PACTS, fmt, exported.rows, (
         ("programme", programme_code if filters.programme_id is not None else None), ("stage", filters.stage),
         ("case_manager", filters.case_manager_id), ("status", filters.status),

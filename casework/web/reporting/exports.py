@@ -8,6 +8,7 @@ the error next to the field (400), never a 500.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 from flask import Blueprint, abort, current_app, render_template, request
@@ -82,9 +83,25 @@ def _show_errors(form: PactExportForm, error: InvalidInput) -> None:
             form.form_errors.append(message)
 
 
+def _streamed(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """A streamed file, sent after the request's teardown: its rows are read in a transaction of
+    the request's session that only this generator ends, when the file is sent or the client
+    goes away (the server closes the response)."""
+    db = context.db()  # now, in the request: the generator runs after it
+
+    def send() -> Iterator[bytes]:
+        try:
+            yield from chunks
+        finally:
+            db.close()
+
+    return send()
+
+
 def _download(exported: ExportFile) -> Response:
     saving.commit()  # the access-log entry: no file leaves without it
-    response = Response(exported.content, content_type=exported.content_type)
+    content = _streamed(exported.chunks) if exported.chunks is not None else exported.content
+    response = Response(content, content_type=exported.content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
