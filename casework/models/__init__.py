@@ -10,6 +10,7 @@ from casework.models.beneficiary import Beneficiary, Gender, HouseholdMember, Re
 from casework.models.calendar_feed import CalendarFeedToken
 from casework.models.casefile import ChangeRecord, Document, DocumentKind, JournalEntry, JournalKind
 from casework.models.cover import AbsenceCover
+from casework.models.data_version import DataVersion, current_data_version, has_uncounted_changes
 from casework.models.mail import EmailStatus, OutboundEmail
 from casework.models.office import OFFICE_SETTINGS_ID, OfficeSettings
 from casework.models.pact import (
@@ -72,7 +73,9 @@ from casework.models.territory import (
 from casework.models.user import Role, User
 
 __all__ = [
+    "current_data_version",
     "has_places",
+    "has_uncounted_changes",
     "DataSharingConsent",
     "Service",
     "ServiceAccess",
@@ -100,6 +103,7 @@ __all__ = [
     "ClosureDay",
     "Commitment",
     "ContactChannel",
+    "DataVersion",
     "DeadlineAnchorMove",
     "DeadlinePause",
     "DeadlineSnooze",

@@ -52,6 +52,14 @@ class Pact(Base):
             sqlite_where=text("closed_at IS NULL"),
             postgresql_where=text("closed_at IS NULL"),
         ),
+        # A case manager's open pacts (Oggi), not every pact they ever had.
+        Index(
+            "ix_pact_open_case_manager",
+            "case_manager_id",
+            "next_deadline_at",
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -349,6 +357,8 @@ class TransitionRecord(Base):
         CheckConstraint("pact_version >= 1", name="pact_version_positive"),
         # Indicators find when pacts reached a stage (funnel, days to activation).
         Index("ix_transition_record_to_state_at", "to_state", "at"),
+        # Oggi's recent activity: the latest moves first, whoever's pacts they are.
+        Index("ix_transition_record_at", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,10 +8,10 @@ stages, the recent moves and the next overdue pact.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select, tuple_
+from sqlalchemy import case, exists, func, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
 from casework.models import Pact, Programme, TransitionRecord, User
@@ -27,6 +27,7 @@ from casework.security import pact_visibility
 from casework.workflow import WorkflowDefinition, WorkflowRegistry
 
 PAGE_SIZE = 50
+RECENT_DAYS = 90  # how far back "recent activity" looks
 
 OVERDUE, TODAY, WEEK = "overdue", "today", "week"
 SECTIONS = (OVERDUE, TODAY, WEEK)
@@ -211,9 +212,13 @@ def _stage_order(registry: WorkflowRegistry, stage: StageCount) -> tuple[int, st
 
 
 def _recent(session: Session, user: User, registry: WorkflowRegistry, *, now: datetime, locale: str) -> list[RecentMove]:
+    # Read from the latest move backwards (ix_transition_record_at) until ten are the user's,
+    # within RECENT_DAYS: starting from the user's pacts would read every move of every pact
+    # they ever had, a history that only grows.
+    visible = exists().where(Pact.id == TransitionRecord.pact_id, pact_visibility(user, now))
     recent = session.scalars(
-        select(TransitionRecord).join(Pact, Pact.id == TransitionRecord.pact_id)
-        .where(pact_visibility(user, now)).order_by(TransitionRecord.at.desc(), TransitionRecord.id.desc()).limit(10)
+        select(TransitionRecord).where(TransitionRecord.at >= now - timedelta(days=RECENT_DAYS), visible)
+        .order_by(TransitionRecord.at.desc(), TransitionRecord.id.desc()).limit(10)
         .options(joinedload(TransitionRecord.pact).joinedload(Pact.beneficiary), joinedload(TransitionRecord.actor))
     ).all()
     return [

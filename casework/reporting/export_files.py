@@ -40,9 +40,6 @@ FORMATS = ("csv", "xlsx")
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_NAME_LIMIT = 31
-# CSV lines sent at a time by a streamed file: few enough to keep memory flat, many enough that
-# each chunk is worth a write to the socket.
-CSV_CHUNK_ROWS = 1000
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _SHEET_SLASHES = re.compile(r"\s*[/\\]\s*")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -111,35 +108,29 @@ def _csv_text(value: Cell) -> str:
     return str(value)
 
 
+def table_to_csv(table: Table) -> bytes:
+    """The table as CSV: a BOM, a header row of column keys, then the rows (see the module doc)."""
+    return b"".join(csv_chunks(table.columns, table.rows))
+
+
+CSV_CHUNK = 64 * 1024
+
 
 def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence[Cell]]) -> Iterator[bytes]:
-    """CSV as it is written: the BOM and the header row of column keys first, then the rows,
-    `CSV_CHUNK_ROWS` at a time (see the module doc), so a long list never sits whole in memory."""
+    """The CSV of `table_to_csv`, a piece of about 64 KiB at a time, reading `rows` as it goes:
+    a file of any length is sent without being held in memory."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow([column.key for column in columns])
-    pending = 1  # lines in the buffer, the header first
     for row in rows:
         writer.writerow([_csv_text(value) for value in row])
-        pending += 1
-        if pending >= CSV_CHUNK_ROWS:
-            yield _take(buffer)
-            pending = 0
-    if pending:
-        yield _take(buffer)
-
-
-def _take(buffer: io.StringIO) -> bytes:
-    chunk = buffer.getvalue().encode("utf-8")
-    buffer.seek(0)
-    buffer.truncate()
-    return chunk
-
-
-def table_to_csv(table: Table) -> bytes:
-    """The table as CSV, in one piece."""
-    return b"".join(csv_chunks(table.columns, table.rows))
+        if buffer.tell() >= CSV_CHUNK:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():  # an empty chunk would end a chunked response early on some servers
+        yield buffer.getvalue().encode("utf-8")
 
 
 def _within(text: str, limit: int) -> str:
@@ -262,14 +253,15 @@ def tables_to_xlsx(tables: Sequence[Table], *, about: About) -> bytes:
 class ExportFile:
     filename: str
     content_type: str
-    # The whole file, or its chunks as they are written (the pacts CSV): those read the database
-    # while they are iterated, so the caller sends them within the request that made them.
-    content: bytes | Iterator[bytes]
+    content: bytes
     rows: int
+    # A file sent as it is read (`content` is then empty): iterate it once, in the transaction
+    # after the export's access-log entry was committed.
+    chunks: Iterator[bytes] | None = None
 
-    @property
-    def streamed(self) -> bool:
-        return not isinstance(self.content, bytes)
+    def body(self) -> bytes:
+        """The whole file (reading a streamed one, which can then not be sent)."""
+        return b"".join(self.chunks) if self.chunks is not None else self.content
 
 
 def check_format(fmt: str) -> None:

@@ -42,7 +42,7 @@ from casework.reporting.export_files import (
 )
 from casework.reporting.indicators import compute, selectable_territories
 from casework.reporting.period import IndicatorScope, period_problems
-from casework.reporting.report_tables import Column, Table
+from casework.reporting.report_tables import Cell, Column, Table
 from casework.security import (
     log_access,
     pact_visibility,
@@ -60,8 +60,6 @@ KIND_PACTS = "pacts"
 KIND_PSEUDONYMISED = "pseudonymised"
 KIND_INDICATORS = "indicators"
 KIND_INDICATOR = "indicator"
-# Pacts read from the database at a time by the pact list: the memory a list costs, whatever its length.
-PACT_BATCH = 1000
 
 
 PACT_COLUMNS: tuple[tuple[str, Message, str], ...] = (
@@ -184,9 +182,7 @@ def workflow_definition(registry: WorkflowRegistry, name: str, version: int) -> 
     return registry.get(name, version).definition
 
 
-def pacts_query(user: User, filters: PactFilters) -> Select:
-    """The pacts `user` may see that match `filters`: one row each, every column the list shows
-    (the last contact in the same query), in the list's order."""
+def _pacts_query(user: User, filters: PactFilters) -> Select:
     if filters.status not in (None, *PACT_STATUSES):
         raise InvalidInput({"status": "unknown_status"})
     query = (
@@ -218,15 +214,10 @@ def pacts_query(user: User, filters: PactFilters) -> Select:
     return query
 
 
-def count_of(session: Session, query: Select) -> int:
-    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-
-
-def pact_rows(session: Session, registry: WorkflowRegistry, query: Select, *, locale: str,
-              zone: ZoneInfo) -> Iterator[tuple]:
-    """The rows of `pacts_query`, read `PACT_BATCH` at a time (a server-side cursor on PostgreSQL),
-    so a list of any length costs the memory of one batch. Labels are looked up once per
-    workflow version and value, not once per row."""
+def _pact_rows(session: Session, registry: WorkflowRegistry, query: Select, *, locale: str,
+               zone: ZoneInfo) -> Iterator[tuple[Cell, ...]]:
+    """The export's rows, read from the database a thousand at a time. Labels are looked up once
+    per workflow version and value, not once per row."""
     labels: dict[tuple[str, int, str, str], str] = {}
 
     def label(workflow: str, version: int, kind: str, name: str) -> str:
@@ -238,16 +229,31 @@ def pact_rows(session: Session, registry: WorkflowRegistry, query: Select, *, lo
     priorities = {priority: gettext(locale, text) for priority, text in PRIORITIES.items()}
     for (pact_id, first_name, last_name, codice_fiscale, programme, workflow, version, state, manager, priority,
          opened_at, closed_at, deadline_at, last_contact_at, outcome) in session.execute(
-            query.execution_options(yield_per=PACT_BATCH)):
+            query.execution_options(yield_per=1000)):
         yield (
             pact_id, f"{first_name} {last_name}", codice_fiscale, programme,
             label(workflow, version, "state", state),
             manager,
             priorities[priority] if priority else None,
-            local_date(opened_at, zone), local_date(closed_at, zone), local_date(deadline_at, zone),
+            local_date(opened_at, zone), local_date(closed_at, zone),
+            local_date(deadline_at, zone),
             local_date(last_contact_at, zone),
             label(workflow, version, "outcome", outcome) if outcome else outcome,
         )
+
+
+def _reported(chunks: Iterator[bytes], user_id: int) -> Iterator[bytes]:
+    """`chunks`, logging a failure while they are sent. By then the status and headers are gone:
+    the error goes on (the server drops the connection, so the download shows as failed rather
+    than as a shorter file); nothing is written into the CSV, where a script would read it as a row."""
+    sent = 0
+    try:
+        for chunk in chunks:
+            yield chunk
+            sent += len(chunk)
+    except Exception:
+        log.exception("pacts CSV export for user %s failed after %d bytes sent", user_id, sent)
+        raise
 
 
 def _pact_columns(locale: str) -> tuple[Column, ...]:
@@ -259,10 +265,10 @@ def pacts_table(
     locale: str, zone: ZoneInfo,
 ) -> Table:
     """The pacts `user` may see that match `filters`, one row each, read in one query."""
-    rows = pact_rows(session, registry, pacts_query(user, filters), locale=locale, zone=zone)
+    rows = tuple(_pact_rows(session, registry, _pacts_query(user, filters), locale=locale, zone=zone))
     return Table(
         key="pacts", title=word("pacts_title", locale), columns=_pact_columns(locale),
-        rows=tuple(rows), note=word("pacts_note", locale, zone=zone.key),
+        rows=rows, note=word("pacts_note", locale, zone=zone.key),
     )
 
 
@@ -291,29 +297,11 @@ def _pact_scope(session: Session, registry: WorkflowRegistry, user: User, filter
     return scope, programme.code if programme else "all"
 
 
-def _reported(chunks: Iterator[bytes], user_id: int) -> Iterator[bytes]:
-    """`chunks`, logging a failure while they are sent. By then the status and headers are gone:
-    the error goes on (the server drops the connection, so the download shows as failed rather
-    than as a shorter file); nothing is written into the CSV, where a script would read it as a row."""
-    sent = 0
-    try:
-        for chunk in chunks:
-            yield chunk
-            sent += len(chunk)
-    except Exception:
-        log.exception("pacts CSV export for user %s failed after %d bytes sent", user_id, sent)
-        raise
-
-
 def export_pacts(
     session: Session, registry: WorkflowRegistry, user: User, filters: PactFilters, *, fmt: str, now: datetime,
     locale: str, zone: ZoneInfo, ip_address: str = "", log_session: Session | None = None,
 ) -> ExportFile:
-    """The pact list as a file, recorded in the access log (the caller commits before sending).
-
-    A CSV comes as chunks read from `session` while they are iterated (`ExportFile.streamed`):
-    send them within the request, with `session` open. The access-log entry counts the rows
-    just before; a pact added or changed in between may make the file differ from it by that.
+    """The pact list as a file, recorded in the access log (the caller commits).
 
     `log_session`: where the access-log entry is written when `session` reads a replica
     (which refuses writes); by default `session` itself. The same for every export below."""
@@ -321,14 +309,14 @@ def export_pacts(
     scope, programme_code = _pact_scope(session, registry, user, filters, locale)
     name = f"casework-pacts-{file_part(programme_code)}-{now.astimezone(zone):%Y-%m-%d}"
     if fmt == "csv":
-        # Streamed: the rows are read and written while the file is sent, after the caller has
-        # committed the access-log entry, whose row count comes from a COUNT of the same query.
-        query = pacts_query(user, filters)
-        rows = pact_rows(session, registry, query, locale=locale, zone=zone)
-        exported = ExportFile(f"{name}.csv", CSV_TYPE, _reported(csv_chunks(_pact_columns(locale), rows), user.id),
-                              count_of(session, query))
+        # Streamed (an office's every pact is a long file): counted first for the access log,
+        # then read as it is sent.
+        query = _pacts_query(user, filters)
+        count = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+        rows = _pact_rows(session, registry, query, locale=locale, zone=zone)
+        exported = ExportFile(f"{name}.csv", CSV_TYPE, b"", count,
+                              chunks=_reported(csv_chunks(_pact_columns(locale), rows), user.id))
     else:
-        # An XLSX is a zip written at the end: built whole (openpyxl's write-only mode).
         table = pacts_table(session, registry, user, filters, now=now, locale=locale, zone=zone)
         about = About(table.title, scope, now, user.full_name, locale, zone)
         exported = export_file(fmt, name, len(table.rows), csv_table=table, xlsx_tables=[table], about=about)

@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from casework.errors import InvalidInput
+from casework.figure_cache import FigureCache
 from casework.i18n import gettext
 from casework.models import (
     Beneficiary,
@@ -165,10 +166,21 @@ def compute(
             errors["territory"] = "not_an_option"
     if errors:
         raise InvalidInput(errors)
-    counter = _Counter(session, registry, user, scope, programme, now=now, locale=locale, zone=zone)
-    tables = counter.tables()
-    return IndicatorReport(scope=scope, programme=programme, territory=territory, tables=tables,
-                           key_figures=counter.key_figures(tables))
+
+    def count() -> tuple[tuple[list[Table], KeyFigures], datetime]:
+        counter = _Counter(session, registry, user, scope, programme, now=now, locale=locale, zone=zone)
+        tables = counter.tables()
+        # "Pending" and "missed" deadlines are told apart by today's date.
+        midnight = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time.min, zone).astimezone(UTC)
+        return (tables, counter.key_figures(tables)), midnight
+
+    # Every table scans the pacts of the scope: kept until the case data changes or the day ends.
+    tables, key_figures = _REPORTS.get(session, ("indicators", user.id, scope, locale, zone.key), count, now=now)
+    return IndicatorReport(scope=scope, programme=programme, territory=territory, tables=list(tables),
+                           key_figures=key_figures)
+
+
+_REPORTS: FigureCache[tuple[list[Table], KeyFigures]] = FigureCache()
 
 
 def _share(part: int | None, whole: int | None) -> float | None:

@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from casework.errors import InvalidInput
+from casework.figure_cache import FigureCache
 from casework.i18n import N_, Message, gettext
 from casework.models import (
     Beneficiary,
@@ -205,11 +206,21 @@ def compute_service_mapping(
             errors["territory"] = "not_an_option"
     if errors:
         raise InvalidInput(errors)
-    mapper = _Mapper(session, registry, user, scope, programme, now=now, locale=locale, zone=zone)
-    services, figures = mapper.services()
-    gaps, demand = mapper.gaps()
-    tables = [mapper.outcomes(), mapper.macro_areas(), mapper.comuni(), services, *mapper.reasons(), gaps, demand]
-    return ServiceMappingReport(scope, programme, territory, tables, MappingFigures(**figures, gaps=len(gaps.rows)))
+
+    def count() -> tuple[tuple[list[Table], MappingFigures], datetime]:
+        mapper = _Mapper(session, registry, user, scope, programme, now=now, locale=locale, zone=zone)
+        services, figures = mapper.services()
+        gaps, demand = mapper.gaps()
+        tables = [mapper.outcomes(), mapper.macro_areas(), mapper.comuni(), services, *mapper.reasons(), gaps, demand]
+        midnight = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time.min, zone).astimezone(UTC)
+        return (tables, MappingFigures(**figures, gaps=len(gaps.rows))), midnight
+
+    # Shown on the indicators page too, and as costly: kept like the indicators.
+    tables, figures = _REPORTS.get(session, ("service_mapping", user.id, scope, locale, zone.key), count, now=now)
+    return ServiceMappingReport(scope, programme, territory, list(tables), figures)
+
+
+_REPORTS: FigureCache[tuple[list[Table], MappingFigures]] = FigureCache()
 
 
 class _Mapper:

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from casework.config import NO_PRIORITY, CaseloadWeights
 from casework.errors import UnknownWorkflow
+from casework.figure_cache import FigureCache
 from casework.models import (
     Beneficiary,
     FollowUpContact,
@@ -308,7 +309,31 @@ def caseload_overview(
     weights: CaseloadWeights = DEFAULT_WEIGHTS,
 ) -> CaseloadOverview:
     """One row per case manager of the supervisor's team (those without pacts too), plus a row
-    for anyone else holding open pacts the supervisor sees, and the totals."""
+    for anyone else holding open pacts the supervisor sees, and the totals.
+
+    Counted over every open pact in view, so kept (`_OVERVIEWS`) until the case data changes,
+    the next deadline of an open pact passes (overdue, due this week) or the local day ends
+    (days without contact, flags, the week)."""
+
+    def compute() -> tuple[CaseloadOverview, datetime]:
+        overview = _count_overview(session, registry, supervisor, filters, now=now, zone=zone, locale=locale,
+                                   weights=weights)
+        next_deadline = session.scalar(
+            select(func.min(Pact.next_deadline_at)).where(Pact.closed_at.is_(None), Pact.next_deadline_at >= now))
+        midnight = _local_midnight(now.astimezone(zone).date() + timedelta(days=1), zone)
+        return overview, min(midnight, next_deadline) if next_deadline is not None else midnight
+
+    key = ("caseload_overview", supervisor.id, filters, zone.key, locale, weights)
+    return _OVERVIEWS.get(session, key, compute, now=now)
+
+
+_OVERVIEWS: FigureCache[CaseloadOverview] = FigureCache()
+
+
+def _count_overview(
+    session: Session, registry: WorkflowRegistry, supervisor: User, filters: CaseloadFilters, *, now: datetime,
+    zone: ZoneInfo, locale: str, weights: CaseloadWeights,
+) -> CaseloadOverview:
     pacts = _open_pacts(supervisor, filters).subquery("open_pacts")
     flagged = _flagged(session, pacts.c.last_contact, pacts.c.no_contact_days, now, zone)
     rows = session.execute(
@@ -434,7 +459,17 @@ def _state_label(registry: WorkflowRegistry, workflow: str, version: int, state:
 
 def caseload_choices(session: Session, registry: WorkflowRegistry, supervisor: User, *, locale: str) -> CaseloadChoices:
     """Programmes and comuni of the supervisor's territory, the stages of their workflows and
-    the team's case managers, each in a stable order."""
+    the team's case managers, each in a stable order; kept until the case data changes (who
+    holds open pacts is read from every open pact in view)."""
+    return _CHOICES.get(session, ("caseload_choices", supervisor.id, locale),
+                        lambda: (_read_choices(session, registry, supervisor, locale=locale), None),
+                        now=datetime.now(UTC))
+
+
+_CHOICES: FigureCache[CaseloadChoices] = FigureCache()
+
+
+def _read_choices(session: Session, registry: WorkflowRegistry, supervisor: User, *, locale: str) -> CaseloadChoices:
     programmes = session.execute(
         visible_programmes(supervisor).with_only_columns(Programme.id, Programme.code, Programme.name, Programme.workflow_name)
         .order_by(Programme.code, Programme.id)

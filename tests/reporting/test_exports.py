@@ -361,7 +361,7 @@ def test_the_indicator_sheets_have_short_readable_names(session, registry, casel
                            start=PERIOD.start, end=PERIOD.end)
     exported = exports.export_indicators(session, registry, caseload.world.supervisor, scope, fmt="xlsx", now=NOW,
                                          locale="it", zone=ZONE)
-    assert workbook(exported.content).sheetnames == [
+    assert workbook(exported.body()).sheetnames == [
         "Informazioni", "Obiettivi e risultati", "Persone e patti", "Per genere", "Per fascia d'età",
         "Per background migratorio", "Per comune di residenza", "Fasi raggiunte", "Tempi dalla segnalazione",
         "Scadenze rispettate", "Esiti dei patti chiusi", "Obiettivi raggiunti", "Motivi di rinuncia e uscita",
@@ -369,7 +369,7 @@ def test_the_indicator_sheets_have_short_readable_names(session, registry, casel
     ]
     # The programme named once on the About sheet: TILDE's name is its code.
     about_rows = [tuple(c for c in row if c is not None)
-                  for row in workbook(exported.content)["Informazioni"].iter_rows(values_only=True)]
+                  for row in workbook(exported.body())["Informazioni"].iter_rows(values_only=True)]
     assert ("Progetto", "TILDE") in about_rows
 
 
@@ -382,8 +382,7 @@ def test_exporting_pacts_writes_one_access_log_entry(session, registry, caseload
     session.commit()
     assert exported.filename == "casework-pacts-TILDE-2026-04-10.csv"
     assert exported.content_type == "text/csv; charset=utf-8"
-    assert [row["beneficiary"] for row in parse_csv(b"".join(exported.content))] == [
-        "Annalisa Neri", "Maria Rossi", "Giuseppe Verdi"]
+    assert [row["beneficiary"] for row in parse_csv(exported.body())] == ["Annalisa Neri", "Maria Rossi", "Giuseppe Verdi"]
     entries = session.scalars(select(AccessLogEntry)).all()
     assert len(entries) == 1
     entry = entries[0]
@@ -393,7 +392,7 @@ def test_exporting_pacts_writes_one_access_log_entry(session, registry, caseload
 
 def test_the_pacts_csv_is_written_while_it_is_read_the_same_as_in_one_piece(session, registry, caseload, engine,
                                                                            monkeypatch):
-    monkeypatch.setattr(export_files, "CSV_CHUNK_ROWS", 2)
+    monkeypatch.setattr(export_files, "CSV_CHUNK", 1)  # a chunk for each line after the first
     supervisor, a = caseload.world.supervisor, caseload.a
     statements: list[str] = []
 
@@ -407,14 +406,13 @@ def test_the_pacts_csv_is_written_while_it_is_read_the_same_as_in_one_piece(sess
         # The access-log entry, counted with a COUNT, is there before a row is read.
         (entry,) = session.scalars(select(AccessLogEntry)).all()
         read_before = len(statements)
-        chunks = list(exported.content)
+        chunks = list(exported.chunks)
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert exported.streamed and exported.rows == 6
+    assert exported.rows == 6
     assert entry.detail == "pacts.csv rows=6 programme=all stage=all case_manager=all status=all"
     assert len(statements) - read_before == 1  # every row in one query, read as it is sent
-    # The header, then two lines a chunk: 7 lines in 4 chunks.
-    assert [chunk.count(b"\r\n") for chunk in chunks] == [2, 2, 2, 1]
+    assert [chunk.count(b"\r\n") for chunk in chunks] == [2, 1, 1, 1, 1, 1]  # the header with the first row
     whole = b"".join(chunks)
     table = exports.pacts_table(session, registry, supervisor, PactFilters(), now=NOW, locale="it", zone=ZONE)
     assert whole == export_files.table_to_csv(table)
@@ -425,25 +423,25 @@ def test_the_pacts_csv_is_written_while_it_is_read_the_same_as_in_one_piece(sess
 
 
 def test_a_pacts_csv_that_fails_while_sent_is_logged_and_not_finished(session, registry, caseload, monkeypatch, caplog):
-    monkeypatch.setattr(export_files, "CSV_CHUNK_ROWS", 2)
+    monkeypatch.setattr(export_files, "CSV_CHUNK", 1)
 
     def broken(*args):
         raise RuntimeError("the zone database went away")
 
     exported = exports.export_pacts(session, registry, caseload.world.supervisor, PactFilters(), fmt="csv", now=NOW,
                                     locale="it", zone=ZONE)
-    first = next(exported.content)
+    first = next(exported.chunks)
     assert first.startswith(b"\xef\xbb\xbfpact_id,")
     monkeypatch.setattr(exports, "local_date", broken)  # the second pact's dates
     with pytest.raises(RuntimeError, match="went away"):
-        list(exported.content)
+        list(exported.chunks)
     assert f"pacts CSV export for user {caseload.world.supervisor.id} failed after {len(first)} bytes" in caplog.text
 
 
 def test_pacts_xlsx_has_the_scope_on_its_about_sheet(session, registry, caseload):
     exported = exports.export_pacts(session, registry, caseload.world.supervisor,
                                     PactFilters(stage="patto_personalizzato:withdrawn"), fmt="xlsx", now=NOW, locale="en", zone=ZONE)
-    book = workbook(exported.content)
+    book = workbook(exported.body())
     assert book.sheetnames == ["About", "Pacts"]
     info = [tuple(cell for cell in row if cell is not None) for row in book["About"].iter_rows(values_only=True)]
     assert ("Stage", "Withdrawn — RDM, TILDE") in info and ("Programme", "All") in info
@@ -521,7 +519,7 @@ def test_every_field_is_documented_in_the_docs_file():
 def test_no_name_codice_fiscale_free_text_or_exact_date_in_the_dataset_file(session, registry, caseload, fmt):
     exported = pseudonymised.export_pseudonymised(session, registry, caseload.world.supervisor, PERIOD, fmt=fmt,
                                                   now=NOW, secret=SECRET, locale="it", zone=ZONE)
-    text = exported.content.decode("utf-8-sig") if fmt == "csv" else all_text_of_xlsx(exported.content)
+    text = exported.body().decode("utf-8-sig") if fmt == "csv" else all_text_of_xlsx(exported.body())
     people = session.scalars(select(Beneficiary)).all()
     forbidden = [word for person in people for word in (person.first_name, person.last_name, person.codice_fiscale)
                  if word]
@@ -529,11 +527,11 @@ def test_no_name_codice_fiscale_free_text_or_exact_date_in_the_dataset_file(sess
     for word in forbidden:
         assert not re.search(rf"\b{re.escape(word)}\b", text, re.IGNORECASE), word
     dataset_text = text if fmt == "csv" else "".join(
-        str(value) for row in workbook(exported.content).worksheets[1].iter_rows(values_only=True) for value in row
+        str(value) for row in workbook(exported.body()).worksheets[1].iter_rows(values_only=True) for value in row
     )
     assert not re.search(r"\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4}", dataset_text), "months only, never a day"
     if fmt == "csv":
-        rows = parse_csv(exported.content)
+        rows = parse_csv(exported.body())
         assert {row["opened_month"] for row in rows} == {"2026-01", "2026-02", "2025-12"}
 
 
@@ -590,7 +588,7 @@ def test_exporting_the_dataset_writes_one_access_log_entry(session, registry, ca
                                                   now=NOW, secret=SECRET, locale="en", zone=ZONE)
     session.commit()
     assert exported.filename == "casework-pseudonymised-TILDE-2026-01-01-2026-03-31.xlsx"
-    book = workbook(exported.content)
+    book = workbook(exported.body())
     assert book.sheetnames == ["About", "Pseudonymised dataset", "Dataset fields"]
     assert len(sheet_rows(book["Pseudonymised dataset"])) == exported.rows == 2
     (entry,) = session.scalars(select(AccessLogEntry)).all()
@@ -616,7 +614,7 @@ def test_the_indicators_xlsx_holds_exactly_the_tables_compute_gives(session, reg
     report = compute(session, registry, supervisor, scope, now=NOW, locale="it", zone=ZONE)
     exported = exports.export_indicators(session, registry, supervisor, scope, fmt="xlsx", now=NOW, locale="it", zone=ZONE)
     session.commit()
-    book = workbook(exported.content)
+    book = workbook(exported.body())
     assert len(book.sheetnames) == len(report.tables) + 1
     for table, name in zip(report.tables, book.sheetnames[1:]):
         sheet = book[name]
@@ -648,7 +646,7 @@ def test_one_indicator_table_as_csv(session, registry, caseload):
     exported = exports.export_indicators(session, registry, supervisor, PERIOD, fmt="csv", table_key="gender",
                                          now=NOW, locale="en", zone=ZONE)
     session.commit()
-    rows = parse_csv(exported.content)
+    rows = parse_csv(exported.body())
     assert [list(row) for row in rows][:1] == [[column.key for column in gender.columns]]
     assert [tuple(row.values()) for row in rows] == [
         tuple("" if value is None else str(value) for value in written) for written in gender.rows

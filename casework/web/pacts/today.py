@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from casework.errors import InvalidInput
 from casework.models import ContactChannel, Pact, Role
 from casework.pacts import log_contact
-from casework.pacts.today import next_overdue_pact_id, todays_work
+from casework.pacts.today import RECENT_DAYS, next_overdue_pact_id, todays_work
 from casework.reminders import MAX_SNOOZE_REASON, deadline_label, service_names, snooze_deadline
 from casework.services import stale_services_count
 from casework.web import context, saving
@@ -59,14 +59,15 @@ def today():
         context.db(), context.actor(), context.now(), context.settings().zone)
     return render_template(
         "pacts/today.html", work=work, here=here, can_act=can_act, stale_services=stale_services,
-        page_links=_page_links(work.page, work.pages),
+        page_links=_page_links(work.page, work.pages), recent_days=RECENT_DAYS,
         contact_form=_blank_contact(here) if can_act else None, snooze_form=_blank_snooze(here) if can_act else None,
     )
 
 
 def _page_links(page: int, pages: int) -> list[tuple[int, str]]:
-    """(page number, its address) for every page: lists of a few hundred items have a handful."""
-    return [(number, url_for("home.today", page=number if number > 1 else None)) for number in range(1, pages + 1)]
+    """(page number, its address) for the first, the last and those around the current page."""
+    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    return [(number, url_for("home.today", page=number if number > 1 else None)) for number in shown]
 
 
 @blueprint.get("/oggi/prossimo-in-ritardo")

@@ -84,7 +84,7 @@ def _show_errors(form: PactExportForm, error: InvalidInput) -> None:
 
 def _download(exported: ExportFile) -> Response:
     saving.commit()  # the access-log entry: no file leaves without it
-    content = context.streamed(exported.content) if exported.streamed else exported.content
+    content = context.streamed(exported.chunks) if exported.chunks is not None else exported.content
     response = Response(content, content_type=exported.content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
     response.headers["Cache-Control"] = "no-store"

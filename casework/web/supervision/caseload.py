@@ -190,8 +190,10 @@ def _pacts_page(
     ]
     args = form.query_args()
     pages = max(1, -(-found.total // DEFAULT_PAGE_SIZE))
+    # The first, the last and those around the current page: an office's list has hundreds.
+    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
     links = [PageLink(number, url_for("caseload.pacts", page=number, **args), number == page)
-             for number in range(1, pages + 1)] if pages > 1 else []
+             for number in shown] if pages > 1 else []
     status = 422 if form.errors and status == 200 else status
     return render_template(
         "supervision/caseload/pacts.html", form=form, rows=rows, total=found.total, page_links=links, reassign=reassign,

@@ -119,3 +119,17 @@ def test_without_a_replica_everything_reads_the_main_database(engine, tmp_path, 
         assert sum(bool(READS_PACTS.search(s)) for s in main) >= 5
     finally:
         single.extensions["casework"]["engine"].dispose()
+
+
+def test_a_streamed_export_gives_its_replica_connection_back_after_the_last_chunk(app, people):
+    client = _supervisor(app, people)
+    pool = app.extensions["casework"]["read_engine"].pool
+    response = client.get("/exports/pacts.csv", buffered=False)
+    assert response.status_code == 200 and response.is_streamed
+    chunks = iter(response.response)
+    first = next(chunks)
+    assert b"Bianchi" in first
+    assert pool.checkedout() == 1  # the rows are read from the replica while the file is sent
+    assert list(chunks) == []
+    response.close()
+    assert pool.checkedout() == 0

@@ -1,0 +1,71 @@
+"""The data version moves with every committed change to case data, and only then; the figures
+kept under it (indicators) are counted again after a change."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import update
+
+from casework.models import (
+    Beneficiary,
+    Gender,
+    LoginAttempt,
+    Pact,
+    Programme,
+    User,
+    current_data_version,
+)
+from casework.pacts import operations as ops
+from casework.reporting.indicators import compute
+from casework.reporting.period import IndicatorScope
+from tests.conftest import ZONE
+
+NOW = datetime(2026, 3, 11, 9, tzinfo=UTC)
+
+
+def _version(session_factory):
+    with session_factory() as session:
+        return current_data_version(session)
+
+
+def test_the_version_moves_with_committed_case_data_only(session_factory, session, registry, world):
+    pact = ops.open_pact(session, registry, beneficiary=world.beneficiary, programme=world.programme,
+                         case_manager=world.manager, actor=world.manager, clock=ops.Clock(NOW, ZONE))
+    session.commit()
+    first = _version(session_factory)
+    assert first is not None  # the world's rows were a change
+    session.add(LoginAttempt(username="giulia", ip_address="10.0.0.1", at=NOW, succeeded=True))
+    session.get(User, world.manager.id).last_sign_in_at = NOW
+    session.commit()
+    assert _version(session_factory) == first  # signing in changes no figure
+    session.get(Pact, pact.id).state = "screening"
+    session.rollback()
+    assert _version(session_factory) == first
+    session.get(Beneficiary, world.beneficiary.id).first_name = "Mariella"
+    session.commit()
+    token, number = _version(session_factory)
+    assert (token, number) == (first[0], first[1] + 1)
+    session.execute(update(Pact).where(Pact.id == pact.id).values(next_deadline_label="x"))
+    session.commit()
+    assert _version(session_factory) == (token, number + 1)
+
+
+def test_indicators_are_counted_again_after_a_change(session_factory, session, registry, world):
+    session.commit()
+    scope = IndicatorScope(programme_id=None, territory_id=None, start=date(2026, 1, 1), end=date(2026, 12, 31))
+
+    def people_reached() -> int:
+        with session_factory() as reader:
+            report = compute(reader, registry, reader.get(User, world.supervisor.id), scope, now=NOW, locale="en",
+                             zone=ZONE)
+            return report.key_figures.people_reached
+
+    before = people_reached()
+    assert people_reached() == before
+    person = Beneficiary(first_name="Anna", last_name="Neri", gender=Gender.FEMALE, comune_id=world.comune.id)
+    ops.open_pact(session, registry, beneficiary=person, programme=session.get(Programme, world.programme.id),
+                  case_manager=session.get(User, world.manager.id), actor=session.get(User, world.manager.id),
+                  clock=ops.Clock(datetime(2026, 3, 10, 9, tzinfo=UTC), ZONE))
+    session.commit()
+    assert people_reached() == before + 1
