@@ -215,7 +215,7 @@ class _Counter:
         self.start_at = datetime.combine(scope.start, time.min, zone).astimezone(UTC)
         self.end_at = datetime.combine(scope.end + timedelta(days=1), time.min, zone).astimezone(UTC)
         self.today = now.astimezone(zone).date()
-        self.calendar = LocalCalendar(session, zone)
+        self.calendar = LocalCalendar(session, zone, span=(self.start_at, self.end_at))
         self.pacts_open = 0  # counted with the people reached, for the key figures
 
     # -- shared pieces ------------------------------------------------------------------
@@ -226,9 +226,12 @@ class _Counter:
     def column(self, key: str, kind: str = "text", label: str | None = None) -> Column:
         return Column(key, self.text(label or f"col.{key}"), kind)
 
-    def scoped(self) -> CTE:
+    def scoped(self, *, materialized: bool = False) -> CTE:
         """The pacts of the scope the user may see. A new CTE per statement: the visibility
-        condition holds a CTE of its own, which may appear only once in a statement."""
+        condition holds a CTE of its own, which may appear only once in a statement.
+
+        `materialized`: tested once per pact before joining many rows of each (a planner starting
+        from those rows would test the pact's visibility once per row)."""
         conditions: list[ColumnElement[bool]] = [pact_visibility(self.user)]
         if self.scope.programme_id is not None:
             conditions.append(Pact.programme_id == self.scope.programme_id)
@@ -237,10 +240,11 @@ class _Counter:
             conditions.append(Pact.beneficiary_id.in_(
                 select(Beneficiary.id).where(Beneficiary.comune_id.in_(in_scope))
             ))
-        return select(
+        pacts = select(
             Pact.id.label("pact_id"), Pact.beneficiary_id, Pact.workflow_name, Pact.workflow_version,
             Pact.opened_at, Pact.closed_at,
         ).where(*conditions).cte("scoped_pact")
+        return pacts.prefix_with("MATERIALIZED") if materialized else pacts
 
     def active(self, pacts: CTE) -> ColumnElement[bool]:
         return and_(pacts.c.opened_at < self.end_at, or_(pacts.c.closed_at.is_(None), pacts.c.closed_at >= self.start_at))
@@ -563,7 +567,8 @@ class _Counter:
         )
 
     def withdrawals(self) -> Table:
-        pacts = self.scoped()
+        # Else SQLite reads every transition of the period (by the `at` index) and tests its pact.
+        pacts = self.scoped(materialized=True)
         with_reasons = [
             and_(pacts.c.workflow_name == definition.name, pacts.c.workflow_version == definition.version,
                  TransitionRecord.event.in_([event.name for event in definition.events.values() if event.reasons]))
