@@ -359,6 +359,9 @@ class TransitionRecord(Base):
         Index("ix_transition_record_to_state_at", "to_state", "at"),
         # Oggi's recent activity: the latest moves first, whoever's pacts they are.
         Index("ix_transition_record_at", "at"),
+        # The indicators' "first move into a stage" per pact, read from the index alone; without it
+        # SQLite may take the (to_state, at) index of every pact's moves when ANALYZE has not run.
+        Index("ix_transition_record_pact_state_at", "pact_id", "to_state", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

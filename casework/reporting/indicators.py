@@ -215,7 +215,7 @@ class _Counter:
         self.start_at = datetime.combine(scope.start, time.min, zone).astimezone(UTC)
         self.end_at = datetime.combine(scope.end + timedelta(days=1), time.min, zone).astimezone(UTC)
         self.today = now.astimezone(zone).date()
-        self.calendar = LocalCalendar(session, zone)
+        self.calendar = LocalCalendar(session, zone, span=(self.start_at, self.end_at))
         self.pacts_open = 0  # counted with the people reached, for the key figures
 
     # -- shared pieces ------------------------------------------------------------------
@@ -226,9 +226,13 @@ class _Counter:
     def column(self, key: str, kind: str = "text", label: str | None = None) -> Column:
         return Column(key, self.text(label or f"col.{key}"), kind)
 
-    def scoped(self) -> CTE:
+    def scoped(self, *, materialized: bool = False) -> CTE:
         """The pacts of the scope the user may see. A new CTE per statement: the visibility
-        condition holds a CTE of its own, which may appear only once in a statement."""
+        condition holds a CTE of its own, which may appear only once in a statement.
+
+        `materialized`: on SQLite, tested once per pact before joining many rows of each (its
+        planner may start from those rows and test the pact's visibility once per row); PostgreSQL
+        plans the inlined query better (a hash join)."""
         conditions: list[ColumnElement[bool]] = [pact_visibility(self.user)]
         if self.scope.programme_id is not None:
             conditions.append(Pact.programme_id == self.scope.programme_id)
@@ -237,10 +241,12 @@ class _Counter:
             conditions.append(Pact.beneficiary_id.in_(
                 select(Beneficiary.id).where(Beneficiary.comune_id.in_(in_scope))
             ))
-        return select(
+        pacts = select(
             Pact.id.label("pact_id"), Pact.beneficiary_id, Pact.workflow_name, Pact.workflow_version,
             Pact.opened_at, Pact.closed_at,
         ).where(*conditions).cte("scoped_pact")
+        sqlite = self.session.get_bind().dialect.name == "sqlite"
+        return pacts.prefix_with("MATERIALIZED") if materialized and sqlite else pacts
 
     def active(self, pacts: CTE) -> ColumnElement[bool]:
         return and_(pacts.c.opened_at < self.end_at, or_(pacts.c.closed_at.is_(None), pacts.c.closed_at >= self.start_at))
@@ -271,9 +277,10 @@ class _Counter:
 
     def tables(self) -> list[Table]:
         reached, total = self.reached()
-        gender = self.gender(total)
-        age = self.age_band(total)
-        migrant = self.migrant_background(total)
+        profile = self.reached_profile()
+        gender = self.gender(total, profile)
+        age = self.age_band(total, profile)
+        migrant = self.migrant_background(total, profile)
         comune = self.comune(total)
         deadlines = self.deadlines()
         outcomes, goals = self.outcomes()
@@ -357,27 +364,40 @@ class _Counter:
         pacts = self.scoped()
         return select(pacts.c.beneficiary_id).where(self.active(pacts)).distinct().subquery("reached_person")
 
-    def count_reached_by(self, grouping: ColumnElement[Any]) -> dict[Any, int]:
+    def count_reached_by(self, *groupings: ColumnElement[Any]) -> dict[tuple[Any, ...], int]:
         people = self.reached_people()
         # Grouped outside a subquery: PostgreSQL does not see an expression holding parameters
         # (the age thresholds) in GROUP BY as the same one in SELECT.
         grouped = (
-            select(grouping.label("grp")).select_from(people)
+            select(*(grouping.label(f"grp{index}") for index, grouping in enumerate(groupings))).select_from(people)
             .join(Beneficiary, Beneficiary.id == people.c.beneficiary_id).subquery("reached_group")
         )
-        return dict(self.session.execute(
-            select(grouped.c.grp, func.count()).group_by(grouped.c.grp)
-        ).tuples().all())
+        columns = list(grouped.c)
+        return {tuple(row[:-1]): row[-1] for row in self.session.execute(
+            select(*columns, func.count()).group_by(*columns)
+        ).tuples()}
 
-    def gender(self, total: int) -> Table:
-        counts = self.count_reached_by(Beneficiary.gender)
+    def reached_profile(self) -> dict[tuple[Any, ...], int]:
+        """People reached by (gender, age band, migrant background): one scan of the scope's pacts
+        for the three tables, each summing what it shows."""
+        return self.count_reached_by(Beneficiary.gender, self.age_band_of_person(), Beneficiary.migrant_background)
+
+    @staticmethod
+    def summed(profile: dict[tuple[Any, ...], int], position: int) -> dict[Any, int]:
+        counts: dict[Any, int] = {}
+        for key, count in profile.items():
+            counts[key[position]] = counts.get(key[position], 0) + count
+        return counts
+
+    def gender(self, total: int, profile: dict[tuple[Any, ...], int]) -> Table:
+        counts = self.summed(profile, 0)
         rows = [(gender.value, self.text(f"gender.{gender.value}"), counts.get(gender, 0)) for gender in _GENDERS]
         return self.breakdown_table("gender", self.column("gender", label="col.code"), rows, total,
                                     self.text("breakdown.note"))
 
-    def age_band(self, total: int) -> Table:
+    def age_band_of_person(self) -> ColumnElement[str]:
         # Born after the day someone turned N years old on the period's last day: younger than N.
-        band = case(
+        return case(
             (Beneficiary.birth_date.is_(None), "unknown"),
             *[
                 (Beneficiary.birth_date > years_before(self.scope.end, AGE_BANDS[index + 1][1]), code)
@@ -385,14 +405,16 @@ class _Counter:
             ],
             else_=AGE_BANDS[-1][0],
         )
-        counts = self.count_reached_by(band)
+
+    def age_band(self, total: int, profile: dict[tuple[Any, ...], int]) -> Table:
+        counts = self.summed(profile, 1)
         codes = [code for code, _ in AGE_BANDS] + ["unknown"]
         rows = [(code, self.text(f"age.{code}"), counts.get(code, 0)) for code in codes]
         return self.breakdown_table("age_band", self.column("age_band", label="col.code"), rows, total,
                                     self.text("age_band.note"))
 
-    def migrant_background(self, total: int) -> Table:
-        counts = self.count_reached_by(Beneficiary.migrant_background)
+    def migrant_background(self, total: int, profile: dict[tuple[Any, ...], int]) -> Table:
+        counts = self.summed(profile, 2)
         rows = [(code, self.text(f"migrant.{code}"), counts.get(value, 0)) for code, value in (("yes", True), ("no", False))]
         return self.breakdown_table("migrant_background", self.column("migrant_background", label="col.code"), rows,
                                     total, self.text("breakdown.note"))
@@ -537,12 +559,15 @@ class _Counter:
             .join(pacts, pacts.c.pact_id == PactOutcome.pact_id)
             .where(self.in_period(pacts.c.closed_at)).subquery("closed_outcome")
         )
-        by_outcome = dict(self.session.execute(
-            select(closed.c.outcome, func.count()).group_by(closed.c.outcome)
-        ).tuples().all())
-        by_goals = dict(self.session.execute(
-            select(closed.c.goals_achieved, func.count()).group_by(closed.c.goals_achieved)
-        ).tuples().all())
+        # Both tables from one scan, each summing what it shows.
+        by_outcome: dict[str, int] = {}
+        by_goals: dict[GoalsAchieved, int] = {}
+        for outcome, goals_achieved, count in self.session.execute(
+            select(closed.c.outcome, closed.c.goals_achieved, func.count())
+            .group_by(closed.c.outcome, closed.c.goals_achieved)
+        ).tuples():
+            by_outcome[outcome] = by_outcome.get(outcome, 0) + count
+            by_goals[goals_achieved] = by_goals.get(goals_achieved, 0) + count
         total = sum(by_outcome.values())
         labels: dict[str, str] = {}
         for definition in self.definitions():
@@ -563,7 +588,8 @@ class _Counter:
         )
 
     def withdrawals(self) -> Table:
-        pacts = self.scoped()
+        # Else SQLite reads every transition of the period (by the `at` index) and tests its pact.
+        pacts = self.scoped(materialized=True)
         with_reasons = [
             and_(pacts.c.workflow_name == definition.name, pacts.c.workflow_version == definition.version,
                  TransitionRecord.event.in_([event.name for event in definition.events.values() if event.reasons]))
