@@ -67,7 +67,8 @@ def _sqlite_pragmas(busy_ms: int) -> Callable[[Any, Any], None]:
     return pragmas
 
 
-def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
+def make_engine(url: str, timeouts: Timeouts | None = None, *, read_only: bool = False, **kwargs: Any) -> Engine:
+    """`read_only`: every transaction refuses writes (a replica's engine, `make_read_engine`)."""
     timeouts = timeouts or Timeouts()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -77,10 +78,18 @@ def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: Any) -> En
         event.listen(engine, "connect", _sqlite_pragmas(timeouts.lock * 1000))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    # Startup options: set before the first statement, kept for the session's life.
-    options = " ".join(f"-c {name}={seconds * 1000}" for name, seconds in (
+    # Startup options: set before the first statement, kept for the session's life, and unlike a
+    # SET they do not stay behind on a server connection PgBouncer hands to another client
+    # (it needs `track_extra_parameters` or the role settings, docs/deployment.md).
+    settings = [f"{name}={seconds * 1000}" for name, seconds in (
         ("lock_timeout", timeouts.lock), ("statement_timeout", timeouts.statement),
-        ("idle_in_transaction_session_timeout", timeouts.idle_in_transaction)) if seconds)
+        ("idle_in_transaction_session_timeout", timeouts.idle_in_transaction)) if seconds]
+    # No JIT: PostgreSQL compiles a query it estimates costly to machine code, and at 100,000
+    # pacts spent a second compiling a search answered in 40 ms; our queries are short ones.
+    settings.append("jit=off")
+    if read_only:
+        settings.append("default_transaction_read_only=on")
+    options = " ".join(f"-c {setting}" for setting in settings)
     if options:
         connect_args = dict(kwargs.pop("connect_args", {}))
         connect_args["options"] = f"{connect_args.get('options', '')} {options}".strip()
@@ -134,27 +143,9 @@ def _read_only_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
-def _read_only_postgres(dbapi_connection: Any, connection_record: Any) -> None:
-    # For the connection's life: a write sent to the replica by mistake fails loudly at once,
-    # even where the server itself (the primary, given as its own replica) would accept it.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-    cursor.close()
-    dbapi_connection.commit()
-
-
 def make_read_engine(url: str, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
     """An engine for read-only queries, e.g. on a read replica: every write through it fails."""
-    engine = make_engine(url, timeouts, **kwargs)
-    read_only = _read_only_sqlite if engine.dialect.name == "sqlite" else _read_only_postgres
-    event.listen(engine, "connect", read_only)
+    engine = make_engine(url, timeouts, read_only=True, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _read_only_sqlite)
     return engine
-@event.listens_for(Engine, "connect")
-def _postgresql_without_jit(dbapi_connection: Any, connection_record: Any) -> None:
-    """PostgreSQL compiles a query to machine code (JIT) when its planner estimates it costly:
-    measured at 100,000 pacts, a second spent compiling a search answered in 40 ms. Our
-    queries are short ones: no JIT."""
-    if type(dbapi_connection).__module__.startswith("psycopg"):
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute("SET jit = off")
-        dbapi_connection.commit()  # a setting made inside a rolled-back transaction would be undone

@@ -19,7 +19,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
-from casework.models import current_data_version, has_uncounted_changes
+from casework.models import User, current_data_version, has_uncounted_changes
 
 T = TypeVar("T")
 
@@ -58,3 +58,10 @@ class FigureCache(Generic[T]):
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+def viewer_key(user: User) -> Hashable:
+    """What a figure computed for `user` depends on besides the data: the user as this request
+    loaded them. A role, territory or deactivation committed while a request ran moves the data
+    version too, and that request must not store figures of the old scope under the new version."""
+    return (user.id, user.role, user.active, user.territory_id)

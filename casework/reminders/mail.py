@@ -162,9 +162,16 @@ class MailPolicy:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MailPolicy:
+        # A claim counts an attempt on each message of the batch and leases them all until the
+        # same instant: the batch must be sent within that lease even when every send takes the
+        # whole SMTP timeout and every record waits for the lock, or another sender would take
+        # over messages never tried, and give up on one whose counted attempts ran out.
+        per_message = settings.smtp_timeout_seconds + settings.db_lock_timeout_seconds
+        batch_size = max(1, min(cls.batch_size, settings.mail_lease_seconds // per_message))
         return cls(
             sender=settings.mail_sender, max_attempts=settings.mail_max_attempts,
             retry_seconds=settings.mail_retry_seconds, lease_seconds=settings.mail_lease_seconds,
+            batch_size=batch_size,
         )
 
     def backoff(self, attempts: int) -> timedelta:

@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from casework.errors import InvalidInput
-from casework.figure_cache import FigureCache
+from casework.figure_cache import FigureCache, viewer_key
 from casework.i18n import gettext
 from casework.models import (
     Beneficiary,
@@ -175,7 +175,7 @@ def compute(
         return (tables, counter.key_figures(tables)), midnight
 
     # Every table scans the pacts of the scope: kept until the case data changes or the day ends.
-    tables, key_figures = _REPORTS.get(session, ("indicators", user.id, scope, locale, zone.key), count, now=now)
+    tables, key_figures = _REPORTS.get(session, ("indicators", viewer_key(user), scope, locale, zone.key), count, now=now)
     return IndicatorReport(scope=scope, programme=programme, territory=territory, tables=list(tables),
                            key_figures=key_figures)
 

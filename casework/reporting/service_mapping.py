@@ -39,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from casework.errors import InvalidInput
-from casework.figure_cache import FigureCache
+from casework.figure_cache import FigureCache, viewer_key
 from casework.i18n import N_, Message, gettext
 from casework.models import (
     Beneficiary,
@@ -216,7 +216,7 @@ def compute_service_mapping(
         return (tables, MappingFigures(**figures, gaps=len(gaps.rows))), midnight
 
     # Shown on the indicators page too, and as costly: kept like the indicators.
-    tables, figures = _REPORTS.get(session, ("service_mapping", user.id, scope, locale, zone.key), count, now=now)
+    tables, figures = _REPORTS.get(session, ("service_mapping", viewer_key(user), scope, locale, zone.key), count, now=now)
     return ServiceMappingReport(scope, programme, territory, list(tables), figures)
 
 

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from casework.config import NO_PRIORITY, CaseloadWeights
 from casework.errors import UnknownWorkflow
-from casework.figure_cache import FigureCache
+from casework.figure_cache import FigureCache, viewer_key
 from casework.models import (
     Beneficiary,
     FollowUpContact,
@@ -323,7 +323,7 @@ def caseload_overview(
         midnight = _local_midnight(now.astimezone(zone).date() + timedelta(days=1), zone)
         return overview, min(midnight, next_deadline) if next_deadline is not None else midnight
 
-    key = ("caseload_overview", supervisor.id, filters, zone.key, locale, weights)
+    key = ("caseload_overview", viewer_key(supervisor), filters, zone.key, locale, weights)
     return _OVERVIEWS.get(session, key, compute, now=now)
 
 
@@ -461,7 +461,7 @@ def caseload_choices(session: Session, registry: WorkflowRegistry, supervisor: U
     """Programmes and comuni of the supervisor's territory, the stages of their workflows and
     the team's case managers, each in a stable order; kept until the case data changes (who
     holds open pacts is read from every open pact in view)."""
-    return _CHOICES.get(session, ("caseload_choices", supervisor.id, locale),
+    return _CHOICES.get(session, ("caseload_choices", viewer_key(supervisor), locale),
                         lambda: (_read_choices(session, registry, supervisor, locale=locale), None),
                         now=datetime.now(UTC))
 

@@ -142,9 +142,11 @@ def install(app: Flask, settings: Settings) -> None:
     app.wsgi_app = RequestLog(app.wsgi_app)  # type: ignore[method-assign]
     if settings.trusted_proxies:
         hops = settings.trusted_proxies
-        # No x_prefix/x_port: Casework is served at the root of its host, and a header the
-        # proxy does not set could be sent by the client itself.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        # X-Forwarded-For grows by one address a proxy; X-Forwarded-Proto and -Host are set (not
+        # appended) by the proxy next to gunicorn (the nginx block in README), so one value is
+        # read from them whatever the number of proxies. No x_prefix/x_port: Casework is served
+        # at the root of its host, and a header the proxy does not set could come from the client.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
 
 def instance_secret_key(instance_dir: Path) -> str:

@@ -188,3 +188,14 @@ def test_the_lease_must_outlast_one_send():
     with pytest.raises(ConfigError, match="mail_lease_seconds"):
         load_settings({"mail_lease_seconds": 30, "smtp_timeout_seconds": 30}, environ={})
     assert load_settings({"mail_lease_seconds": 4, "smtp_timeout_seconds": 3}, environ={}).mail_lease_seconds == 4
+
+
+def test_a_claim_takes_no_more_messages_than_its_lease_can_send():
+    from casework.reminders.mail import MailPolicy
+
+    # 300 s of lease, each message up to 30 s of SMTP and 10 s waiting to record: 7 a claim.
+    assert MailPolicy.from_settings(load_settings({}, environ={})).batch_size == 7
+    assert MailPolicy.from_settings(load_settings(
+        {"mail_lease_seconds": 4, "smtp_timeout_seconds": 3}, environ={})).batch_size == 1
+    assert MailPolicy.from_settings(load_settings(
+        {"mail_lease_seconds": 3600, "smtp_timeout_seconds": 10, "db_lock_timeout_seconds": 5}, environ={})).batch_size == 20

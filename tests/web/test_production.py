@@ -248,6 +248,23 @@ def test_the_address_and_scheme_come_from_the_trusted_proxy(tmp_path, close_apps
     assert seen == {"address": "203.0.113.10", "scheme": "https", "host": "casework.example.org"}
 
 
+def test_behind_a_balancer_and_nginx_the_scheme_is_the_one_nginx_passes_on(tmp_path, close_apps):
+    from flask import request
+
+    app = _proxied_app(tmp_path, trusted_proxies=2)
+    close_apps.append(app)
+
+    @app.get("/_test_client")
+    def client_seen() -> dict[str, str]:
+        return {"address": request.remote_addr, "scheme": request.scheme, "host": request.host}
+
+    # The balancer appended the client, nginx appended the balancer; nginx set one scheme and host.
+    seen = app.test_client().get("/_test_client", headers={
+        "X-Forwarded-For": "198.51.100.1, 203.0.113.10, 10.0.0.2", "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "casework.example.org"}).json
+    assert seen == {"address": "203.0.113.10", "scheme": "https", "host": "casework.example.org"}
+
+
 def _users(app: Flask) -> None:
     from casework.models import Role, Territory, TerritoryKind, User
     from casework.security.passwords import hash_password
