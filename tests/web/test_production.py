@@ -231,37 +231,31 @@ def test_without_trusted_proxies_the_forwarded_header_is_ignored(tmp_path, small
         assert set(db.scalars(select(LoginAttempt.ip_address))) == {"127.0.0.1"}
 
 
-def test_the_address_and_scheme_come_from_the_trusted_proxy(tmp_path, close_apps):
+def _client_seen(tmp_path: Path, close_apps: list, trusted_proxies: int, forwarded_for: str) -> dict[str, str]:
+    """The address, scheme and host the application sees behind `trusted_proxies` proxies."""
     from flask import request
 
-    app = _proxied_app(tmp_path, trusted_proxies=1)
+    app = _proxied_app(tmp_path, trusted_proxies=trusted_proxies)
     close_apps.append(app)
 
     @app.get("/_test_client")
     def client_seen() -> dict[str, str]:
         return {"address": request.remote_addr, "scheme": request.scheme, "host": request.host}
 
-    seen = app.test_client().get("/_test_client", headers={
-        "X-Forwarded-For": "198.51.100.1, 203.0.113.10", "X-Forwarded-Proto": "https",
+    return app.test_client().get("/_test_client", headers={
+        "X-Forwarded-For": forwarded_for, "X-Forwarded-Proto": "https",
         "X-Forwarded-Host": "casework.example.org"}).json
+
+
+def test_the_address_and_scheme_come_from_the_trusted_proxy(tmp_path, close_apps):
+    seen = _client_seen(tmp_path, close_apps, 1, "198.51.100.1, 203.0.113.10")
     # One proxy: its own entry (the last one) is believed, what the client wrote before it is not.
     assert seen == {"address": "203.0.113.10", "scheme": "https", "host": "casework.example.org"}
 
 
 def test_behind_a_balancer_and_nginx_the_scheme_is_the_one_nginx_passes_on(tmp_path, close_apps):
-    from flask import request
-
-    app = _proxied_app(tmp_path, trusted_proxies=2)
-    close_apps.append(app)
-
-    @app.get("/_test_client")
-    def client_seen() -> dict[str, str]:
-        return {"address": request.remote_addr, "scheme": request.scheme, "host": request.host}
-
     # The balancer appended the client, nginx appended the balancer; nginx set one scheme and host.
-    seen = app.test_client().get("/_test_client", headers={
-        "X-Forwarded-For": "198.51.100.1, 203.0.113.10, 10.0.0.2", "X-Forwarded-Proto": "https",
-        "X-Forwarded-Host": "casework.example.org"}).json
+    seen = _client_seen(tmp_path, close_apps, 2, "198.51.100.1, 203.0.113.10, 10.0.0.2")
     assert seen == {"address": "203.0.113.10", "scheme": "https", "host": "casework.example.org"}
 
 
