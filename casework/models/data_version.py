@@ -101,6 +101,11 @@ def _note_statement_changes(state: ORMExecuteState) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _move_version(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A savepoint released (before_commit fires for those too): the enclosing transaction
+        # moves the version when it commits. Taking the row lock here would hold it while that
+        # transaction goes on to update pacts, a deadlock with one waiting for the version.
+        return
     if session.new or session.deleted or session.dirty:
         session.flush()  # commit flushes only after this event: note what is still pending
     if not session.info.pop(_CHANGED, False):

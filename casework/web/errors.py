@@ -10,6 +10,7 @@ shows the signed-in person from the plain copy taken when the request began
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from flask import Flask, render_template, request, url_for
@@ -21,6 +22,8 @@ from werkzeug.exceptions import HTTPException
 from casework.db import is_busy
 from casework.errors import Conflict
 from casework.web import context
+
+log = logging.getLogger(__name__)
 
 
 def _page(status: int):
@@ -62,6 +65,7 @@ def _busy(error: OperationalError):
     nothing was saved, and trying again in a moment will work. Any other database failure is a 500."""
     if not is_busy(error):
         raise error
+    log.warning("database busy, answered 503: %s", getattr(error.orig, "sqlstate", None) or error.orig)
     context.start_error_page()
     return render_template("errors/busy.html", error=error), 503, {"Retry-After": "10"}
 
