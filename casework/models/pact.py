@@ -137,11 +137,16 @@ class PactMember(Base):
     __table_args__ = (
         CheckConstraint("user_id IS NOT NULL OR external_name != ''", name="user_or_external"),
         UniqueConstraint("pact_id", "user_id"),
+        # Colleagues only: externals (no user) are never looked up by user, and were they in
+        # the index, a caseload of mostly external members would make both databases' planners
+        # judge it useless and read every member to find one colleague's pacts.
+        Index("ix_pact_member_user_id", "user_id", sqlite_where=text("user_id IS NOT NULL"),
+              postgresql_where=text("user_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pact_id: Mapped[int] = mapped_column(ForeignKey("pact.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     external_name: Mapped[str] = mapped_column(String(160), default="")
     role: Mapped[str] = mapped_column(String(80))
     organisation: Mapped[str] = mapped_column(String(200), default="")

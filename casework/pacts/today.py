@@ -154,10 +154,15 @@ def todays_work(
             rule_id=pact.next_deadline_label, due_on=due_on, section=section, days=abs(left),
         ))
     counts = {OVERDUE: overdue_count, TODAY: today_count, WEEK: total - overdue_count - today_count}
+    # The list runs longest late first, so the first page already names the first overdue pact.
+    if page == 1 or not overdue_count:
+        first_overdue_id = grouped[OVERDUE][0].pact.id if grouped[OVERDUE] else None
+    else:
+        first_overdue_id = next_overdue_pact_id(session, user, now=now, zone=zone)
     return Today(
         sections=[Section(key, counts[key], grouped[key]) for key in SECTIONS],
         total=total, snoozed=snoozed, page=page, pages=pages,
-        first_overdue_id=next_overdue_pact_id(session, user, now=now, zone=zone),
+        first_overdue_id=first_overdue_id,
         stage_groups=_stage_groups(session, user, registry, now=now, locale=locale),
         recent=_recent(session, user, registry, now=now, locale=locale),
     )

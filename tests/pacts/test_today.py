@@ -66,6 +66,24 @@ def test_next_overdue_follows_the_list_and_only_the_pacts_one_may_see(session, r
     assert next_overdue_pact_id(session, world.colleague, now=NOW, zone=ROME, after=colleagues.id) is None
 
 
+def test_the_first_overdue_pact_is_the_same_on_every_page(session, registry, world):
+    days = [date(2026, 3, 5), date(2026, 3, 6), date(2026, 3, 6), date(2026, 3, 12), date(2026, 3, 13)]
+    first = pacts_due(session, registry, world, days)[0]
+    pages = [todays_work(session, world.manager, registry, now=NOW, locale="it", zone=ROME, page=number, page_size=2)
+             for number in (1, 2, 3)]
+    assert [work.first_overdue_id for work in pages] == [first.id] * 3
+    # A snoozed first: the next one on the list comes first, on the first page as on the others.
+    snooze_deadline(session, first, first.next_deadline_label, until_on=date(2026, 3, 13), actor=world.manager,
+                    now=NOW, zone=ROME)
+    session.commit()
+    expected = next_overdue_pact_id(session, world.manager, now=NOW, zone=ROME)
+    assert expected != first.id
+    assert {todays_work(session, world.manager, registry, now=NOW, locale="it", zone=ROME, page=number,
+                        page_size=2).first_overdue_id for number in (1, 2)} == {expected}
+    # Nothing overdue: no button.
+    assert todays_work(session, world.colleague, registry, now=NOW, locale="it", zone=ROME).first_overdue_id is None
+
+
 def test_stages_are_grouped_by_programme_in_the_workflows_order(session, registry, world):
     open_pact_at(session, registry, world, rome(2026, 3, 2, 9))
     open_pact_at(session, registry, world, rome(2026, 3, 2, 9), programme=world.chance)
