@@ -8,8 +8,10 @@ drawn with presentation attributes only: nothing a strict Content-Security-Polic
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 import xml.etree.ElementTree as ET
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -57,12 +59,40 @@ class _Series:
 
 def chart_svg(table: Table, *, locale: str, text: ChartText) -> Markup:
     """The table's chart (its `chart` says which) as an inline <svg>; empty markup for none."""
-    drawers: dict[str, Callable[[Table, str, ChartText], ET.Element]] = {
-        "bars": _bars, "funnel": _funnel, "trend": _trend,
-    }
-    if table.chart not in drawers:
+    if table.chart not in _DRAWERS:
         return Markup("")
-    return Markup(ET.tostring(drawers[table.chart](table, locale, text), encoding="unicode"))
+    return _DRAWN.get(table, locale, text)
+
+
+class _DrawnCharts:
+    """Charts already drawn, by the very table they were drawn from.
+
+    Reports kept by the figure cache hand the same Table objects to every page view until the
+    data changes: drawing is then the page's largest cost, for the same picture. Entries hold
+    their table, so its id cannot be reused by another object while the entry lives; tables
+    are frozen, so the picture cannot go stale."""
+
+    def __init__(self, size: int = 256):
+        self._size = size
+        self._entries: OrderedDict[tuple[int, str, ChartText], tuple[Table, Markup]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, table: Table, locale: str, text: ChartText) -> Markup:
+        key = (id(table), locale, text)
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None and found[0] is table:
+                self._entries.move_to_end(key)
+                return found[1]
+        drawn = Markup(ET.tostring(_DRAWERS[table.chart](table, locale, text), encoding="unicode"))
+        with self._lock:
+            self._entries[key] = (table, drawn)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return drawn
+
+
+_DRAWN = _DrawnCharts()
 
 
 def _clean(text: str) -> str:
@@ -273,3 +303,6 @@ def _trend(table: Table, locale: str, text: ChartText) -> ET.Element:
         _text(drawing, _wrap(str(row[label_at]), 12), left + slot * len(counts) / 2, baseline + LINE_HEIGHT,
               anchor="middle", size=SMALL_FONT)
     return svg
+
+
+_DRAWERS: dict[str, Callable[[Table, str, ChartText], ET.Element]] = {"bars": _bars, "funnel": _funnel, "trend": _trend}

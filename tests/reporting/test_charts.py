@@ -113,3 +113,16 @@ def test_an_empty_table_says_there_is_no_data_and_a_table_without_a_chart_draws_
     assert chart_svg(breakdown(chart=""), locale="it", text=TEXT) == Markup("")
     zeros = parsed(chart_svg(breakdown(rows=(("female", "Donne", 0, None),)), locale="it", text=TEXT))
     assert words(zeros) == ["Donne", "0"] and bar_widths(zeros) == [0.0]
+
+
+def test_a_kept_table_is_drawn_once_and_another_table_anew():
+    kept = breakdown()
+    first = chart_svg(kept, locale="it", text=TEXT)
+    assert chart_svg(kept, locale="it", text=TEXT) is first
+    # Another table, even with the same figures, and another language or wording are drawn anew.
+    fewer = breakdown(rows=(("female", "Donne", 1, 1.0),))
+    assert chart_svg(fewer, locale="it", text=TEXT) != first
+    assert chart_svg(breakdown(), locale="it", text=TEXT) == first
+    assert chart_svg(breakdown(), locale="it", text=TEXT) is not first
+    assert chart_svg(kept, locale="en", text=TEXT) is not first
+    assert chart_svg(kept, locale="it", text=ChartText(no_data="No data.")) is not first
