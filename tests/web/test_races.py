@@ -4,6 +4,11 @@ Several people read the same form at the same version (a barrier: every read is 
 any save is sent), then all send it at once. Exactly one save wins each round; every other
 answer is the form's conflict page (409) with what that person typed kept; the database
 holds the winner's values, and the record's version moved once per accepted save.
+
+Every versioned form: the pact's referral, screening, goal and action (their edit pages),
+signature, contact and outcome; the person's record; the programme; the caseload's
+reassignment; a referral to a service; and the registration of one person by many at once
+(its codice fiscale is unique: the others are told she is registered).
 """
 
 from __future__ import annotations
@@ -36,12 +41,16 @@ from casework.models import (
     Performer,
     Programme,
     Screening,
+    ServiceReferral,
 )
 from casework.pacts import operations as ops
+from casework.services import propose_referral
 from casework.web.pacts.goals import CONFLICT as ITEM_CONFLICT
 from casework.web.pacts.page import CONFLICT_MESSAGE
 from casework.web.people.beneficiaries import ERROR_MESSAGES as PEOPLE_ERRORS
+from casework.web.services.referrals import CONFLICT_MESSAGE as SERVICES_CONFLICT
 from tests.conftest import ZONE
+from tests.services.referral_helpers import make_service
 from tests.support import valid_answers
 from tests.web.conftest import PASSWORD, People
 
@@ -158,21 +167,23 @@ class Race:
     conflict_message: str
     keeps_marker: bool = True  # whether the 409 page shows the marker typed (a text field)
     before_round: Callable[[int], None] = field(default=lambda number: None)
+    people: int = PEOPLE
+    rounds: int = ROUNDS
 
 
 def run_race(server: str, race: Race) -> list[Answer]:
     answers: list[Answer] = []
     failures: list[str] = []
     lock = threading.Lock()
-    rounds = iter(range(ROUNDS))
+    rounds = iter(range(race.rounds))
     current = {"round": -1}
 
     def next_round() -> None:  # run by one thread when all arrive: nobody reads before it is done
         current["round"] = next(rounds)
         race.before_round(current["round"])
 
-    starting = threading.Barrier(PEOPLE, action=next_round, timeout=TIME_LIMIT)
-    read = threading.Barrier(PEOPLE, timeout=TIME_LIMIT)
+    starting = threading.Barrier(race.people, action=next_round, timeout=TIME_LIMIT)
+    read = threading.Barrier(race.people, timeout=TIME_LIMIT)
 
     def person(number: int) -> None:
         browser = requests.Session()
@@ -181,7 +192,7 @@ def run_race(server: str, race: Race) -> list[Answer]:
             signed = browser.post(f"{server}/login", allow_redirects=False, timeout=TIME_LIMIT, data={
                 "username": race.username, "password": PASSWORD, "csrf_token": _csrf(login.text)})
             assert signed.status_code == 302, signed.status_code
-            for _ in range(ROUNDS):
+            for _ in range(race.rounds):
                 starting.wait()
                 page = browser.get(f"{server}{race.page}", timeout=TIME_LIMIT)
                 assert page.status_code == 200, (race.page, page.status_code)
@@ -199,11 +210,11 @@ def run_race(server: str, race: Race) -> list[Answer]:
         finally:
             browser.close()
 
-    threads = [threading.Thread(target=person, args=(number,)) for number in range(PEOPLE)]
+    threads = [threading.Thread(target=person, args=(number,)) for number in range(race.people)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=TIME_LIMIT * ROUNDS)
+        thread.join(timeout=TIME_LIMIT * race.rounds)
     assert failures == [], failures
     return answers
 
@@ -219,9 +230,9 @@ def check_answers(race: Race, answers: list[Answer]) -> list[Answer]:
     Returns the accepted saves, in order."""
     statuses = Counter(answer.status for answer in answers)
     assert statuses[500] == 0, statuses
-    assert len(answers) == PEOPLE * ROUNDS, statuses
+    assert len(answers) == race.people * race.rounds, statuses
     winners = []
-    for number in range(ROUNDS):
+    for number in range(race.rounds):
         this_round = [answer for answer in answers if answer.round == number]
         accepted = [answer for answer in this_round if answer.status in (302, 303)]
         assert len(accepted) == 1, Counter(answer.status for answer in this_round)
@@ -375,6 +386,14 @@ def test_racing_saves_of_a_pact_form(app, db, people, server, name):
     stored(winners)
 
 
+def test_twenty_people_saving_one_referral(app, db, people, server):
+    """The report: twenty people saving the same pact's referral at once, round after round."""
+    race, stored = _pact_race(app, db, people, "referral")
+    race.people = 20
+    winners = check_answers(race, run_race(server, race))
+    stored(winners)
+
+
 # --- The person, the programme, the reassignment --------------------------------------------
 
 
@@ -441,3 +460,19 @@ def test_two_people_registering_the_same_person_at_once(app, db, people, server)
         assert told in _alerts(loser.page) and loser.marker in unescape(loser.page)
     registered = db.scalars(select(Beneficiary.address).where(Beneficiary.codice_fiscale == code)).all()
     assert registered == [next(answer.marker for answer in answers if answer.status == 302)]
+
+
+def test_racing_saves_of_a_referral_to_a_service(app, db, people, server):
+    now = datetime.now(UTC)
+    service = make_service(db, people.beneficiary.comune, now=now)
+    referral = propose_referral(db, people.manager, people.pact, service.id, now=now, need_area="lavoro")
+    db.commit()
+    referral_id, start = referral.id, referral.version
+    page = f"/pacts/{people.pact.id}"
+    race = Race("giulia", page, f"{page}/services/{referral_id}/contact", _setting(**{
+        f"contact-{referral_id}-provider_contact": "{marker}"}), italian(app, SERVICES_CONFLICT))
+    winners = check_answers(race, run_race(server, race))
+    db.expire_all()
+    stored = db.get(ServiceReferral, referral_id)
+    assert stored.provider_contact == winners[-1].marker
+    assert stored.version == start + len(winners)
