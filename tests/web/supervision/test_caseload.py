@@ -160,11 +160,10 @@ def test_a_refused_filter_is_explained_next_to_its_field(app, people, caseload, 
 
 @pytest.mark.parametrize("url", ["/caseload", "/caseload/pacts"])
 @pytest.mark.parametrize("field", ["comune", "programme", "stage", "priority", "manager", "deadline", "page"])
-@pytest.mark.parametrize("blank", ["%20%20", "%09%0A"])
-def test_a_filter_of_only_spaces_is_no_filter(app, people, caseload, url, field, blank):
+def test_a_filter_of_only_spaces_is_no_filter(app, people, caseload, url, field):
     """A blank filter (spaces, a tab, a new line) is a filter not given: the same page, never a 500."""
     client = client_for(app, "elena")
-    response = client.get(f"{url}?{field}={blank}")
+    response = client.get(f"{url}?{field}=%20%09%0A%20")
     assert response.status_code == 200
     page = text(response)
     assert "Verdi Luisa" in page or "Giulia Rossi" in page
