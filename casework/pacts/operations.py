@@ -482,6 +482,11 @@ def record_signature(
     draft = pact.latest_revision
     if draft is None or draft.is_signed:
         if draft is not None and draft.content == _snapshot(pact):
+            # Signed by someone else since the form was read: their save came first, a conflict.
+            # The version is written, not just compared (the pact may have been read before their
+            # commit, its revisions after it); the caller's rollback of the refusal undoes it.
+            if expected_version is not None:
+                _touch(pact, expected_version, clock.now)
             raise InvalidInput({"revision": "already_signed"})
         return sign_pact(
             session, pact, signed_on=signed_on, signed_by=signed_by, consent_given=consent_given, actor=actor,

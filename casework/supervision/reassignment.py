@@ -103,13 +103,16 @@ def reassign_pacts(
         ))
         if len(pacts) != len(expected):
             errors["pacts"] = "not_found"
+    if not errors:
+        # A pact changed since it was read is a conflict first: reassigned meanwhile to this very
+        # manager, it would otherwise read as the supervisor's mistake ("same manager").
+        for pact in pacts:
+            check_version(pact, expected[pact.id])
     if target is not None and any(pact.case_manager_id == target.id for pact in pacts):
         errors["to_manager"] = "same_manager"
     if errors:
         raise InvalidInput(errors)
     assert target is not None
-    for pact in pacts:
-        check_version(pact, expected[pact.id])
 
     # The sweep reads each pact's manager to address its reminders: none runs while this writes.
     take_turn(session, SWEEP_TURN, f"user:{actor.id}", now)

@@ -10,7 +10,14 @@ from sqlalchemy import func, select
 
 from casework.db import unit_of_work
 from casework.errors import PactConflict
-from casework.models import ContactChannel, GoalsAchieved, Pact, ReferralSource, TransitionRecord
+from casework.models import (
+    ContactChannel,
+    GoalsAchieved,
+    Pact,
+    Performer,
+    ReferralSource,
+    TransitionRecord,
+)
 from casework.pacts import operations as ops
 from tests.support import valid_answers
 
@@ -145,6 +152,35 @@ def test_a_save_overtaken_after_its_version_check_is_a_conflict_not_a_stale_data
         mine.rollback()
     with session_factory() as check:
         assert check.get(Pact, pact_id).version == read + 1  # only their save
+
+
+def test_a_signature_overtaken_by_another_is_a_conflict_not_already_signed(session_factory, registry, world, clock,
+                                                                              pact_id):
+    """Two people record the signature of the printed revision at once. The second read the pact
+    before the first saved, its revisions after: it is told someone else saved first (a conflict),
+    not that the pact it saw unsigned is "already signed"."""
+    with session_factory() as setup:
+        pact = setup.get(Pact, pact_id)
+        goal = ops.add_goal(setup, pact, description="trovare casa", clock=clock)
+        ops.add_action(setup, pact, description="colloquio", performer=Performer.FAMILY, goal=goal, clock=clock)
+        ops.prepare_revision(setup, pact, actor=world.manager, clock=clock)
+        setup.commit()
+
+    def sign(session, pact, version):
+        return ops.record_signature(session, pact, signed_on=clock.now.date(), signed_by="Maria Rossi",
+                                    consent_given=True, actor=world.manager, clock=clock, expected_version=version)
+
+    with session_factory() as mine:
+        pact = mine.get(Pact, pact_id)  # the revisions are not read yet
+        read = pact.version
+        with session_factory() as theirs:
+            sign(theirs, theirs.get(Pact, pact_id), read)
+            theirs.commit()
+        with pytest.raises(PactConflict):
+            sign(mine, pact, read)
+        mine.rollback()
+    with session_factory() as check:
+        assert check.get(Pact, pact_id).version == read + 1  # only their signature
 
 
 def test_each_save_moves_the_version_by_one(session, registry, world, clock, pact_id):

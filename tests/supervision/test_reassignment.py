@@ -177,6 +177,19 @@ def test_a_stale_version_in_the_batch_writes_nothing(session, registry, world):
     assert {p.case_manager_id for p in session.scalars(select(Pact))} == {world.manager.id}
 
 
+def test_a_pact_reassigned_meanwhile_to_the_same_manager_is_a_conflict(session, registry, world):
+    """Two supervisors hand the same pact to Marco at once: the second is told someone else changed
+    it (a conflict), not that she chose the manager who already has it."""
+    pact = open_pact_at(session, registry, world, OPENED)
+    read = pact.version
+    reassign(session, registry, world.supervisor, [pact], world.colleague)
+    session.commit()
+    with pytest.raises(PactConflict):
+        reassign(session, registry, world.supervisor, [pact], world.colleague, versions={pact.id: read})
+    session.rollback()
+    assert count(session, PactReassignment) == 1
+
+
 def test_a_change_between_reading_and_writing_undoes_the_batch(session, session_factory, registry, world):
     first, second = (open_pact_at(session, registry, world, OPENED) for _ in range(2))
     first_id, second_id = first.id, second.id

@@ -15,7 +15,6 @@ from wtforms.validators import (
     InputRequired,
     Length,
     NumberRange,
-    Optional,
     ValidationError,
 )
 
@@ -24,6 +23,7 @@ from casework.models.labels import PRIORITIES
 from casework.supervision.caseload import CaseloadChoices, CaseloadFilters, DeadlineFilter, Option
 from casework.supervision.reassignment import MAX_REASON
 from casework.web.filters import lazy
+from casework.web.form_limits import OptionalInput
 
 # As the pact page writes them ("Media", "Non ancora valutata"): one way on every page.
 PRIORITY_LABELS = {
@@ -53,10 +53,10 @@ class CaseloadFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    programme = SelectField(_l("Programme"), validators=[Optional()])
-    comune = SelectField(_l("Comune of residence"), validators=[Optional()])
-    stage = SelectField(_l("Stage"), validators=[Optional()])
-    priority = SelectField(_l("Priority"), validators=[Optional()])
+    programme = SelectField(_l("Programme"), validators=[OptionalInput()])
+    comune = SelectField(_l("Comune of residence"), validators=[OptionalInput()])
+    stage = SelectField(_l("Stage"), validators=[OptionalInput()])
+    priority = SelectField(_l("Priority"), validators=[OptionalInput()])
 
     def offer(self, choices: CaseloadChoices) -> CaseloadFilterForm:
         self.programme.choices = _choices(choices.programmes, str(_l("All programmes")))
@@ -83,10 +83,10 @@ class CaseloadFilterForm(FlaskForm):
 
 
 class DrillDownForm(CaseloadFilterForm):
-    manager = SelectField(_l("Case manager"), validators=[Optional()])
-    deadline = SelectField(_l("Deadline"), validators=[Optional()])
+    manager = SelectField(_l("Case manager"), validators=[OptionalInput()])
+    deadline = SelectField(_l("Deadline"), validators=[OptionalInput()])
     flagged = BooleanField(_l("Only pacts without a recent contact"))
-    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
+    page = IntegerField(validators=[OptionalInput(), NumberRange(min=1, max=MAX_PAGE)])
 
     def offer(self, choices: CaseloadChoices) -> DrillDownForm:
         super().offer(choices)

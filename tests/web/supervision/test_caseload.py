@@ -158,6 +158,20 @@ def test_a_refused_filter_is_explained_next_to_its_field(app, people, caseload, 
     assert re.search(rf'id="{field}-error"[^>]*>Not a valid choice', text(response))
 
 
+@pytest.mark.parametrize("url", ["/caseload", "/caseload/pacts"])
+@pytest.mark.parametrize("field", ["comune", "programme", "stage", "priority", "manager", "deadline", "page"])
+def test_a_filter_of_only_spaces_is_no_filter(app, people, caseload, url, field):
+    """A blank filter (spaces, a tab, a new line) is a filter not given: the same page, never a 500."""
+    client = client_for(app, "elena")
+    response = client.get(f"{url}?{field}=%20%09%0A%20")
+    assert response.status_code == 200
+    page = text(response)
+    assert "Verdi Luisa" in page or "Giulia Rossi" in page
+    if url == "/caseload/pacts":
+        assert "2 open pacts match the filters." in page
+        assert "Bianchi Maria" in page and "Verdi Luisa" in page
+
+
 # --- the drill-down ------------------------------------------------------------------------------
 
 
