@@ -25,6 +25,7 @@ from casework.models import (
     FollowUpContact,
     Goal,
     Pact,
+    PactMember,
     PactOutcome,
     PactRevision,
     Referral,
@@ -355,7 +356,7 @@ PAGE_LOADS = (
     joinedload(Pact.programme), joinedload(Pact.beneficiary), joinedload(Pact.outcome), joinedload(Pact.referral),
     selectinload(Pact.screenings), selectinload(Pact.goals), selectinload(Pact.actions),
     selectinload(Pact.commitments), selectinload(Pact.revisions), selectinload(Pact.contacts),
-    selectinload(Pact.members),
+    selectinload(Pact.members).joinedload(PactMember.user),
 )
 
 
