@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import math
 import unicodedata
-import threading
 import xml.etree.ElementTree as ET
-from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from casework.identity_memo import IdentityMemo
 from casework.workflow import WorkflowDefinition, label_in, resolved_targets
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
@@ -236,12 +235,8 @@ def _box(parent: ET.Element, state: str, x: float, y: float, lines: list[str], s
     _text(parent, lines, x + BOX_WIDTH / 2, first, size=STATE_FONT, fill=colour, weight=weight)
 
 
-# Drawing takes milliseconds and depends only on its inputs, which repeat across pacts and
-# requests: keep the last drawings per process. A definition holds dicts (unhashable), so it
-# is keyed by identity and the entry keeps the object itself, so a recycled id() never matches.
-CACHE_SIZE = 256
-_drawn: OrderedDict[tuple, tuple[WorkflowDefinition, str]] = OrderedDict()
-_drawn_lock = threading.Lock()
+# Drawing takes milliseconds and depends only on its inputs, which repeat across pacts and requests.
+_DRAWN: IdentityMemo[str] = IdentityMemo()
 
 
 def workflow_svg(
@@ -257,19 +252,9 @@ def workflow_svg(
 
     `visited` are states the pact has been in, `moves` the (event, from, to) it has made.
     """
-    key = (id(definition), locale, text, current, frozenset(visited), frozenset(moves))
-    with _drawn_lock:
-        entry = _drawn.get(key)
-        if entry is not None and entry[0] is definition:
-            _drawn.move_to_end(key)
-            return entry[1]
-    svg = _draw(definition, locale=locale, text=text, current=current, visited=visited, moves=moves)
-    with _drawn_lock:
-        _drawn[key] = (definition, svg)
-        _drawn.move_to_end(key)
-        while len(_drawn) > CACHE_SIZE:
-            _drawn.popitem(last=False)
-    return svg
+    key = (locale, text, current, frozenset(visited), frozenset(moves))
+    return _DRAWN.get(definition, key, lambda: _draw(definition, locale=locale, text=text, current=current,
+                                                     visited=visited, moves=moves))
 
 
 def _draw(
