@@ -51,6 +51,22 @@ def test_the_version_moves_with_committed_case_data_only(session_factory, sessio
     assert _version(session_factory) == (token, number + 1)
 
 
+def test_a_move_written_through_the_connection_moves_the_version(session_factory, session, registry, world):
+    """The engine moves a pact with its own UPDATE on the session's connection, past the ORM:
+    the pages and figures kept under the version must not outlive the move."""
+    pact = ops.open_pact(session, registry, beneficiary=world.beneficiary, programme=world.programme,
+                         case_manager=world.manager, actor=world.manager, clock=ops.Clock(NOW, ZONE))
+    session.commit()
+    token, number = _version(session_factory)
+    ops.transition_pact(session, registry, pact, "withdraw", actor=world.manager, clock=ops.Clock(NOW, ZONE),
+                        reason="moved_away")
+    session.commit()
+    assert _version(session_factory) == (token, number + 1)
+    session.connection().execute(update(LoginAttempt).values(succeeded=False))  # a quiet table stays quiet
+    session.commit()
+    assert _version(session_factory) == (token, number + 1)
+
+
 def test_indicators_are_counted_again_after_a_change(session_factory, session, registry, world):
     session.commit()
     scope = IndicatorScope(programme_id=None, territory_id=None, start=date(2026, 1, 1), end=date(2026, 12, 31))

@@ -8,7 +8,8 @@ change, and the row is locked only for the instant of the commit: taking it at t
 write would make two transactions that update pacts in different orders deadlock on it.
 
 Every ORM session counts: a flush that writes a row of any table except those below, and any
-INSERT, UPDATE or DELETE statement sent through a session, marks the transaction. What the
+INSERT, UPDATE or DELETE statement sent through a session or through the connection it holds
+(the engine's hot path moves a pact with a statement of its own), marks the transaction. What the
 tables below hold feeds no cached figure, and they are written on every page view or
 scheduler tick (sessions, access log, read notifications, mail, the scheduler's lock):
 counting them would make every cache useless.
@@ -20,9 +21,20 @@ restore, the tests) starts a new series of versions that no cached figure can be
 from __future__ import annotations
 
 import secrets
+import weakref
 from typing import Any
 
-from sqlalchemy import BigInteger, String, TextClause, event, inspect, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    String,
+    TextClause,
+    event,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
@@ -39,6 +51,8 @@ QUIET_TABLES = frozenset({
 # Columns written by signing in: a sign-in changes no figure.
 QUIET_COLUMNS = {"user_account": frozenset({"last_sign_in_at", "password_hash"})}
 _CHANGED = "casework_data_changed"
+_HOLDER = "casework_session"  # in a connection's info: the session holding it
+_FLUSHING = "casework_flushing"  # a flush's own statements are judged row by row (after_flush)
 
 
 class DataVersion(Base):
@@ -88,15 +102,40 @@ def _note_flushed_changes(session: Session, _context: Any) -> None:
         session.info[_CHANGED] = True
 
 
+def _changes_case_data(statement: Any) -> bool:
+    if isinstance(statement, UpdateBase):
+        return getattr(getattr(statement, "table", None), "name", None) not in QUIET_TABLES
+    return isinstance(statement, TextClause) and not statement.text.lstrip().lower().startswith(("select", "with"))
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _note_statement_changes(state: ORMExecuteState) -> None:
-    statement = state.statement
-    if isinstance(statement, UpdateBase):
-        table = getattr(statement, "table", None)
-        if getattr(table, "name", None) not in QUIET_TABLES:
-            state.session.info[_CHANGED] = True
-    elif isinstance(statement, TextClause) and not statement.text.lstrip().lower().startswith(("select", "with")):
+    if _changes_case_data(state.statement):
         state.session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "after_begin")
+def _hold_connection(session: Session, _transaction: Any, connection: Connection) -> None:
+    connection.info[_HOLDER] = weakref.ref(session)
+
+
+@event.listens_for(Session, "before_flush")
+def _flush_starts(session: Session, *_args: Any) -> None:
+    session.info[_FLUSHING] = True
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _flush_ends(session: Session, _context: Any) -> None:
+    session.info.pop(_FLUSHING, None)
+
+
+@event.listens_for(Engine, "before_execute")
+def _note_connection_changes(connection: Connection, statement: Any, *_args: Any) -> None:
+    holder = connection.info.get(_HOLDER)
+    session = holder() if holder is not None else None
+    if (session is not None and not session.info.get(_FLUSHING) and session.in_transaction()
+            and _changes_case_data(statement)):
+        session.info[_CHANGED] = True
 
 
 @event.listens_for(Session, "before_commit")
@@ -124,3 +163,4 @@ def _move_version(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_changes(session: Session) -> None:
     session.info.pop(_CHANGED, None)
+    session.info.pop(_FLUSHING, None)  # a flush that failed ends here

@@ -85,6 +85,9 @@ class Today:
     first_overdue_id: int | None  # the first overdue pact on the list, for "next overdue"
     stage_groups: list[ProgrammeStages]
     recent: list[RecentMove]
+    # Until when all of the above holds if no data changes: deadlines fall due at the end of a
+    # local day, and the oldest recent move leaves the window RECENT_DAYS after it was made.
+    holds_until: datetime
 
     @property
     def overdue(self) -> list[DueItem]:
@@ -159,12 +162,14 @@ def todays_work(
         first_overdue_id = grouped[OVERDUE][0].pact.id if grouped[OVERDUE] else None
     else:
         first_overdue_id = next_overdue_pact_id(session, user, now=now, zone=zone)
+    recent = _recent(session, user, registry, now=now, locale=locale)
     return Today(
         sections=[Section(key, counts[key], grouped[key]) for key in SECTIONS],
         total=total, snoozed=snoozed, page=page, pages=pages,
         first_overdue_id=first_overdue_id,
         stage_groups=_stage_groups(session, user, registry, now=now, locale=locale),
-        recent=_recent(session, user, registry, now=now, locale=locale),
+        recent=recent,
+        holds_until=min([today_end, *(move.record.at + timedelta(days=RECENT_DAYS) for move in recent[-1:])]),
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
-from datetime import date, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,10 +23,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms.validators import DataRequired
 
 from casework.errors import Conflict, EventNotAvailable, InvalidInput, TransitionRefused
+from casework.figure_cache import FigureCache
 from casework.models import (
     ActionStatus,
     Beneficiary,
@@ -55,6 +57,7 @@ from casework.pacts.page import (
 )
 from casework.security.audit import log_access
 from casework.web import context, saving
+from casework.web.kept_parts import KeptPart, end_of_today, kept_part
 from casework.web.pacts import forms
 from casework.web.services.referrals import services_part
 from casework.workflow import REASON_GUARD
@@ -172,10 +175,25 @@ def _render(
     form_alerts: dict[str, list[str]] | None = None, alerts: list[str] | None = None,
     open_part: str | None = None,
 ) -> tuple[str, int]:
-    """The page, with the submitted form (if any) in place of its fresh copy; logs the viewing."""
+    """The page with the submitted form (if any) in place of its fresh copy: drawn for this
+    request only, never kept, since it carries what was typed. Logs the viewing."""
+    part, _holds_until = _draw(pact, bound=bound, form_alerts=form_alerts, alerts=alerts, open_part=open_part)
+    return _shown(pact.id, part), status
+
+
+def _shown(pact_id: int, part: KeptPart) -> str:
+    log_access(context.db(), context.actor(), "view", "pact", pact_id, now=context.now(), ip_address=context.client_ip())
+    saving.commit()
+    return render_template("pacts/show.html", part=part)
+
+
+def _draw(
+    pact: Pact, *, bound: dict[str, Any] | None = None, form_alerts: dict[str, list[str]] | None = None,
+    alerts: list[str] | None = None, open_part: str | None = None,
+) -> tuple[KeptPart, datetime]:
     db = context.db()
-    page = pact_page(db, context.registry(), context.actor(), pact, now=context.now(), locale=_locale(),
-                     zone=context.settings().zone)
+    zone = context.settings().zone
+    page = pact_page(db, context.registry(), context.actor(), pact, now=context.now(), locale=_locale(), zone=zone)
     page_forms = _fresh_forms(page, pact)
     form_alerts = dict(form_alerts or {})
     # Forms without a panel of their own (a status button, "remove") speak at the top of the page.
@@ -187,25 +205,32 @@ def _render(
             page_forms[name] = form
         else:
             alerts.extend(str(error) for field in form if field.name != "version" for error in field.errors)
-    log_access(db, context.actor(), "view", "pact", pact.id, now=context.now(), ip_address=context.client_ip())
-    saving.commit()
     parts = page.parts
     if open_part in parts:  # the refused form's part comes first, opened
         parts = (open_part, *(part for part in parts if part != open_part))
     html = render_template(
-        "pacts/show.html", page=page, pact=pact, forms=page_forms, labels=forms.code_labels(),
+        "pacts/_workspace.html", page=page, pact=pact, forms=page_forms, labels=forms.code_labels(),
         form_alerts=form_alerts, alerts=alerts, beneficiary_url=_beneficiary_url(pact),
         parts=parts, open_part=open_part, part_labels=PART_LABELS, part_anchors=PART_ANCHORS,
         deadline_states=DEADLINE_STATES, back=url_for("pacts.show", pact_id=pact.id),
         services=services_part(pact),
     )
-    return html, status
+    title = _("Pact of %(name)s", name=page.header.beneficiary_name)
+    return KeptPart(Markup(html), title), end_of_today()
+
+
+_PARTS: FigureCache[KeptPart] = FigureCache(size=256)
 
 
 @blueprint.get("/pacts/<int:pact_id>")
 @login_required
 def show(pact_id: int):
-    return _render(context.visible_pact(pact_id, options=PAGE_LOADS), open_part=request.args.get("part"))
+    open_part = request.args.get("part")
+    if open_part not in PART_LABELS:
+        open_part = None
+    part = kept_part(_PARTS, ("pact", pact_id, open_part), lambda: _draw(
+        context.visible_pact(pact_id, options=PAGE_LOADS), open_part=open_part))
+    return _shown(pact_id, part)
 
 
 def _attach_errors(form: Any, errors: dict[str, str], field_names: dict[str, str] | None = None) -> list[str]:

@@ -8,16 +8,18 @@ back to the Oggi page they left, with a confirmation.
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from casework.errors import InvalidInput
+from casework.figure_cache import FigureCache
 from casework.models import ContactChannel, Pact, Role
 from casework.pacts import log_contact
 from casework.pacts.today import RECENT_DAYS, next_overdue_pact_id, todays_work
@@ -25,6 +27,7 @@ from casework.reminders import MAX_SNOOZE_REASON, deadline_label, service_names,
 from casework.services import stale_services_count
 from casework.web import context, saving
 from casework.web.filters import local_date
+from casework.web.kept_parts import KeptPart, kept_part
 from casework.web.pacts.forms import error_message
 from casework.web.pacts.today_forms import (
     QuickContactForm,
@@ -50,18 +53,28 @@ def today():
         return redirect(url_for("admin.failed_mail"))  # an administrator sees no case data
     if request.args.get("q"):  # Oggi's own search box of old: the header's search answers now
         return redirect(url_for("search.results", q=request.args["q"]))
-    work = todays_work(context.db(), context.actor(), context.registry(), now=context.now(), locale=_locale(),
-                       zone=context.settings().zone, page=request.args.get("page", 1, type=int))
-    here = url_for("home.today", page=work.page if work.page > 1 else None)
+    requested_page = request.args.get("page", 1, type=int)
     can_act = context.actor().role == Role.CASE_MANAGER
+    part = kept_part(_PARTS, ("oggi", requested_page), lambda: _draw_work(requested_page, can_act))
+    return render_template("pacts/today.html", part=part, can_act=can_act)
+
+
+_PARTS: FigureCache[KeptPart] = FigureCache(size=128)
+
+
+def _draw_work(requested_page: int, can_act: bool) -> tuple[KeptPart, datetime]:
+    work = todays_work(context.db(), context.actor(), context.registry(), now=context.now(), locale=_locale(),
+                       zone=context.settings().zone, page=requested_page)
+    here = url_for("home.today", page=work.page if work.page > 1 else None)
     # A supervisor keeps the directory: services not checked for a year are flagged here.
     stale_services = 0 if can_act else stale_services_count(
         context.db(), context.actor(), context.now(), context.settings().zone)
-    return render_template(
-        "pacts/today.html", work=work, here=here, can_act=can_act, stale_services=stale_services,
+    html = render_template(
+        "pacts/today/_work.html", work=work, here=here, can_act=can_act, stale_services=stale_services,
         page_links=_page_links(work.page, work.pages), recent_days=RECENT_DAYS,
         contact_form=_blank_contact(here) if can_act else None, snooze_form=_blank_snooze(here) if can_act else None,
     )
+    return KeptPart(Markup(html)), work.holds_until
 
 
 def _page_links(page: int, pages: int) -> list[tuple[int, str]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import format_decimal, format_percent, get_locale, ngettext, pgettext
@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from casework.errors import InvalidInput
+from casework.figure_cache import FigureCache
 from casework.models import Programme, Role
 from casework.reporting.charts import ChartText, chart_svg
 from casework.reporting.indicators import (
@@ -23,11 +24,12 @@ from casework.reporting.indicators import (
     compute,
     selectable_territories,
 )
-from casework.reporting.report_tables import Cell, Table
+from casework.reporting.report_tables import SMALL_COUNT, Cell, Table
 from casework.security.access import visible_programmes
 from casework.security.audit import log_access
 from casework.web import context, saving
 from casework.web.filters import local_date
+from casework.web.kept_parts import KeptPart, address_key, end_of_today, kept_part
 from casework.web.reporting.forms import IndicatorFilterForm
 from casework.web.roles import role_required
 
@@ -87,7 +89,7 @@ def _format(value: Cell, kind: str) -> str:
     if value is None:
         return NOT_AVAILABLE
     if kind == "count":
-        return format_decimal(value)
+        return value if isinstance(value, str) else format_decimal(value)  # "<5": a small count withheld
     if kind == "share":
         return format_percent(value, "#,##0.#%")
     if kind == "days":
@@ -137,36 +139,50 @@ def _targets(table: Table, csv_url: str) -> ShownTable:
 def _key_figures(figures: KeyFigures, *, programme_chosen: bool, last_day: date) -> list[ShownFigure]:
     """The row the page opens with, every figure in words (the meter only repeats the first)."""
     people = figures.people_reached
+
+    def count(name: str) -> str:
+        return SMALL_COUNT if name in figures.withheld else format_decimal(getattr(figures, name))
+
+    def measure(name: str, kind: str) -> str:
+        return NOT_AVAILABLE if name in figures.withheld else _format(getattr(figures, name), kind)
+
     if figures.people_target is not None:
         reached = ShownFigure(
-            "people", _("People reached"), format_decimal(people),
+            "people", _("People reached"), count("people_reached"),
             _("target %(target)s (%(share)s reached)", target=format_decimal(figures.people_target),
-              share=_format(people / figures.people_target if figures.people_target else None, "share")),
-            "targets", meter=(min(people, figures.people_target), figures.people_target),
+              share=NOT_AVAILABLE if "people_reached" in figures.withheld else
+              _format(people / figures.people_target if figures.people_target else None, "share")),
+            "targets", meter=None if "people_reached" in figures.withheld else
+            (min(people, figures.people_target), figures.people_target),
         )
     else:
         reached = ShownFigure(
-            "people", _("People reached"), format_decimal(people),
+            "people", _("People reached"), count("people_reached"),
             _("no target set") if programme_chosen else _("choose a programme to compare with its target"),
             "reached",
         )
     if figures.median_days_to_signature is None:
         signature = _("no pact signed yet")
+    elif "pacts_signed" in figures.withheld:
+        signature = _("from referral, fewer than 5 pacts signed")
     else:
         signature = ngettext("from referral, %(num)s pact signed", "from referral, %(num)s pacts signed",
                              figures.pacts_signed)
+    if {"women", "people_reached"} & figures.withheld:
+        women = _("%(num)s women of %(total)s people reached", num=count("women"), total=count("people_reached"))
+    else:
+        women = ngettext("%(num)s woman of %(total)s people reached", "%(num)s women of %(total)s people reached",
+                         figures.women, total=format_decimal(people))
     return [
         reached,
-        ShownFigure("women", _("Share of women"), _format(figures.share_women, "share"),
-                    ngettext("%(num)s woman of %(total)s people reached", "%(num)s women of %(total)s people reached",
-                             figures.women, total=format_decimal(people)), "gender"),
-        ShownFigure("open", _("Pacts open"), format_decimal(figures.pacts_open),
+        ShownFigure("women", _("Share of women"), measure("share_women", "share"), women, "gender"),
+        ShownFigure("open", _("Pacts open"), count("pacts_open"),
                     pgettext("key figure", "on %(date)s", date=local_date(last_day)), "reached"),
-        ShownFigure("deadlines", _("Deadlines met on time"), _format(figures.share_deadlines_met, "share"),
-                    _("%(met)s of %(due)s deadlines fallen due", met=format_decimal(figures.deadlines_met),
-                      due=format_decimal(figures.deadlines_decided))
+        ShownFigure("deadlines", _("Deadlines met on time"), measure("share_deadlines_met", "share"),
+                    _("%(met)s of %(due)s deadlines fallen due", met=count("deadlines_met"),
+                      due=count("deadlines_decided"))
                     if figures.deadlines_decided else _("no deadline fell due in the period"), "deadlines"),
-        ShownFigure("signature", _("Median days to signature"), _format(figures.median_days_to_signature, "days"),
+        ShownFigure("signature", _("Median days to signature"), measure("median_days_to_signature", "days"),
                     signature, "durations"),
     ]
 
@@ -214,25 +230,38 @@ def _services_summary(report: IndicatorReport, query: dict[str, str]):
 
 
 def _index_page(form: IndicatorFilterForm, report: IndicatorReport | None, status: int) -> tuple[str, int]:
+    return render_template("reporting/indicators/index.html", part=_draw_index(form, report)), status
+
+
+def _draw_index(form: IndicatorFilterForm, report: IndicatorReport | None) -> KeptPart:
     with_exports = report is not None and _exports_available()
     query = form.query_args() if report is not None else {}
-    return render_template(
-        "reporting/indicators/index.html", form=form, report=report,
+    return KeptPart(Markup(render_template(
+        "reporting/indicators/_index_main.html", form=form, report=report,
         tables=_shown(report, query, with_exports=with_exports) if report is not None else [],
         figures=_key_figures(report.key_figures, programme_chosen=report.programme is not None,
                              last_day=report.scope.end) if report is not None else [],
         xlsx_url=url_for(XLSX_EXPORT, **query) if with_exports else "",
         report_url=url_for("indicators.report", **query) if report is not None and report.programme else "",
         services=_services_summary(report, query) if report is not None else None,
-    ), status
+    )))
 
 
 @blueprint.get("/indicators")
 @role_required(Role.SUPERVISOR)
 def index():
-    form = _filter_form()
-    found = _compute(form) if form.validate() else None
-    return _index_page(form, found, 200 if found is not None else 400)
+    def draw() -> tuple[KeptPart, datetime]:
+        form = _filter_form()
+        found = _compute(form) if form.validate() else None
+        part = _draw_index(form, found)
+        return KeptPart(part.html, facts={"status": 200 if found is not None else 400}), end_of_today()
+
+    # The indicators read from the replica when one is set: the part is kept under its data version.
+    part = kept_part(_PAGES, address_key(), draw, session=context.read_db())
+    return render_template("reporting/indicators/index.html", part=part), int(part.facts["status"])
+
+
+_PAGES: FigureCache[KeptPart] = FigureCache(size=64)
 
 
 @blueprint.get("/indicators/report")

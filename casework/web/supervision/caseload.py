@@ -8,15 +8,18 @@ success returns to it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from casework.errors import Conflict, InvalidInput
+from casework.figure_cache import FigureCache
 from casework.models import Role
 from casework.supervision.caseload import (
     DEFAULT_PAGE_SIZE,
@@ -31,6 +34,7 @@ from casework.supervision.caseload import (
 )
 from casework.supervision.reassignment import reassign_pacts
 from casework.web import context, saving
+from casework.web.kept_parts import KeptPart, address_key, end_of_today, kept_part
 from casework.web.roles import role_required
 from casework.web.supervision.caseload_forms import (
     PRIORITY_LABELS,
@@ -168,8 +172,17 @@ def index():
 def _pacts_page(
     choices: CaseloadChoices, reassign: ReassignForm, *, status: int = 200, message: str = "",
     selected: set[int] | frozenset[int] = frozenset(),
-):
-    """The drill-down list for the URL's filters, with the reassignment form as given."""
+) -> tuple[str, int]:
+    """The drill-down list for the URL's filters, with the reassignment form as submitted: drawn
+    for this request only, since it carries what was chosen."""
+    part, _holds_until = _draw_pacts(choices, reassign, status=status, message=message, selected=selected)
+    return render_template("supervision/caseload/pacts.html", part=part), int(part.facts["status"])
+
+
+def _draw_pacts(
+    choices: CaseloadChoices, reassign: ReassignForm, *, status: int = 200, message: str = "",
+    selected: set[int] | frozenset[int] = frozenset(),
+) -> tuple[KeptPart, datetime]:
     form: DrillDownForm = drill_down_form(request.args, choices)
     page = form.page_number
     found = caseload_pacts(
@@ -195,19 +208,27 @@ def _pacts_page(
     links = [PageLink(number, url_for("caseload.pacts", page=number, **args), number == page)
              for number in shown] if pages > 1 else []
     status = 422 if form.errors and status == 200 else status
-    return render_template(
-        "supervision/caseload/pacts.html", form=form, rows=rows, total=found.total, page_links=links, reassign=reassign,
+    html = render_template(
+        "supervision/caseload/_pacts_main.html", form=form, rows=rows, total=found.total, page_links=links, reassign=reassign,
         reassign_url=url_for("caseload.reassign", **args), overview_url=url_for("caseload.index", **{
             key: value for key, value in args.items() if key in ("programme", "comune", "stage", "priority")}),
         message=message,
-    ), status
+    )
+    return KeptPart(Markup(html), facts={"status": status}), end_of_today()
 
 
 @blueprint.get("/caseload/pacts")
 @role_required(Role.SUPERVISOR)
 def pacts():
-    choices = _choices()
-    return _pacts_page(choices, reassign_form(choices.managers, formdata=None))
+    def draw() -> tuple[KeptPart, datetime]:
+        choices = _choices()
+        return _draw_pacts(choices, reassign_form(choices.managers, formdata=None))
+
+    part = kept_part(_DRILL_DOWNS, address_key(), draw)
+    return render_template("supervision/caseload/pacts.html", part=part), int(part.facts["status"])
+
+
+_DRILL_DOWNS: FigureCache[KeptPart] = FigureCache(size=128)
 
 
 @blueprint.post("/caseload/reassign")
