@@ -9,9 +9,11 @@ from casework.people.beneficiaries import (
     create_beneficiary,
     person_problems,
 )
+from casework.people.registration_check import ask_supervisors_about_registration
 
 __all__ = [
     "PersonDetails",
+    "ask_supervisors_about_registration",
     "codice_fiscale_problem",
     "compact_codice_fiscale",
     "create_beneficiary",

@@ -97,7 +97,14 @@ def _count_indexes(table: Table) -> list[int]:
 
 
 def _number(value: Cell, locale: str) -> str:
+    if isinstance(value, str):  # a small count withheld ("<5"): written as it stands
+        return value
     return format_decimal(value or 0, locale=locale)
+
+
+def _size(value: Cell) -> float:
+    """How long a bar is drawn: nothing for a withheld small count, whose size must not show."""
+    return 0 if value is None or isinstance(value, str) else float(value)  # type: ignore[arg-type]
 
 
 def _figure(count: Cell, share: Cell, locale: str) -> str:
@@ -154,7 +161,7 @@ def _horizontal(table: Table, locale: str, text: ChartText, *, centred: bool) ->
     rows = _rows(table)
     if not rows:
         return _empty(table, text)
-    largest = max((count or 0) for _, count, _ in rows)
+    largest = max(_size(count) for _, count, _ in rows)
     bar_room = WIDTH - 2 * MARGIN - LABEL_WIDTH - VALUE_ROOM
     height = 2 * MARGIN + len(rows) * (BAR_HEIGHT + ROW_GAP) - ROW_GAP
     summary = "; ".join(f"{label}: {_figure(count, share, locale)}" for label, count, share in rows)
@@ -163,8 +170,8 @@ def _horizontal(table: Table, locale: str, text: ChartText, *, centred: bool) ->
     left = MARGIN + LABEL_WIDTH
     for index, (label, count, share) in enumerate(rows):
         top = MARGIN + index * (BAR_HEIGHT + ROW_GAP)
-        length = bar_room * (count or 0) / largest if largest else 0
-        if count:
+        length = bar_room * _size(count) / largest if largest else 0
+        if _size(count):
             length = max(length, 2)  # a bar of one among thousands is still seen
         x = left + (bar_room - length) / 2 if centred else left
         lines = _wrap(label, LABEL_CHARS)
@@ -246,7 +253,7 @@ def _trend(table: Table, locale: str, text: ChartText) -> ET.Element:
     top = MARGIN + legend_height + SMALL_FONT + 6
     baseline = top + PLOT_HEIGHT
     height = baseline + 2 * LINE_HEIGHT + MARGIN
-    largest = max((row[index] or 0) for row in table.rows for index in counts)
+    largest = max(_size(row[index]) for row in table.rows for index in counts)
     summary = "; ".join(
         f"{row[label_at]}: " + ", ".join(f"{s.label} {_number(row[index], locale)}" for s, index in zip(series, counts))
         for row in table.rows
@@ -267,12 +274,12 @@ def _trend(table: Table, locale: str, text: ChartText) -> ET.Element:
     for number, row in enumerate(table.rows):
         left = MARGIN + number * group + slot / 2
         for position, (style, index) in enumerate(zip(series, counts)):
-            value = row[index] or 0
+            value = _size(row[index])
             bar = PLOT_HEIGHT * value / largest if largest else 0
             bar_x = left + position * slot
             if value:
                 _swatch(drawing, style, ident, bar_x + 1, baseline - max(bar, 1), slot - 2, max(bar, 1))
-            _text(drawing, [_number(value, locale)], bar_x + slot / 2, baseline - bar - 4, anchor="middle",
+            _text(drawing, [_number(row[index], locale)], bar_x + slot / 2, baseline - bar - 4, anchor="middle",
                   size=SMALL_FONT)
         _text(drawing, _wrap(str(row[label_at]), 12), left + slot * len(counts) / 2, baseline + LINE_HEIGHT,
               anchor="middle", size=SMALL_FONT)

@@ -44,7 +44,8 @@ TEXTS: dict[str, Message] = {
     "reached.note": N_("People reached: distinct beneficiaries with a pact open at some time in the period (opened by its "
                        "last day and not closed before its first). Pacts active: those pacts. Pacts opened and closed: pacts "
                        "opened, or closed in any final state, within the period. Only pacts the reader may see are "
-                       "counted: restricted cases not assigned to them are left out."),
+                       "counted, except in a restricted programme's own figures: there a supervisor counts every case "
+                       "of the territory anonymously, and any count from 1 to 4 is written \"<5\", without its share."),
     "breakdown.note": N_("People reached in the period (see the table of people and pacts); share of all the people reached."),
     "age_band.note": N_("People reached in the period, by age on the last day of the period; \"unknown\" when the date of "
                         "birth is not recorded. Share of all the people reached."),

@@ -1,7 +1,8 @@
 """Impact indicators for funders: who was reached, how far pacts went, how fast, with what outcome.
 
 Every figure is an aggregate computed by the database (GROUP BY, COUNT, window functions)
-over the pacts the reader may see (`casework.security.access.pact_visibility`), in one programme or
+over the pacts the reader may count (`casework.security.access.pact_counting`: a supervisor's include the
+restricted cases of the territory, as anonymous counts with small cells withheld), in one programme or
 all of them, optionally one territory, over a period of local days (casework.reporting.period).
 Pacts are never loaded. The result is a list of `casework.reporting.report_tables.Table`: the
 page, the charts and the CSV and XLSX exports all read the same rows, whose cells are raw
@@ -62,8 +63,16 @@ from casework.reporting.period import (
     period_problems,
     years_before,
 )
-from casework.reporting.report_tables import Cell, Column, Table
+from casework.reporting.report_tables import (
+    Cell,
+    Column,
+    Table,
+    is_small,
+    with_small_counts_withheld,
+)
 from casework.security import (
+    counts_unassigned_restricted,
+    pact_counting,
     pact_visibility,
     territory_and_below,
     territory_subtree,
@@ -103,6 +112,20 @@ class KeyFigures:
     deadlines_decided: int
     median_days_to_signature: float | None  # from referral to first signature; None when none signed
     pacts_signed: int
+    # The figures written "<5" (`with_small_counts_withheld`): a reader counting restricted cases
+    # they are not assigned to sees no small count, nor a share or a median that gives one back.
+    withheld: frozenset[str] = frozenset()
+
+    def with_small_counts_withheld(self) -> KeyFigures:
+        small = {name for name in ("people_reached", "women", "pacts_open", "deadlines_met", "deadlines_decided",
+                                   "pacts_signed") if is_small(getattr(self, name))}
+        if small & {"people_reached", "women"}:
+            small.add("share_women")
+        if small & {"deadlines_met", "deadlines_decided"}:
+            small.add("share_deadlines_met")
+        if "pacts_signed" in small:
+            small.add("median_days_to_signature")
+        return replace(self, withheld=frozenset(small))
 
 
 @dataclass(frozen=True)
@@ -170,9 +193,12 @@ def compute(
     def count() -> tuple[tuple[list[Table], KeyFigures], datetime]:
         counter = _Counter(session, registry, user, scope, programme, now=now, locale=locale, zone=zone)
         tables = counter.tables()
+        figures = counter.key_figures(tables)
+        if counter.counts_restricted and counts_unassigned_restricted(session, user, scope.programme_id):
+            tables, figures = [with_small_counts_withheld(table) for table in tables], figures.with_small_counts_withheld()
         # "Pending" and "missed" deadlines are told apart by today's date.
         midnight = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time.min, zone).astimezone(UTC)
-        return (tables, counter.key_figures(tables)), midnight
+        return (tables, figures), midnight
 
     # Every table scans the pacts of the scope: kept until the case data changes or the day ends.
     tables, key_figures = _REPORTS.get(session, ("indicators", viewer_key(user), scope, locale, zone.key), count, now=now)
@@ -211,6 +237,7 @@ class _Counter:
         programme: Programme | None, *, now: datetime, locale: str, zone: ZoneInfo,
     ):
         self.session, self.registry, self.user, self.scope, self.programme = session, registry, user, scope, programme
+        self.counts_restricted = programme is not None and bool(programme.restricted)
         self.locale = locale
         self.start_at = datetime.combine(scope.start, time.min, zone).astimezone(UTC)
         self.end_at = datetime.combine(scope.end + timedelta(days=1), time.min, zone).astimezone(UTC)
@@ -233,7 +260,12 @@ class _Counter:
         `materialized`: on SQLite, tested once per pact before joining many rows of each (its
         planner may start from those rows and test the pact's visibility once per row); PostgreSQL
         plans the inlined query better (a hash join)."""
-        conditions: list[ColumnElement[bool]] = [pact_visibility(self.user)]
+        # Counted, not seen: a restricted programme's figures, for its funder, count every case of
+        # the supervisor's territory. Everywhere else only the cases the reader may see count: a
+        # total over all programmes, less the others', would give a restricted programme's small
+        # counts back.
+        visibility = pact_counting(self.user) if self.counts_restricted else pact_visibility(self.user)
+        conditions: list[ColumnElement[bool]] = [visibility]
         if self.scope.programme_id is not None:
             conditions.append(Pact.programme_id == self.scope.programme_id)
         if self.scope.territory_id is not None:

@@ -6,9 +6,11 @@ and exports write the very same rows to CSV or XLSX, so a download always matche
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+
+from casework.small_counts import SMALL_COUNT, is_small
 
 Cell = str | int | float | Decimal | date | None
 
@@ -38,3 +40,23 @@ class Table:
         for row in self.rows:
             if len(row) != len(self.columns):
                 raise ValueError(f"table {self.key!r}: a row has {len(row)} cells for {len(self.columns)} columns")
+
+
+def with_small_counts_withheld(table: Table) -> Table:
+    """The table with every count from 1 to 4 written "<5", and the shares and durations of
+    those rows left out (a share of a known total gives the count back)."""
+    counts = [index for index, column in enumerate(table.columns) if column.kind == "count"]
+    derived = [index for index, column in enumerate(table.columns) if column.kind in ("share", "days")]
+    rows = []
+    for row in table.rows:
+        small = [index for index in counts if is_small(row[index])]
+        if not small:
+            rows.append(row)
+            continue
+        cells = list(row)
+        for index in small:
+            cells[index] = SMALL_COUNT
+        for index in derived:
+            cells[index] = None
+        rows.append(tuple(cells))
+    return replace(table, rows=tuple(rows))

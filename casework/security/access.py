@@ -185,6 +185,35 @@ def pact_visibility(user: User, now: datetime | None = None):
     return in_territory if user.role == Role.SUPERVISOR else literal(False)
 
 
+def pact_counting(user: User, now: datetime | None = None):
+    """The WHERE condition selecting the pacts `user` may count in figures: those they may see
+    and, for a supervisor, the restricted cases of their territory too. Figures over a restricted
+    case the reader is not assigned to are anonymous counts with small cells withheld
+    (`counts_unassigned_restricted`); never a list, a name or a drill-down."""
+    if user.role != Role.SUPERVISOR or not user.active:
+        return pact_visibility(user, now)
+    subtree = territory_subtree(user)
+    lives_in_territory = func.coalesce(
+        select(Beneficiary.comune_id).where(Beneficiary.id == Pact.beneficiary_id).correlate(Pact).scalar_subquery(),
+        0,
+    ).in_(subtree)
+    return exists().where(
+        Programme.id == Pact.programme_id, or_(Programme.territory_id.in_(subtree), lives_in_territory),
+    ).correlate(Pact)
+
+
+def counts_unassigned_restricted(session: Session, user: User, programme_id: int | None = None) -> bool:
+    """Whether `pact_counting` reaches, for `user`, restricted cases they are not assigned to (in
+    one programme, or in any): their figures must then withhold small counts."""
+    if user.role != Role.SUPERVISOR or not user.active:
+        return False
+    query = select(true()).select_from(Pact).join(Programme, Programme.id == Pact.programme_id).where(
+        Programme.restricted.is_(True), pact_counting(user), ~pact_assignment(user))
+    if programme_id is not None:
+        query = query.where(Pact.programme_id == programme_id)
+    return session.scalar(query.limit(1)) is not None
+
+
 def visible_pacts(user: User, now: datetime | None = None) -> Select[tuple[Pact]]:
     return select(Pact).where(pact_visibility(user, now))
 

@@ -38,12 +38,13 @@ from casework.models import (
 )
 from casework.security import (
     changed_fields,
-    pact_visibility,
+    pact_counting,
     record_admin_change,
     record_changes,
     territory_subtree,
     visible_programmes,
 )
+from casework.small_counts import shown_count
 from casework.supervision.targets import TARGET_INDICATORS
 from casework.versioning import check_fingerprint, fingerprint
 from casework.workflow import WorkflowRegistry, label_in
@@ -169,7 +170,8 @@ class ProgrammeRow:
     programme: Programme
     territory: str
     workflow: str
-    open_pacts: int  # those the supervisor may see: restricted cases count only where assigned
+    # Every open pact of the programme; a restricted programme's small count is withheld ("<5").
+    open_pacts: int | str
     targets: list[TargetLine]
 
 
@@ -197,7 +199,7 @@ def programme_overview(session: Session, registry: WorkflowRegistry, user: User,
     # A second statement, not a join: both access conditions hold a CTE of the same name.
     open_counts = dict(session.execute(
         select(Pact.programme_id, func.count())
-        .where(pact_visibility(user), Pact.closed_at.is_(None),
+        .where(pact_counting(user), Pact.closed_at.is_(None),
                Pact.programme_id.in_([programme.id for programme in programmes]))
         .group_by(Pact.programme_id)
     ).tuples().all())
@@ -205,7 +207,8 @@ def programme_overview(session: Session, registry: WorkflowRegistry, user: User,
         ProgrammeRow(
             programme=programme, territory=programme.territory.name,
             workflow=workflow_label(registry, programme.workflow_name, locale),
-            open_pacts=open_counts.get(programme.id, 0), targets=target_lines(programme, locale),
+            open_pacts=shown_count(open_counts.get(programme.id, 0)) if programme.restricted
+            else open_counts.get(programme.id, 0), targets=target_lines(programme, locale),
         )
         for programme in programmes
     ]

@@ -48,6 +48,7 @@ from casework.models import (
 )
 from casework.reporting.indicators import KeyFigures, compute
 from casework.reporting.period import IndicatorScope
+from casework.reporting.report_tables import Column, Table, with_small_counts_withheld
 from casework.workflow.engine import WorkflowRegistry
 from tests.conftest import ZONE
 
@@ -488,6 +489,34 @@ def test_restricted_pacts_count_only_for_the_people_assigned(session, registry, 
     assert rows(assigned, "gender")[0] == ("female", "Women", 1, 1.0)
     assert rows(assigned, "outcomes") == [("work_kept", "Kept work", 1, 1.0)]
     assert rows(assigned, "deadlines")[:2] == [("met", "Met", 0, 0.0), ("missed", "Missed", 1, 1.0)]
+
+
+def test_a_restricted_programme_counts_for_its_supervisor_anonymously(session, registry, town):
+    """Ricomincio da me's funder report: the territory's supervisor, not assigned to fatima's
+    pact, gets her counted, but as "<5" with no share: never 0 everywhere, never a small number."""
+    people, places = town
+    result = report(session, registry, people["supervisor"], places["restricted"])
+    assert rows(result, "reached")[0] == ("beneficiaries", "People reached", "<5")
+    assert rows(result, "gender")[0] == ("female", "Women", "<5", None)
+    assert ("work_kept", "Kept work", "<5", None) in rows(result, "outcomes")
+    assert {"people_reached", "women", "share_women"} <= result.key_figures.withheld
+    # The assigned case manager sees her own pact, in full.
+    assigned = report(session, registry, people["restricted_manager"])
+    assert rows(assigned, "reached")[0] == ("beneficiaries", "People reached", 1)
+    assert not assigned.key_figures.withheld
+    # Totals over every programme still leave the restricted case out for the supervisor: a
+    # total less the other programmes' would give the small count back.
+    everything = report(session, registry, people["supervisor"])
+    assert "<5" not in [cell for table in everything.tables for row in table.rows for cell in row]
+    assert not everything.key_figures.withheld
+
+
+def test_small_counts_are_withheld_with_what_would_give_them_back():
+    table = Table("gender", "Gender", (Column("code", "Code"), Column("label", "Label"),
+                                       Column("count", "People", "count"), Column("share", "Share", "share")),
+                  (("female", "Women", 3, 0.3), ("male", "Men", 7, 0.7), ("other", "Other", 0, 0.0)))
+    assert with_small_counts_withheld(table).rows == (
+        ("female", "Women", "<5", None), ("male", "Men", 7, 0.7), ("other", "Other", 0, 0.0))
 
 
 def test_a_territory_restricts_to_the_people_living_there(session, registry, town):

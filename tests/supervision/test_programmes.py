@@ -441,12 +441,18 @@ def test_the_overview_lists_the_supervisors_programmes_with_open_pacts(session, 
     assert core.programme_overview(session, registry, world.manager, locale="it") == []
 
 
-def test_restricted_cases_count_only_for_the_people_assigned(session, registry, world, clock):
+def test_restricted_cases_count_anonymously_with_small_counts_withheld(session, registry, world, clock):
+    """A restricted programme's open cases are counted for its supervisor (never 0 when it has
+    some), but fewer than five are written "<5"."""
     world.programme.restricted = True
     session.commit()
     open_pact(session, registry, world, world.programme, clock)
     rows = core.programme_overview(session, registry, world.supervisor, locale="en")
-    assert {row.programme.code: row.open_pacts for row in rows}["TILDE"] == 0
+    assert {row.programme.code: row.open_pacts for row in rows}["TILDE"] == "<5"
+    for _ in range(4):
+        open_pact(session, registry, world, world.programme, clock)
+    rows = core.programme_overview(session, registry, world.supervisor, locale="en")
+    assert {row.programme.code: row.open_pacts for row in rows}["TILDE"] == 5
 
 
 def test_territories_are_offered_each_below_its_parent(session, world):

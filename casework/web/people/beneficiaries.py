@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -10,19 +10,23 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms import Form
 
 from casework.errors import InvalidInput
+from casework.figure_cache import FigureCache
 from casework.i18n import C_
 from casework.models import Beneficiary, Gender, Pact
 from casework.models.base import MAX_ID
+from casework.people import ask_supervisors_about_registration
 from casework.people import beneficiaries as people
 from casework.people.listing import DEADLINE_STATES, ListFilters, list_people
 from casework.services import LANGUAGES
 from casework.web import context, saving
 from casework.web.filters import lazy_labels, local_date, local_datetime, translated
 from casework.web.form_limits import too_long_message
+from casework.web.kept_parts import KeptPart, address_key, end_of_today, kept_part
 from casework.web.people.forms import (
     GENDER_LABELS,
     RELATION_LABELS,
@@ -78,6 +82,7 @@ REGISTERED_ON_BY = {
     Gender.MALE: C_("male", "Registered on {when} by {who}."),
     Gender.OTHER: C_("other gender", "Registered on {when} by {who}."),
 }
+NEEDS_SUPERVISOR = _l("This registration needs a supervisor: they have been notified and will get back to you.")
 DUPLICATE_MESSAGES = {
     "codice_fiscale": _l("A person with the same codice fiscale already exists."),
     "name_and_birth_date": _l("A person with the same name and birth date already exists."),
@@ -133,6 +138,13 @@ def _labels() -> dict[str, Any]:
 
 @blueprint.get("/beneficiaries")
 def index():
+    return render_template("people/index.html", part=kept_part(_LISTS, address_key(), _draw_list))
+
+
+_LISTS: FigureCache[KeptPart] = FigureCache(size=128)
+
+
+def _draw_list() -> tuple[KeptPart, datetime]:
     args = request.args
     filters = ListFilters(
         text=" ".join(args.get("q", "").split())[:MAX_FILTER_TEXT], programme_id=_row_id(args.get("programme")),
@@ -144,9 +156,10 @@ def index():
     # What the pagination links carry, so moving between pages keeps the filters.
     kept = {"q": filters.text, "programme": filters.programme_id, "stage": filters.stage,
             "deadline": filters.deadline if filters.deadline in DEADLINE_STATES else ""}
-    return render_template("people/index.html", found=found, filters=filters,
+    html = render_template("people/_index_main.html", found=found, filters=filters,
                            kept={name: value for name, value in kept.items() if value},
                            deadline_choices=DEADLINE_CHOICES, deadline_labels=DEADLINE_LABELS)
+    return KeptPart(Markup(html)), end_of_today()
 
 
 def _row_id(value: str | None) -> int | None:
@@ -165,7 +178,9 @@ def new():
 
     def page(status: int = 200, duplicates: list[people.PossibleDuplicate] | None = None) -> tuple[str, int]:
         return render_template(
-            "people/new.html", form=form, duplicates=duplicates or [], duplicate_messages=DUPLICATE_MESSAGES,
+            "people/new.html", form=form, duplicate_messages=DUPLICATE_MESSAGES,
+            duplicates=[duplicate for duplicate in duplicates or [] if duplicate.beneficiary_id is not None],
+            needs_supervisor=NEEDS_SUPERVISOR if any(d.beneficiary_id is None for d in duplicates or []) else "",
             ask_confirmation=bool(duplicates) and status == 200,
         ), status
 
@@ -175,8 +190,15 @@ def new():
         return page(422 if form.errors else 200)
 
     def possible_duplicates(found: people.PossibleDuplicates) -> tuple[str, int]:
+        if any(duplicate.beneficiary_id is None for duplicate in found.duplicates):
+            # Someone this user may not see: say nothing of them, not even that they exist.
+            ask_supervisors_about_registration(db, context.actor(), form.details(), now=context.now())
+            saving.commit()
         if found.blocking:
-            form.codice_fiscale.errors = [*form.codice_fiscale.errors, ERROR_MESSAGES["already_registered"]]
+            hidden = any(duplicate.beneficiary_id is None and duplicate.reason == "codice_fiscale"
+                         for duplicate in found.duplicates)
+            message = NEEDS_SUPERVISOR if hidden else ERROR_MESSAGES["already_registered"]
+            form.codice_fiscale.errors = [*form.codice_fiscale.errors, message]
         return page(422 if found.blocking else 200, found.duplicates)
 
     def invalid(error: InvalidInput) -> tuple[str, int]:

@@ -18,6 +18,7 @@ from casework.models import (
     Beneficiary,
     ChangeRecord,
     Gender,
+    Notification,
     Pact,
     Programme,
     Territory,
@@ -262,12 +263,43 @@ def test_a_duplicate_the_user_may_not_see_is_not_described(client_and_people, db
                                                           birth_date="03/04/1985"))
     text = page(response)
     assert response.status_code == 422
-    assert "A person with the same codice fiscale already exists." in text
-    assert "A person with this codice fiscale is already registered." in text
-    assert f"/beneficiaries/{people.beneficiary.id}" not in text
+    # Nothing says the person exists, nor who follows her: only that a supervisor must look.
+    assert "A supervisor must check this registration" in text
+    assert "This registration needs a supervisor: they have been notified" in text
+    for leak in ("already exists", "already registered", "another team", f"/beneficiaries/{people.beneficiary.id}"):
+        assert leak not in text, leak
     assert "Settimo Torinese" not in text.split("<form")[0]  # nothing of the other record is shown
     assert "register anyway" not in text  # a codice fiscale is unique: no way around it
     assert db.scalar(select(func.count()).select_from(Beneficiary)) == 1
+    notices = db.scalars(select(Notification).where(Notification.user_id == people.supervisor.id)).all()
+    assert len(notices) == 1 and "Marco Rossi" in notices[0].message["en"]
+    assert "BNCMRA85D43I703I" in notices[0].message["it"]
+
+
+def test_a_person_in_a_restricted_programme_is_not_confirmed_to_an_unassigned_manager(client_and_people, db):
+    """Ricomincio da me (violence): typing her codice fiscale must not tell a colleague she is followed."""
+    client, people = client_and_people
+    db.expire_all()
+    pact = db.get(Pact, people.pact.id)
+    pact.programme_id = people.restricted.id
+    db.commit()
+    signed_in(client, "marco")
+    hidden = submit(client, "/beneficiaries/new", lucia(first_name="Maria", last_name="Bianchi",
+                                                        codice_fiscale=people.beneficiary.codice_fiscale,
+                                                        birth_date="03/04/1985"))
+    # The same answer as for a person followed by another team in an ordinary programme.
+    pact.programme_id = people.programme.id
+    db.commit()
+    ordinary = submit(client, "/beneficiaries/new", lucia(first_name="Maria", last_name="Bianchi",
+                                                          codice_fiscale=people.beneficiary.codice_fiscale,
+                                                          birth_date="03/04/1985"))
+    assert hidden.status_code == ordinary.status_code == 422
+    assert _alert(page(hidden)) == _alert(page(ordinary))
+    assert "needs a supervisor" in _alert(page(hidden))
+
+
+def _alert(text: str) -> str:
+    return text.split('role="alert"', 1)[1].split("</section>", 1)[0]
 
 
 # --- editing ------------------------------------------------------------------------------
