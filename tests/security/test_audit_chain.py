@@ -201,3 +201,25 @@ def test_a_migrated_database_seals_and_refuses_everything_else(migrated_engine):
     _without_triggers(migrated_engine, "access_log_entry",
                       "UPDATE access_log_entry SET action = 'print' WHERE id = :id", id=ids[1])
     assert _report(migrated_engine).broken_at_id == ids[1]
+
+
+def test_the_verify_command_exits_non_zero_naming_the_log_and_the_entry(migrated_engine, tmp_path):
+    from click.testing import CliRunner
+
+    from casework.cli import main
+
+    ids = _views(migrated_engine, 3)
+    env = {"CASEWORK_DATABASE_URL": migrated_engine.url.render_as_string(hide_password=False),
+           "CASEWORK_INSTANCE_PATH": str(tmp_path / "instance")}
+    runner = CliRunner()
+    intact = runner.invoke(main, ["audit", "verify"], env=env)
+    assert intact.exit_code == 0, intact.output
+    assert "access_log_entry: intact, 3 sealed, 0 not yet sealed; head 3 " in intact.output
+    _views(migrated_engine, 1, start=9)
+    _without_triggers(migrated_engine, "access_log_entry",
+                      "UPDATE access_log_entry SET subject_id = 99 WHERE id = :id", id=ids[0])
+    broken = runner.invoke(main, ["audit", "verify", "--no-seal"], env=env)
+    assert broken.exit_code == 1
+    assert f"access_log_entry: BROKEN: entry id {ids[0]} at position 1" in broken.output
+    assert "1 not yet sealed" in broken.output
+    assert "administrative_log_entry: intact" in broken.output
