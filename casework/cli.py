@@ -466,6 +466,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, with_schedule
     from werkzeug.serving import run_simple
 
     from casework.web import create_app
+    from casework.web.production import BannerlessRequestHandler
 
     if settings.is_production:
         raise click.ClickException("the built-in server is for development; run production under gunicorn 'casework.web:create_app()'")
@@ -499,7 +500,8 @@ def _serve(settings: Settings, host: str | None, port: int | None, with_schedule
     # server's too. Its warnings and errors still show.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     try:
-        run_simple(host, port, app, threaded=True, use_reloader=False)
+        run_simple(host, port, app, threaded=True, use_reloader=False,
+                   request_handler=BannerlessRequestHandler)
     except SystemExit:
         # The port was taken between the check and the start: werkzeug said why and gave up.
         raise click.ClickException(f"the server could not start on port {port}: start with --port {port + 1}") from None

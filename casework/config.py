@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from casework import PROJECT_ROOT
@@ -296,6 +297,16 @@ def validate_settings(settings: Settings) -> None:
             "production mode needs CASEWORK_SECRET_KEY set to a random value of at least "
             "32 characters (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
         )
+    if settings.is_production and not settings.public_url:
+        # Links in e-mails and calendar feeds are built from it: without it they would point to
+        # host:port, or worse to whatever Host header a request carried.
+        raise ConfigError("production mode needs CASEWORK_PUBLIC_URL, the address users open "
+                          "(e.g. https://casework.example.org): links in e-mails and calendar feeds use it")
+    if settings.public_url:
+        parts = urlsplit(settings.public_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ConfigError(f"public_url: expected an address like https://casework.example.org, "
+                              f"got {settings.public_url!r}")
     if not 1 <= settings.port <= 65535:
         raise ConfigError(f"port: expected 1-65535, got {settings.port}")
     if not 1 <= settings.smtp_port <= 65535:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 
+from gunicorn.http import wsgi
+
 from casework.config import load_settings
 
 _settings = load_settings()
@@ -60,3 +62,17 @@ logconfig_dict = {
     "handlers": {"casework": {"class": "casework.logs.CaseworkHandler", "formatter": "casework"}},
     "formatters": {"casework": {"()": "casework.logs.formatter", "as_json": _settings.logs_as_json}},
 }
+
+
+# No `Server: gunicorn` banner: what a server runs is the first thing an attacker looks up.
+# gunicorn has no setting for it (benoitc/gunicorn#825) and writes the line even when
+# `gunicorn.SERVER` is emptied, so its status-and-defaults block is filtered instead; this file
+# runs in the master before the workers fork, so every worker answers without it.
+_default_headers = wsgi.Response.default_headers
+
+
+def _headers_without_server(self) -> list[str]:
+    return [line for line in _default_headers(self) if not line.lower().startswith("server:")]
+
+
+wsgi.Response.default_headers = _headers_without_server  # type: ignore[method-assign]

@@ -149,8 +149,21 @@ def test_production_refuses_a_short_secret_key():
 
 
 def test_production_accepts_a_long_secret_key():
-    settings = load_settings(environ={"CASEWORK_ENV": "production", "CASEWORK_SECRET_KEY": LONG_KEY})
+    settings = load_settings(environ={"CASEWORK_ENV": "production", "CASEWORK_SECRET_KEY": LONG_KEY,
+                                      "CASEWORK_PUBLIC_URL": "https://casework.example.org"})
     assert settings.is_production and settings.secret_key == LONG_KEY
+
+
+def test_production_refuses_to_start_without_a_public_url():
+    with pytest.raises(ConfigError, match="CASEWORK_PUBLIC_URL"):
+        load_settings(environ={"CASEWORK_ENV": "production", "CASEWORK_SECRET_KEY": LONG_KEY})
+
+
+@pytest.mark.parametrize("address", ["casework.example.org", "ftp://casework.example.org", "https://",
+                                     "https://casework.example.org/?next=x"])
+def test_a_public_url_that_is_not_an_address_is_refused(address):
+    with pytest.raises(ConfigError, match="public_url"):
+        load_settings(environ={"CASEWORK_PUBLIC_URL": address})
 
 
 def test_development_runs_without_a_secret_key():

@@ -30,9 +30,10 @@ def test_a_command_logs_one_json_object_a_line(tmp_path: Path):
 
 
 def test_the_format_follows_the_environment():
-    assert load_settings({"env": "production", "secret_key": "k" * 40}).logs_as_json
+    assert load_settings({"env": "production", "secret_key": "k" * 40, "public_url": "https://x.example.org"}).logs_as_json
     assert not load_settings({"env": "development"}).logs_as_json
-    assert not load_settings({"env": "production", "secret_key": "k" * 40, "log_format": "text"}).logs_as_json
+    assert not load_settings({"env": "production", "secret_key": "k" * 40, "public_url": "https://x.example.org",
+                              "log_format": "text"}).logs_as_json
     assert load_settings({"env": "development", "log_format": "json"}).logs_as_json
 
 

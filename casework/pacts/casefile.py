@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from casework.clock import Clock
 from casework.errors import CaseworkError, InvalidInput
@@ -312,6 +312,7 @@ def eligible_colleagues(session: Session, pact: Pact) -> list[User]:
             User.territory_id.in_(territory_and_below(pact.programme.territory_id, name="programme_tree")),
         )
         .order_by(User.full_name, User.id)
+        .options(joinedload(User.territory))  # the choices show each colleague's territory
     ).all()
     return [user for user in users if user.id not in taken]
 

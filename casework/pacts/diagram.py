@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from casework.identity_memo import IdentityMemo
 from casework.workflow import WorkflowDefinition, label_in, resolved_targets
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
@@ -234,6 +235,10 @@ def _box(parent: ET.Element, state: str, x: float, y: float, lines: list[str], s
     _text(parent, lines, x + BOX_WIDTH / 2, first, size=STATE_FONT, fill=colour, weight=weight)
 
 
+# Drawing takes milliseconds and depends only on its inputs, which repeat across pacts and requests.
+_DRAWN: IdentityMemo[str] = IdentityMemo()
+
+
 def workflow_svg(
     definition: WorkflowDefinition,
     *,
@@ -247,6 +252,20 @@ def workflow_svg(
 
     `visited` are states the pact has been in, `moves` the (event, from, to) it has made.
     """
+    key = (locale, text, current, frozenset(visited), frozenset(moves))
+    return _DRAWN.get(definition, key, lambda: _draw(definition, locale=locale, text=text, current=current,
+                                                     visited=visited, moves=moves))
+
+
+def _draw(
+    definition: WorkflowDefinition,
+    *,
+    locale: str,
+    text: DiagramText,
+    current: str | None,
+    visited: Collection[str],
+    moves: Collection[tuple[str, str, str]],
+) -> str:
     places = layout(definition)
     edges = _edges(definition)
     columns = max(place.column for place in places.values()) + 1

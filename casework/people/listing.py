@@ -9,23 +9,21 @@ scoping (`visible_beneficiaries`, `visible_pacts`).
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from casework.errors import InvalidInput
 from casework.models import Beneficiary, Pact, Programme, User
-from casework.models.beneficiary import name_key
+from casework.people.search import matching_people, read_text
 from casework.reminders import deadline_state, due_soon_end
 from casework.security import visible_beneficiaries, visible_pacts
 from casework.workflow import WorkflowRegistry, label_in
 
 DEADLINE_STATES = ("late", "soon")
-MAX_WORDS = 4
-_CODE_WORD = re.compile(r"^[A-Za-z0-9]+$")
 
 
 @dataclass(frozen=True)
@@ -101,19 +99,16 @@ def _deadline_state(deadline_at: datetime | None, now: datetime, zone: ZoneInfo)
 
 
 def _text_matches(text: str):
-    """Each word inside the surname, first name or codice fiscale (accents and case ignored)."""
-    conditions = []
-    for word in text.split()[:MAX_WORDS]:
-        key = name_key(word)
-        options = []
-        if key:
-            # Keys hold letters and digits only, so the pattern has no wildcard of the user's.
-            options += [Beneficiary.last_name_key.like(f"%{key}%"), Beneficiary.first_name_key.like(f"%{key}%")]
-        if _CODE_WORD.match(word):
-            options.append(Beneficiary.codice_fiscale.like(f"%{word.upper()}%"))
-        if options:
-            conditions.append(or_(*options))
-    return and_(*conditions) if conditions else None
+    """The people the text names, as the header's search finds them: a surname or first name
+    starting with the text or with each of its words (accents, case, spaces and apostrophes
+    ignored), a codice fiscale or phone starting with it. None: no text, no filter."""
+    if not text.strip():
+        return None
+    try:
+        searched = read_text(text, min_length=1)
+    except InvalidInput:  # nothing a name, code or phone could start with ("%_"): nobody
+        return false()
+    return Beneficiary.id.in_(matching_people(searched))
 
 
 def _open_pacts(user: User, now: datetime) -> Select[tuple[Pact]]:
@@ -181,8 +176,10 @@ def list_people(
 
 
 def _programme_choices(session: Session, user: User, now: datetime) -> list[tuple[int, str]]:
+    """The programmes of the user's open pacts: the programme filter keeps a person by an open
+    pact (as the stage filter does), so a programme of closed pacts only would list nobody."""
     rows = session.execute(
-        visible_pacts(user, now).join(Programme, Programme.id == Pact.programme_id)
+        _open_pacts(user, now).join(Programme, Programme.id == Pact.programme_id)
         .with_only_columns(Programme.id, Programme.name).distinct().order_by(Programme.name, Programme.id)
     ).all()
     return [(row.id, row.name) for row in rows]

@@ -20,12 +20,13 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, union
 from sqlalchemy.orm import Session, joinedload
 
 from casework.errors import InvalidInput
 from casework.models import Beneficiary, Pact, Territory, User
 from casework.models.beneficiary import name_key, phone_key
+from casework.prefixes import starts_with
 from casework.security import visible_beneficiaries, visible_pacts
 from casework.workflow import WorkflowRegistry, label_in
 
@@ -51,8 +52,11 @@ class SearchText:
     pact_id: int | None
 
 
-def read_text(text: str) -> SearchText:
-    """The text as searchable; InvalidInput({"q": code}) when there is nothing to search by."""
+def read_text(text: str, *, min_length: int = MIN_LENGTH) -> SearchText:
+    """The text as searchable; InvalidInput({"q": code}) when there is nothing to search by.
+
+    `min_length`: the letters or digits a name needs (suggestions as one types wait for two;
+    the beneficiaries list filters by one initial too)."""
     text = " ".join(text.split())
     if not text:
         raise InvalidInput({"q": "required"})
@@ -62,7 +66,7 @@ def read_text(text: str) -> SearchText:
     pact_id = int(number.group(1)) if number else None
     whole = name_key(text)
     # A pact number may be one digit; anything else needs two letters or digits at least.
-    if len(whole) < MIN_LENGTH and pact_id is None:
+    if len(whole) < max(min_length, 1) and pact_id is None:
         raise InvalidInput({"q": "too_short"})
     words = tuple(key for key in (name_key(word) for word in text.split()[:MAX_WORDS]) if key)
     compact = re.sub(r"\s", "", text)
@@ -73,30 +77,39 @@ def read_text(text: str) -> SearchText:
 
 
 def _starts_with(column, prefix: str) -> ColumnElement[bool]:
-    """`column` starts with `prefix`, as a range an ordinary index answers (see the module's notes).
-
-    Prefixes are letters and digits only (keys, a codice fiscale, digits), so the next code point
-    after the last one always exists."""
-    return and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+    """`column` starts with `prefix`, as a range an ordinary index answers (casework.prefixes)."""
+    return starts_with(column, prefix)
 
 
 def _name_starts_with(key: str) -> ColumnElement[bool]:
     return or_(_starts_with(Beneficiary.last_name_key, key), _starts_with(Beneficiary.first_name_key, key))
 
 
-def person_matches(searched: SearchText) -> ColumnElement[bool]:
-    """The WHERE condition for the people the text names: a surname or first name starting with
-    the whole text or with each of its words, a codice fiscale or phone starting with it."""
-    conditions: list[ColumnElement[bool]] = []
+def matching_people(searched: SearchText) -> Select[tuple[int]]:
+    """The ids of the people the text names: a surname or first name starting with the whole
+    text or with each of its words, a codice fiscale or phone starting with it.
+
+    As a union, each branch one range of one index: an OR of those conditions the planners
+    answer by walking every person, in name order when the caller sorts (SQLite) or by a scan
+    (PostgreSQL), ~75 ms at 100,000 people for a handful of matches. For several words, a name
+    key starting with the longest word (every match has it, as a surname or a first name),
+    then every word."""
+    branches: list[Select[tuple[int]]] = []
     if searched.whole:
-        conditions.append(_name_starts_with(searched.whole))
+        branches += [select(Beneficiary.id).where(_starts_with(Beneficiary.last_name_key, searched.whole)),
+                     select(Beneficiary.id).where(_starts_with(Beneficiary.first_name_key, searched.whole))]
     if len(searched.words) > 1:
-        conditions.append(and_(*(_name_starts_with(word) for word in searched.words)))
+        longest = max(searched.words, key=len)
+        every_word = and_(*(_name_starts_with(word) for word in searched.words))
+        branches += [select(Beneficiary.id).where(_starts_with(Beneficiary.last_name_key, longest), every_word),
+                     select(Beneficiary.id).where(_starts_with(Beneficiary.first_name_key, longest), every_word)]
     if searched.code:
-        conditions.append(_starts_with(Beneficiary.codice_fiscale, searched.code))
+        branches.append(select(Beneficiary.id).where(_starts_with(Beneficiary.codice_fiscale, searched.code)))
     if searched.phone:
-        conditions.append(_starts_with(Beneficiary.phone_key, searched.phone))
-    return or_(*conditions) if conditions else false()
+        branches.append(select(Beneficiary.id).where(_starts_with(Beneficiary.phone_key, searched.phone)))
+    if not branches:
+        return select(Beneficiary.id).where(false())
+    return select(union(*branches).subquery().c.id) if len(branches) > 1 else branches[0]
 
 
 @dataclass(frozen=True)
@@ -142,7 +155,7 @@ def search(
     searched = read_text(text)
     rows = session.execute(
         visible_beneficiaries(user, now)
-        .where(person_matches(searched))
+        .where(Beneficiary.id.in_(matching_people(searched)))
         .outerjoin(Territory, Territory.id == Beneficiary.comune_id)
         .with_only_columns(Beneficiary.id, Beneficiary.first_name, Beneficiary.last_name, Beneficiary.codice_fiscale,
                            Beneficiary.birth_date, Beneficiary.phone, Territory.name.label("comune"))

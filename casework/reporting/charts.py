@@ -8,16 +8,15 @@ drawn with presentation attributes only: nothing a strict Content-Security-Polic
 
 from __future__ import annotations
 
-import threading
 import unicodedata
 import xml.etree.ElementTree as ET
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from babel.numbers import format_decimal, format_percent
 from markupsafe import Markup
 
+from casework.identity_memo import IdentityMemo
 from casework.reporting.report_tables import Cell, Table
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
@@ -61,38 +60,13 @@ def chart_svg(table: Table, *, locale: str, text: ChartText) -> Markup:
     """The table's chart (its `chart` says which) as an inline <svg>; empty markup for none."""
     if table.chart not in _DRAWERS:
         return Markup("")
-    return _DRAWN.get(table, locale, text)
+    return _DRAWN.get(table, (locale, text),
+                      lambda: Markup(ET.tostring(_DRAWERS[table.chart](table, locale, text), encoding="unicode")))
 
 
-class _DrawnCharts:
-    """Charts already drawn, by the very table they were drawn from.
-
-    Reports kept by the figure cache hand the same Table objects to every page view until the
-    data changes: drawing is then the page's largest cost, for the same picture. Entries hold
-    their table, so its id cannot be reused by another object while the entry lives; tables
-    are frozen, so the picture cannot go stale."""
-
-    def __init__(self, size: int = 256):
-        self._size = size
-        self._entries: OrderedDict[tuple[int, str, ChartText], tuple[Table, Markup]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, table: Table, locale: str, text: ChartText) -> Markup:
-        key = (id(table), locale, text)
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None and found[0] is table:
-                self._entries.move_to_end(key)
-                return found[1]
-        drawn = Markup(ET.tostring(_DRAWERS[table.chart](table, locale, text), encoding="unicode"))
-        with self._lock:
-            self._entries[key] = (table, drawn)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-        return drawn
-
-
-_DRAWN = _DrawnCharts()
+# Reports kept by the figure cache hand the same (frozen) tables to every page view until the
+# data changes: drawing was then the indicators page's largest cost, for the same picture.
+_DRAWN: IdentityMemo[Markup] = IdentityMemo()
 
 
 def _clean(text: str) -> str:

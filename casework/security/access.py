@@ -216,9 +216,13 @@ def can_see_beneficiary(session: Session, user: User, beneficiary_id: int, now: 
     return session.scalar(query) is not None
 
 
-def get_visible_pact(session: Session, user: User, pact_id: int, now: datetime | None = None) -> Pact | None:
-    """The pact if the user may see it, else None (the caller answers 404, not 403: no leaks)."""
-    return session.scalars(visible_pacts(user, now).where(Pact.id == pact_id)).one_or_none()
+def get_visible_pact(
+    session: Session, user: User, pact_id: int, now: datetime | None = None, *, options: tuple[Any, ...] = ()
+) -> Pact | None:
+    """The pact if the user may see it, else None (the caller answers 404, not 403: no leaks).
+
+    `options` are loader options, so a page loads what it shows with the pact itself."""
+    return session.scalars(visible_pacts(user, now).where(Pact.id == pact_id).options(*options)).one_or_none()
 
 
 def get_visible_beneficiary(

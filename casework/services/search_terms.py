@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 import snowballstemmer
-from sqlalchemy import ColumnElement, Select, and_, delete, event, insert, inspect, or_, select
+from sqlalchemy import ColumnElement, Select, delete, event, insert, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from casework.models import (
@@ -29,6 +29,7 @@ from casework.models import (
     ServiceSearchTerm,
     ServiceType,
 )
+from casework.prefixes import starts_with
 
 TERM_LENGTH = 40  # service_search_term.term
 
@@ -80,9 +81,8 @@ def terms_of(texts: Iterable[str]) -> set[str]:
 def term_starts_with(prefix: str) -> ColumnElement[bool]:
     """A term starting with `prefix`, as a range the term's index answers on both databases
     (like casework.people.search: `LIKE 'x%'` would need text_pattern_ops or a NOCASE column).
-    Stems are letters and digits, so the code point after the last one always exists."""
-    column = ServiceSearchTerm.term
-    return and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+    The range's upper end is computed so that any collation keeps it (casework.prefixes)."""
+    return starts_with(ServiceSearchTerm.term, prefix)
 
 
 def services_matching(stem_: str) -> Select[tuple[int]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from flask import abort, current_app, g, request, stream_with_context
 from flask_login import current_user
@@ -89,10 +90,10 @@ def client_ip() -> str:
     return request.remote_addr or ""
 
 
-def visible_pact(pact_id: int) -> Pact:
+def visible_pact(pact_id: int, *, options: tuple[Any, ...] = ()) -> Pact:
     """The pact if the signed-in user may see it; otherwise 404, the same for "not yours" as
-    for "does not exist", so ids leak nothing."""
-    pact = get_visible_pact(db(), actor(), pact_id)
+    for "does not exist", so ids leak nothing. `options`: loader options for what the page shows."""
+    pact = get_visible_pact(db(), actor(), pact_id, options=options)
     if pact is None:
         abort(404)
     return pact

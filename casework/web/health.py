@@ -4,10 +4,13 @@
 workers restarted). `/ready`: this process can serve pages — the database answers, its schema is
 at the migrations' head (not mid-upgrade, not an old release's code on a new schema or the
 reverse) and the workflow files on disk are valid (what the next restart would load). 200 when
-ready, 503 with the reason otherwise. No personal data, no configuration values.
+ready, 503 otherwise. Both answer anyone: they name no version, revision, file or path (what a
+release runs is an attacker's first question); the reason a process is not ready goes to the log.
 """
 
 from __future__ import annotations
+
+import logging
 
 from flask import Blueprint, current_app
 from sqlalchemy import inspect, text
@@ -16,12 +19,12 @@ from casework import migrate
 from casework.workflow import check_directory
 
 blueprint = Blueprint("health", __name__)
+log = logging.getLogger(__name__)
 
 
 @blueprint.get("/health")
-def health() -> tuple[dict[str, object], int]:
-    registry = current_app.extensions["casework"]["registry"]
-    return {"status": "ok", "workflows": [f"{e.name} v{e.version}" for e in registry.engines()]}, 200
+def health() -> tuple[str, int, dict[str, str]]:
+    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 @blueprint.get("/ready")
@@ -41,11 +44,13 @@ def _database(engine) -> str:
             current = (set(connection.scalars(text("SELECT version_num FROM alembic_version")))
                        if inspect(connection).has_table("alembic_version") else set())
     except Exception as error:  # noqa: BLE001 - the probe exists to report exactly this
-        return f"unreachable: {error.__class__.__name__}"
+        log.warning("not ready: database unreachable (%s)", error.__class__.__name__)
+        return "unreachable"
     expected = set(migrate.heads())
     if current != expected:
-        found = ", ".join(sorted(current)) or "none"
-        return f"schema at revision {found}, expected {', '.join(sorted(expected))}: run `casework db upgrade`"
+        log.warning("not ready: schema at revision %s, expected %s: run `casework db upgrade`",
+                    ", ".join(sorted(current)) or "none", ", ".join(sorted(expected)))
+        return "schema not at this release's migrations"
     return "ok"
 
 
@@ -53,10 +58,10 @@ def _workflows(settings) -> str:
     try:
         _, problems = check_directory(settings.workflows_dir)
     except OSError as error:
-        return f"workflow folder unreadable: {error.__class__.__name__}"
+        log.warning("not ready: workflow folder unreadable (%s)", error.__class__.__name__)
+        return "unreadable"
     if problems:
-        # The file's name, not its path: the probe answers anyone who asks.
-        first = problems[0]
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        return f"invalid workflow file {first.file.name}:{first.line}: {first.message}{more}"
+        for problem in problems:
+            log.warning("not ready: invalid workflow file %s:%s: %s", problem.file, problem.line, problem.message)
+        return "invalid"
     return "ok"

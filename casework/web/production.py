@@ -17,6 +17,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from sqlalchemy import inspect
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.serving import WSGIRequestHandler
 
 from casework import logs
 from casework.config import Settings
@@ -173,3 +174,15 @@ def _read_key(path: Path) -> str:
             return key
         time.sleep(0.02)  # another process created the file and is writing it
     raise RuntimeError(f"{path} holds no secret key: delete it and start again")
+
+
+class BannerlessRequestHandler(WSGIRequestHandler):
+    """The development server without its `Server: Werkzeug/<version> Python/<version>` header:
+    what a server runs is the first thing an attacker looks up (gunicorn's is removed in
+    config/gunicorn.conf.py)."""
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        # http.server's own send_response, less the Server line.
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())

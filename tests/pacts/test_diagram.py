@@ -127,3 +127,17 @@ def test_a_long_label_is_wrapped_and_cut(registry):
     root = parse(workflow_svg(dataclasses.replace(base, states=states), locale="it", text=TEXT, current="referral"))
     lines = [span.text for span in state_group(root, "referral").iter(f"{SVG}tspan")]
     assert len(lines) == 3 and lines[-1].endswith("…")
+
+
+def test_a_drawing_is_kept_per_definition_state_locale_and_path(registry):
+    base = definition(registry)
+    first = workflow_svg(base, locale="it", text=TEXT, current="referral", visited=["referral"])
+    assert workflow_svg(base, locale="it", text=TEXT, current="referral", visited=("referral",)) is first
+    other_state = workflow_svg(base, locale="it", text=TEXT, current="screening", visited=["referral", "screening"])
+    other_locale = workflow_svg(base, locale="en", text=TEXT, current="referral", visited=["referral"])
+    assert len({first, other_state, other_locale}) == 3
+    assert state_group(parse(other_state), "screening").find(f"{SVG}rect").get("fill") != \
+        state_group(parse(first), "screening").find(f"{SVG}rect").get("fill")
+    # An equal but distinct definition (a reloaded registry) is drawn from its own data.
+    copy = dataclasses.replace(base)
+    assert workflow_svg(copy, locale="it", text=TEXT, current="referral", visited=["referral"]) is not first

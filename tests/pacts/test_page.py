@@ -389,3 +389,33 @@ def test_an_action_in_progress_shows_its_status(session, registry, world, pact, 
     session.commit()
     [view] = page_of(session, registry, world, pact, clock).co_design.goals
     assert view.actions[0].status == ActionStatus.IN_PROGRESS
+
+
+def test_the_page_loads_its_equipe_with_the_pact_whatever_its_size(session, registry, world, pact, clock):
+    from sqlalchemy import event
+
+    from casework.models import PactMember
+    from casework.pacts.page import PAGE_LOADS
+    from casework.security import get_visible_pact
+
+    session.add_all([PactMember(pact_id=pact.id, user=world.colleague, role="educatrice"),
+                     PactMember(pact_id=pact.id, user=world.supervisor, role="coordinamento"),
+                     PactMember(pact_id=pact.id, external_name="Prof.ssa Neri", role="insegnante")])
+    session.commit()
+    expected = sorted([world.colleague.full_name, world.supervisor.full_name, "Prof.ssa Neri"])
+    pact_id, manager = pact.id, world.manager
+    session.expunge_all()
+    loaded = get_visible_pact(session, session.merge(manager), pact_id, clock.now, options=PAGE_LOADS)
+    statements: list[str] = []
+
+    def count(connection, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        shown = sorted(member.user.full_name if member.user else member.external_name for member in loaded.members)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert shown == expected
+    assert statements == []  # every colleague came with the pact: none read one by one

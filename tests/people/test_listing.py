@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import event
 
-from casework.models import Beneficiary, Gender, Programme, Role, Territory, TerritoryKind, User
+from casework.models import Beneficiary, Gender, Pact, Programme, Role, Territory, TerritoryKind, User
 from casework.pacts import operations as ops
 from casework.people.listing import ListFilters, list_people, stage_key
 
@@ -82,6 +82,13 @@ def test_the_filters(session, registry, clock, town):
     assert names(run(session, registry, clock, manager, text="conti")) == ["Conti Bice"]
     assert names(run(session, registry, clock, manager, text="  ", deadline="nonsense")) == [
         "Bruno Anna", "Conti Bice", "Deiana Carla", "Esposito Dora"]
+    # The text finds whom the header's search finds: names by their start, any word, any case.
+    assert names(run(session, registry, clock, manager, text="CON")) == ["Conti Bice"]
+    assert names(run(session, registry, clock, manager, text="b")) == ["Bruno Anna", "Conti Bice"]
+    assert names(run(session, registry, clock, manager, text="carla deia")) == ["Deiana Carla"]
+    assert names(run(session, registry, clock, manager, text="onti")) == []  # not inside a name
+    assert names(run(session, registry, clock, manager, text="%_")) == []  # nothing to search by
+    assert names(run(session, registry, clock, manager, text="Fabbri")) == []  # the colleague's restricted case
     listed = run(session, registry, clock, manager)
     groups = {group.workflow: [stage.key for stage in group.stages] for group in listed.stages}
     assert len(groups) == 2  # TILDE's and CHANCE's workflows, each named
@@ -130,3 +137,16 @@ def test_the_number_of_queries_is_fixed(session, engine, registry, clock, town, 
         event.remove(engine, "before_cursor_execute", count)
     assert len(listed.items) == min(many, 25)
     assert len(statements) == 5
+
+
+def test_the_programme_filter_offers_the_programmes_of_open_pacts(session, registry, clock, town):
+    staff, programmes = town
+    manager = staff["manager"]
+    offered = [name for _, name in run(session, registry, clock, manager).programmes]
+    assert offered == ["CHANCE", "TILDE"]
+    deiana = next(item for item in run(session, registry, clock, manager, text="deiana").items)
+    pact = session.get(Pact, deiana.pacts[0].pact_id)
+    pact.closed_at = clock.now
+    session.commit()
+    # CHANCE now has only a closed pact of theirs: choosing it would list nobody.
+    assert [name for _, name in run(session, registry, clock, manager).programmes] == ["TILDE"]

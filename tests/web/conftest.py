@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
 from casework.models import (
     Base,
@@ -109,7 +111,7 @@ def people(app: Flask, db) -> People:
     db.flush()
     found.pact = ops.open_pact(db, app.extensions["casework"]["registry"], beneficiary=found.beneficiary,
                                programme=found.programme, case_manager=found.manager, actor=found.manager,
-                               clock=ops.Clock(datetime.now(timezone.utc), ZONE))
+                               clock=ops.Clock(datetime.now(UTC), ZONE))
     db.commit()
     return found
 
@@ -141,3 +143,16 @@ def sign_in(client: FlaskClient, username: str, password: str = PASSWORD):
 @pytest.fixture
 def client_and_people(app: Flask, people: People) -> tuple[FlaskClient, People]:
     return app.test_client(), people
+
+
+@pytest.fixture
+def server(app: Flask) -> Iterator[str]:
+    """The app served over real HTTP by a threaded server in this process: its address."""
+    served = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=served.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{served.server_port}"
+    finally:
+        served.shutdown()
+        thread.join(timeout=10)

@@ -180,6 +180,7 @@ def test_a_move_made_on_one_worker_is_seen_from_both(gunicorn):
                 assert "Fase: <strong>Rinuncia</strong>" in page
                 assert f'data-move="{fields["event"]}"' not in page
                 assert len(headers["X-Request-ID"]) == 32
+                assert "server" not in {name.lower() for name in headers}  # no banner naming gunicorn
             time.sleep(0.3)  # the access line is written when the server closes the response
             pids = _worker_pids(log, f"/pacts/{pact_id}")
             if len(pids) == 2:
@@ -188,6 +189,8 @@ def test_a_move_made_on_one_worker_is_seen_from_both(gunicorn):
 
     ready = [Browser(base).request("/ready") for _ in range(READS)]
     assert {status for status, _, _ in ready} == {200}
+    assert not [headers for _, _, headers in ready if "server" in {name.lower() for name in headers}]
+    assert Browser(base).request("/health")[:2] == (200, "ok")
     assert json.loads(ready[0][1]) == {"status": "ready", "database": "ok", "workflows": "ok"}
     # One secret for both, kept for the next start; none invented per process.
     key_file = log.parent / "instance" / "secret_key"

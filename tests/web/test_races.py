@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html import unescape
@@ -29,7 +29,6 @@ from flask import Flask
 from flask_babel import force_locale
 from flask_babel import gettext as translate
 from sqlalchemy import func, select, update
-from werkzeug.serving import make_server
 
 from casework.models import (
     Action,
@@ -63,17 +62,6 @@ TIME_LIMIT = 60  # seconds: a stuck server fails the test instead of hanging it
 def app(engine_app: Flask) -> Flask:
     return engine_app
 
-
-@pytest.fixture
-def server(app: Flask) -> Iterator[str]:
-    served = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=served.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{served.server_port}"
-    finally:
-        served.shutdown()
-        thread.join(timeout=10)
 
 
 # --- Reading a form as a browser sends it ---------------------------------------------------

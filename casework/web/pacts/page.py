@@ -41,6 +41,7 @@ from casework.models import (
 from casework.pacts import operations as ops
 from casework.pacts.page import (
     COMMENT_GUARD,
+    PAGE_LOADS,
     Choice,
     PactPage,
     PossibleEvent,
@@ -204,7 +205,7 @@ def _render(
 @blueprint.get("/pacts/<int:pact_id>")
 @login_required
 def show(pact_id: int):
-    return _render(context.visible_pact(pact_id), open_part=request.args.get("part"))
+    return _render(context.visible_pact(pact_id, options=PAGE_LOADS), open_part=request.args.get("part"))
 
 
 def _attach_errors(form: Any, errors: dict[str, str], field_names: dict[str, str] | None = None) -> list[str]:

@@ -2,12 +2,14 @@
 
 The feed URL carries its own secret: calendar clients cannot sign in, so the feed view needs
 no session (and, being a GET, no CSRF token). The secret is shown once, in the answer to
-the request that created it, and never stored in the session cookie.
+the request that created it, and never stored in the session cookie. Its address and the pact
+links inside the feed start with the configured public address (`base_url`), never with the
+request's Host header, which whoever sends the request chooses.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -35,7 +37,7 @@ def create():
     token = calendar_feed.create_feed_token(db, context.actor(), now=context.now())
     saving.commit()
     # Rendered, not redirected: the only time the secret is shown.
-    return _page(feed_url=url_for("calendar.feed", token=token, _external=True))
+    return _page(feed_url=context.settings().base_url + url_for("calendar.feed", token=token))
 
 
 @blueprint.post("/calendar/revoke")
@@ -57,7 +59,7 @@ def feed(token: str):
         abort(404)
     config = context.settings()
     body = calendar_feed.ics_feed(db, user, now, registry=context.registry(), zone=config.zone,
-                                  base_url=(config.public_url or request.url_root).rstrip("/"))
+                                  base_url=config.base_url)
     saving.commit()  # when the link was last used
     response = Response(body, content_type="text/calendar; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"

@@ -21,7 +21,7 @@ from casework.models import (
 from tests.administration.helpers import deliver as deliver_at
 from tests.administration.helpers import links_to
 from tests.reminders.helpers import running_smtp_server
-from tests.web.conftest import PASSWORD, csrf_token, sign_in, submit
+from tests.web.conftest import CSRF, PASSWORD, csrf_token, sign_in, submit
 
 
 @pytest.fixture
@@ -439,3 +439,19 @@ def test_the_pages_speak_italian_by_default(app, db, people, smtp_server):
     assert "Scegli una password di almeno 12 caratteri." in response.get_data(as_text=True)
     login = visitor.get("/login").get_data(as_text=True)
     assert "Password dimenticata?" in login
+
+
+def test_a_forged_host_header_does_not_reach_the_password_link(app, db, people, smtp_server):
+    # Host header poisoning: a stranger asks a reset for someone, through a Host of theirs; the
+    # e-mail's link must still point to Casework's configured address, not to theirs.
+    handler, port = smtp_server
+    visitor, forged = app.test_client(), "http://evil.example.net"
+    page = visitor.get("/password/forgotten", base_url=forged).get_data(as_text=True)
+    response = visitor.post("/password/forgotten", base_url=forged,
+                            data={"identifier": "giulia", "csrf_token": CSRF.search(page)[1]})
+    assert response.status_code == 200
+    deliver(app, port)
+    [message] = handler.received()
+    body = message.get_content()
+    assert "evil.example.net" not in body
+    assert f"{app.extensions['casework']['settings'].base_url}/password/" in body

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from casework.models import FollowUpContact, JournalEntry, Pact
 from tests.web.conftest import PASSWORD, csrf_token, sign_in, submit
@@ -134,17 +132,6 @@ def test_the_note_form_shows_its_limit(app, people):
     assert re.search(r'<textarea[^>]*id="journal-text"[^>]*maxlength="10000"', html)
     assert re.search(r'<textarea[^>]*id="contact-notes"[^>]*maxlength="4000"', html)
 
-
-@pytest.fixture
-def server(app) -> Iterator[str]:
-    served = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=served.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{served.server_port}"
-    finally:
-        served.shutdown()
-        thread.join(timeout=10)
 
 
 @pytest.mark.parametrize("form_name", ["journal", "contact"])

@@ -12,8 +12,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,7 +20,6 @@ import requests
 from flask import Flask
 from flask_babel import force_locale
 from sqlalchemy import func, select, update
-from werkzeug.serving import make_server
 
 from casework.models import Commitment, FollowUpContact, Goal, Pact, Referral, Screening
 from casework.web.pacts.page import CONFLICT_MESSAGE
@@ -42,17 +40,6 @@ VERSION = re.compile(r'name="referral-version" type="hidden" value="(\d+)"')
 def app(engine_app: Flask) -> Flask:
     return engine_app
 
-
-@pytest.fixture
-def server(app: Flask) -> Iterator[str]:
-    served = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=served.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{served.server_port}"
-    finally:
-        served.shutdown()
-        thread.join(timeout=10)
 
 
 def _forms(app: Flask, pact: Pact) -> dict[str, tuple[str, dict[str, str]]]:
@@ -77,7 +64,7 @@ def _forms(app: Flask, pact: Pact) -> dict[str, tuple[str, dict[str, str]]]:
 def test_many_people_saving_one_pact_get_saved_or_conflict_never_500(app, db, people, server):
     pact_id = people.pact.id
     # Opened two days ago, so a contact an hour ago falls inside the pact's life.
-    db.execute(update(Pact).where(Pact.id == pact_id).values(opened_at=datetime.now(timezone.utc) - timedelta(days=2)))
+    db.execute(update(Pact).where(Pact.id == pact_id).values(opened_at=datetime.now(UTC) - timedelta(days=2)))
     db.commit()
     forms = _forms(app, db.get(Pact, pact_id))
     with app.test_request_context(), force_locale("it"):

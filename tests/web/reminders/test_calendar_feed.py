@@ -14,12 +14,22 @@ from casework.reminders.sweep import sweep
 from tests.conftest import ZONE
 from tests.web.conftest import csrf_token, sign_in, submit
 
-FEED_URL = re.compile(r'value="(http://localhost/calendar/([A-Za-z0-9_-]+)\.ics)"')
+PUBLIC_URL = "https://casework.example.org"
+FEED_URL = re.compile(r'value="(https://casework\.example\.org/calendar/([A-Za-z0-9_-]+)\.ics)"')
 
 
 @pytest.fixture
-def app(engine_app):
-    return engine_app
+def app(engine, tmp_path):
+    """The web app on the `engine` fixture's database (SQLite, and PostgreSQL when configured),
+    served at a public address other than the test client's `localhost`."""
+    from casework.web import create_app
+
+    app = create_app(overrides={
+        "env": "testing", "secret_key": "t" * 48, "instance_path": str(tmp_path / "instance"),
+        "database_url": engine.url.render_as_string(hide_password=False), "public_url": PUBLIC_URL,
+    })
+    yield app
+    app.extensions["casework"]["engine"].dispose()
 
 
 def client_for(app, username: str):
@@ -35,7 +45,7 @@ def create_link(client) -> tuple[str, str]:
     assert response.status_code == 200
     found = FEED_URL.search(response.get_data(as_text=True))
     assert found, "the new link is shown"
-    return found.group(1), found.group(1).removeprefix("http://localhost")
+    return found.group(1), found.group(1).removeprefix(PUBLIC_URL)
 
 
 def deadlines_as_rows(app) -> None:
@@ -72,9 +82,22 @@ def test_the_feed_needs_no_sign_in_and_is_a_calendar_without_names(app, people):
     # In the language the person reads Casework in (she switched to English).
     assert str(event["SUMMARY"]) == (
         f"Pact no. {people.pact.id} (TILDE): Screening within 10 working days of the referral")
-    assert str(event["URL"]) == f"http://localhost/pacts/{people.pact.id}"
+    assert str(event["URL"]) == f"{PUBLIC_URL}/pacts/{people.pact.id}"
     body = response.get_data(as_text=True)
     assert "Maria" not in body and "Bianchi" not in body
+
+
+def test_a_forged_host_header_changes_no_link(app, people):
+    # Links built from the request's Host would let whoever sends the request point a user's
+    # calendar (and what they click in it) to a server of theirs: the feed is fetched by anyone
+    # holding its address, through any proxy.
+    deadlines_as_rows(app)
+    _, path = create_link(client_for(app, "giulia"))
+    feed = app.test_client().get(path, headers={"Host": "evil.example.net"})
+    assert feed.status_code == 200
+    [event] = Calendar.from_ical(feed.data).walk("VEVENT")
+    assert str(event["URL"]) == f"{PUBLIC_URL}/pacts/{people.pact.id}"
+    assert b"evil.example.net" not in feed.data
 
 
 def test_a_colleagues_feed_holds_only_their_own_pacts(app, people):
