@@ -29,6 +29,7 @@ from casework.security.admin_log import (
     record_admin_change,
 )
 from casework.security.audit import log_access, record_changes
+from casework.security.audit_chain import seal as seal_audit_logs
 from casework.security.auth import deactivate_user, end_user_sessions
 from casework.security.passwords import (
     MAX_PASSWORD_LENGTH,
@@ -62,6 +63,7 @@ __all__ = [
     "pact_covered_by",
     "pact_visibility",
     "record_changes",
+    "seal_audit_logs",
     "territory_and_below",
     "territory_subtree",
     "visible_beneficiaries",
