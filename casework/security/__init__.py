@@ -3,6 +3,8 @@ every query for people, pacts, referrals and documents goes through, the access 
 history and the administrative log. It knows nothing of Flask and of the other domains; every domain may use it."""
 
 from casework.security.access import (
+    access_history_pacts,
+    can_read_access_history,
     can_see_beneficiary,
     can_see_pact,
     cover_active,
@@ -10,6 +12,7 @@ from casework.security.access import (
     get_visible_beneficiary,
     get_visible_pact,
     manageable_users,
+    may_read_access_histories,
     pact_assignment,
     pact_covered_by,
     pact_visibility,
@@ -21,6 +24,7 @@ from casework.security.access import (
     visible_programmes,
     visible_service_referrals,
 )
+from casework.security.access_history import AccessHistory, AccessHistoryRow, access_history
 from casework.security.admin_log import (
     AdminLogFilters,
     AdminLogPage,
@@ -40,6 +44,12 @@ from casework.security.passwords import (
 )
 
 __all__ = [
+    "AccessHistory",
+    "AccessHistoryRow",
+    "access_history",
+    "access_history_pacts",
+    "can_read_access_history",
+    "may_read_access_histories",
     "MAX_PASSWORD_LENGTH",
     "MIN_PASSWORD_LENGTH",
     "password_problem",
