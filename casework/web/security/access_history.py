@@ -25,6 +25,18 @@ ACTION_LABELS = {
     "download": _l("downloaded"),
 }
 
+# The log records which part of a page was opened in a few fixed words (casework.web.pacts,
+# casework.web.people, casework.web.services): those read in the user's language; any other
+# detail (a revision number, a file name, a cover) is shown as it was recorded.
+DETAIL_LABELS = {
+    "access history": _l("access history"),
+    "history": _l("history of changes"),
+    "timeline": _l("timeline"),
+    "documents": _l("documents"),
+    "workflow diagram": _l("workflow diagram"),
+    "services form": _l("services form"),
+}
+
 
 def _what(row: AccessHistoryRow) -> str:
     if row.subject_type == "pact":
@@ -33,7 +45,8 @@ def _what(row: AccessHistoryRow) -> str:
         what = _("document no. %(num)d", num=row.subject_id or 0)
     else:
         what = _("the person's record")
-    return f"{what} · {row.detail}" if row.detail else what
+    detail = str(DETAIL_LABELS.get(row.detail, row.detail))
+    return f"{what} · {detail}" if detail else what
 
 
 def _shown(row: AccessHistoryRow) -> dict[str, object]:

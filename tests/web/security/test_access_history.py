@@ -88,7 +88,7 @@ def test_the_restricted_pact_s_case_manager_reads_that_pact_s_accesses_and_not_t
     sign_in(client, "marco")
     rows = _rows(client.get(_url(people)))
     assert rows == [
-        f"02/03/2026 12:00 Marco Rossi (marco) ha consultato il patto n. {history['restricted']} · timeline 10.1.2.3",
+        f"02/03/2026 12:00 Marco Rossi (marco) ha consultato il patto n. {history['restricted']} · cronologia 10.1.2.3",
         "02/03/2026 09:00 Giulia Rossi (giulia) ha consultato la scheda della persona 10.1.2.3",
     ]
 
@@ -103,7 +103,7 @@ def test_the_administrator_reads_every_pact_s_accesses_without_case_data(app, pe
     assert "Bianchi" not in page and "relazione.pdf" not in page
     rows = _rows(response)
     assert len(rows) == 4
-    assert rows[0] == f"02/03/2026 12:00 Marco Rossi (marco) ha consultato il patto n. {history['restricted']} · timeline 10.1.2.3"
+    assert rows[0] == f"02/03/2026 12:00 Marco Rossi (marco) ha consultato il patto n. {history['restricted']} · cronologia 10.1.2.3"
     assert rows[1].endswith(f"ha scaricato il documento n. {history['document']} 10.1.2.3")
 
 
@@ -152,7 +152,7 @@ def test_reading_the_history_is_itself_an_access(app, db, people):
     assert (entry.user_id, entry.action, entry.subject_type, entry.subject_id) == (
         people.manager.id, "view", "beneficiary", people.beneficiary.id)
     # ...and the next reading shows it.
-    assert any("access history" in row for row in _rows(client.get(_url(people))))
+    assert any("la scheda della persona · storico degli accessi" in row for row in _rows(client.get(_url(people))))
 
 
 def _statements(app, action) -> int:
@@ -189,7 +189,7 @@ def test_pages_of_fifty_newest_first_in_a_fixed_number_of_queries(app, db, peopl
     first = client.get(_url(people, 1))
     rows = _rows(first)
     assert len(rows) == 50
-    assert all("access history" in row for row in rows[:3])
+    assert all("storico degli accessi" in row for row in rows[:3])
     assert "n119" in rows[3] and "n73" in rows[49]
     assert "Pagina 1 di 3" in first.get_data(as_text=True)
     assert f'href="{_url(people, 2)}"' in first.get_data(as_text=True)
