@@ -616,5 +616,51 @@ def restore(source: Path, force: bool) -> None:
                    "run casework db upgrade before starting it")
 
 
+@main.group()
+def audit() -> None:
+    """The integrity chain of the access log and the administrative log."""
+
+
+@audit.command("seal")
+def audit_seal() -> None:
+    """Chain every entry written since the last sealing (the scheduler also does it)."""
+    from casework.db import make_engine, make_session_factory
+    from casework.security.audit_chain import seal
+
+    engine = make_engine(_settings().sqlalchemy_url)
+    try:
+        with make_session_factory(engine)() as session:
+            for log, count in seal(session).items():
+                click.echo(f"{log}: {count} entries sealed")
+    finally:
+        engine.dispose()
+
+
+@audit.command("verify")
+@click.option("--no-seal", is_flag=True, help="Verify only, without sealing the new entries first.")
+def audit_verify(no_seal: bool) -> None:
+    """Recompute both chains; exit 1 naming the first broken entry. Keep the printed heads elsewhere."""
+    from casework.db import make_engine, make_session_factory
+    from casework.security.audit_chain import seal, verify
+
+    engine = make_engine(_settings().sqlalchemy_url)
+    try:
+        with make_session_factory(engine)() as session:
+            if not no_seal:
+                seal(session)
+            reports = verify(session)
+    finally:
+        engine.dispose()
+    for report in reports:
+        if report.intact:
+            click.echo(f"{report.log}: intact, {report.sealed} sealed, {report.unsealed} not yet sealed; "
+                       f"head {report.head_position} {report.head_hash}")
+        else:
+            click.echo(f"{report.log}: BROKEN: {report.reason}; intact up to position {report.head_position} "
+                       f"{report.head_hash}; {report.unsealed} not yet sealed")
+    if not all(report.intact for report in reports):
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

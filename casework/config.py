@@ -139,6 +139,7 @@ class Settings:
     scheduler_sweep_seconds: int = 60
     scheduler_mail_seconds: int = 30
     scheduler_digest_seconds: int = 300
+    scheduler_seal_seconds: int = 600
     scheduler_batch_size: int = 200
     # A failed e-mail is tried again after mail_retry_seconds, then twice that, and so on,
     # at most mail_max_attempts times in all; then it is marked failed for an administrator.
@@ -316,7 +317,7 @@ def validate_settings(settings: Settings) -> None:
             raise ConfigError(f"{name}: expected an hour 0-23, got {getattr(settings, name)}")
     for name in (
         "smtp_timeout_seconds", "scheduler_sweep_seconds", "scheduler_mail_seconds", "scheduler_digest_seconds",
-        "scheduler_batch_size", "mail_max_attempts", "mail_retry_seconds", "mail_lease_seconds",
+        "scheduler_seal_seconds", "scheduler_batch_size", "mail_max_attempts", "mail_retry_seconds", "mail_lease_seconds",
     ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name}: expected a whole number >= 1, got {getattr(settings, name)}")

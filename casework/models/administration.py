@@ -22,6 +22,7 @@ class AdministrativeLogEntry(Base):
         Index("ix_administrative_log_entry_at", "at"),
         Index("ix_administrative_log_entry_subject", "subject_type", "subject_id", "at"),
         Index("ix_administrative_log_entry_actor_id_at", "actor_id", "at"),
+        Index("ix_administrative_log_entry_chain_position", "chain_position", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,8 +35,11 @@ class AdministrativeLogEntry(Base):
     subject_label: Mapped[str] = mapped_column(String(200), default="")
     # {field: [old, new]} as text, so the entry reads the same whatever the model becomes.
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Set once, after the insert, by casework.security.audit_chain.seal: never at insert time.
+    chain_position: Mapped[int | None]
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
 
     actor: Mapped[User | None] = relationship()
 
 
-make_append_only(AdministrativeLogEntry)
+make_append_only(AdministrativeLogEntry, sealed_by=("chain_position", "chain_hash"))

@@ -72,9 +72,34 @@ class AppendOnlyViolation(Exception):
     """An attempt to change or delete a row of an audit table."""
 
 
-def append_only_ddl(table: str) -> dict[str, list[str]]:
-    """Triggers that make the database itself refuse UPDATE and DELETE on `table`."""
+def append_only_ddl(table: str, columns: tuple[str, ...] = (), sealed_by: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """Triggers that make the database itself refuse UPDATE and DELETE on `table`.
+
+    With `sealed_by`, the one UPDATE allowed is setting those columns once, from NULL to values,
+    with every other column (`columns`) unchanged: the integrity chain (casework.security.audit_chain)
+    is written after the insert, so inserts never wait for a lock."""
     message = f"{table} rows are append-only"
+    if sealed_by:
+        unchanged = " AND ".join(f"NEW.{column} IS OLD.{column}" for column in columns if column not in sealed_by)
+        was_unsealed = " AND ".join(f"OLD.{column} IS NULL AND NEW.{column} IS NOT NULL" for column in sealed_by)
+        without = " - ".join(f"'{column}'" for column in sealed_by)
+        return {
+            "sqlite": [
+                f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+                f"WHEN NOT ({was_unsealed} AND {unchanged}) "
+                f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
+                f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} BEGIN SELECT RAISE(ABORT, '{message}'); END",
+            ],
+            "postgresql": [
+                "CREATE OR REPLACE FUNCTION refuse_audit_change_but_seal() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                f"BEGIN IF TG_OP = 'UPDATE' AND {was_unsealed} "
+                f"AND (to_jsonb(NEW) - {without}) = (to_jsonb(OLD) - {without}) THEN RETURN NEW; END IF; "
+                "RAISE EXCEPTION '% rows are append-only', TG_TABLE_NAME "
+                "USING ERRCODE = 'integrity_constraint_violation'; END $$",
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION refuse_audit_change_but_seal()",
+            ],
+        }
     return {
         "sqlite": [
             f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} BEGIN SELECT RAISE(ABORT, '{message}'); END",
@@ -93,7 +118,7 @@ def append_only_ddl(table: str) -> dict[str, list[str]]:
 _APPEND_ONLY_MAPPERS: set[Any] = set()
 
 
-def make_append_only(model: type[Base]) -> None:
+def make_append_only(model: type[Base], sealed_by: tuple[str, ...] = ()) -> None:
     """Audit rows are never rewritten: refused by the ORM, by bulk statements and by the database."""
 
     def refuse(mapper: Any, connection: Any, target: Any) -> None:
@@ -102,7 +127,8 @@ def make_append_only(model: type[Base]) -> None:
     event.listen(model, "before_update", refuse)
     event.listen(model, "before_delete", refuse)
     _APPEND_ONLY_MAPPERS.add(model.__mapper__)
-    for dialect, statements in append_only_ddl(model.__tablename__).items():
+    columns = tuple(column.name for column in model.__table__.columns)
+    for dialect, statements in append_only_ddl(model.__tablename__, columns, sealed_by).items():
         for statement in statements:
             # DDL() applies %-formatting to its text; the PostgreSQL message needs a literal %.
             event.listen(model.__table__, "after_create", DDL(statement.replace("%", "%%")).execute_if(dialect=dialect))

@@ -52,6 +52,7 @@ class AccessLogEntry(Base):
     __table_args__ = (
         Index("ix_access_log_entry_subject", "subject_type", "subject_id", "at"),
         Index("ix_access_log_entry_user_id_at", "user_id", "at"),
+        Index("ix_access_log_entry_chain_position", "chain_position", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,8 +63,11 @@ class AccessLogEntry(Base):
     subject_id: Mapped[int | None]
     detail: Mapped[str] = mapped_column(String(300), default="")
     ip_address: Mapped[str] = mapped_column(String(45), default="")
+    # Set once, after the insert, by casework.security.audit_chain.seal: never at insert time.
+    chain_position: Mapped[int | None]
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User | None] = relationship()
 
 
-make_append_only(AccessLogEntry)
+make_append_only(AccessLogEntry, sealed_by=("chain_position", "chain_hash"))

@@ -1,11 +1,12 @@
-"""The scheduler process: three interval jobs that sweep deadlines, send e-mail and queue digests.
+"""The scheduler process: four interval jobs that sweep deadlines, send e-mail, queue digests and
+seal the audit logs.
 
 Run it with `casework scheduler`, as one process beside the web processes, which never run
 jobs. It holds no schedule of its own: deadlines are rows of Casework's tables (see
 casework.reminders.deadline_rows and casework.reminders.sweep), so a restart loses nothing and
 APScheduler only says "sweep now".
 
-- The job store is in memory and the jobs have stable ids: each process has its own three
+- The job store is in memory and the jobs have stable ids: each process has its own four
   jobs, none is ever stored or shared (APScheduler cannot share a job store across processes).
 - Each job runs at start (catch-up after downtime) and then every interval; `coalesce` folds
   runs missed while a job was busy into one, `misfire_grace_time=None` runs a late job however
@@ -14,7 +15,9 @@ APScheduler only says "sweep now".
 - Several scheduler processes may run at once (a restart overlapping the old process, two
   hosts): their database writes take turns (casework.reminders.scheduler_lock: the write lock on SQLite, a row
   lock on PostgreSQL), reminders have a unique key, and e-mails are claimed under a lease, so
-  nothing is sent twice.
+  nothing is sent twice. The sealing job takes its turn the same way, and seal itself takes the
+  lock it shares with `casework audit seal` (casework.security.audit_chain), so no entry is
+  chained twice.
 """
 
 from __future__ import annotations
@@ -40,7 +43,9 @@ from casework.config import Settings
 from casework.reminders.deadline_rows import ReminderPolicy
 from casework.reminders.mail import Mailer, MailPolicy, deliver_due_emails, mailer_for
 from casework.reminders.notifications import digest_day, queue_daily_digests
+from casework.reminders.scheduler_lock import take_turn
 from casework.reminders.sweep import sweep
+from casework.security import seal_audit_logs
 from casework.workflow import WorkflowRegistry
 
 log = logging.getLogger(__name__)
@@ -48,6 +53,9 @@ log = logging.getLogger(__name__)
 SWEEP_JOB = "casework.sweep"
 MAIL_JOB = "casework.reminders.mail"
 DIGEST_JOB = "casework.digest"
+SEAL_JOB = "casework.audit.seal"
+# The scheduler_lock row a sealing run stamps (who sealed last, when) and takes its turn on.
+SEAL_TURN = "audit-seal"
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
@@ -79,6 +87,7 @@ class SchedulerJobs:
         # The digest job also sweeps and sends: one thread of this process at a time does each.
         self._sweeping = threading.Lock()
         self._sending = threading.Lock()
+        self._sealing = threading.Lock()
         self._digested_day: date | None = None
 
     def sweep(self) -> None:
@@ -101,6 +110,18 @@ class SchedulerJobs:
                                     holder=self.holder)
         if report.sent or report.retried or report.failed:
             log.info("mail: %s sent, %s to retry, %s failed", report.sent, report.retried, report.failed)
+
+    def seal_audit_logs(self) -> None:
+        """Chain the access-log and administrative-log entries written since the last run, so
+        `casework audit verify` covers them; entries are never older than one interval unsealed."""
+        with self._sealing, self.session_factory() as session:
+            # First, as every scheduler write: the turn among scheduler processes, stamped with
+            # this run's time; seal then takes the lock it shares with `casework audit seal`.
+            take_turn(session, SEAL_TURN, self.holder, self.clock())
+            sealed = seal_audit_logs(session)
+        if any(sealed.values()):
+            log.info("audit: %s access-log and %s administrative-log entries sealed",
+                     sealed["access_log_entry"], sealed["administrative_log_entry"])
 
     def digest(self) -> None:
         # Once a day per process, after the digest hour: the job wakes every few minutes (so a
@@ -126,6 +147,7 @@ class SchedulerJobs:
         self.sweep()
         self.digest()
         self.send_mail()
+        self.seal_audit_logs()
 
 
 def _guarded(job: Callable[[], None], name: str) -> Callable[[], None]:
@@ -155,14 +177,14 @@ _SKIPPED_RUN_AT_DEBUG = _SkippedRunAtDebug()
 
 
 def build_scheduler(jobs: SchedulerJobs, *, blocking: bool = True) -> BaseScheduler:
-    """A scheduler with the three jobs, each due at once (catch-up) and then every interval."""
+    """A scheduler with the four jobs, each due at once (catch-up) and then every interval."""
     scheduler_class = BlockingScheduler if blocking else BackgroundScheduler
     scheduler_log = logging.getLogger("apscheduler.scheduler")
     scheduler_log.addFilter(_SKIPPED_RUN_AT_DEBUG)  # added once: the same filter object
     scheduler = scheduler_class(
         logger=scheduler_log,
         jobstores={"default": {"type": "memory"}},
-        executors={"default": ThreadPoolExecutor(max_workers=3)},
+        executors={"default": ThreadPoolExecutor(max_workers=4)},
         job_defaults=JOB_DEFAULTS,
         timezone=timezone.utc,
     )
@@ -172,6 +194,7 @@ def build_scheduler(jobs: SchedulerJobs, *, blocking: bool = True) -> BaseSchedu
         (SWEEP_JOB, jobs.sweep, settings.scheduler_sweep_seconds),
         (MAIL_JOB, jobs.send_mail, settings.scheduler_mail_seconds),
         (DIGEST_JOB, jobs.digest, settings.scheduler_digest_seconds),
+        (SEAL_JOB, jobs.seal_audit_logs, settings.scheduler_seal_seconds),
     ):
         scheduler.add_job(
             _guarded(function, job_id), "interval", seconds=seconds, id=job_id, name=job_id,
@@ -201,8 +224,9 @@ def run_scheduler(settings: Settings) -> None:
         scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)
-    log.info("scheduler %s started: sweep every %ss, mail every %ss, digest every %ss", jobs.holder,
-             settings.scheduler_sweep_seconds, settings.scheduler_mail_seconds, settings.scheduler_digest_seconds)
+    log.info("scheduler %s started: sweep every %ss, mail every %ss, digest every %ss, audit seal every %ss",
+             jobs.holder, settings.scheduler_sweep_seconds, settings.scheduler_mail_seconds,
+             settings.scheduler_digest_seconds, settings.scheduler_seal_seconds)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

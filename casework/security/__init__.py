@@ -3,6 +3,8 @@ every query for people, pacts, referrals and documents goes through, the access 
 history and the administrative log. It knows nothing of Flask and of the other domains; every domain may use it."""
 
 from casework.security.access import (
+    access_history_pacts,
+    can_read_access_history,
     can_see_beneficiary,
     can_see_pact,
     counts_unassigned_restricted,
@@ -11,6 +13,7 @@ from casework.security.access import (
     get_visible_beneficiary,
     get_visible_pact,
     manageable_users,
+    may_read_access_histories,
     pact_assignment,
     pact_counting,
     pact_covered_by,
@@ -23,6 +26,7 @@ from casework.security.access import (
     visible_programmes,
     visible_service_referrals,
 )
+from casework.security.access_history import AccessHistory, AccessHistoryRow, access_history
 from casework.security.admin_log import (
     AdminLogFilters,
     AdminLogPage,
@@ -31,6 +35,7 @@ from casework.security.admin_log import (
     record_admin_change,
 )
 from casework.security.audit import log_access, record_changes
+from casework.security.audit_chain import seal as seal_audit_logs
 from casework.security.auth import deactivate_user, end_user_sessions
 from casework.security.passwords import (
     MAX_PASSWORD_LENGTH,
@@ -41,6 +46,12 @@ from casework.security.passwords import (
 )
 
 __all__ = [
+    "AccessHistory",
+    "AccessHistoryRow",
+    "access_history",
+    "access_history_pacts",
+    "can_read_access_history",
+    "may_read_access_histories",
     "MAX_PASSWORD_LENGTH",
     "MIN_PASSWORD_LENGTH",
     "password_problem",
@@ -66,6 +77,7 @@ __all__ = [
     "pact_counting",
     "counts_unassigned_restricted",
     "record_changes",
+    "seal_audit_logs",
     "territory_and_below",
     "territory_subtree",
     "visible_beneficiaries",

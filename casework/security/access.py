@@ -313,3 +313,29 @@ def manageable_users(user: User) -> Select[tuple[User]]:
     if user.role == Role.ADMIN:
         return select(User)
     return select(User).where(User.role == Role.CASE_MANAGER, User.territory_id.in_(territory_subtree(user)))
+
+
+def may_read_access_histories(user: User) -> bool:
+    """Whether `user`'s role reads people's access histories at all: administrators (for any
+    person, without the case data) and case managers (for the people they see). Supervisors do
+    not: who in the office opened a record is for the person's case manager and the
+    administrators answering a data-protection request, not for line management."""
+    return user.active and user.role in (Role.ADMIN, Role.CASE_MANAGER)
+
+
+def can_read_access_history(session: Session, user: User, beneficiary_id: int, now: datetime | None = None) -> bool:
+    """Whether `user` may read who accessed this person's data: an administrator for any
+    registered person, a case manager for a person they see (`visible_beneficiaries`)."""
+    if not may_read_access_histories(user):
+        return False
+    if user.role == Role.ADMIN:
+        return session.scalar(select(Beneficiary.id).where(Beneficiary.id == beneficiary_id)) is not None
+    return can_see_beneficiary(session, user, beneficiary_id, now)
+
+
+def access_history_pacts(user: User, beneficiary_id: int, now: datetime | None = None) -> Select[tuple[int]]:
+    """Ids of the person's pacts whose accesses `user` reads in the person's access history:
+    all of them for an administrator; for a case manager those they see, so the history never
+    reveals a restricted pact of the person they are not assigned to."""
+    pacts = select(Pact.id).where(Pact.beneficiary_id == beneficiary_id)
+    return pacts if user.role == Role.ADMIN else pacts.where(pact_visibility(user, now))

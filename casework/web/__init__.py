@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     from casework.web.reminders import calendar_feed, notifications
     from casework.web.reporting import exports, indicators
     from casework.web.reporting import service_mapping as service_mapping_pages
-    from casework.web.security import auth
+    from casework.web.security import access_history, auth
     from casework.web.supervision import approvals, caseload, covers, programmes
 
     app.url_map.converters["int"] = RowIdConverter
@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
                       exports.blueprint, programmes.blueprint, caseload_import.blueprint,
                       account.blueprint, covers.blueprint, office.blueprint, users.blueprint,
                       admin_log.blueprint, passwords.blueprint, territories.blueprint,
-                      organisations.blueprint, search.blueprint):
+                      organisations.blueprint, search.blueprint, access_history.blueprint):
         app.register_blueprint(blueprint)
     from casework.web.pacts import pdf as pact_pdf  # the pact as a PDF file (WeasyPrint)
     app.register_blueprint(pact_pdf.blueprint)

@@ -84,6 +84,16 @@ def test_beneficiary_page(audited_page):
     assert violations(audited_page) == []
 
 
+def test_access_history_page(audited_page):
+    sign_in(audited_page, CASE_MANAGER)
+    register_beneficiary(audited_page, new_person())
+    audited_page.get_by_role("link", name="Storico degli accessi").click()
+    expect(audited_page.get_by_role("heading", level=1)).to_contain_text("Storico degli accessi di")
+    expect(audited_page.locator("tr.access-entry")).not_to_have_count(0)
+    audited_page.screenshot(path=str(PROJECT_ROOT / "test-artifacts" / "screenshots" / "access-history.png"), full_page=True)
+    assert violations(audited_page) == []
+
+
 def test_pact_pages_from_referral_to_closure(audited_page):
     """The pact page at each stage, with the forms each stage opens, the print view and the timeline."""
     page = audited_page

@@ -24,6 +24,7 @@ from casework.models import EmailStatus, Notification, OutboundEmail, Reminder
 from casework.reminders.scheduler import (
     DIGEST_JOB,
     MAIL_JOB,
+    SEAL_JOB,
     SWEEP_JOB,
     SchedulerJobs,
     build_scheduler,
@@ -50,17 +51,18 @@ class NoMail:
         raise AssertionError("no mail expected here")
 
 
-def test_three_interval_jobs_with_stable_ids_that_catch_up(registry):
+def test_four_interval_jobs_with_stable_ids_that_catch_up(registry):
     settings = load_settings({"scheduler_sweep_seconds": 60, "scheduler_mail_seconds": 30,
-                              "scheduler_digest_seconds": 300}, environ={})
+                              "scheduler_digest_seconds": 300, "scheduler_seal_seconds": 600}, environ={})
     jobs = SchedulerJobs(settings=settings, registry=registry, session_factory=sessionmaker(), mailer=NoMail())
     before = datetime.now(UTC)
     scheduler = build_scheduler(jobs)
     assert isinstance(scheduler, BlockingScheduler)
     by_id = {job.id: job for job in scheduler.get_jobs()}
-    assert set(by_id) == {SWEEP_JOB, MAIL_JOB, DIGEST_JOB}
+    assert set(by_id) == {SWEEP_JOB, MAIL_JOB, DIGEST_JOB, SEAL_JOB}
     assert {job_id: job.trigger.interval for job_id, job in by_id.items()} == {
-        SWEEP_JOB: timedelta(seconds=60), MAIL_JOB: timedelta(seconds=30), DIGEST_JOB: timedelta(seconds=300)}
+        SWEEP_JOB: timedelta(seconds=60), MAIL_JOB: timedelta(seconds=30), DIGEST_JOB: timedelta(seconds=300),
+        SEAL_JOB: timedelta(seconds=600)}
     for job in by_id.values():
         # Late runs are run, however late (the default grace of 1 s would drop them), folded into one.
         assert (job.misfire_grace_time, job.coalesce, job.max_instances) == (None, True, 1)

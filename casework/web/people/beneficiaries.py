@@ -22,6 +22,7 @@ from casework.models.base import MAX_ID
 from casework.people import ask_supervisors_about_registration
 from casework.people import beneficiaries as people
 from casework.people.listing import DEADLINE_STATES, ListFilters, list_people
+from casework.security import may_read_access_histories
 from casework.services import LANGUAGES
 from casework.web import context, saving
 from casework.web.filters import lazy_labels, local_date, local_datetime, translated
@@ -227,9 +228,12 @@ def _record_page(beneficiary_id: int, open_form: OpenPactForm | None = None, sta
     if open_form is None:
         open_form = OpenPactForm(formdata=None)
     open_form.offer_programmes(record.programmes)
+    # The person is visible to the reader here: their role alone says whether they read the access history.
+    access_history_url = (url_for("access_history.show", beneficiary_id=beneficiary_id)
+                          if may_read_access_histories(context.actor()) else None)
     return render_template(
         "people/show.html", record=record, person=record.beneficiary, open_form=open_form,
-        pact_links=_pact_links(), **_labels(),
+        pact_links=_pact_links(), access_history_url=access_history_url, **_labels(),
     ), status
 
 
