@@ -26,7 +26,7 @@ from casework.security.access import (
     visible_programmes,
     visible_service_referrals,
 )
-from casework.security.access_history import AccessHistory, AccessHistoryRow, access_history
+from casework.security.access_history import AccessHistory, AccessHistoryRow, access_history, every_access
 from casework.security.admin_log import (
     AdminLogFilters,
     AdminLogPage,
@@ -49,6 +49,7 @@ __all__ = [
     "AccessHistory",
     "AccessHistoryRow",
     "access_history",
+    "every_access",
     "access_history_pacts",
     "can_read_access_history",
     "may_read_access_histories",

@@ -77,6 +77,16 @@ def _row(entry: AccessLogEntry, *, case_data: bool) -> AccessHistoryRow:
     )
 
 
+def every_access(session: Session, user: User, beneficiary_id: int, now: datetime) -> list[AccessHistoryRow]:
+    """The person's whole access history, oldest first, as `user` may read it (the pacts they
+    see): what a copy of the person's data carries. The caller checks that `user` may read it."""
+    entries = session.scalars(
+        select(AccessLogEntry).where(_about_person(user, beneficiary_id, now)).options(joinedload(AccessLogEntry.user))
+        .order_by(AccessLogEntry.at, AccessLogEntry.id)
+    )
+    return [_row(entry, case_data=True) for entry in entries]
+
+
 def access_history(
     session: Session, user: User, beneficiary_id: int, *, page: int = 1, now: datetime, ip_address: str = "",
     per_page: int = PER_PAGE,

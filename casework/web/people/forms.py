@@ -152,3 +152,14 @@ class OpenPactForm(FlaskForm):
             _choose(_l("Choose…")), *(SelectChoice(str(programme.id), programme.name) for programme in programmes)
         ]
         return self
+
+
+class PersonCopyForm(FlaskForm):
+    """A copy of everything held about a person: why (recorded in the access log), and in which form."""
+
+    reason = StringField(_l("Reason for the copy"), validators=[TextLimit(500)],
+                         description=_l("E.g. the person asked for their data (GDPR art. 15) on 3/12/2026."))
+    output = SelectField(_l("Form of the copy"), choices=[
+        SelectChoice("html", _l("A page to print or save as PDF")),
+        SelectChoice("json", _l("A JSON file (machine-readable, GDPR art. 20)")),
+    ], default="html")
