@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DDL, DateTime, Enum, MetaData, event
@@ -38,12 +38,12 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given where an aware UTC time is required")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
 
 
 def str_enum(enum_class: type[enum.Enum], name: str) -> Enum:
@@ -65,20 +65,48 @@ class Base(DeclarativeBase):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class AppendOnlyViolation(Exception):
     """An attempt to change or delete a row of an audit table."""
 
 
-def append_only_ddl(table: str, columns: tuple[str, ...] = (), sealed_by: tuple[str, ...] = ()) -> dict[str, list[str]]:
+def append_only_ddl(
+    table: str, columns: tuple[str, ...] = (), sealed_by: tuple[str, ...] = (), erasable: tuple[str, ...] = (),
+) -> dict[str, list[str]]:
     """Triggers that make the database itself refuse UPDATE and DELETE on `table`.
 
     With `sealed_by`, the one UPDATE allowed is setting those columns once, from NULL to values,
     with every other column (`columns`) unchanged: the integrity chain (casework.security.audit_chain)
-    is written after the insert, so inserts never wait for a lock."""
+    is written after the insert, so inserts never wait for a lock.
+
+    With `erasable`, the one UPDATE allowed is emptying those free-text columns, every other
+    column unchanged: a person's erasure (casework.people.erasure) takes what was written about
+    them out of the record while the record of who did what, when, stays."""
     message = f"{table} rows are append-only"
+    if erasable:
+        unchanged = " AND ".join(f"NEW.{column} IS OLD.{column}" for column in columns if column not in erasable)
+        emptied = " AND ".join(f"NEW.{column} = ''" for column in erasable)
+        arguments = ", ".join(f"'{column}'" for column in erasable)
+        return {
+            "sqlite": [
+                f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+                f"WHEN NOT ({emptied} AND {unchanged}) "
+                f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
+                f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} BEGIN SELECT RAISE(ABORT, '{message}'); END",
+            ],
+            "postgresql": [
+                "CREATE OR REPLACE FUNCTION refuse_audit_change_but_erase() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                "BEGIN IF TG_OP = 'UPDATE' AND (to_jsonb(NEW) - TG_ARGV) = (to_jsonb(OLD) - TG_ARGV) "
+                "AND NOT EXISTS (SELECT 1 FROM unnest(TG_ARGV) AS erased(name) WHERE to_jsonb(NEW) ->> erased.name <> '') "
+                "THEN RETURN NEW; END IF; "
+                "RAISE EXCEPTION '% rows are append-only', TG_TABLE_NAME "
+                "USING ERRCODE = 'integrity_constraint_violation'; END $$",
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                f"FOR EACH ROW EXECUTE FUNCTION refuse_audit_change_but_erase({arguments})",
+            ],
+        }
     if sealed_by:
         unchanged = " AND ".join(f"NEW.{column} IS OLD.{column}" for column in columns if column not in sealed_by)
         was_unsealed = " AND ".join(f"OLD.{column} IS NULL AND NEW.{column} IS NOT NULL" for column in sealed_by)
@@ -118,8 +146,9 @@ def append_only_ddl(table: str, columns: tuple[str, ...] = (), sealed_by: tuple[
 _APPEND_ONLY_MAPPERS: set[Any] = set()
 
 
-def make_append_only(model: type[Base], sealed_by: tuple[str, ...] = ()) -> None:
-    """Audit rows are never rewritten: refused by the ORM, by bulk statements and by the database."""
+def make_append_only(model: type[Base], sealed_by: tuple[str, ...] = (), erasable: tuple[str, ...] = ()) -> None:
+    """Audit rows are never rewritten: refused by the ORM, by bulk statements and by the database
+    (which alone allows the seal, or emptying the `erasable` free text: see `append_only_ddl`)."""
 
     def refuse(mapper: Any, connection: Any, target: Any) -> None:
         raise AppendOnlyViolation(f"{model.__tablename__} rows are append-only")
@@ -128,13 +157,20 @@ def make_append_only(model: type[Base], sealed_by: tuple[str, ...] = ()) -> None
     event.listen(model, "before_delete", refuse)
     _APPEND_ONLY_MAPPERS.add(model.__mapper__)
     columns = tuple(column.name for column in model.__table__.columns)
-    for dialect, statements in append_only_ddl(model.__tablename__, columns, sealed_by).items():
+    for dialect, statements in append_only_ddl(model.__tablename__, columns, sealed_by, erasable).items():
         for statement in statements:
             # DDL() applies %-formatting to its text; the PostgreSQL message needs a literal %.
             event.listen(model.__table__, "after_create", DDL(statement.replace("%", "%%")).execute_if(dialect=dialect))
 
 
+# The execution option of an erasure's UPDATE: let through to the database, whose triggers allow
+# only emptying the erasable columns.
+ERASING_FREE_TEXT = "casework_erasing_free_text"
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk_rewrites(state: ORMExecuteState) -> None:
+    if state.is_update and state.execution_options.get(ERASING_FREE_TEXT):
+        return
     if (state.is_update or state.is_delete) and state.bind_mapper in _APPEND_ONLY_MAPPERS:
         raise AppendOnlyViolation("audit rows are append-only")

@@ -66,6 +66,9 @@ class Beneficiary(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Checked on save, like a pact's: two people editing one record must not overwrite each other.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # When the person's identity and free text were erased (casework.people.erasure); what the
+    # indicators count (gender, birth date, comune, pacts) stays.
+    erased_at: Mapped[datetime | None]
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -90,4 +90,4 @@ class ChangeRecord(Base):
     actor: Mapped[User | None] = relationship()
 
 
-make_append_only(ChangeRecord)
+make_append_only(ChangeRecord, erasable=("old_value", "new_value"))

@@ -386,4 +386,4 @@ class TransitionRecord(Base):
     actor: Mapped[User | None] = relationship()
 
 
-make_append_only(TransitionRecord)
+make_append_only(TransitionRecord, erasable=("comment",))

@@ -31,6 +31,9 @@ class Programme(Base):
     # Cases of violence or under court orders: visible only to the people assigned.
     restricted: Mapped[bool] = mapped_column(default=False)
     no_contact_days: Mapped[int] = mapped_column(default=30)
+    # Months after a person's last pact closed before their identity is erased (proposed by the
+    # scheduler, confirmed by a supervisor); None: kept until erased on request.
+    retention_months: Mapped[int | None]
 
     territory: Mapped[Territory] = relationship()
     targets: Mapped[list[ProgrammeTarget]] = relationship(

@@ -290,4 +290,4 @@ class DataSharingConsent(Base):
     collected_by: Mapped[User | None] = relationship()
 
 
-make_append_only(ServiceReferralEvent)
+make_append_only(ServiceReferralEvent, erasable=("note",))

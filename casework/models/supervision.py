@@ -70,5 +70,5 @@ class PactReassignment(Base):
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
 
 
-make_append_only(PactApproval)
-make_append_only(PactReassignment)
+make_append_only(PactApproval, erasable=("comment",))
+make_append_only(PactReassignment, erasable=("reason",))

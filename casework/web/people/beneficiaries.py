@@ -21,8 +21,9 @@ from casework.models import Beneficiary, Gender, Pact
 from casework.models.base import MAX_ID
 from casework.people import ask_supervisors_about_registration
 from casework.people import beneficiaries as people
-from casework.people.subject_access import may_copy_person_data
 from casework.people.listing import DEADLINE_STATES, ListFilters, list_people
+from casework.people.erasure import may_erase_people
+from casework.people.subject_access import may_copy_person_data
 from casework.security import may_read_access_histories
 from casework.services import LANGUAGES
 from casework.web import context, saving
@@ -234,9 +235,11 @@ def _record_page(beneficiary_id: int, open_form: OpenPactForm | None = None, sta
                           if may_read_access_histories(context.actor()) else None)
     copy_url = (url_for("subject_access.copy", beneficiary_id=beneficiary_id)
                 if may_copy_person_data(context.actor()) else None)
+    erase_url = (url_for("erasure.erase", beneficiary_id=beneficiary_id)
+                 if may_erase_people(context.actor()) and record.beneficiary.erased_at is None else None)
     return render_template(
         "people/show.html", record=record, person=record.beneficiary, open_form=open_form,
-        pact_links=_pact_links(), access_history_url=access_history_url, copy_url=copy_url, **_labels(),
+        pact_links=_pact_links(), access_history_url=access_history_url, copy_url=copy_url, erase_url=erase_url, **_labels(),
     ), status
 
 

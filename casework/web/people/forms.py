@@ -163,3 +163,12 @@ class PersonCopyForm(FlaskForm):
         SelectChoice("html", _l("A page to print or save as PDF")),
         SelectChoice("json", _l("A JSON file (machine-readable, GDPR art. 20)")),
     ], default="html")
+
+
+class ErasureForm(FlaskForm):
+    """Erasing a person's identity and free text: why, and a deliberate confirmation."""
+
+    reason = StringField(_l("Reason for the erasure"), validators=[TextLimit(500)],
+                         description=_l("E.g. the person's request of 3/12/2026, or the programme's retention period."))
+    confirm = BooleanField(_l("I understand that the name, codice fiscale, contacts, notes and documents are erased "
+                              "for good, and only the anonymous figures stay."))
