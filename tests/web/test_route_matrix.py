@@ -1,0 +1,406 @@
+"""Every route of the app × every kind of user, with real ids that belong to others.
+
+The test reads the app's URL map: a route missing from ROUTES below fails it, so every new
+route must say who may reach it. Each route is asked, with the ids of an ordinary pact and of a
+restricted one (tests/web/route_world.py), by: nobody signed in, an administrator, the
+supervisor of the pacts' territory, the supervisor of another territory, the pacts' case
+manager, a colleague of the same territory not on the pacts, a case manager of another
+territory, and a case manager who works on another pact of the restricted programme.
+
+Who may not reach a route gets the sign-in page (nobody signed in) or 403/404 (everyone
+else), and the answer holds none of the pacts' markers (the person's name and codice fiscale,
+the journal's text, the documents' names, the goal). A POST is sent with a valid CSRF token,
+and the database holds exactly the same rows afterwards (read-only logs aside). Who may reach
+a route gets neither a 403/404 nor a 500 on GET (the proof the ids are real); their POSTs are
+the forms' own tests' business (they would change the world under the next cells).
+
+Pages a role may open but whose data are scoped (lists, indicators, exports) are asked too:
+their answer to whoever may not see a pact holds none of its markers.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, select
+
+from casework.models import Base
+from tests.web.conftest import CSRF, People, sign_in
+from tests.web.route_world import RouteWorld, build_route_world
+
+ACTORS = ("anonymous", "admin", "supervisor", "other_supervisor", "manager", "colleague", "outsider", "stranger")
+SIGNED_IN = frozenset(ACTORS) - {"anonymous"}
+SUPERVISORS = frozenset({"supervisor", "other_supervisor"})
+CASE_MANAGERS = frozenset({"manager", "colleague", "outsider", "stranger"})
+
+# Who sees each pact's data: its case manager; the territory's supervisor unless restricted.
+ENTITLED = {"ordinary": frozenset({"manager", "supervisor"}), "restricted": frozenset({"manager"})}
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may reach a route, for the ordinary pact's ids and for the restricted pact's."""
+
+    ordinary: frozenset[str]
+    restricted: frozenset[str]
+    about: str = ""
+    # Refused to everyone alike, signed in or not (a 404, not the sign-in page).
+    refused_alike: bool = False
+
+    def allowed(self, actor: str, target: str) -> bool:
+        return actor in (self.ordinary if target == "ordinary" else self.restricted)
+
+
+def _same(actors: frozenset[str], about: str) -> Access:
+    return Access(actors, actors, about)
+
+
+PUBLIC = _same(frozenset(ACTORS), "anyone, signed in or not")
+# Capability links (calendar feed, invitation, password reset): the secret in the address is
+# the credential, whoever holds it. Asked with a token nobody was given: everyone, signed in or
+# not, gets the same 404 (their own tests use real tokens).
+CAPABILITY = Access(frozenset(), frozenset(), "anyone holding the secret link", refused_alike=True)
+SIGNED_IN_ONLY = _same(SIGNED_IN, "every signed-in user, about themselves or scoped data")
+ADMIN_ONLY = _same(frozenset({"admin"}), "administrators")
+ACCOUNT_MANAGERS = _same(frozenset({"admin"}) | SUPERVISORS, "administrators and supervisors (scoped lists)")
+ADMIN_OR_SUPERVISOR_OF_TERRITORY = _same(frozenset({"admin", "supervisor"}),
+                                         "administrators and the supervisor of the row's territory")
+SUPERVISOR = _same(SUPERVISORS, "supervisors (data scoped to their territory)")
+SUPERVISOR_OF_TERRITORY = _same(frozenset({"supervisor"}), "the supervisor of the object's territory")
+PEOPLE_WORKERS = _same(CASE_MANAGERS | SUPERVISORS, "case managers and supervisors (scoped lists)")
+# The pact's people: its case manager, and the territory's supervisor unless it is restricted.
+PACT_TEAM = Access(ENTITLED["ordinary"], ENTITLED["restricted"], "")
+CASE_MANAGER_OF_RECORD = Access(frozenset({"manager"}), frozenset({"manager"}), "")
+# A supervisor's decision on a pact: the territory's supervisor, never on a restricted pact.
+PACT_SUPERVISOR = Access(frozenset({"supervisor"}), frozenset(), "")
+RECIPIENT = Access(frozenset({"manager"}), frozenset({"manager"}), "")
+
+ROUTES: dict[str, Access] = {
+    # Signing in, health, public pages.
+    "auth.login": PUBLIC,
+    "auth.language": PUBLIC,
+    "health.health": PUBLIC,
+    "health.ready": PUBLIC,
+    "favicon": PUBLIC,
+    "passwords.forgotten": PUBLIC,
+    "passwords.invitation": CAPABILITY,
+    "passwords.reset": CAPABILITY,
+    "calendar.feed": CAPABILITY,
+    "public_board.board": PUBLIC,
+    "public_board.service": PUBLIC,
+    # One's own account, day and notifications.
+    "auth.logout": SIGNED_IN_ONLY,
+    "account.index": SIGNED_IN_ONLY,
+    "account.password": SIGNED_IN_ONLY,
+    "account.preferences": SIGNED_IN_ONLY,
+    "account.end_other_sessions": SIGNED_IN_ONLY,
+    "calendar.index": SIGNED_IN_ONLY,
+    "calendar.create": SIGNED_IN_ONLY,
+    "calendar.revoke": SIGNED_IN_ONLY,
+    "notifications.index": SIGNED_IN_ONLY,
+    "notifications.mark_all_done": SIGNED_IN_ONLY,
+    "notifications.mark_done": RECIPIENT,
+    "notifications.snooze": RECIPIENT,
+    "office.logo": SIGNED_IN_ONLY,
+    "home.today": SIGNED_IN_ONLY,
+    "home.next_overdue": SIGNED_IN_ONLY,
+    "home.quick_contact": CASE_MANAGER_OF_RECORD,
+    "home.snooze": CASE_MANAGER_OF_RECORD,
+    # The services directory.
+    "services.index": SIGNED_IN_ONLY,
+    "services.show": SIGNED_IN_ONLY,
+    "services_manage.index": ACCOUNT_MANAGERS,
+    "services_manage.export": ACCOUNT_MANAGERS,
+    "services_manage.new": ACCOUNT_MANAGERS,
+    "services_manage.edit": ADMIN_OR_SUPERVISOR_OF_TERRITORY,
+    "services_manage.deactivate": ADMIN_OR_SUPERVISOR_OF_TERRITORY,
+    "services_manage.reactivate": ADMIN_OR_SUPERVISOR_OF_TERRITORY,
+    "services_manage.checked": ADMIN_OR_SUPERVISOR_OF_TERRITORY,
+    "services_manage.history": ADMIN_OR_SUPERVISOR_OF_TERRITORY,
+    "services_manage.import_file": ACCOUNT_MANAGERS,
+    "services_manage.confirm_import": ACCOUNT_MANAGERS,
+    # Administration.
+    "admin.failed_mail": ADMIN_ONLY,
+    "admin.retry": ADMIN_ONLY,
+    "admin_log.index": ADMIN_ONLY,
+    "office.edit": ADMIN_ONLY,
+    "territories.index": ADMIN_ONLY,
+    "territories.new": ADMIN_ONLY,
+    "territories.new_comune": ADMIN_ONLY,
+    "territories.edit": ADMIN_ONLY,
+    "territories.holidays": ADMIN_ONLY,
+    "territories.delete": ADMIN_ONLY,
+    "users.index": ACCOUNT_MANAGERS,
+    "users.new": ACCOUNT_MANAGERS,
+    "users.edit": ADMIN_OR_SUPERVISOR_OF_TERRITORY,
+    "users.deactivate": ADMIN_OR_SUPERVISOR_OF_TERRITORY,
+    "users.reactivate": ADMIN_OR_SUPERVISOR_OF_TERRITORY,
+    "users.password_link": ADMIN_OR_SUPERVISOR_OF_TERRITORY,
+    "organisations.index": ACCOUNT_MANAGERS,
+    "organisations.new": ACCOUNT_MANAGERS,
+    "organisations.edit": ADMIN_OR_SUPERVISOR_OF_TERRITORY,
+    "organisations.set_active": ADMIN_OR_SUPERVISOR_OF_TERRITORY,
+    # Supervision and reporting.
+    "approvals.index": SUPERVISOR,
+    "approvals.approve": PACT_SUPERVISOR,
+    "approvals.send_back": PACT_SUPERVISOR,
+    "caseload.index": SUPERVISOR,
+    "caseload.pacts": SUPERVISOR,
+    "caseload.reassign": SUPERVISOR,
+    "caseload_import.index": SUPERVISOR,
+    "caseload_import.template": SUPERVISOR,
+    "caseload_import.check": SUPERVISOR,
+    "caseload_import.confirm": SUPERVISOR,
+    "covers.index": SUPERVISOR,
+    "covers.new": SUPERVISOR,
+    "covers.end": SUPERVISOR_OF_TERRITORY,
+    "programmes.index": SUPERVISOR,
+    "programmes.new": SUPERVISOR,
+    "programmes.edit": SUPERVISOR_OF_TERRITORY,
+    "programmes.history": SUPERVISOR_OF_TERRITORY,
+    "indicators.index": SUPERVISOR,
+    "indicators.report": SUPERVISOR,
+    "exports.index": SUPERVISOR,
+    "exports.dataset_fields": SUPERVISOR,
+    "exports.pacts": SUPERVISOR,
+    "exports.pseudonymised": SUPERVISOR,
+    "exports.indicators_xlsx": SUPERVISOR,
+    "exports.indicator_csv": SUPERVISOR,
+    "service_mapping.index": SUPERVISOR,
+    "service_mapping.tables_xlsx": SUPERVISOR,
+    "service_mapping.table_csv": SUPERVISOR,
+    # People.
+    "beneficiaries.index": PEOPLE_WORKERS,
+    "beneficiaries.new": PEOPLE_WORKERS,
+    "search.results": PEOPLE_WORKERS,
+    "search.suggestions": PEOPLE_WORKERS,
+    "beneficiaries.show": PACT_TEAM,
+    "beneficiaries.edit": PACT_TEAM,
+    "beneficiaries.history": PACT_TEAM,
+    "beneficiaries.add_member": PACT_TEAM,
+    "beneficiaries.remove_member": PACT_TEAM,
+    "beneficiaries.open_pact": PACT_TEAM,
+    "casefile.beneficiary_documents": PACT_TEAM,
+    "casefile.upload_beneficiary_document": PACT_TEAM,
+    # The pact.
+    "pacts.show": PACT_TEAM,
+    "pacts.print_view": PACT_TEAM,
+    "pacts.move_page": PACT_TEAM,
+    "pacts.transition": PACT_TEAM,
+    "pacts.referral": PACT_TEAM,
+    "pacts.screening": PACT_TEAM,
+    "pacts.add_goal": PACT_TEAM,
+    "pacts.add_action": PACT_TEAM,
+    "pacts.add_commitment": PACT_TEAM,
+    "pacts.goal_status": PACT_TEAM,
+    "pacts.action_status": PACT_TEAM,
+    "pacts.remove_goal": PACT_TEAM,
+    "pacts.remove_action": PACT_TEAM,
+    "pacts.remove_commitment": PACT_TEAM,
+    "pacts.prepare_revision": PACT_TEAM,
+    "pacts.signature": PACT_TEAM,
+    "pacts.contact": PACT_TEAM,
+    "pacts.outcome": PACT_TEAM,
+    "pact_pdf.download": PACT_TEAM,
+    "goals.edit_goal": PACT_TEAM,
+    "goals.edit_action": PACT_TEAM,
+    "casefile.timeline_page": PACT_TEAM,
+    "casefile.workflow_diagram": PACT_TEAM,
+    "casefile.add_journal_entry": PACT_TEAM,
+    "casefile.add_member": PACT_TEAM,
+    "casefile.remove_member": PACT_TEAM,
+    "casefile.upload_pact_document": PACT_TEAM,
+    "casefile.download_document": PACT_TEAM,
+    "service_referrals.propose": PACT_TEAM,
+    "service_referrals.step": PACT_TEAM,
+    "service_referrals.consent": PACT_TEAM,
+    "service_referrals.withdraw": PACT_TEAM,
+    "service_referrals.contact": PACT_TEAM,
+    "service_referrals.link": PACT_TEAM,
+}
+
+# Not asked: our own static files and the front-end packages' files (no data, no ids).
+SKIPPED = frozenset({"static", "assets.bootstrap_italia"})
+
+# Path parameters by name: ids of the pact being asked about (see route_world.Target.ids),
+# else of the world; a few names mean different things on different routes.
+PARAMETERS_BY_ENDPOINT = {
+    ("exports.indicator_csv", "key"): "outcomes",
+    ("service_mapping.table_csv", "key"): "outcomes",
+    ("calendar.feed", "token"): "a-feed-token-nobody-was-given",
+    ("passwords.invitation", "token"): "an-invitation-nobody-was-sent",
+    ("passwords.reset", "token"): "a-reset-link-nobody-was-sent",
+}
+CONSTANT_PARAMETERS = {"fmt": "csv", "kind": "csv", "event": "request", "event_name": "start_screening"}
+# Form fields that name another's rows, for the POSTs whose target is in the form, not the path.
+FORMS = {
+    "caseload.reassign": lambda ids, shared: {"pacts": str(ids["pact_id"]), "to_manager": str(shared["colleague_id"]),
+                                              "reason": "riorganizzazione"},
+    "covers.new": lambda ids, shared: {"absent_user_id": str(shared["user_id"]),
+                                       "covering_user_id": str(shared["colleague_id"]),
+                                       "starts_on": "01/06/2027", "ends_on": "05/06/2027"},
+    "casefile.remove_member": lambda ids, shared: {"user_id": str(shared["colleague_id"])},
+}
+# Tables a refused request may write: who asked for what (reads are logged), their session,
+# sign-in attempts.
+LOGS = frozenset({"access_log_entry", "administrative_log_entry", "user_session", "login_attempt",
+                  "data_version", "deadline_refresh", "scheduler_lock"})
+# Answers that are right although they are not a page: the readiness probe says 503 on a schema
+# made without Alembic (the tests' schema), to everyone alike.
+OTHER_ANSWERS = {"health.ready": {503}}
+PARAMETER = re.compile(r"<(?:[^<>]*:)?(\w+)>")
+TEXT_TYPES = ("text/", "application/json", "image/svg+xml")
+
+
+@pytest.fixture
+def app(engine_app: Flask) -> Flask:
+    return engine_app
+
+
+@pytest.fixture
+def route_world(app: Flask, db, people: People) -> RouteWorld:
+    world = build_route_world(app, db, people)
+    world.shared["colleague_id"] = people.colleague.id
+    return world
+
+
+def _rules(app: Flask) -> Iterator:
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint not in SKIPPED:
+            yield rule
+
+
+def test_every_route_is_classified(app: Flask):
+    unknown = sorted({rule.endpoint for rule in _rules(app)} - ROUTES.keys())
+    assert not unknown, "\n".join(f"classify the new route {endpoint} in tests/web/test_route_matrix.py"
+                                  for endpoint in unknown)
+    gone = sorted(ROUTES.keys() - {rule.endpoint for rule in app.url_map.iter_rules()})
+    assert not gone, f"routes classified in tests/web/test_route_matrix.py that no longer exist: {gone}"
+
+
+def _path(rule, target_ids: dict[str, int], shared: dict[str, object]) -> str:
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        for source in (PARAMETERS_BY_ENDPOINT.get((rule.endpoint, name)), CONSTANT_PARAMETERS.get(name),
+                       target_ids.get(name), shared.get(name)):
+            if source is not None:
+                return str(source)
+        raise AssertionError(f"the route {rule.endpoint} ({rule.rule}) has a parameter '{name}' the route "
+                             f"matrix cannot fill: add it to tests/web/route_world.py or to PARAMETERS_BY_ENDPOINT")
+
+    return PARAMETER.sub(value, rule.rule)
+
+
+def _client(app: Flask, actor: str) -> tuple[FlaskClient, str]:
+    client = app.test_client()
+    if actor != "anonymous":
+        assert sign_in(client, actor_username(actor)).status_code == 302, f"{actor} cannot sign in"
+    page = client.get("/account" if actor != "anonymous" else "/login").get_data(as_text=True)
+    match = CSRF.search(page)
+    assert match, f"no CSRF token for {actor}"
+    return client, match.group(1)
+
+
+USERNAMES = {"admin": "admin", "supervisor": "elena", "other_supervisor": "paolo", "manager": "giulia",
+             "colleague": "marco", "outsider": "luca", "stranger": "sara"}
+
+
+def actor_username(actor: str) -> str:
+    return USERNAMES[actor]
+
+
+def _snapshot(engine: Engine) -> dict[str, list]:
+    with engine.connect() as connection:
+        return {
+            table.name: [tuple(row) for row in connection.execute(
+                select(table).order_by(*table.primary_key.columns))]
+            for table in Base.metadata.sorted_tables if table.name not in LOGS
+        }
+
+
+def _changes(before: dict[str, list], after: dict[str, list]) -> list[str]:
+    return [name for name in before if before[name] != after[name]]
+
+
+def _markers_shown(body: str, actor: str, world: RouteWorld) -> list[str]:
+    lowered = body.lower()
+    return [marker for name, target in world.targets.items() if actor not in ENTITLED[name]
+            for marker in target.markers if marker and marker.lower() in lowered]
+
+
+def run_matrix(app: Flask, world: RouteWorld, methods: set[str]) -> tuple[list[str], int]:
+    """Ask every route with `methods` as every actor; the problems found, and how many requests."""
+    engine = app.extensions["casework"]["engine"]
+    problems: list[str] = []
+    asked = 0
+    for actor in ACTORS:
+        client, token = _client(app, actor)
+        state = _snapshot(engine)
+        for rule in sorted(_rules(app), key=lambda rule: (rule.endpoint, rule.rule)):
+            access = ROUTES[rule.endpoint]
+            takes_ids = any(name in world.targets["ordinary"].ids or name.endswith("_id")
+                            for name in rule.arguments)
+            for target_name in ("ordinary", "restricted") if takes_ids else ("ordinary",):
+                target = world.targets[target_name]
+                path = _path(rule, target.ids, world.shared)
+                allowed = access.allowed(actor, target_name)
+                for method in sorted((rule.methods or set()) & methods):
+                    if method == "POST" and allowed:
+                        continue
+                    where = f"{method} {path} [{rule.endpoint}] as {actor} ({target_name} pact)"
+                    if method == "GET":
+                        answer = client.get(path)
+                    else:
+                        form = FORMS.get(rule.endpoint, lambda ids, shared: {})(target.ids, world.shared)
+                        answer = client.post(path, data={**form, "csrf_token": token})
+                    asked += 1
+                    status, location = answer.status_code, answer.headers.get("Location", "")
+                    content_type = answer.headers.get("Content-Type", "")
+                    body = answer.get_data(as_text=True) if content_type.startswith(TEXT_TYPES) else ""
+                    if status in OTHER_ANSWERS.get(rule.endpoint, ()):
+                        pass
+                    elif status >= 500:
+                        problems.append(f"{where}: {status}")
+                    elif not allowed:
+                        if actor == "anonymous" and not access.refused_alike:
+                            if status != 302 or "/login" not in location:
+                                problems.append(f"{where}: {status} {location}, expected the sign-in page")
+                        elif status not in (403, 404):
+                            problems.append(f"{where}: {status} {location}, expected 403 or 404")
+                    elif method == "GET" and (status in (401, 403, 404) or "/login" in location):
+                        problems.append(f"{where}: {status} {location}, expected the page (are the ids real?)")
+                    shown = _markers_shown(body, actor, world)
+                    if shown:
+                        problems.append(f"{where}: {status} shows {shown}")
+                    if method == "POST":
+                        after = _snapshot(engine)
+                        changed = _changes(state, after)
+                        if changed:
+                            problems.append(f"{where}: {status} changed {changed}")
+                        state = after
+    return problems, asked
+
+
+@pytest.mark.parametrize("methods", [pytest.param({"GET"}, id="GET"), pytest.param({"POST"}, id="POST")])
+def test_route_matrix(app: Flask, route_world: RouteWorld, methods: set[str]):
+    started = time.monotonic()
+    problems, asked = run_matrix(app, route_world, methods)
+    print(f"route matrix {sorted(methods)}: {asked} requests in {time.monotonic() - started:.1f} s")
+    assert not problems, f"{len(problems)} of {asked} answers wrong:\n" + "\n".join(problems)
+
+
+def test_the_markers_are_on_the_pages_of_who_may_see_them(app: Flask, route_world: RouteWorld):
+    """A refused page holding no marker means something only if a permitted page shows them."""
+    client, _ = _client(app, "manager")
+    for target in route_world.targets.values():
+        page = client.get(f"/pacts/{target.ids['pact_id']}").get_data(as_text=True)
+        person = client.get(f"/beneficiaries/{target.ids['beneficiary_id']}").get_data(as_text=True)
+        timeline = client.get(f"/pacts/{target.ids['pact_id']}/timeline").get_data(as_text=True)
+        shown = [marker for marker in target.markers if marker in page + person + timeline]
+        assert shown == list(target.markers)
