@@ -63,7 +63,7 @@ class Target:
     name: str
     pact: Pact
     beneficiary: Beneficiary
-    ids: dict[str, int] = field(default_factory=dict)
+    ids: dict[str, object] = field(default_factory=dict)  # by path parameter's name, and a few more
     markers: tuple[str, ...] = ()
 
 
@@ -110,7 +110,7 @@ def _fill(app: Flask, db: Session, pact: Pact, name: str, service_id: int, now: 
              "commitment_id": commitment.id, "journal_id": journal.id, "document_id": pact_document.id,
              "person_document_id": person_document.id, "member_id": member.id,
              "notification_id": notification.id, "referral_id": referral.id,
-             "programme_id": pact.programme_id},
+             "programme_id": pact.programme_id, "name_start": person.last_name[:5], "pact_version": pact.version},
         markers=(person.last_name, person.codice_fiscale or "", f"Diario segreto {name}",
                  f"relazione-{name}.pdf", f"identita-{name}.pdf", f"Obiettivo riservato {name}"),
     )
@@ -170,5 +170,6 @@ def build_route_world(app: Flask, db: Session, people: People) -> RouteWorld:
              "stranger": stranger}
     shared = {"user_id": manager.id, "territory_id": comune.id, "service_id": service.id,
               "organisation_id": service.organisation_id, "cover_id": cover.id, "email_id": failed.id,
-              "feed_token": feed_token}
+              "feed_token": feed_token, "unione_id": unione.id,
+              "outsider_id": outsider.id}
     return RouteWorld(people=people, users=users, targets=targets, shared=shared)

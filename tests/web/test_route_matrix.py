@@ -24,11 +24,12 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from casework.models import Base
 from tests.web.conftest import CSRF, People, sign_in
@@ -52,6 +53,14 @@ class Access:
     about: str = ""
     # Refused to everyone alike, signed in or not (a 404, not the sign-in page).
     refused_alike: bool = False
+    # Actors who may reach the route but whose POST names rows that are not theirs (in its
+    # form, see FORMS): it is sent, and must change nothing.
+    probed: frozenset[str] = frozenset()
+    probed_restricted: frozenset[str] | None = None  # when not the same
+
+    def probes(self, actor: str, target: str) -> bool:
+        restricted = self.probed if self.probed_restricted is None else self.probed_restricted
+        return actor in (self.probed if target == "ordinary" else restricted)
 
     def allowed(self, actor: str, target: str) -> bool:
         return actor in (self.ordinary if target == "ordinary" else self.restricted)
@@ -72,6 +81,20 @@ ACCOUNT_MANAGERS = _same(frozenset({"admin"}) | SUPERVISORS, "administrators and
 ADMIN_OR_SUPERVISOR_OF_TERRITORY = _same(frozenset({"admin", "supervisor"}),
                                          "administrators and the supervisor of the row's territory")
 SUPERVISOR = _same(SUPERVISORS, "supervisors (data scoped to their territory)")
+# A supervisor's form naming rows of the territory (pacts, case managers, a territory): the
+# other territory's supervisor reaches the form, and their POST naming those rows changes nothing.
+SUPERVISOR_SCOPED_FORM = Access(SUPERVISORS, SUPERVISORS, "supervisors, for rows of their territory",
+                                probed=frozenset({"other_supervisor"}))
+ACCOUNT_MANAGERS_SCOPED_FORM = Access(frozenset({"admin"}) | SUPERVISORS, frozenset({"admin"}) | SUPERVISORS,
+                                      "administrators and supervisors, for rows of their territory",
+                                      probed=frozenset({"other_supervisor"}))
+# About one's own rows only: whoever else sends it leaves the pacts' case manager's rows alone.
+# The other territory's supervisor may not hand over the Unione's pacts; the Unione's may not hand
+# over a restricted pact they are not assigned to.
+REASSIGNMENT = Access(SUPERVISORS, SUPERVISORS, "supervisors, for the pacts they see",
+                      probed=frozenset({"other_supervisor"}), probed_restricted=SUPERVISORS)
+OWN_ROWS = Access(SIGNED_IN, SIGNED_IN, "every signed-in user, about their own rows",
+                  probed=SIGNED_IN - {"manager"})
 SUPERVISOR_OF_TERRITORY = _same(frozenset({"supervisor"}), "the supervisor of the object's territory")
 PEOPLE_WORKERS = _same(CASE_MANAGERS | SUPERVISORS, "case managers and supervisors (scoped lists)")
 # The pact's people: its case manager, and the territory's supervisor unless it is restricted.
@@ -104,7 +127,7 @@ ROUTES: dict[str, Access] = {
     "calendar.create": SIGNED_IN_ONLY,
     "calendar.revoke": SIGNED_IN_ONLY,
     "notifications.index": SIGNED_IN_ONLY,
-    "notifications.mark_all_done": SIGNED_IN_ONLY,
+    "notifications.mark_all_done": OWN_ROWS,
     "notifications.mark_done": RECIPIENT,
     "notifications.snooze": RECIPIENT,
     "office.logo": SIGNED_IN_ONLY,
@@ -137,7 +160,7 @@ ROUTES: dict[str, Access] = {
     "territories.holidays": ADMIN_ONLY,
     "territories.delete": ADMIN_ONLY,
     "users.index": ACCOUNT_MANAGERS,
-    "users.new": ACCOUNT_MANAGERS,
+    "users.new": ACCOUNT_MANAGERS_SCOPED_FORM,
     "users.edit": ADMIN_OR_SUPERVISOR_OF_TERRITORY,
     "users.deactivate": ADMIN_OR_SUPERVISOR_OF_TERRITORY,
     "users.reactivate": ADMIN_OR_SUPERVISOR_OF_TERRITORY,
@@ -152,16 +175,16 @@ ROUTES: dict[str, Access] = {
     "approvals.send_back": PACT_SUPERVISOR,
     "caseload.index": SUPERVISOR,
     "caseload.pacts": SUPERVISOR,
-    "caseload.reassign": SUPERVISOR,
+    "caseload.reassign": REASSIGNMENT,
     "caseload_import.index": SUPERVISOR,
     "caseload_import.template": SUPERVISOR,
     "caseload_import.check": SUPERVISOR,
     "caseload_import.confirm": SUPERVISOR,
     "covers.index": SUPERVISOR,
-    "covers.new": SUPERVISOR,
+    "covers.new": SUPERVISOR_SCOPED_FORM,
     "covers.end": SUPERVISOR_OF_TERRITORY,
     "programmes.index": SUPERVISOR,
-    "programmes.new": SUPERVISOR,
+    "programmes.new": SUPERVISOR_SCOPED_FORM,
     "programmes.edit": SUPERVISOR_OF_TERRITORY,
     "programmes.history": SUPERVISOR_OF_TERRITORY,
     "indicators.index": SUPERVISOR,
@@ -240,12 +263,43 @@ PARAMETERS_BY_ENDPOINT = {
 CONSTANT_PARAMETERS = {"fmt": "csv", "kind": "csv", "event": "request", "event_name": "start_screening"}
 # Form fields that name another's rows, for the POSTs whose target is in the form, not the path.
 FORMS = {
-    "caseload.reassign": lambda ids, shared: {"pacts": str(ids["pact_id"]), "to_manager": str(shared["colleague_id"]),
-                                              "reason": "riorganizzazione"},
-    "covers.new": lambda ids, shared: {"absent_user_id": str(shared["user_id"]),
-                                       "covering_user_id": str(shared["colleague_id"]),
-                                       "starts_on": "01/06/2027", "ends_on": "05/06/2027"},
-    "casefile.remove_member": lambda ids, shared: {"user_id": str(shared["colleague_id"])},
+    # To a case manager the sender may choose (the other territory's supervisor: one of theirs),
+    # so that only the pact or the absent colleague of others is what is wrong with the form.
+    "caseload.reassign": lambda ids, shared, actor: {
+        "reassign-pacts": f"{ids['pact_id']}:{ids['pact_version']}",
+        "reassign-to_manager": str(_own_case_manager(shared, actor)), "reassign-reason": "riorganizzazione"},
+    "covers.new": lambda ids, shared, actor: {
+        "absent_user_id": str(shared["user_id"]), "covering_user_id": str(_own_case_manager(shared, actor)),
+        "starts_on": "01/06/2027", "ends_on": "05/06/2027", "reason": "ferie"},
+    "programmes.new": lambda ids, shared, actor: {
+        "code": "NUOVO", "name": "Nuovo programma", "funder": "Regione", "territory_id": str(shared["unione_id"]),
+        "starts_on": "01/01/2027", "workflow_name": "patto_personalizzato", "no_contact_days": "30"},
+    "users.new": lambda ids, shared, actor: {
+        "full_name": "Sara Verdi", "username": "sara.verdi", "email": "sara.verdi@example.org",
+        "role": "case_manager", "territory_id": str(shared["unione_id"]), "organisation_id": ""},
+    "casefile.remove_member": lambda ids, shared, actor: {"user_id": str(shared["colleague_id"])},
+}
+
+
+def _own_case_manager(shared: dict[str, object], actor: str) -> object:
+    return shared["outsider_id"] if actor == "other_supervisor" else shared["colleague_id"]
+
+
+# Query strings naming others' rows, for the pages whose filter or search is the way in (a search
+# types the start of the surname: the whole surname on the answer is a find).
+QUERIES = {
+    "search.results": lambda ids, shared: {"q": ids["name_start"]},
+    "search.suggestions": lambda ids, shared: {"q": ids["name_start"]},
+    "beneficiaries.index": lambda ids, shared: {"q": ids["name_start"]},
+    "home.today": lambda ids, shared: {"q": ids["name_start"]},
+    "caseload.index": lambda ids, shared: {"programme": ids["programme_id"]},
+    "caseload.pacts": lambda ids, shared: {"programme": ids["programme_id"], "manager": shared["user_id"]},
+    "indicators.index": lambda ids, shared: {"programme": ids["programme_id"], "territory": shared["unione_id"]},
+    "indicators.report": lambda ids, shared: {"programme": ids["programme_id"], "territory": shared["unione_id"]},
+    "exports.pacts": lambda ids, shared: {"programme": ids["programme_id"]},
+    "exports.pseudonymised": lambda ids, shared: {"programme": ids["programme_id"]},
+    "exports.indicator_csv": lambda ids, shared: {"programme": ids["programme_id"]},
+    "service_mapping.index": lambda ids, shared: {"territory": shared["unione_id"]},
 }
 # Tables a refused request may write: who asked for what (reads are logged), their session,
 # sign-in attempts.
@@ -315,16 +369,22 @@ def actor_username(actor: str) -> str:
     return USERNAMES[actor]
 
 
-def _snapshot(engine: Engine) -> dict[str, list]:
+def _snapshot(engine: Engine) -> dict[str, object]:
+    """Every row of every table but the logs: each table's rows, or on PostgreSQL a digest of them
+    (one query instead of one a table: the matrix takes a snapshot after each refused POST)."""
+    tables = [table for table in Base.metadata.sorted_tables if table.name not in LOGS]
     with engine.connect() as connection:
-        return {
-            table.name: [tuple(row) for row in connection.execute(
-                select(table).order_by(*table.primary_key.columns))]
-            for table in Base.metadata.sorted_tables if table.name not in LOGS
-        }
+        if engine.dialect.name == "postgresql":
+            digests = ", ".join(
+                f"(SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM \"{table.name}\" t)"
+                for table in tables)
+            row = connection.execute(text(f"SELECT {digests}")).one()
+            return dict(zip([table.name for table in tables], row, strict=True))
+        return {table.name: [tuple(row) for row in connection.execute(select(table).order_by(*table.primary_key.columns))]
+                for table in tables}
 
 
-def _changes(before: dict[str, list], after: dict[str, list]) -> list[str]:
+def _changes(before: dict[str, object], after: dict[str, object]) -> list[str]:
     return [name for name in before if before[name] != after[name]]
 
 
@@ -344,20 +404,22 @@ def run_matrix(app: Flask, world: RouteWorld, methods: set[str]) -> tuple[list[s
         state = _snapshot(engine)
         for rule in sorted(_rules(app), key=lambda rule: (rule.endpoint, rule.rule)):
             access = ROUTES[rule.endpoint]
-            takes_ids = any(name in world.targets["ordinary"].ids or name.endswith("_id")
-                            for name in rule.arguments)
+            takes_ids = rule.endpoint in QUERIES or rule.endpoint in FORMS or any(
+                name in world.targets["ordinary"].ids or name.endswith("_id") for name in rule.arguments)
             for target_name in ("ordinary", "restricted") if takes_ids else ("ordinary",):
                 target = world.targets[target_name]
                 path = _path(rule, target.ids, world.shared)
                 allowed = access.allowed(actor, target_name)
                 for method in sorted((rule.methods or set()) & methods):
-                    if method == "POST" and allowed:
+                    if method == "POST" and allowed and not access.probes(actor, target_name):
                         continue
-                    where = f"{method} {path} [{rule.endpoint}] as {actor} ({target_name} pact)"
+                    query = QUERIES.get(rule.endpoint, lambda ids, shared: {})(target.ids, world.shared)
+                    where = f"{method} {path}{'?' if query else ''}{urlencode(query)} [{rule.endpoint}] as {actor} " \
+                            f"({target_name} pact)"
                     if method == "GET":
-                        answer = client.get(path)
+                        answer = client.get(path, query_string=query)
                     else:
-                        form = FORMS.get(rule.endpoint, lambda ids, shared: {})(target.ids, world.shared)
+                        form = FORMS.get(rule.endpoint, lambda ids, shared, actor: {})(target.ids, world.shared, actor)
                         answer = client.post(path, data={**form, "csrf_token": token})
                     asked += 1
                     status, location = answer.status_code, answer.headers.get("Location", "")
@@ -367,6 +429,8 @@ def run_matrix(app: Flask, world: RouteWorld, methods: set[str]) -> tuple[list[s
                         pass
                     elif status >= 500:
                         problems.append(f"{where}: {status}")
+                    elif method == "POST" and access.probes(actor, target_name):
+                        pass  # allowed in: judged by what it changed, below
                     elif not allowed:
                         if actor == "anonymous" and not access.refused_alike:
                             if status != 302 or "/login" not in location:
@@ -404,3 +468,30 @@ def test_the_markers_are_on_the_pages_of_who_may_see_them(app: Flask, route_worl
         timeline = client.get(f"/pacts/{target.ids['pact_id']}/timeline").get_data(as_text=True)
         shown = [marker for marker in target.markers if marker in page + person + timeline]
         assert shown == list(target.markers)
+
+
+def test_the_snapshot_sees_a_change(app: Flask, route_world: RouteWorld):
+    """A refused POST changing nothing means something only if a permitted one is seen."""
+    engine = app.extensions["casework"]["engine"]
+    client, token = _client(app, "manager")
+    before = _snapshot(engine)
+    answer = client.post(f"/notifications/{route_world.targets['ordinary'].ids['notification_id']}/done",
+                         data={"csrf_token": token})
+    assert answer.status_code in (302, 303)
+    assert _changes(before, _snapshot(engine)) == ["notification"]
+
+
+@pytest.mark.parametrize("endpoint", ["caseload.reassign", "covers.new", "programmes.new", "users.new"])
+def test_the_probing_forms_are_accepted_from_the_territory_s_supervisor(
+        app: Flask, route_world: RouteWorld, endpoint: str):
+    """The other territory's supervisor's POSTs above change nothing because of whose rows they
+    name, not because the form is wrong: the same form from the Unione's supervisor is saved."""
+    engine = app.extensions["casework"]["engine"]
+    client, token = _client(app, "supervisor")
+    rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)
+    form = FORMS[endpoint](route_world.targets["ordinary"].ids, route_world.shared, "supervisor")
+    before = _snapshot(engine)
+    answer = client.post(_path(rule, route_world.targets["ordinary"].ids, route_world.shared),
+                         data={**form, "csrf_token": token})
+    assert answer.status_code in (302, 303), answer.get_data(as_text=True)[-3000:]
+    assert _changes(before, _snapshot(engine))
