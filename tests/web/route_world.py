@@ -71,7 +71,7 @@ class Target:
 class RouteWorld:
     people: People
     users: dict[str, User]  # actor name -> account (the anonymous actor has none)
-    targets: dict[str, Target]  # "ordinary", "restricted"
+    targets: dict[str, Target]  # "ordinary", "restricted", "mixed"
     shared: dict[str, object]  # ids and values that do not depend on the pact
 
 
@@ -110,7 +110,8 @@ def _fill(app: Flask, db: Session, pact: Pact, name: str, service_id: int, now: 
              "commitment_id": commitment.id, "journal_id": journal.id, "document_id": pact_document.id,
              "person_document_id": person_document.id, "member_id": member.id,
              "notification_id": notification.id, "referral_id": referral.id,
-             "programme_id": pact.programme_id, "name_start": person.last_name[:5], "pact_version": pact.version},
+             "programme_id": pact.programme_id, "name_start": person.last_name[:5], "pact_version": pact.version,
+             "beneficiary_version": person.version},
         markers=(person.last_name, person.codice_fiscale or "", f"Diario segreto {name}",
                  f"relazione-{name}.pdf", f"identita-{name}.pdf", f"Obiettivo riservato {name}"),
     )
@@ -153,6 +154,12 @@ def build_route_world(app: Flask, db: Session, people: People) -> RouteWorld:
         "ordinary": _fill(app, db, ordinary_pact, "ordinario", service.id, now, manager),
         "restricted": _fill(app, db, restricted_pact, "riservato", service.id, now, manager),
     }
+    # The ordinary pact (and its person) in the path, with the restricted pact's rows below it: a
+    # goal, a referral, a household member... of another pact reached through one the user sees.
+    restricted_ids = targets["restricted"].ids
+    targets["mixed"] = Target(name="mixed", pact=ordinary_pact, beneficiary=ordinary_pact.beneficiary, ids={
+        **restricted_ids, **{name: targets["ordinary"].ids[name]
+                             for name in ("pact_id", "beneficiary_id", "pact_version", "beneficiary_version")}})
     # Planned for next month: a cover in force would let Marco see Giulia's pacts.
     starts = now + timedelta(days=30)
     cover = AbsenceCover(absent_user_id=manager.id, covering_user_id=people.colleague.id,
