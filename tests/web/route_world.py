@@ -73,6 +73,9 @@ class RouteWorld:
     users: dict[str, User]  # actor name -> account (the anonymous actor has none)
     targets: dict[str, Target]  # "ordinary", "restricted", "mixed"
     shared: dict[str, object]  # ids and values that do not depend on the pact
+    # Markers of a pact no actor above is asked about, and who may see them: Sara's own
+    # restricted pact (nobody else, not even the territory's supervisor).
+    other_markers: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _person(first: str, last: str, code: str, comune_id: int, registrar: User) -> Beneficiary:
@@ -179,4 +182,5 @@ def build_route_world(app: Flask, db: Session, people: People) -> RouteWorld:
               "organisation_id": service.organisation_id, "cover_id": cover.id, "email_id": failed.id,
               "feed_token": feed_token, "unione_id": unione.id,
               "outsider_id": outsider.id}
-    return RouteWorld(people=people, users=users, targets=targets, shared=shared)
+    return RouteWorld(people=people, users=users, targets=targets, shared=shared,
+                      other_markers={"stranger": (sara_person.last_name, sara_person.codice_fiscale or "")})

@@ -20,11 +20,13 @@ their answer to whoever may not see a pact holds none of its markers.
 
 from __future__ import annotations
 
+import io
 import re
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from flask import Flask
@@ -325,6 +327,7 @@ LOGS = frozenset({"access_log_entry", "administrative_log_entry", "user_session"
 OTHER_ANSWERS = {"health.ready": {503}}
 PARAMETER = re.compile(r"<(?:[^<>]*:)?(\w+)>")
 TEXT_TYPES = ("text/", "application/json", "image/svg+xml")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
@@ -405,8 +408,32 @@ def _changes(before: dict[str, object], after: dict[str, object]) -> list[str]:
 
 def _markers_shown(body: str, actor: str, world: RouteWorld) -> list[str]:
     lowered = body.lower()
-    return [marker for name, target in world.targets.items() if actor not in ENTITLED[name]
-            for marker in target.markers if marker and marker.lower() in lowered]
+    hidden = [marker for name, target in world.targets.items() if actor not in ENTITLED[name]
+              for marker in target.markers]
+    hidden += [marker for owner, markers in world.other_markers.items() if actor != owner for marker in markers]
+    return [marker for marker in hidden if marker and marker.lower() in lowered]
+
+
+def _readable(answer) -> str:
+    """The text of an answer: a page, CSV, JSON, SVG, or the cells of a spreadsheet."""
+    content_type = answer.headers.get("Content-Type", "")
+    if content_type.startswith(TEXT_TYPES):
+        return answer.get_data(as_text=True)
+    if content_type.startswith(XLSX):
+        with zipfile.ZipFile(io.BytesIO(answer.get_data())) as book:
+            return "\n".join(book.read(name).decode("utf-8", "replace") for name in book.namelist()
+                             if name.endswith(".xml"))
+    return ""
+
+
+def _pages_named(location: str, actor: str, world: RouteWorld) -> list[str]:
+    """The pacts and people of others a redirect leads to (the sign-in page's `next` aside)."""
+    if not location or "/login" in location:
+        return []
+    path = urlsplit(location).path
+    return [path for name, target in world.targets.items() if name != "mixed" and actor not in ENTITLED[name]
+            and re.search(rf"/(pacts/{target.ids['pact_id']}|beneficiaries/{target.ids['beneficiary_id']})(/|$)",
+                          path)]
 
 
 def run_matrix(app: Flask, world: RouteWorld, methods: set[str]) -> tuple[list[str], int]:
@@ -441,8 +468,7 @@ def run_matrix(app: Flask, world: RouteWorld, methods: set[str]) -> tuple[list[s
                         answer = client.post(path, data={**form, "csrf_token": token})
                     asked += 1
                     status, location = answer.status_code, answer.headers.get("Location", "")
-                    content_type = answer.headers.get("Content-Type", "")
-                    body = answer.get_data(as_text=True) if content_type.startswith(TEXT_TYPES) else ""
+                    body = _readable(answer)
                     if status in OTHER_ANSWERS.get(rule.endpoint, ()):
                         pass
                     elif status >= 500:
@@ -457,6 +483,9 @@ def run_matrix(app: Flask, world: RouteWorld, methods: set[str]) -> tuple[list[s
                             problems.append(f"{where}: {status} {location}, expected 403 or 404")
                     elif method == "GET" and (status in (401, 403, 404) or "/login" in location):
                         problems.append(f"{where}: {status} {location}, expected the page (are the ids real?)")
+                    led_to = _pages_named(location, actor, world)
+                    if led_to:
+                        problems.append(f"{where}: {status} leads to {led_to}")
                     shown = _markers_shown(body, actor, world)
                     if shown:
                         problems.append(f"{where}: {status} shows {shown}")
@@ -478,14 +507,23 @@ def test_route_matrix(app: Flask, route_world: RouteWorld, methods: set[str]):
 
 
 def test_the_markers_are_on_the_pages_of_who_may_see_them(app: Flask, route_world: RouteWorld):
-    """A refused page holding no marker means something only if a permitted page shows them."""
+    """A refused or scoped page holding no marker means something only if the permitted one
+    shows them: the pact, the person, the timeline, and the lists the matrix reads for others
+    (search, notifications, Oggi, a service's referrals, the supervisor's lists and exports)."""
+    service = route_world.shared["service_id"]
     client, _ = _client(app, "manager")
-    for target in route_world.targets.values():
-        page = client.get(f"/pacts/{target.ids['pact_id']}").get_data(as_text=True)
-        person = client.get(f"/beneficiaries/{target.ids['beneficiary_id']}").get_data(as_text=True)
-        timeline = client.get(f"/pacts/{target.ids['pact_id']}/timeline").get_data(as_text=True)
-        shown = [marker for marker in target.markers if marker in page + person + timeline]
-        assert shown == list(target.markers)
+    for target in (route_world.targets["ordinary"], route_world.targets["restricted"]):
+        pages = "".join(_readable(client.get(url)) for url in (
+            f"/pacts/{target.ids['pact_id']}", f"/beneficiaries/{target.ids['beneficiary_id']}",
+            f"/pacts/{target.ids['pact_id']}/timeline"))
+        assert [marker for marker in target.markers if marker in pages] == list(target.markers)
+        for url in (f"/cerca?q={target.ids['name_start']}", f"/cerca/suggerimenti?q={target.ids['name_start']}",
+                    f"/beneficiaries?q={target.ids['name_start']}", "/notifications", "/", f"/servizi/{service}"):
+            assert target.beneficiary.last_name in _readable(client.get(url)), url
+    supervisor, _ = _client(app, "supervisor")
+    for url in ("/caseload/pacts", "/exports/pacts.csv", "/exports/pacts.xlsx", f"/servizi/{service}",
+                f"/cerca?q={route_world.targets['ordinary'].ids['name_start']}"):
+        assert route_world.targets["ordinary"].beneficiary.last_name in _readable(supervisor.get(url)), url
 
 
 def test_the_snapshot_sees_a_change(app: Flask, route_world: RouteWorld):
