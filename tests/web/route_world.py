@@ -110,7 +110,9 @@ def _fill(app: Flask, db: Session, pact: Pact, name: str, service_id: int, now: 
     return Target(
         name=name, pact=pact, beneficiary=person,
         ids={"pact_id": pact.id, "beneficiary_id": person.id, "goal_id": goal.id, "action_id": action.id,
-             "commitment_id": commitment.id, "journal_id": journal.id, "document_id": pact_document.id,
+             "commitment_id": commitment.id, "journal_id": journal.id,
+             # The ordinary pact's document, the restricted person's: both ways a file is scoped.
+             "document_id": person_document.id if name == "riservato" else pact_document.id,
              "person_document_id": person_document.id, "member_id": member.id,
              "notification_id": notification.id, "referral_id": referral.id,
              "programme_id": pact.programme_id, "name_start": person.last_name[:5], "pact_version": pact.version,
@@ -159,6 +161,10 @@ def build_route_world(app: Flask, db: Session, people: People) -> RouteWorld:
     }
     # The ordinary pact (and its person) in the path, with the restricted pact's rows below it: a
     # goal, a referral, a household member... of another pact reached through one the user sees.
+    # Accounts: Giulia's with the ordinary pact's ids; with the restricted one's, the Unione's
+    # supervisor's own (only an administrator manages a supervisor's account).
+    targets["ordinary"].ids["user_id"] = manager.id
+    targets["restricted"].ids["user_id"] = people.supervisor.id
     restricted_ids = targets["restricted"].ids
     targets["mixed"] = Target(name="mixed", pact=ordinary_pact, beneficiary=ordinary_pact.beneficiary, ids={
         **restricted_ids, **{name: targets["ordinary"].ids[name]
@@ -178,7 +184,7 @@ def build_route_world(app: Flask, db: Session, people: People) -> RouteWorld:
     users = {"admin": people.admin, "supervisor": people.supervisor, "other_supervisor": people.other_supervisor,
              "manager": people.manager, "colleague": people.colleague, "outsider": outsider,
              "stranger": stranger}
-    shared = {"user_id": manager.id, "territory_id": comune.id, "service_id": service.id,
+    shared = {"user_id": manager.id, "supervisor_id": people.supervisor.id, "territory_id": comune.id, "service_id": service.id,
               "organisation_id": service.organisation_id, "cover_id": cover.id, "email_id": failed.id,
               "feed_token": feed_token, "unione_id": unione.id,
               "outsider_id": outsider.id}

@@ -87,6 +87,10 @@ ADMIN_ONLY = _same(frozenset({"admin"}), "administrators")
 ACCOUNT_MANAGERS = _same(frozenset({"admin"}) | SUPERVISORS, "administrators and supervisors (scoped lists)")
 ADMIN_OR_SUPERVISOR_OF_TERRITORY = _same(frozenset({"admin", "supervisor"}),
                                          "administrators and the supervisor of the row's territory")
+# An account: Giulia's (a case manager of the Unione) with the ordinary pact's ids, the Unione's
+# supervisor's with the restricted pact's (an administrator's business alone).
+ACCOUNT = Access(frozenset({"admin", "supervisor"}), frozenset({"admin"}), "administrators, and the supervisor "
+                 "of a case manager's territory")
 SUPERVISOR = _same(SUPERVISORS, "supervisors (data scoped to their territory)")
 # A supervisor's form naming rows of the territory (pacts, case managers, a territory): the
 # other territory's supervisor reaches the form, and their POST naming those rows changes nothing.
@@ -168,10 +172,10 @@ ROUTES: dict[str, Access] = {
     "territories.delete": ADMIN_ONLY,
     "users.index": ACCOUNT_MANAGERS,
     "users.new": ACCOUNT_MANAGERS_SCOPED_FORM,
-    "users.edit": ADMIN_OR_SUPERVISOR_OF_TERRITORY,
-    "users.deactivate": ADMIN_OR_SUPERVISOR_OF_TERRITORY,
-    "users.reactivate": ADMIN_OR_SUPERVISOR_OF_TERRITORY,
-    "users.password_link": ADMIN_OR_SUPERVISOR_OF_TERRITORY,
+    "users.edit": ACCOUNT,
+    "users.deactivate": ACCOUNT,
+    "users.reactivate": ACCOUNT,
+    "users.password_link": ACCOUNT,
     "organisations.index": ACCOUNT_MANAGERS,
     "organisations.new": ACCOUNT_MANAGERS,
     "organisations.edit": ADMIN_OR_SUPERVISOR_OF_TERRITORY,
