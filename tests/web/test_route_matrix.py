@@ -352,12 +352,38 @@ def _rules(app: Flask) -> Iterator:
             yield rule
 
 
-def test_every_route_is_classified(app: Flask):
-    unknown = sorted({rule.endpoint for rule in _rules(app)} - ROUTES.keys())
-    assert not unknown, "\n".join(f"classify the new route {endpoint} in tests/web/test_route_matrix.py"
-                                  for endpoint in unknown)
-    gone = sorted(ROUTES.keys() - {rule.endpoint for rule in app.url_map.iter_rules()})
-    assert not gone, f"routes classified in tests/web/test_route_matrix.py that no longer exist: {gone}"
+def unclassified(app: Flask) -> list[str]:
+    """What is wrong with ROUTES for this app: each route of its URL map not in it, and each
+    entry naming a route that no longer exists."""
+    endpoints = {rule.endpoint for rule in _rules(app)}
+    return [f"classify the new route {endpoint} in tests/web/test_route_matrix.py"
+            for endpoint in sorted(endpoints - ROUTES.keys())] + [
+        f"the route {endpoint} classified in tests/web/test_route_matrix.py no longer exists"
+        for endpoint in sorted(ROUTES.keys() - endpoints)]
+
+
+def unfillable(app: Flask, world: RouteWorld) -> list[str]:
+    """The routes whose path has a parameter the matrix cannot fill, with the reason."""
+    problems = []
+    for rule in _rules(app):
+        try:
+            _path(rule, world.targets["ordinary"].ids, world.shared)
+        except AssertionError as error:
+            problems.append(str(error))
+    return problems
+
+
+def test_every_route_is_classified_and_filled(app: Flask, route_world: RouteWorld):
+    assert not unclassified(app), "\n".join(unclassified(app))
+    assert not unfillable(app, route_world), "\n".join(unfillable(app, route_world))
+
+
+def test_a_new_route_fails_the_matrix_until_it_is_classified(app: Flask, route_world: RouteWorld):
+    app.add_url_rule("/prova/<int:gadget_id>", "prova.gadget", lambda gadget_id: "segreto")
+    assert unclassified(app) == ["classify the new route prova.gadget in tests/web/test_route_matrix.py"]
+    assert unfillable(app, route_world) == [(
+        "the route prova.gadget (/prova/<int:gadget_id>) has a parameter 'gadget_id' the route matrix cannot fill: "
+        "add it to tests/web/route_world.py or to PARAMETERS_BY_ENDPOINT")]
 
 
 def _path(rule, target_ids: dict[str, int], shared: dict[str, object]) -> str:
