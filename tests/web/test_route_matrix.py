@@ -14,8 +14,15 @@ and the database holds exactly the same rows afterwards (read-only logs aside). 
 a route gets neither a 403/404 nor a 500 on GET (the proof the ids are real); their POSTs are
 the forms' own tests' business (they would change the world under the next cells).
 
-Pages a role may open but whose data are scoped (lists, indicators, exports) are asked too:
-their answer to whoever may not see a pact holds none of its markers.
+Pages a role may open but whose data are scoped (lists, search, indicators, exports) are asked
+too, with searches and filters naming others' people and programmes (QUERIES): their answer to
+whoever may not see a pact holds none of its markers, and no redirect leads to its page. Forms
+whose target is in their fields (a reassignment, a cover, a new programme or account) are sent
+by whoever reaches them, naming others' rows (FORMS): nothing changes. And a path naming a pact
+or person the user sees, with a goal, action, referral or household member of ANOTHER pact below
+it ("mixed"), is refused to everyone, the case manager of both included.
+
+Spreadsheets are read cell by cell; PDF files and images are only judged by their status.
 """
 
 from __future__ import annotations
@@ -99,21 +106,21 @@ SUPERVISOR_SCOPED_FORM = Access(SUPERVISORS, SUPERVISORS, "supervisors, for rows
 ACCOUNT_MANAGERS_SCOPED_FORM = Access(frozenset({"admin"}) | SUPERVISORS, frozenset({"admin"}) | SUPERVISORS,
                                       "administrators and supervisors, for rows of their territory",
                                       probed=frozenset({"other_supervisor"}))
-# About one's own rows only: whoever else sends it leaves the pacts' case manager's rows alone.
 # The other territory's supervisor may not hand over the Unione's pacts; the Unione's may not hand
 # over a restricted pact they are not assigned to.
 REASSIGNMENT = Access(SUPERVISORS, SUPERVISORS, "supervisors, for the pacts they see",
                       probed=frozenset({"other_supervisor"}), probed_restricted=SUPERVISORS)
+# About one's own rows only: whoever else sends it leaves the pacts' case manager's rows alone.
 OWN_ROWS = Access(SIGNED_IN, SIGNED_IN, "every signed-in user, about their own rows",
                   probed=SIGNED_IN - {"manager"})
 SUPERVISOR_OF_TERRITORY = _same(frozenset({"supervisor"}), "the supervisor of the object's territory")
 PEOPLE_WORKERS = _same(CASE_MANAGERS | SUPERVISORS, "case managers and supervisors (scoped lists)")
 # The pact's people: its case manager, and the territory's supervisor unless it is restricted.
-PACT_TEAM = Access(ENTITLED["ordinary"], ENTITLED["restricted"], "")
-CASE_MANAGER_OF_RECORD = Access(frozenset({"manager"}), frozenset({"manager"}), "")
+PACT_TEAM = Access(ENTITLED["ordinary"], ENTITLED["restricted"], "who sees the pact or person")
+CASE_MANAGER_OF_RECORD = Access(frozenset({"manager"}), frozenset({"manager"}), "the pact's case manager")
 # A supervisor's decision on a pact: the territory's supervisor, never on a restricted pact.
-PACT_SUPERVISOR = Access(frozenset({"supervisor"}), frozenset(), "")
-RECIPIENT = Access(frozenset({"manager"}), frozenset({"manager"}), "")
+PACT_SUPERVISOR = Access(frozenset({"supervisor"}), frozenset(), "the supervisor of an unrestricted pact")
+RECIPIENT = Access(frozenset({"manager"}), frozenset({"manager"}), "the notification's recipient")
 
 ROUTES: dict[str, Access] = {
     # Signing in, health, public pages.
