@@ -532,6 +532,11 @@ def run_matrix(app: Flask, world: RouteWorld, methods: set[str]) -> tuple[list[s
                         if changed:
                             problems.append(f"{where}: {status} changed {changed}")
                         state = after
+        if "POST" not in methods:
+            # A GET only reads (its access-log line aside), whoever sends it.
+            changed = _changes(state, _snapshot(engine))
+            if changed:
+                problems.append(f"GETs as {actor} changed {changed}")
     return problems, asked
 
 
