@@ -593,3 +593,10 @@ def test_the_probing_forms_are_accepted_from_the_territory_s_supervisor(
                          data={**form, "csrf_token": token})
     assert answer.status_code in (302, 303), answer.get_data(as_text=True)[-3000:]
     assert _changes(before, _snapshot(engine))
+
+
+def test_a_real_feed_token_opens_the_feed(app: Flask, route_world: RouteWorld):
+    """The made-up token's 404 above is the token's doing: Giulia's real one opens her feed."""
+    answer = app.test_client().get(f"/calendar/{route_world.shared['feed_token']}.ics")
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("text/calendar")
