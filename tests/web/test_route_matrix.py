@@ -120,6 +120,8 @@ PACT_TEAM = Access(ENTITLED["ordinary"], ENTITLED["restricted"], "who sees the p
 CASE_MANAGER_OF_RECORD = Access(frozenset({"manager"}), frozenset({"manager"}), "the pact's case manager")
 # A supervisor's decision on a pact: the territory's supervisor, never on a restricted pact.
 PACT_SUPERVISOR = Access(frozenset({"supervisor"}), frozenset(), "the supervisor of an unrestricted pact")
+# A person's access history: administrators (without case data) and the person's case managers.
+ACCESS_HISTORY = _same(frozenset({"admin", "manager"}), "administrators and the person's case manager")
 RECIPIENT = Access(frozenset({"manager"}), frozenset({"manager"}), "the notification's recipient")
 
 ROUTES: dict[str, Access] = {
@@ -228,6 +230,8 @@ ROUTES: dict[str, Access] = {
     "beneficiaries.remove_member": PACT_TEAM,
     "beneficiaries.open_pact": PACT_TEAM,
     "casefile.beneficiary_documents": PACT_TEAM,
+    "subject_access.copy": PACT_TEAM,
+    "access_history.show": ACCESS_HISTORY,
     "casefile.upload_beneficiary_document": PACT_TEAM,
     # The pact.
     "pacts.show": PACT_TEAM,
