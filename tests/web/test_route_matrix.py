@@ -123,6 +123,8 @@ PACT_SUPERVISOR = Access(frozenset({"supervisor"}), frozenset(), "the supervisor
 # A person's access history: administrators (without case data) and the person's case managers.
 ACCESS_HISTORY = _same(frozenset({"admin", "manager"}), "administrators and the person's case manager")
 RECIPIENT = Access(frozenset({"manager"}), frozenset({"manager"}), "the notification's recipient")
+# Erasing a person: a supervisor who sees them (never a restricted case's person they are not on).
+ERASER = Access(frozenset({"supervisor"}), frozenset(), "the supervisor who sees the person")
 
 ROUTES: dict[str, Access] = {
     # Signing in, health, public pages.
@@ -232,6 +234,8 @@ ROUTES: dict[str, Access] = {
     "casefile.beneficiary_documents": PACT_TEAM,
     "subject_access.copy": PACT_TEAM,
     "access_history.show": ACCESS_HISTORY,
+    "erasure.erase": ERASER,
+    "erasure.due": SUPERVISOR,
     "casefile.upload_beneficiary_document": PACT_TEAM,
     # The pact.
     "pacts.show": PACT_TEAM,
