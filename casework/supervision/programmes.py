@@ -57,6 +57,7 @@ MAX_INDICATOR_LENGTH = 60
 MAX_TARGET_DESCRIPTION = 300
 # A threshold beyond a year would never alert anyone about a pact left without contact.
 MAX_NO_CONTACT_DAYS = 365
+MAX_RETENTION_MONTHS = 600  # fifty years: longer than any rule on keeping social-service records
 # The column is Numeric(12, 4): eight digits before the point.
 MAX_TARGET_VALUE = Decimal(99999999)
 TARGET_PLACES = Decimal("0.0001")
@@ -96,6 +97,7 @@ class ProgrammeInput:
     workflow_name: str = ""
     restricted: bool = False
     no_contact_days: int | None = 30
+    retention_months: int | None = None  # None: people are kept until erased on request
     targets: Sequence[TargetInput | tuple[str, Any, str]] = field(default_factory=tuple)
 
 
@@ -227,7 +229,7 @@ def programme_fingerprint(programme: Programme) -> str:
         "starts_on": programme.starts_on.isoformat(),
         "ends_on": programme.ends_on.isoformat() if programme.ends_on else None,
         "workflow_name": programme.workflow_name, "restricted": bool(programme.restricted),
-        "no_contact_days": programme.no_contact_days,
+        "no_contact_days": programme.no_contact_days, "retention_months": programme.retention_months,
         "targets": sorted(
             [target.indicator, _plain_number(target.value), target.description] for target in programme.targets
         ),
@@ -322,6 +324,7 @@ def _cleaned(
         "description": (data.description or "").strip(), "territory_id": data.territory_id,
         "starts_on": data.starts_on, "ends_on": data.ends_on, "workflow_name": (data.workflow_name or "").strip(),
         "restricted": bool(data.restricted), "no_contact_days": data.no_contact_days,
+        "retention_months": data.retention_months,
     }
     errors: dict[str, str] = {}
     for name, limit in _MAX_LENGTHS.items():
@@ -359,6 +362,9 @@ def _cleaned(
         errors["no_contact_days"] = "at_least_one"
     elif days > MAX_NO_CONTACT_DAYS:
         errors["no_contact_days"] = "too_many_days"
+    months = values["retention_months"]
+    if months is not None and not 1 <= months <= MAX_RETENTION_MONTHS:
+        errors["retention_months"] = "retention_out_of_range"
     targets = _cleaned_targets(data.targets, errors)
     if errors:
         raise InvalidInput(errors)
@@ -377,7 +383,7 @@ def _code_taken(session: Session, code: str, current: Programme | None) -> bool:
 
 HISTORY_FIELDS = (
     "code", "name", "funder", "description", "territory", "starts_on", "ends_on", "workflow_name", "restricted",
-    "no_contact_days",
+    "no_contact_days", "retention_months",
 )
 
 

@@ -171,6 +171,7 @@ class ProgrammeForm(FlaskForm):
     workflow_name = SelectField(_l("Workflow"), choices=[], validate_choice=False)
     restricted = BooleanField(_l("Restricted cases: only the people assigned to a pact can see it"))
     no_contact_days = WholeNumberField(_l("Days without contact before an alert"), default=30)
+    retention_months = WholeNumberField(_l("Months to keep a person after their last pact closed"))
     targets = FieldList(FormField(TargetRowForm), min_entries=TARGET_ROWS, max_entries=MAX_TARGET_ROWS)
     # Set by programme_input: the row each target it returns came from, in order.
     target_rows: tuple[int, ...] = ()
@@ -211,6 +212,7 @@ class ProgrammeForm(FlaskForm):
             description=self.description.data or "", territory_id=self.territory_id.data,
             starts_on=self.starts_on.data, ends_on=self.ends_on.data, workflow_name=self.workflow_name.data or "",
             restricted=bool(self.restricted.data), no_contact_days=self.no_contact_days.data,
+            retention_months=self.retention_months.data,
             targets=[self.targets.entries[index].form.target() for index in rows],
         )
 
@@ -233,7 +235,7 @@ class ProgrammeForm(FlaskForm):
             "funder": programme.funder, "description": programme.description,
             "territory_id": programme.territory_id, "starts_on": programme.starts_on, "ends_on": programme.ends_on,
             "workflow_name": programme.workflow_name, "restricted": programme.restricted,
-            "no_contact_days": programme.no_contact_days,
+            "no_contact_days": programme.no_contact_days, "retention_months": programme.retention_months,
             "targets": [
                 {"indicator": target.indicator, "other_code": "", "value": target.value,
                  "description": target.description}

@@ -40,6 +40,8 @@ ERROR_MESSAGES = {
                              "every supervisor of the territory."),
     "at_least_one": _l("Write at least 1 day."),
     "too_many_days": _l("Write at most %(days)d days.", days=core.MAX_NO_CONTACT_DAYS),
+    "retention_out_of_range": _l("Write a number of months from 1 to %(months)d, or leave it empty.",
+                                 months=core.MAX_RETENTION_MONTHS),
     "invalid_indicator": _l("Write the code in lower case, with underscores between words, e.g. courses_started."),
     "duplicate_indicator": _l("This indicator already has a target above."),
     "negative": _l("The value cannot be negative."),
@@ -56,6 +58,7 @@ FIELD_LABELS = {
     "territory": _l("Territory"), "starts_on": _l("Starts on"), "ends_on": _l("Ends on"),
     "workflow_name": _l("Workflow"), "restricted": _l("Restricted cases"),
     "no_contact_days": _l("Days without contact before an alert"), "target": _l("Target"),
+    "retention_months": _l("Months to keep a person after their last pact closed"),
 }
 
 
@@ -223,6 +226,7 @@ def _stored_values(programme: Programme) -> list[tuple[str, str]]:
         ("workflow_name", core.workflow_label(context.registry(), programme.workflow_name, _locale())),
         ("restricted", _("Yes") if programme.restricted else _("No")),
         ("no_contact_days", str(programme.no_contact_days)),
+        ("retention_months", str(programme.retention_months) if programme.retention_months else "—"),
     ]
     shown = [(str(FIELD_LABELS[name]), value) for name, value in values]
     for target in _targets_shown(core.target_lines(programme, _locale())):

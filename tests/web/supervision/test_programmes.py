@@ -226,7 +226,8 @@ def test_a_supervisor_creates_a_programme(client_and_people, db):
     assert "Ambito di Lodi" not in new_page  # paolo's territory is not offered
     assert new_page.count('name="targets-') == 4 * 5
 
-    response = submit(client, "/programmes/new", femminili(db, **{"targets-1-value": "0,80"}))
+    response = submit(client, "/programmes/new", femminili(db, **{"targets-1-value": "0,80",
+                                                                  "retention_months": "120"}))
     assert response.status_code == 302 and response.headers["Location"] == "/programmes"
     assert "Programme Femminili Plurali created." in page(client.get("/programmes"))
     created = db.scalar(select(Programme).where(Programme.code == "FEMMINILI_PLURALI"))
@@ -234,6 +235,7 @@ def test_a_supervisor_creates_a_programme(client_and_people, db):
             created.workflow_name, created.no_contact_days, created.restricted) == (
         "Femminili Plurali", "Compagnia di San Paolo", unione_id(db), date(2023, 11, 1), date(2025, 10, 31),
         "patto_personalizzato", 21, False)
+    assert created.retention_months == 120
     assert targets_of(db, created.id) == [
         ("beneficiaries", Decimal(300), ""),
         ("self_employment_training", Decimal(30), "Formazione all'autoimprenditoria"),
@@ -259,6 +261,7 @@ BAD_INPUT_GROUPS = {
         ("territory_id", "", "Fill in this field."),
         ("starts_on", "", "Fill in this field."),
         ("no_contact_days", "400", "Write at most 365 days."),
+        ("retention_months", "0", "Write a number of months from 1 to 600, or leave it empty."),
         ("targets-0-value", "10,5", "A number of people is a whole number."),
         ("targets-1-indicator", "beneficiaries", "This indicator already has a target above."),
         ("targets-3-description", "", "Describe this target"),
