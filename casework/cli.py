@@ -325,7 +325,7 @@ def scheduler() -> None:
 
     settings = _settings()  # logs as the web workers do (configure_logging)
     click.echo(f"Casework scheduler running on {_safe_url(settings)} (Ctrl+C to stop)")
-    run_scheduler(settings)
+    run_scheduler(settings, daily_tasks=_daily_tasks())
 
 
 @main.group()
@@ -486,7 +486,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, with_schedule
         from casework.reminders.scheduler import build_scheduler, make_jobs
 
         # Demo convenience only: in production the scheduler is its own process (`casework scheduler`).
-        jobs, engine = make_jobs(settings)
+        jobs, engine = make_jobs(settings, daily_tasks=_daily_tasks())
         if demo:
             # Deadlines, reminders and notifications are there when the first page opens.
             jobs.run_all()
@@ -660,6 +660,13 @@ def audit_verify(no_seal: bool) -> None:
                        f"{report.head_hash}; {report.unsealed} not yet sealed")
     if not all(report.intact for report in reports):
         sys.exit(1)
+
+
+def _daily_tasks() -> tuple:
+    """The other domains' daily work the scheduler runs with its digest (it may not import them)."""
+    from casework.people import propose_erasures
+
+    return (propose_erasures,)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from casework.people.beneficiaries import (
     create_beneficiary,
     person_problems,
 )
+from casework.people.erasure import propose_erasures
 from casework.people.registration_check import ask_supervisors_about_registration
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "compact_codice_fiscale",
     "create_beneficiary",
     "person_problems",
+    "propose_erasures",
 ]

@@ -26,7 +26,9 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from casework.config import LOCALES
 from casework.errors import InvalidInput
+from casework.i18n import N_, in_every_locale
 from casework.models import (
     ERASING_FREE_TEXT,
     Action,
@@ -49,12 +51,14 @@ from casework.models import (
     Programme,
     Referral,
     Role,
+    SchedulerLock,
     Screening,
     ServiceReferral,
     ServiceReferralEvent,
     TransitionRecord,
     User,
 )
+from casework.reminders import notify, take_turn
 from casework.security import (
     get_visible_beneficiary,
     log_access,
@@ -198,3 +202,26 @@ def remove_stored_files(directory: Path, stored_names: list[str]) -> None:
     for name in stored_names:
         if name and "/" not in name and not name.startswith("."):
             (directory / name).unlink(missing_ok=True)
+
+
+ERASURE_TURN = "erasure-proposals"
+PROPOSAL = N_("{count} people reached the end of their programme's retention period: review the list of people "
+              "to erase and confirm each erasure.")
+
+
+def propose_erasures(session: Session, *, now: datetime, holder: str) -> int:
+    """Tell each supervisor, once, about the people they see whose retention period ran out
+    since the last proposal: a notice pointing at the list, nobody erased. Returns how many
+    supervisors were told. Commits."""
+    previous = session.scalar(select(SchedulerLock.run_at).where(SchedulerLock.name == ERASURE_TURN))
+    take_turn(session, ERASURE_TURN, holder, now)  # first write: one proposer at a time
+    told = 0
+    supervisors = session.scalars(select(User).where(User.role == Role.SUPERVISOR, User.active.is_(True)))
+    for supervisor in supervisors.all():
+        due = [candidate for candidate in erasure_candidates(session, supervisor, now=now)
+               if previous is None or candidate.due_since > previous]
+        if due:
+            notify(session, supervisor, in_every_locale(LOCALES, PROPOSAL, count=len(due)), now=now)
+            told += 1
+    session.commit()
+    return told

@@ -79,6 +79,8 @@ class SchedulerJobs:
     mailer: Mailer
     clock: Callable[[], datetime] = utcnow
     holder: str = ""
+    # Each called with (session, now=, holder=) once a day; returns how much it did (for the log).
+    daily_tasks: tuple[Callable[..., int], ...] = ()
 
     def __post_init__(self) -> None:
         self.holder = self.holder or process_name()
@@ -141,6 +143,17 @@ class SchedulerJobs:
         if queued:
             log.info("digest: %s queued", queued)
             self.send_mail()
+        self.run_daily_tasks()
+
+    def run_daily_tasks(self) -> None:
+        """Once a day with the digest, the other domains' daily work given by whoever builds the
+        jobs (the command line): e.g. telling supervisors who reached the end of their retention
+        period (casework.people.propose_erasures), which this package may not import."""
+        for task in self.daily_tasks:
+            with self.session_factory() as session:
+                done = task(session, now=self.clock(), holder=self.holder)
+            if done:
+                log.info("daily task %s: %s", getattr(task, "__name__", task), done)
 
     def run_all(self) -> None:
         """One pass of every job, in order: what a scheduler does at start."""
@@ -203,20 +216,22 @@ def build_scheduler(jobs: SchedulerJobs, *, blocking: bool = True) -> BaseSchedu
     return scheduler
 
 
-def make_jobs(settings: Settings, *, mailer: Mailer | None = None) -> tuple[SchedulerJobs, Any]:
+def make_jobs(
+    settings: Settings, *, mailer: Mailer | None = None, daily_tasks: tuple[Callable[..., int], ...] = (),
+) -> tuple[SchedulerJobs, Any]:
     """Jobs bound to the configured database and workflows; also returns the engine to dispose."""
     from casework.db import Timeouts, make_engine, make_session_factory
 
     registry = WorkflowRegistry.from_directory(settings.workflows_dir)
     engine = make_engine(settings.sqlalchemy_url, Timeouts.from_settings(settings, scheduler=True))
     jobs = SchedulerJobs(settings=settings, registry=registry, session_factory=make_session_factory(engine),
-                         mailer=mailer or mailer_for(settings))
+                         mailer=mailer or mailer_for(settings), daily_tasks=daily_tasks)
     return jobs, engine
 
 
-def run_scheduler(settings: Settings) -> None:
+def run_scheduler(settings: Settings, *, daily_tasks: tuple[Callable[..., int], ...] = ()) -> None:
     """The `casework scheduler` process: runs until SIGTERM or Ctrl+C."""
-    jobs, engine = make_jobs(settings)
+    jobs, engine = make_jobs(settings, daily_tasks=daily_tasks)
     scheduler = build_scheduler(jobs, blocking=True)
 
     def stop(signum: int, frame: Any) -> None:

@@ -134,3 +134,20 @@ def test_people_past_their_programme_retention_are_listed_not_erased(app, db, pe
     db.get(Programme, people.programme.id).retention_months = 3
     db.commit()
     assert "Maria Bianchi" not in client.get("/beneficiaries/erasures").get_data(as_text=True)
+
+
+def test_the_daily_proposal_tells_each_supervisor_once_and_erases_nobody(app, db, people):
+    from casework.models import Notification
+    from casework.people import propose_erasures
+
+    _closed_with_history(app, db, people, days_ago=70)
+    db.get(Programme, people.programme.id).retention_months = 2
+    db.commit()
+    now = datetime.now(UTC)
+    assert propose_erasures(db, now=now, holder="test") == 1  # elena sees the person; paolo does not
+    assert propose_erasures(db, now=now + timedelta(days=1), holder="test") == 0  # already told
+    notices = db.scalars(select(Notification).where(Notification.user_id == people.supervisor.id)).all()
+    assert len(notices) == 1 and "1 people reached the end" in notices[0].message["en"]
+    assert not db.scalars(select(Notification).where(Notification.user_id == people.other_supervisor.id)).all()
+    db.expire_all()
+    assert db.get(Beneficiary, people.beneficiary.id).erased_at is None
