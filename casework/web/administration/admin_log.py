@@ -30,6 +30,9 @@ ACTION_LABELS = {
     "send_reset_link": _l("password link sent"),
     "deactivate": _l("deactivated"),
     "reactivate": _l("reactivated"),
+    "sign_in": _l("signed in"),
+    "sign_in_failed": _l("sign-in refused"),
+    "sign_in_throttled": _l("sign-in attempt too soon after failures"),
 }
 
 

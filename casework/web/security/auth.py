@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -53,9 +54,11 @@ def login():
             user = auth.authenticate(db, form.username.data, form.password.data,
                                      ip_address=context.client_ip(), now=context.now())
         except auth.LoginRefused as refused:
-            saving.commit()  # the failed attempt counts towards throttling
+            saving.commit()  # the attempt is logged, and counts towards throttling if checked
             if refused.reason == "throttled":
-                form.username.errors.append(_("Too many failed attempts. Wait a few minutes and try again."))
+                form.username.errors.append(ngettext(
+                    "Too many failed attempts: wait %(num)d second and try again.",
+                    "Too many failed attempts: wait %(num)d seconds and try again.", refused.wait_seconds))
             else:
                 form.username.errors.append(_("Wrong username or password."))
         else:
