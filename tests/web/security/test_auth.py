@@ -132,3 +132,17 @@ def test_an_id_larger_than_any_row_is_not_found(app, people):
         assert client.get(url).status_code == 404, url
     token = csrf_token(client, "/notifications")
     assert client.post("/notifications/99999999999999999999/done", data={"csrf_token": token}).status_code == 404
+
+
+def test_administrators_read_the_alert_among_their_notifications(app, people, monkeypatch):
+    monkeypatch.setattr(throttle, "ACCOUNT_ALERT_FAILURES", 3)
+    guesser = app.test_client()
+    for _ in range(3):
+        sign_in(guesser, "giulia", "sbagliata")
+    admin = app.test_client()
+    sign_in(admin, "admin")
+    page = admin.get("/notifications").get_data(as_text=True)
+    assert "3 tentativi di accesso falliti in 15 minuti per l&#39;account &#34;giulia&#34;" in page
+    # The log names each attempt, under its own heading.
+    log = admin.get("/admin/log?subject_type=sign_in").get_data(as_text=True)
+    assert "accesso rifiutato" in log and "non autenticato" in log and "wrong_password" in log
