@@ -154,6 +154,9 @@ class Settings:
     # Production: how many reverse proxies in front of the web processes set X-Forwarded-For,
     # -Proto and -Host (0: none, the headers are ignored, so a client cannot pick its address).
     trusted_proxies: int = 0
+    # Roles ("admin", "supervisor", "case_manager") who must sign in with a second factor (TOTP):
+    # they are sent to enrol after signing in until they have. Empty: optional for everyone.
+    require_second_factor_for: tuple[str, ...] = ()
     # "json" (one object a line, for a log collector) or "text"; empty: json in production.
     log_format: str = ""
     # A process frozen holding a transaction (SIGSTOP, a network partition) must not block the
@@ -233,6 +236,12 @@ def _coerce(name: str, raw: Any, kind: type) -> Any:
             return int(raw)
         except (TypeError, ValueError):
             raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
+    if kind is tuple:
+        # A TOML list, or a comma-separated environment variable ("admin,supervisor").
+        items = raw.split(",") if isinstance(raw, str) else raw
+        if not isinstance(items, (list, tuple)):
+            raise ConfigError(f"{name}: expected a list, got {raw!r}")
+        return tuple(str(item).strip() for item in items if str(item).strip())
     return str(raw)
 
 
@@ -290,6 +299,10 @@ def load_settings(
     return settings
 
 
+# casework.models.Role's values (a shared module imports no model).
+SECOND_FACTOR_ROLES = {"admin", "supervisor", "case_manager"}
+
+
 def validate_settings(settings: Settings) -> None:
     if settings.env not in {"development", "production", "testing"}:
         raise ConfigError(f"env: expected development, production or testing, got {settings.env!r}")
@@ -327,6 +340,10 @@ def validate_settings(settings: Settings) -> None:
         raise ConfigError("mail_lease_seconds must be longer than smtp_timeout_seconds, or a slow send could be repeated")
     if settings.trusted_proxies < 0:
         raise ConfigError(f"trusted_proxies: expected a whole number >= 0, got {settings.trusted_proxies}")
+    unknown_roles = set(settings.require_second_factor_for) - SECOND_FACTOR_ROLES
+    if unknown_roles:
+        raise ConfigError(f"require_second_factor_for: expected roles among {', '.join(sorted(SECOND_FACTOR_ROLES))}, "
+                          f"got {', '.join(sorted(unknown_roles))}")
     if settings.log_format not in {"", "json", "text"}:
         raise ConfigError(f"log_format: expected json or text (or empty), got {settings.log_format!r}")
     if settings.db_lock_timeout_seconds < 1:

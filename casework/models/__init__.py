@@ -46,6 +46,7 @@ from casework.models.reminders import (
     ReminderKind,
 )
 from casework.models.scheduler_lock import SchedulerLock
+from casework.models.second_factor import RecoveryCode, SecondFactor
 from casework.models.security import AccessLogEntry, LoginAttempt, UserSession
 from casework.models.services import (
     DataSharingConsent,
@@ -143,10 +144,12 @@ __all__ = [
     "Referral",
     "ReferralSource",
     "Relation",
+    "RecoveryCode",
     "Reminder",
     "ReminderKind",
     "Role",
     "SchedulerLock",
+    "SecondFactor",
     "Screening",
     "Territory",
     "TerritoryKind",

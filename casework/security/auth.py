@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from datetime import datetime, timedelta
 
@@ -11,21 +12,22 @@ from sqlalchemy.orm import Session
 
 from casework.db import fit_to_column
 from casework.errors import CaseworkError
-from casework.models import LoginAttempt, User, UserSession
+from casework.models import LoginAttempt, SecondFactor, User, UserSession
+from casework.security import throttle
+from casework.security.admin_log import record_admin_change
 from casework.security.passwords import hash_password, needs_rehash, verify_password
 
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_USERNAME = 5
-MAX_FAILURES_PER_ADDRESS = 20
 # A session's last_seen_at is written at most this often: a write per request is wasted.
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 class LoginRefused(CaseworkError):
-    """`reason` is "invalid" or "throttled"; neither says whether the account exists."""
+    """`reason` is "invalid" or "throttled" (then `wait_seconds` says for how long); neither says
+    whether the account exists."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, wait_seconds: int = 0):
         self.reason = reason
+        self.wait_seconds = wait_seconds
         super().__init__(reason)
 
 
@@ -33,36 +35,56 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _recent_failures(session: Session, now: datetime, **where: str) -> int:
-    column, value = next(iter(where.items()))
-    return session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(
-            getattr(LoginAttempt, column) == value, LoginAttempt.succeeded.is_(False),
-            LoginAttempt.at > now - THROTTLE_WINDOW,
-        )
-    ) or 0
+def log_attempt(session: Session, user: User | None, username: str, action: str, *, ip_address: str,
+                 now: datetime, reason: str = "") -> None:
+    """Every sign-in attempt in the administrative log: who (the account, if it exists), from where."""
+    record_admin_change(
+        session, actor=user if action == "sign_in" else None, action=action, subject_type="sign_in",
+        subject_id=user.id if user is not None else None, subject_label=username,
+        changes={"reason": [None, reason]} if reason else None, now=now, ip_address=ip_address,
+    )
 
 
 def authenticate(session: Session, username: str, password: str, *, ip_address: str, now: datetime) -> User:
-    """The active user with these credentials, else LoginRefused. Every attempt is recorded."""
+    """The active user with these credentials, else LoginRefused. Every attempt is recorded in the
+    administrative log; those that were checked also count towards throttling (casework.security.throttle).
+    For a user with a second factor (`has_second_factor`) the sign-in is not over: the caller asks
+    for a code (casework.security.second_factor.check_second_factor) before starting a session."""
     username = username.strip().lower()
-    if (
-        _recent_failures(session, now, username=username) >= MAX_FAILURES_PER_USERNAME
-        or _recent_failures(session, now, ip_address=ip_address) >= MAX_FAILURES_PER_ADDRESS
-    ):
-        session.add(LoginAttempt(username=username, ip_address=ip_address, at=now, succeeded=False))
-        raise LoginRefused("throttled")
     user = session.scalar(select(User).where(func.lower(User.username) == username))
+    wait = throttle.wait_before_attempt(session, username, ip_address, now)
+    if wait > timedelta(0):
+        # Not checked and not counted: a retry while waiting does not lengthen the wait.
+        log_attempt(session, user, username, "sign_in_throttled", ip_address=ip_address, now=now)
+        raise LoginRefused("throttled", wait_seconds=math.ceil(wait.total_seconds()))
     # verify_password runs even for an unknown user, so timing does not tell who exists.
     valid = verify_password(user.password_hash if user else None, password)
     ok = valid and user is not None and user.active
-    session.add(LoginAttempt(username=username, ip_address=ip_address, at=now, succeeded=ok))
+    second_step = ok and has_second_factor(session, user)
+    if not second_step:
+        # With a second factor the attempt is recorded at the second step: a right password alone
+        # must not clear the failures, or codes could be guessed faster than passwords.
+        session.add(LoginAttempt(username=fit_to_column(LoginAttempt.username, username), ip_address=ip_address,
+                                 at=now, succeeded=ok))
     if not ok:
+        reason = "wrong_password" if user is not None and not valid else ("inactive" if user is not None else
+                                                                           "unknown_account")
+        log_attempt(session, user, username, "sign_in_failed", ip_address=ip_address, now=now, reason=reason)
+        throttle.alert_after_failure(session, username, ip_address, now)
         raise LoginRefused("invalid")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    if second_step:
+        log_attempt(session, user, username, "sign_in_password_accepted", ip_address=ip_address, now=now)
+        return user
     user.last_sign_in_at = now
+    log_attempt(session, user, username, "sign_in", ip_address=ip_address, now=now)
     return user
+
+
+def has_second_factor(session: Session, user: User) -> bool:
+    """Whether signing in takes a code after the password (casework.security.second_factor)."""
+    return session.scalar(select(SecondFactor.id).where(SecondFactor.user_id == user.id)) is not None
 
 
 def start_session(

@@ -127,6 +127,8 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     app.register_blueprint(service_referrals.blueprint)
     from casework.web.services import directory as services_directory
     app.register_blueprint(services_directory.blueprint)
+    from casework.web.security import second_factor as second_factor_pages
+    app.register_blueprint(second_factor_pages.blueprint)
     app.context_processor(_template_globals)
     assets.init_assets(app)
     production.install(app, settings)

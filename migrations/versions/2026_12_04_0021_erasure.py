@@ -2,7 +2,7 @@
 audit tables' free text that an erasure may empty
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-04 22:30:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from casework.models.base import UTCDateTime
 
 revision = '0021'
-down_revision = '0019'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

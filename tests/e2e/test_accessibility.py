@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from casework import PROJECT_ROOT
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import screenshot, sign_in
 from tests.e2e.test_case_manager_flow import (
     ACTION,
     CASE_MANAGER,
@@ -149,4 +149,17 @@ def test_supervisor_pages(audited_page, path):
 def test_failed_mail_page(audited_page):
     sign_in(audited_page, "admin")
     audited_page.goto("/admin/failed-mail")
+    assert violations(audited_page) == []
+
+
+def test_second_factor_enrolment_page_with_an_error(audited_page):
+    sign_in(audited_page, CASE_MANAGER)
+    audited_page.goto("/account/second-factor")
+    expect(audited_page.locator("figure svg")).to_be_visible()  # the QR code, drawn by the server
+    assert violations(audited_page) == []
+    audited_page.get_by_label("Password attuale").fill("sbagliata")
+    audited_page.get_by_label("Codice dall'app").fill("123456")
+    audited_page.get_by_role("button", name="Attiva il secondo fattore").click()
+    expect(audited_page.get_by_text("Questa non è la tua password attuale.")).to_be_visible()
+    screenshot(audited_page, "second-factor-enrolment")
     assert violations(audited_page) == []

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from casework import logs, migrate
 from casework.models import Base, LoginAttempt
-from casework.security import auth
+from casework.security import throttle
 from casework.web import create_app
 from tests.web.conftest import PASSWORD, sign_in
 
@@ -199,14 +199,14 @@ def _format_during(record: logging.LogRecord, response) -> str:
 
 def _throttle_address(client, address: str) -> None:
     client.environ_base["HTTP_X_FORWARDED_FOR"] = address
-    for attempt in range(auth.MAX_FAILURES_PER_ADDRESS):
+    for attempt in range(throttle.ADDRESS_FREE_FAILURES):
         # Different usernames: only the address's own limit is reached.
         sign_in(client, f"nessuno{attempt}", "sbagliata")
 
 
 @pytest.fixture
 def small_address_limit(monkeypatch):
-    monkeypatch.setattr(auth, "MAX_FAILURES_PER_ADDRESS", 3)
+    monkeypatch.setattr(throttle, "ADDRESS_FREE_FAILURES", 3)
 
 
 def _proxied_app(tmp_path: Path, trusted_proxies: int) -> Flask:

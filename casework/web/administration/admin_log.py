@@ -30,6 +30,14 @@ ACTION_LABELS = {
     "send_reset_link": _l("password link sent"),
     "deactivate": _l("deactivated"),
     "reactivate": _l("reactivated"),
+    "sign_in": _l("signed in"),
+    "sign_in_failed": _l("sign-in refused"),
+    "sign_in_throttled": _l("sign-in attempt too soon after failures"),
+    "sign_in_password_accepted": _l("password accepted, code asked"),
+    "second_factor_failed": _l("second factor refused"),
+    "second_factor_throttled": _l("second factor attempt too soon after failures"),
+    "enable_second_factor": _l("second factor enabled"),
+    "disable_second_factor": _l("second factor turned off"),
 }
 
 

@@ -34,6 +34,7 @@ SUBJECT_TYPE_LABELS = {
     "organisation": _l("Organisations"),
     "programme": _l("Programmes"),
     "setting": _l("Settings"),
+    "sign_in": _l("Sign-in attempts"),
 }
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
+import time_machine
 from sqlalchemy import select
 
 from casework.models import LoginAttempt, UserSession
-from casework.security import auth
+from casework.security import auth, throttle
 from tests.web.conftest import PASSWORD, csrf_token, sign_in, submit
 
 
@@ -62,16 +63,22 @@ def test_failed_sign_in_does_not_tell_whether_the_account_exists(client_and_peop
     assert "Wrong username or password." in unknown_user
 
 
-def test_sign_in_is_throttled_after_repeated_failures(client_and_people, db):
+def test_sign_in_is_slowed_down_after_repeated_failures_never_locked(client_and_people, db):
     client, _ = client_and_people
-    for _ in range(auth.MAX_FAILURES_PER_USERNAME):
+    for _ in range(throttle.ACCOUNT_FREE_FAILURES):
         sign_in(client, "giulia", "sbagliata")
-    # Even the right password is refused while throttled, with a message that says to wait.
+    # Right after, even the right password must wait a moment: the page says how long.
     page = sign_in(client, "giulia", PASSWORD)
     assert page.status_code == 422
+    assert "Troppi tentativi non riusciti: attendi 1 secondo e riprova." in page.get_data(as_text=True)
     assert client.get("/").status_code == 302
+    # The refused attempt was not checked, so it is not counted.
     attempts = db.scalars(select(LoginAttempt).where(LoginAttempt.username == "giulia")).all()
-    assert len(attempts) == auth.MAX_FAILURES_PER_USERNAME + 1
+    assert len(attempts) == throttle.ACCOUNT_FREE_FAILURES
+    # Once the wait is over the right password works.
+    later = datetime.now(timezone.utc) + timedelta(seconds=2)
+    with time_machine.travel(later, tick=False):
+        assert sign_in(client, "giulia", PASSWORD).status_code == 302
 
 
 def test_forms_without_a_csrf_token_are_refused(client_and_people):
@@ -125,3 +132,17 @@ def test_an_id_larger_than_any_row_is_not_found(app, people):
         assert client.get(url).status_code == 404, url
     token = csrf_token(client, "/notifications")
     assert client.post("/notifications/99999999999999999999/done", data={"csrf_token": token}).status_code == 404
+
+
+def test_administrators_read_the_alert_among_their_notifications(app, people, monkeypatch):
+    monkeypatch.setattr(throttle, "ACCOUNT_ALERT_FAILURES", 3)
+    guesser = app.test_client()
+    for _ in range(3):
+        sign_in(guesser, "giulia", "sbagliata")
+    admin = app.test_client()
+    sign_in(admin, "admin")
+    page = admin.get("/notifications").get_data(as_text=True)
+    assert "3 tentativi di accesso falliti in 15 minuti per l&#39;account &#34;giulia&#34;" in page
+    # The log names each attempt, under its own heading.
+    log = admin.get("/admin/log?subject_type=sign_in").get_data(as_text=True)
+    assert "accesso rifiutato" in log and "non autenticato" in log and "wrong_password" in log
