@@ -69,6 +69,8 @@ class Access:
     # form, see FORMS): it is sent, and must change nothing.
     probed: frozenset[str] = frozenset()
     probed_restricted: frozenset[str] | None = None  # when not the same
+    # Refused signed-in users are sent to their start page instead of a 403 (a step of signing in).
+    sent_home: bool = False
 
     def probes(self, actor: str, target: str) -> bool:
         restricted = self.probed if self.probed_restricted is None else self.probed_restricted
@@ -123,6 +125,9 @@ PACT_SUPERVISOR = Access(frozenset({"supervisor"}), frozenset(), "the supervisor
 # A person's access history: administrators (without case data) and the person's case managers.
 ACCESS_HISTORY = _same(frozenset({"admin", "manager"}), "administrators and the person's case manager")
 RECIPIENT = Access(frozenset({"manager"}), frozenset({"manager"}), "the notification's recipient")
+# The second step of signing in: only after the password step, in the same browser; anyone else
+# is sent back to the first step.
+PASSWORD_STEP_FIRST = Access(frozenset(), frozenset(), "whoever has just given the right password", sent_home=True)
 # Erasing a person: a supervisor who sees them (never a restricted case's person they are not on).
 ERASER = Access(frozenset({"supervisor"}), frozenset(), "the supervisor who sees the person")
 
@@ -235,6 +240,11 @@ ROUTES: dict[str, Access] = {
     "subject_access.copy": PACT_TEAM,
     "access_history.show": ACCESS_HISTORY,
     "erasure.erase": ERASER,
+    # The second step of signing in (it needs the password step first: otherwise back to /login),
+    # and one's own second factor.
+    "second_factor.code": PASSWORD_STEP_FIRST,
+    "second_factor.enrol": SIGNED_IN_ONLY,
+    "second_factor.disable": SIGNED_IN_ONLY,
     "erasure.due": SUPERVISOR,
     "casefile.upload_beneficiary_document": PACT_TEAM,
     # The pact.
@@ -524,6 +534,8 @@ def run_matrix(app: Flask, world: RouteWorld, methods: set[str]) -> tuple[list[s
                         if actor == "anonymous" and not access.refused_alike:
                             if status != 302 or "/login" not in location:
                                 problems.append(f"{where}: {status} {location}, expected the sign-in page")
+                        elif status == 302 and access.sent_home and urlsplit(location).path == "/":
+                            pass  # sent back to their own start page: nothing of anyone's shown
                         elif status not in (403, 404):
                             problems.append(f"{where}: {status} {location}, expected 403 or 404")
                     elif method == "GET" and (status in (401, 403, 404) or "/login" in location):
