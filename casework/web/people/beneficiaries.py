@@ -23,6 +23,7 @@ from casework.services import LANGUAGES
 from casework.web import context, saving
 from casework.web.filters import lazy_labels, local_date, local_datetime, translated
 from casework.web.form_limits import too_long_message
+from casework.web.paging import page_number
 from casework.web.people.forms import (
     GENDER_LABELS,
     RELATION_LABELS,
@@ -140,7 +141,7 @@ def index():
     )
     found = list_people(context.db(), context.registry(), context.actor(), filters, now=context.now(),
                         zone=context.settings().zone,
-                        locale=str(get_locale()), page=args.get("page", 1, type=int), per_page=PER_PAGE)
+                        locale=str(get_locale()), page=page_number(args), per_page=PER_PAGE)
     # What the pagination links carry, so moving between pages keeps the filters.
     kept = {"q": filters.text, "programme": filters.programme_id, "stage": filters.stage,
             "deadline": filters.deadline if filters.deadline in DEADLINE_STATES else ""}
