@@ -20,10 +20,9 @@ from casework.models.base import MAX_ID
 from casework.people import beneficiaries as people
 from casework.people.listing import DEADLINE_STATES, ListFilters, list_people
 from casework.services import LANGUAGES
-from casework.web import context, saving
+from casework.web import context, paging, saving
 from casework.web.filters import lazy_labels, local_date, local_datetime, translated
 from casework.web.form_limits import too_long_message
-from casework.web.paging import page_number
 from casework.web.people.forms import (
     GENDER_LABELS,
     RELATION_LABELS,
@@ -141,7 +140,7 @@ def index():
     )
     found = list_people(context.db(), context.registry(), context.actor(), filters, now=context.now(),
                         zone=context.settings().zone,
-                        locale=str(get_locale()), page=page_number(args), per_page=PER_PAGE)
+                        locale=str(get_locale()), page=paging.page_number(args), per_page=PER_PAGE)
     # What the pagination links carry, so moving between pages keeps the filters.
     kept = {"q": filters.text, "programme": filters.programme_id, "stage": filters.stage,
             "deadline": filters.deadline if filters.deadline in DEADLINE_STATES else ""}
