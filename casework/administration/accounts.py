@@ -84,11 +84,12 @@ def list_users(
         conditions.append(User.last_sign_in_at.is_(None))
     query = manageable_users(actor).where(*conditions)
     total = session.scalar(query.with_only_columns(func.count(User.id)).order_by(None)) or 0
+    page = min(max(page, 1), max(1, -(-total // per_page)))  # past the end: the last page
     users = list(session.scalars(
         query.options(joinedload(User.territory), joinedload(User.organisation))
-        .order_by(func.lower(User.full_name), User.id).limit(per_page).offset((max(page, 1) - 1) * per_page)
+        .order_by(func.lower(User.full_name), User.id).limit(per_page).offset((page - 1) * per_page)
     ))
-    return UserPage(users, total, max(page, 1), per_page)
+    return UserPage(users, total, page, per_page)
 
 
 def get_manageable_user(session: Session, actor: User, user_id: int) -> User | None:

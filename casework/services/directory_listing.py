@@ -70,7 +70,7 @@ def managed_services(session: Session, actor: User, filters: ServiceFilters, *, 
     check_allowed(actor)
     query = _filtered(actor, filters, now, zone)
     total = session.scalar(query.with_only_columns(func.count(Service.id)).order_by(None)) or 0
-    page = max(page, 1)
+    page = min(max(page, 1), max(1, -(-total // per_page)))  # past the end: the last page
     services = session.scalars(
         query.options(joinedload(Service.organisation), joinedload(Service.service_type).joinedload(
             ServiceType.macro_area))

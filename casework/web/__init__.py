@@ -81,6 +81,8 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     app.teardown_appcontext(close_db)
     filters.register(app)
     errors.register(app)
+    from casework.web.form_limits import refuse_unstorable_characters
+    refuse_unstorable_characters(app)  # a NUL in a filter or a form: a 400 page, not PostgreSQL's error
 
     from casework.web.administration import (
         account,

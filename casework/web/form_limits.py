@@ -5,20 +5,31 @@
 which forms.js turns into a live counter. `SubmissionKey` is the hidden one-time key of a form
 that adds a record: a new one each time the form is shown, so the same form sent twice adds
 one record (casework.pacts.submissions). `OptionalInput` is WTForms' `Optional` for a field whose
-value a view converts: a value of only spaces is no value at all.
+value a view converts: a value of only spaces is no value at all. `refuse_unstorable_characters`
+answers 400 to a request carrying a character no one types (see there). `SensibleDay` refuses a
+date no case could carry (year 1 or 9999), before a view turns it into UTC and overflows.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import date, datetime
 from typing import Any
 
+from flask import Flask, request
+from flask import render_template as _render_template
 from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField
 from wtforms.validators import Length, Optional, Regexp, StopValidation, ValidationError
 
+from casework.web import context
+
 TOO_LONG = _l("At most %(max)s characters (you wrote %(length)s).")
+OUT_OF_RANGE_DAY = _l("Choose a date between %(first)s and %(last)s.")
+EARLIEST_DAY = date(1900, 1, 1)  # as the birth dates and the indicators' periods
+YEARS_AHEAD = 10  # a pact's goals, actions and reminders look a few years ahead at most
 
 
 class TextLimit(Length):
@@ -55,9 +66,51 @@ class OptionalInput(Optional):
             raise
 
 
+class SensibleDay:
+    """A date (or date and time) from 1900 to the end of the tenth year from now.
+
+    Outside it a date is a typing slip (2205 for 2025), and at the extremes (0001-01-01,
+    9999-12-31) a value the conversion to UTC or a count of working days cannot hold: without
+    this check those answered 500. An unreadable date is its field's own error; nothing to add.
+    """
+
+    def __call__(self, form: Any, field: Any) -> None:
+        value = field.data
+        if not isinstance(value, date):
+            return
+        day = value.date() if isinstance(value, datetime) else value
+        last = date(context.now().year + YEARS_AHEAD, 12, 31)
+        if not EARLIEST_DAY <= day <= last:
+            raise StopValidation(str(OUT_OF_RANGE_DAY) % {
+                "first": f"{EARLIEST_DAY:%d/%m/%Y}", "last": f"{last:%d/%m/%Y}"})
+
+
 def _new_key() -> str:
     return uuid.uuid4().hex
 
 
 def submission_key_field() -> HiddenField:
     return HiddenField(default=_new_key, validators=[OptionalInput(), Regexp(r"^[0-9a-f]{32}$")])
+
+
+# NUL: PostgreSQL refuses it in any text, so a filter or a note holding one failed as a 500.
+# In an address (filters, links: one line each) the other control characters are never typed
+# either; in a form's text they may come pasted from a word processor (a vertical tab for a
+# line break) and are stored as they are.
+_NOT_IN_FORMS = re.compile("\x00")
+_NOT_IN_ADDRESSES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def refuse_unstorable_characters(app: Flask) -> None:
+    """Before any view: a request whose parameters or form hold such a character is answered 400
+    with a page saying so, and nothing is read or saved (no view runs, so nothing is half-saved)."""
+
+    @app.before_request
+    def _refuse():
+        if _holds(request.args, _NOT_IN_ADDRESSES) or (request.method == "POST" and _holds(request.form, _NOT_IN_FORMS)):
+            return _render_template("errors/invalid_characters.html"), 400
+        return None
+
+
+def _holds(values: Any, pattern: re.Pattern[str]) -> bool:
+    return any(pattern.search(name) or any(pattern.search(value) for value in values.getlist(name)) for name in values)

@@ -67,16 +67,17 @@ def test_a_database_error_in_a_flush_answers_the_italian_error_page(app, people,
     assert 'lang="it"' in page
 
 
-def test_a_journal_entry_dated_year_one_answers_the_error_page_not_a_crash(app, db, people):
-    """Midnight of 1 January of year 1 in Rome is before year 1 in UTC: the flush fails converting it."""
+def test_a_journal_entry_dated_year_one_is_refused_before_any_flush(app, db, people):
+    """Midnight of 1 January of year 1 in Rome is before year 1 in UTC: once the flush failed converting
+    it (the error page); now the form refuses a date outside 1900..ten years ahead, next to the field."""
     client = app.test_client()
     sign_in(client, "giulia")
     response = submit(client, f"/pacts/{people.pact.id}/journal", {
         "journal-kind": "phone_call", "journal-at": "0001-01-01T00:00", "journal-text": "molto tempo fa",
     }, form_page=f"/pacts/{people.pact.id}")
-    assert response.status_code == 500
+    assert response.status_code == 422
     page = text(response)
-    assert SOMETHING_WENT_WRONG in page and NOTHING_SAVED in page and "Giulia Rossi" in page
+    assert 'id="journal-at-error"' in page and "Scegli una data tra il 01/01/1900" in page and "Giulia Rossi" in page
     db.expire_all()
     assert db.scalars(select(JournalEntry)).all() == []
     assert client.get(f"/pacts/{people.pact.id}").status_code == 200  # and the next request works

@@ -13,6 +13,7 @@ from casework.models import AdministrativeLogEntry, Role, User
 from casework.security import AdminLogFilters, admin_log
 from casework.web import context
 from casework.web.administration.user_forms import SUBJECT_TYPE_LABELS, LogFilterForm
+from casework.web.paging import page_number
 from casework.web.roles import role_required
 
 blueprint = Blueprint("admin_log", __name__)
@@ -61,7 +62,9 @@ def index():
         start=datetime.combine(start, time(), zone) if start else None,
         end=datetime.combine(end + timedelta(days=1), time(), zone) if end else None,  # the whole last day
     )
-    found = admin_log(context.db(), filters, page=request.args.get("page", 1, type=int), per_page=PER_PAGE)
+    found = admin_log(context.db(), filters, page=page_number(), per_page=PER_PAGE)
+    if found.page > found.pages:  # past the end (an altered address): the last page, as other lists show
+        found = admin_log(context.db(), filters, page=found.pages, per_page=PER_PAGE)
     query = {name: value for name, value in request.args.items() if name != "page" and value}
     return render_template("administration/log.html", found=found, form=form, query=query,
                            subject_labels=SUBJECT_TYPE_LABELS, action_labels=ACTION_LABELS), 200 if not form.errors else 422

@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from casework.administration.accounts import SIGN_IN_FILTERS, UserInput
 from casework.models import Organisation, Role, Territory, User
+from casework.web.form_limits import SensibleDay
 
 ROLE_LABELS = {
     Role.CASE_MANAGER: _l("Case manager"),
@@ -114,8 +115,8 @@ class LogFilterForm(Form):
     actor = SelectField(_l("Who"), validate_choice=False)
     subject_type = SelectField(_l("About"), validate_choice=False, choices=_choices([("", _l("Anything"))] + list(
         SUBJECT_TYPE_LABELS.items())))
-    start = DateField(_l("From"), validators=[Optional()])
-    end = DateField(_l("To"), validators=[Optional()])
+    start = DateField(_l("From"), validators=[Optional(), SensibleDay()])
+    end = DateField(_l("To"), validators=[Optional(), SensibleDay()])
 
     def offer(self, actors: list[User]) -> LogFilterForm:
         self.actor.choices = _choices([("", _l("Anyone"))] + [(str(u.id), f"{u.full_name} ({u.username})")

@@ -15,6 +15,7 @@ from casework.models import Role, TokenPurpose, User
 from casework.web import context, saving
 from casework.web.administration.passwords import link_for
 from casework.web.administration.user_forms import ROLE_LABELS, UserFilterForm, UserForm
+from casework.web.paging import page_number
 from casework.web.roles import role_required
 
 blueprint = Blueprint("users", __name__)
@@ -75,7 +76,7 @@ def index():
     filters = UserFilterForm(request.args).offer(accounts.role_choices(actor), accounts.territory_choices(db, actor))
     chosen = accounts.UserFilters(role=filters.chosen_role(), territory_id=filters.chosen_territory(),
                                   active=filters.chosen_state(), signed_in=filters.chosen_sign_in())
-    found = accounts.list_users(db, actor, chosen, now=context.now(), page=request.args.get("page", 1, type=int),
+    found = accounts.list_users(db, actor, chosen, now=context.now(), page=page_number(),
                                 per_page=PER_PAGE)
     query = {name: value for name, value in request.args.items() if name != "page" and value}
     return render_template("administration/users/index.html", found=found, filters=filters, query=query,

@@ -17,7 +17,7 @@ from casework.models import DocumentKind, JournalKind
 from casework.models import labels as model_labels
 from casework.pacts.casefile import MAX_JOURNAL_TEXT
 from casework.web.filters import lazy_labels
-from casework.web.form_limits import TextLimit, submission_key_field
+from casework.web.form_limits import SensibleDay, TextLimit, submission_key_field
 
 JOURNAL_KINDS = lazy_labels(model_labels.JOURNAL_KINDS)
 DOCUMENT_KINDS = lazy_labels(model_labels.DOCUMENT_KINDS)
@@ -41,7 +41,7 @@ class JournalForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k.value, label) for k, label in JOURNAL_KINDS.items()],
                        default=JournalKind.NOTE.value, validators=[InputRequired()])
     at = DateTimeLocalField(_l("Date and time"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
-                            validators=[InputRequired(_l("Give the date and time."))])
+                            validators=[InputRequired(_l("Give the date and time.")), SensibleDay()])
     text = TextAreaField(_l("What happened"), render_kw={"rows": 4},
                          validators=[DataRequired(_l("Write what happened.")), TextLimit(MAX_JOURNAL_TEXT)])
     submission_key = submission_key_field()

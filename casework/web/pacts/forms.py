@@ -33,7 +33,7 @@ from wtforms.widgets import HiddenInput
 from casework.models import labels as model_labels
 from casework.pacts.page import Choice, QuestionView, SectionView
 from casework.web.filters import lazy_labels
-from casework.web.form_limits import TextLimit, submission_key_field
+from casework.web.form_limits import SensibleDay, TextLimit, submission_key_field
 
 REQUIRED = _l("This field is required.")
 ANSWER_REQUIRED = _l("Answer this question.")
@@ -111,20 +111,20 @@ class ReferralForm(PactForm):
     reason = TextAreaField(_l("Reason for the referral"), validators=[InputRequired(message=REQUIRED), Length(max=4000)])
     referrer_name = StringField(_l("Name of the person who referred"), validators=[Optional(), Length(max=160)])
     referrer_contact = StringField(_l("Their phone or e-mail"), validators=[Optional(), Length(max=200)])
-    referred_on = DateField(_l("Referred on"), validators=[InputRequired(message=REQUIRED)])
+    referred_on = DateField(_l("Referred on"), validators=[InputRequired(message=REQUIRED), SensibleDay()])
 
 
 class GoalForm(PactForm):
     description = TextAreaField(_l("Goal"), validators=[InputRequired(message=REQUIRED), Length(max=2000)])
     need_area = SelectField(_l("Need area"), choices=[])
-    target_date = DateField(_l("Target date"), validators=[Optional()])
+    target_date = DateField(_l("Target date"), validators=[Optional(), SensibleDay()])
 
 
 class ActionForm(PactForm):
     description = TextAreaField(_l("Action"), validators=[InputRequired(message=REQUIRED), Length(max=2000)])
     performer = SelectField(_l("Who does it"), choices=_choices(PERFORMERS), validators=[InputRequired(message=REQUIRED)])
     performer_detail = StringField(_l("Which service or person"), validators=[Optional(), Length(max=200)])
-    due_on = DateField(_l("Due by"), validators=[Optional()])
+    due_on = DateField(_l("Due by"), validators=[Optional(), SensibleDay()])
     goal = SelectField(_l("Goal it serves"), choices=[])
 
 
@@ -146,7 +146,7 @@ class VersionForm(PactForm):
 
 
 class SignatureForm(PactForm):
-    signed_on = DateField(_l("Signed on"), validators=[InputRequired(message=REQUIRED)])
+    signed_on = DateField(_l("Signed on"), validators=[InputRequired(message=REQUIRED), SensibleDay()])
     signed_by = StringField(_l("Signed by (names of the people who signed)"),
                             validators=[InputRequired(message=REQUIRED), Length(max=300)])
     consent_given = BooleanField(
@@ -157,10 +157,10 @@ class SignatureForm(PactForm):
 
 class ContactForm(PactForm):
     contact_at = DateTimeLocalField(_l("Date and time of the contact"), format="%Y-%m-%dT%H:%M",
-                                    validators=[InputRequired(message=REQUIRED)])
+                                    validators=[InputRequired(message=REQUIRED), SensibleDay()])
     channel = SelectField(_l("Channel"), choices=_choices(CHANNELS), validators=[InputRequired(message=REQUIRED)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), TextLimit(4000)])
-    next_contact_on = DateField(_l("Next contact planned on"), validators=[Optional()])
+    next_contact_on = DateField(_l("Next contact planned on"), validators=[Optional(), SensibleDay()])
     submission_key = submission_key_field()
 
 

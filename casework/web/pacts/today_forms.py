@@ -11,6 +11,7 @@ from wtforms import DateField, HiddenField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from casework.reminders import MAX_SNOOZE_REASON
+from casework.web.form_limits import SensibleDay
 from casework.web.pacts.forms import REQUIRED, ContactForm
 
 
@@ -27,7 +28,7 @@ class SnoozeForm(FlaskForm):
         csrf = False  # CSRFProtect has checked the request already
 
     rule_id = HiddenField(validators=[InputRequired()])
-    until_on = DateField(_l("Remind me again on"), validators=[InputRequired(message=REQUIRED)])
+    until_on = DateField(_l("Remind me again on"), validators=[InputRequired(message=REQUIRED), SensibleDay()])
     reason = TextAreaField(_l("Reason (optional)"), validators=[
         Optional(), Length(max=MAX_SNOOZE_REASON, message=_l("At most %(max)d characters.", max=MAX_SNOOZE_REASON)),
     ])

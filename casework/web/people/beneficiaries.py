@@ -26,7 +26,7 @@ from casework.people.erasure import may_erase_people
 from casework.people.subject_access import may_copy_person_data
 from casework.security import may_read_access_histories
 from casework.services import LANGUAGES
-from casework.web import context, saving
+from casework.web import context, paging, saving
 from casework.web.filters import lazy_labels, local_date, local_datetime, translated
 from casework.web.form_limits import too_long_message
 from casework.web.kept_parts import KeptPart, address_key, end_of_today, kept_part
@@ -155,7 +155,7 @@ def _draw_list() -> tuple[KeptPart, datetime]:
     )
     found = list_people(context.db(), context.registry(), context.actor(), filters, now=context.now(),
                         zone=context.settings().zone,
-                        locale=str(get_locale()), page=args.get("page", 1, type=int), per_page=PER_PAGE)
+                        locale=str(get_locale()), page=paging.page_number(args), per_page=PER_PAGE)
     # What the pagination links carry, so moving between pages keeps the filters.
     kept = {"q": filters.text, "programme": filters.programme_id, "stage": filters.stage,
             "deadline": filters.deadline if filters.deadline in DEADLINE_STATES else ""}

@@ -7,12 +7,14 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField
 from wtforms.validators import InputRequired
 
+from casework.web.form_limits import SensibleDay
+
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
 class SnoozeForm(FlaskForm):
     until = DateTimeLocalField(_l("Snooze until"), format=LOCAL_FORMATS,
-                               validators=[InputRequired(_l("Give the date and time."))])
+                               validators=[InputRequired(_l("Give the date and time.")), SensibleDay()])
 
 
 def snooze_form(notification_id: int, **kwargs) -> SnoozeForm:

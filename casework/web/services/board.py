@@ -28,6 +28,7 @@ from casework.services import LANGUAGES, ServiceQuery, opening_table, search_ser
 from casework.services.board import Board, board_service, public_board
 from casework.web import context
 from casework.web.administration.territory_forms import optional_id
+from casework.web.paging import page_number
 
 blueprint = Blueprint("public_board", __name__)
 
@@ -165,10 +166,7 @@ def board(territory_id: int):
     found = _board_or_404(territory_id)
     locale = _locale()
     form = BoardSearchForm(formdata=request.args).offer(found, locale)
-    try:
-        page = max(1, min(int(request.args.get("page", "1")), 10_000))
-    except ValueError:
-        page = 1
+    page = page_number()
     if not form.validate():
         return _render("index.html", found, 400, form=form, services=[], total=0, links={}, page=1, pages=1)
     result = search_services(

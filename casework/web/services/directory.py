@@ -22,6 +22,7 @@ from casework.models import (
 from casework.security import visible_service_referrals
 from casework.services import get_service, opening_table, search_choices, search_services
 from casework.web import context
+from casework.web.paging import page_number
 from casework.web.services.directory_forms import LANGUAGE_LABELS, ServiceSearchForm
 
 blueprint = Blueprint("services", __name__)
@@ -71,9 +72,8 @@ def index():
     locale = str(get_locale())
     form = ServiceSearchForm(formdata=request.args).offer(search_choices(db), locale)
     form.validate()
-    page_number = request.args.get("page", 1, type=int) or 1
     found = search_services(db, form.query(), now=context.now(), zone=context.settings().zone,
-                            page=page_number, per_page=PER_PAGE)
+                            page=page_number(), per_page=PER_PAGE)
     rows = [{
         "service": service,
         "type": service.service_type.label_en if locale == "en" else service.service_type.label_it,

@@ -39,6 +39,7 @@ from casework.services import directory_listing as listing
 from casework.spreadsheets import UnreadableFile
 from casework.web import context, saving, uploads
 from casework.web.filters import local_date, request_locale, translated
+from casework.web.paging import page_number
 from casework.web.roles import role_required
 from casework.web.services.manage_forms import (
     ACCESS_LABELS,
@@ -202,7 +203,7 @@ def index():
     db, actor, clock = context.db(), context.actor(), context.clock()
     filters, chosen = _filters()
     found = listing.managed_services(db, actor, chosen, now=clock.now, zone=clock.zone,
-                                     page=request.args.get("page", 1, type=int))
+                                     page=page_number())
     stale = listing.stale_services_count(db, actor, clock.now, clock.zone)
     query = {name: value for name, value in request.args.items() if name != "page" and value}
     english = request_locale() == "en"

@@ -20,7 +20,7 @@ from wtforms.widgets import HiddenInput
 
 from casework.services.pact_services import Choice, StepView
 from casework.services.referrals import MAX_NOTE, MAX_PROVIDER_CONTACT, MAX_PURPOSE
-from casework.web.form_limits import TextLimit
+from casework.web.form_limits import SensibleDay, TextLimit
 
 REQUIRED = _l("This field is required.")
 CHOOSE = _l("Choose…")
@@ -74,14 +74,14 @@ class ReferralVersionForm(ServicesForm):
 class StepForm(ReferralVersionForm):
     # Choices and whether they are required are the step's (see step_form).
     reason = SelectField(_l("Reason"), choices=[], validate_choice=False)
-    on = DateField(_l("Day"), validators=[Optional()])
+    on = DateField(_l("Day"), validators=[Optional(), SensibleDay()])
     note = TextAreaField(_l("Note (optional)"), render_kw={"rows": 2}, validators=[Optional(), TextLimit(MAX_NOTE)])
 
 
 class ConsentForm(ServicesForm):
     # The referral's version as the page showed it: a consent recorded from an old page is a conflict.
     version = IntegerField(widget=HiddenInput(), validators=[Optional()])
-    given_on = DateField(_l("Consent given on"), validators=[InputRequired(_l("Give the day the consent was given."))])
+    given_on = DateField(_l("Consent given on"), validators=[InputRequired(_l("Give the day the consent was given.")), SensibleDay()])
     purpose = TextAreaField(_l("Purpose of sharing the data"), render_kw={"rows": 2},
                             validators=[InputRequired(_l("Write what the data are shared for.")),
                                         TextLimit(MAX_PURPOSE)])

@@ -129,12 +129,18 @@ def test_open_now_is_read_in_romes_time(app, directory, monkeypatch):
 
 
 @pytest.mark.parametrize("query", ["page=abc", "page=-4", "page=99999999999999999999", "comune=999999",
-                                   "comune=abc", "type=nothing", "area=%00", "language=xx", "q=" + "x" * 500])
+                                   "comune=abc", "type=nothing", "language=xx", "q=" + "x" * 500])
 def test_bad_parameters_are_no_error_page(app, directory, query):
     client = signed_in(app, "giulia")
     response = client.get(f"/servizi?{query}")
     assert response.status_code == 200, query
     assert "servizi trovati." in text(response) or "servizio trovato." in text(response)
+
+
+@pytest.mark.parametrize("query", ["area=%00", "q=a%00", "type=%01"])
+def test_a_control_character_in_the_address_is_named_not_searched(app, directory, query):
+    response = signed_in(app, "giulia").get(f"/servizi?{query}")
+    assert response.status_code == 400 and "Caratteri non ammessi" in text(response)
 
 
 def test_a_choice_no_longer_offered_is_flagged_next_to_its_field_and_ignored(app, directory):
