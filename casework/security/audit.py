@@ -16,14 +16,16 @@ from casework.security.access import covered_colleagues
 
 def log_access(
     session: Session, user: User | None, action: str, subject_type: str, subject_id: int | None, *,
-    now: datetime, ip_address: str = "", detail: str = "",
+    now: datetime, ip_address: str = "", detail: str = "", covered: list[str] | None = None,
 ) -> None:
     """Record that `user` viewed, downloaded, printed or exported a person's data.
 
     When `user` sees a pact or a person only as cover for an absent colleague, the detail says
-    so ("cover for <username>")."""
+    so ("cover for <username>"). `covered`: those colleagues as `covered_colleagues` found them
+    for this very data version and day (a kept page knows them); looked up when not given."""
     if user is not None:
-        covered = covered_colleagues(session, user, subject_type=subject_type, subject_id=subject_id, now=now)
+        if covered is None:
+            covered = covered_colleagues(session, user, subject_type=subject_type, subject_id=subject_id, now=now)
         if covered:
             detail = " ".join(part for part in (detail, "cover for " + ", ".join(covered)) if part)
     session.add(AccessLogEntry(

@@ -39,7 +39,12 @@ def load_signed_in(token: str) -> SignedIn | None:
         idle_timeout=timedelta(minutes=config.session_idle_minutes),
         max_age=timedelta(hours=config.session_max_hours),
     )
-    saving.commit()  # persists last_seen_at, or the end of an expired session
+    db = context.db()
+    if db.dirty or db.new:
+        # Persists last_seen_at (moved at most every few minutes), or the end of an expired
+        # session. Nothing changed, nothing to commit: the request reads on in the same
+        # transaction, and what was loaded stays loaded.
+        saving.commit()
     context.remember_header_user(record.user if record is not None else None)
     return SignedIn(record, token) if record is not None else None
 

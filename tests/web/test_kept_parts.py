@@ -158,7 +158,7 @@ def test_a_refused_form_is_never_kept(app, db, people):
 
 
 @pytest.mark.parametrize(("username", "address"), [
-    ("giulia", "/"), ("giulia", "/pacts/{pact}"), ("giulia", "/beneficiaries?q=Bianchi"),
+    ("giulia", "/"), ("giulia", "/pacts/{pact}"), ("giulia", "/beneficiaries?q=Bianchi"), ("giulia", "/cerca?q=Bianchi"),
     ("elena", "/caseload/pacts?manager={manager}"), ("elena", "/indicators?start=2025-01-01&end=2025-12-31"),
 ])
 def test_every_kept_page_shows_the_same_the_second_time_with_no_marker(app, db, people, username, address):

@@ -55,6 +55,7 @@ from casework.pacts.page import (
     reason_choices,
     stage_label,
 )
+from casework.security import covered_colleagues
 from casework.security.audit import log_access
 from casework.web import context, saving
 from casework.web.kept_parts import KeptPart, end_of_today, kept_part
@@ -182,7 +183,9 @@ def _render(
 
 
 def _shown(pact_id: int, part: KeptPart) -> str:
-    log_access(context.db(), context.actor(), "view", "pact", pact_id, now=context.now(), ip_address=context.client_ip())
+    covered = part.facts.get("covered")
+    log_access(context.db(), context.actor(), "view", "pact", pact_id, now=context.now(), ip_address=context.client_ip(),
+               covered=list(covered) if covered is not None else None)
     saving.commit()
     return render_template("pacts/show.html", part=part)
 
@@ -216,7 +219,11 @@ def _draw(
         services=services_part(pact),
     )
     title = _("Pact of %(name)s", name=page.header.beneficiary_name)
-    return KeptPart(Markup(html), title), end_of_today()
+    # Whose cover the viewer sees the pact through: a cover's change moves the data version, and
+    # covers start and end with the day, so each viewing logged from the kept part names them right.
+    covered = tuple(covered_colleagues(db, context.actor(), subject_type="pact", subject_id=pact.id,
+                                       now=context.now()))
+    return KeptPart(Markup(html), title, {"covered": covered}), end_of_today()
 
 
 _PARTS: FigureCache[KeptPart] = FigureCache(size=256)

@@ -3,16 +3,21 @@ search box shows as the user types (JSON, read by static/search.js)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from casework.errors import InvalidInput
+from casework.figure_cache import FigureCache
 from casework.people import beneficiaries as people
 from casework.people import search as finder
 from casework.web import context
 from casework.web.filters import local_date
+from casework.web.kept_parts import KeptPart, address_key, end_of_today, kept_part
 
 blueprint = Blueprint("search", __name__)
 
@@ -45,9 +50,17 @@ def _find(text: str, limit: int) -> tuple[finder.SearchResults | None, str]:
 
 @blueprint.get("/cerca")
 def results():
+    return render_template("people/search.html", part=kept_part(_RESULTS, address_key(), _draw_results))
+
+
+_RESULTS: FigureCache[KeptPart] = FigureCache(size=128)
+
+
+def _draw_results() -> tuple[KeptPart, datetime]:
     text = request.args.get("q", "")
     found, message = _find(text, RESULTS_PAGE) if "q" in request.args else (None, "")
-    return render_template("people/search.html", query=text, found=found, message=message)
+    html = render_template("people/_search_main.html", query=text, found=found, message=message)
+    return KeptPart(Markup(html)), end_of_today()
 
 
 @blueprint.get("/cerca/suggerimenti")
