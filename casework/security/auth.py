@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from casework.db import fit_to_column
 from casework.errors import CaseworkError
@@ -105,7 +105,9 @@ def resume_session(
     session: Session, token: str, *, now: datetime, idle_timeout: timedelta, max_age: timedelta
 ) -> UserSession | None:
     """The live session for this token, or None if it ended, idled out, or its user is disabled."""
-    record = session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    # With its user: every signed-in request reads both, one round trip instead of two.
+    record = session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token))
+                            .options(joinedload(UserSession.user)))
     if record is None or record.ended_at is not None:
         return None
     if not record.user.active or now - record.last_seen_at > idle_timeout or now - record.created_at > max_age:
