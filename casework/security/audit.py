@@ -7,6 +7,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from casework.db import fit_to_column
@@ -28,7 +29,9 @@ def log_access(
             covered = covered_colleagues(session, user, subject_type=subject_type, subject_id=subject_id, now=now)
         if covered:
             detail = " ".join(part for part in (detail, "cover for " + ", ".join(covered)) if part)
-    session.add(AccessLogEntry(
+    # One INSERT statement, not an object for the unit of work: every viewing of a record writes
+    # one, and nothing reads it back in the same request.
+    session.execute(insert(AccessLogEntry).values(
         at=now, user_id=user.id if user else None, action=action, subject_type=subject_type,
         subject_id=subject_id, detail=fit_to_column(AccessLogEntry.detail, detail),
         ip_address=fit_to_column(AccessLogEntry.ip_address, ip_address),
