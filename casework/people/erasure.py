@@ -58,6 +58,7 @@ from casework.models import (
     TransitionRecord,
     User,
 )
+from casework.people.subject_access import recorded_reason
 from casework.reminders import notify, take_turn
 from casework.security import (
     get_visible_beneficiary,
@@ -65,8 +66,6 @@ from casework.security import (
     record_admin_change,
     visible_beneficiaries,
 )
-
-MAX_REASON = 500
 
 # Free text, per table: emptied. JSON columns become {} (their schema allows no "nothing").
 _FREE_TEXT: tuple[tuple[type, tuple[str, ...]], ...] = (
@@ -122,11 +121,7 @@ def erase_person(
     person = get_visible_beneficiary(session, user, beneficiary_id, now)
     if person is None:
         return None
-    reason = " ".join(reason.split())
-    if not reason:
-        raise InvalidInput({"reason": "required"})
-    if len(reason) > MAX_REASON:
-        raise InvalidInput({"reason": "too_long"})
+    reason = recorded_reason(reason)
     if person.erased_at is not None:
         raise InvalidInput({"reason": "already_erased"})
     # Every pact, seen or not: a restricted case still open elsewhere is still being worked on.

@@ -70,6 +70,17 @@ class Dossier:
         }
 
 
+def recorded_reason(reason: str) -> str:
+    """Why a person's data is copied or erased, as the logs keep it: on one line, required,
+    at most MAX_REASON characters (InvalidInput({"reason": ...}) otherwise)."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise InvalidInput({"reason": "required"})
+    if len(reason) > MAX_REASON:
+        raise InvalidInput({"reason": "too_long"})
+    return reason
+
+
 def may_copy_person_data(user: User) -> bool:
     return user.active and user.role in (Role.CASE_MANAGER, Role.SUPERVISOR)
 
@@ -85,11 +96,7 @@ def person_dossier(
     person = get_visible_beneficiary(session, user, beneficiary_id, now)
     if person is None:
         return None
-    reason = " ".join(reason.split())
-    if not reason:
-        raise InvalidInput({"reason": "required"})
-    if len(reason) > MAX_REASON:
-        raise InvalidInput({"reason": "too_long"})
+    reason = recorded_reason(reason)
     # The pacts the reader may see: a restricted case stays with the people assigned to it.
     pact_ids = list(session.scalars(visible_pacts(user, now).where(Pact.beneficiary_id == beneficiary_id)
                                     .with_only_columns(Pact.id).order_by(Pact.id)))
