@@ -5,7 +5,7 @@ constraints and relationships; the use cases live in the domain packages. No Fla
 
 from casework.models.account import AccountToken, PasswordResetRequest, TokenPurpose
 from casework.models.administration import AdministrativeLogEntry
-from casework.models.base import ERASING_FREE_TEXT, AppendOnlyViolation, Base, UTCDateTime, utcnow
+from casework.models.base import ERASED_TEXT, ERASING_FREE_TEXT, AppendOnlyViolation, Base, UTCDateTime, utcnow
 from casework.models.beneficiary import Beneficiary, Gender, HouseholdMember, Relation
 from casework.models.calendar_feed import CalendarFeedToken
 from casework.models.casefile import ChangeRecord, Document, DocumentKind, JournalEntry, JournalKind
@@ -96,6 +96,7 @@ __all__ = [
     "Action",
     "ActionStatus",
     "AppendOnlyViolation",
+    "ERASED_TEXT",
     "ERASING_FREE_TEXT",
     "ApprovalDecision",
     "Base",

@@ -72,6 +72,11 @@ class AppendOnlyViolation(Exception):
     """An attempt to change or delete a row of an audit table."""
 
 
+# What an erased free text reads (casework.people.erasure): not empty, since several columns must
+# never be (a reason, a signatory), and plainly not what was written.
+ERASED_TEXT = "—"
+
+
 def append_only_ddl(
     table: str, columns: tuple[str, ...] = (), sealed_by: tuple[str, ...] = (), erasable: tuple[str, ...] = (),
 ) -> dict[str, list[str]]:
@@ -81,13 +86,13 @@ def append_only_ddl(
     with every other column (`columns`) unchanged: the integrity chain (casework.security.audit_chain)
     is written after the insert, so inserts never wait for a lock.
 
-    With `erasable`, the one UPDATE allowed is emptying those free-text columns, every other
-    column unchanged: a person's erasure (casework.people.erasure) takes what was written about
+    With `erasable`, the one UPDATE allowed is setting those free-text columns to ERASED_TEXT,
+    every other column unchanged: a person's erasure (casework.people.erasure) takes what was written about
     them out of the record while the record of who did what, when, stays."""
     message = f"{table} rows are append-only"
     if erasable:
         unchanged = " AND ".join(f"NEW.{column} IS OLD.{column}" for column in columns if column not in erasable)
-        emptied = " AND ".join(f"NEW.{column} = ''" for column in erasable)
+        emptied = " AND ".join(f"NEW.{column} = '{ERASED_TEXT}'" for column in erasable)
         arguments = ", ".join(f"'{column}'" for column in erasable)
         return {
             "sqlite": [
@@ -99,7 +104,7 @@ def append_only_ddl(
             "postgresql": [
                 "CREATE OR REPLACE FUNCTION refuse_audit_change_but_erase() RETURNS trigger LANGUAGE plpgsql AS $$ "
                 "BEGIN IF TG_OP = 'UPDATE' AND (to_jsonb(NEW) - TG_ARGV) = (to_jsonb(OLD) - TG_ARGV) "
-                "AND NOT EXISTS (SELECT 1 FROM unnest(TG_ARGV) AS erased(name) WHERE to_jsonb(NEW) ->> erased.name <> '') "
+                f"AND NOT EXISTS (SELECT 1 FROM unnest(TG_ARGV) AS erased(name) WHERE to_jsonb(NEW) ->> erased.name <> '{ERASED_TEXT}') "
                 "THEN RETURN NEW; END IF; "
                 "RAISE EXCEPTION '% rows are append-only', TG_TABLE_NAME "
                 "USING ERRCODE = 'integrity_constraint_violation'; END $$",

@@ -30,6 +30,7 @@ from casework.config import LOCALES
 from casework.errors import InvalidInput
 from casework.i18n import N_, in_every_locale
 from casework.models import (
+    ERASED_TEXT,
     ERASING_FREE_TEXT,
     Action,
     Beneficiary,
@@ -67,7 +68,7 @@ from casework.security import (
     visible_beneficiaries,
 )
 
-# Free text, per table: emptied. JSON columns become {} (their schema allows no "nothing").
+# Free text, per table: becomes ERASED_TEXT. JSON columns become {}.
 _FREE_TEXT: tuple[tuple[type, tuple[str, ...]], ...] = (
     (Commitment, ("text",)),
     (DeadlinePause, ("reason",)),
@@ -75,7 +76,6 @@ _FREE_TEXT: tuple[tuple[type, tuple[str, ...]], ...] = (
     (FollowUpContact, ("notes",)),
     (Goal, ("description",)),
     (JournalEntry, ("text",)),
-    (PactMember, ("external_name", "contact")),
     (PactOutcome, ("notes",)),
     (PactReassignment, ("reason",)),
     (PactRevision, ("signed_by",)),
@@ -130,15 +130,18 @@ def erase_person(
     pact_ids = select(Pact.id).where(Pact.beneficiary_id == beneficiary_id).scalar_subquery()
     for model, columns in _FREE_TEXT:
         # The audit tables among them allow exactly this (casework.models.base.append_only_ddl).
-        session.execute(update(model).where(model.pact_id.in_(pact_ids)).values({column: "" for column in columns})
+        session.execute(update(model).where(model.pact_id.in_(pact_ids)).values({column: ERASED_TEXT for column in columns})
                         .execution_options(synchronize_session=False, **{ERASING_FREE_TEXT: True}))
+    # An external équipe member keeps a place in the équipe (the row needs a name), not their name.
+    session.execute(update(PactMember).where(PactMember.pact_id.in_(pact_ids), PactMember.user_id.is_(None))
+                    .values(external_name=ERASED_TEXT, contact=ERASED_TEXT).execution_options(synchronize_session=False))
     for model, columns in _JSON_TEXT:
         session.execute(update(model).where(model.pact_id.in_(pact_ids))
                         .values({column: {} for column in columns}).execution_options(synchronize_session=False))
     session.execute(update(ChangeRecord).where(or_(
         and_(ChangeRecord.entity == "beneficiary", ChangeRecord.entity_id == beneficiary_id),
         and_(ChangeRecord.entity == "pact", ChangeRecord.entity_id.in_(pact_ids)),
-    )).values(old_value="", new_value="").execution_options(synchronize_session=False, **{ERASING_FREE_TEXT: True}))
+    )).values(old_value=ERASED_TEXT, new_value=ERASED_TEXT).execution_options(synchronize_session=False, **{ERASING_FREE_TEXT: True}))
     documents = or_(Document.beneficiary_id == beneficiary_id, Document.pact_id.in_(pact_ids))
     stored_files = list(session.scalars(select(Document.stored_name).where(documents)))
     session.execute(delete(Document).where(documents).execution_options(synchronize_session=False))

@@ -87,9 +87,9 @@ def test_a_supervisor_erases_a_closed_case_and_the_indicators_stay_the_same(app,
     assert (person.gender, person.birth_date, person.comune_id) == (
         people.beneficiary.gender, date(1985, 4, 3), people.beneficiary.comune_id)
     assert db.scalars(select(HouseholdMember)).all() == []
-    assert [contact.notes for contact in db.scalars(select(FollowUpContact))] == [""]
-    assert {record.comment for record in db.scalars(select(TransitionRecord))} == {""}
-    assert {(change.old_value, change.new_value) for change in db.scalars(select(ChangeRecord))} == {("", "")}
+    assert [contact.notes for contact in db.scalars(select(FollowUpContact))] == ["—"]
+    assert {record.comment for record in db.scalars(select(TransitionRecord))} == {"—"}
+    assert {(change.old_value, change.new_value) for change in db.scalars(select(ChangeRecord))} == {("—", "—")}
     assert _indicators(app, db, people.supervisor.id) == before
     assert db.scalar(select(AccessLogEntry.detail).where(AccessLogEntry.action == "erase")) == (
         "erasure: richiesta dell'interessata")
