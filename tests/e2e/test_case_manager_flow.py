@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.pofile import read_po
@@ -29,6 +30,11 @@ CASE_MANAGER = "e.gribaudo"  # Unione NET, programme TILDE
 FIRST_NAMES = ("Giulia", "Francesca", "Sara", "Chiara", "Valentina", "Elisa", "Martina", "Alessia", "Silvia", "Laura")
 LAST_NAMES = ("Bertolino", "Chiadò", "Garbarino", "Ghione", "Longhi", "Marchisio", "Oddenino", "Pautasso",
               "Rostagno", "Vottero", "Zanetti", "Bosio")
+
+
+def rome_today() -> date:
+    """Today as the pages write it (Europe/Rome): a run between 23:00 and midnight UTC is tomorrow there."""
+    return datetime.now(ZoneInfo("Europe/Rome")).date()
 
 
 @dataclass(frozen=True)
@@ -236,7 +242,7 @@ def add_goal_action_commitment(page: Page) -> None:
     co_design = open_form(open_part(page, "Co-progettazione"), "Aggiungi un obiettivo")
     co_design.get_by_label("Obiettivo", exact=True).fill(GOAL)
     co_design.get_by_label("Area di bisogno").select_option(label="Lavoro")
-    co_design.get_by_label("Data prevista").fill((date.today() + timedelta(days=120)).isoformat())
+    co_design.get_by_label("Data prevista").fill((rome_today() + timedelta(days=120)).isoformat())
     co_design.get_by_role("button", name="Aggiungi l'obiettivo").click()
     expect(page.get_by_text("Obiettivo aggiunto.")).to_be_visible()
 
@@ -245,7 +251,7 @@ def add_goal_action_commitment(page: Page) -> None:
     co_design.get_by_label("Obiettivo a cui serve").select_option(label=GOAL)
     co_design.get_by_label("Chi la svolge").select_option(label="Un servizio")
     co_design.get_by_label("Quale servizio o persona").fill("Sportello lavoro TILDE - Unione NET")
-    co_design.get_by_label("Entro il").fill((date.today() + timedelta(days=30)).isoformat())
+    co_design.get_by_label("Entro il").fill((rome_today() + timedelta(days=30)).isoformat())
     co_design.get_by_role("button", name="Aggiungi l'azione").click()
     expect(page.get_by_text("Azione aggiunta.")).to_be_visible()
 
@@ -404,7 +410,7 @@ def test_from_referral_to_closure(sized_page):
     signature.get_by_role("button", name="Registra la firma").click()
     expect(page.get_by_text("Firma registrata.")).to_be_visible()
     expect(page.get_by_role("region", name="Firma del patto")).to_contain_text(
-        f"Firmato il {date.today():%d/%m/%Y} da {person.full_name}, Elena Gribaudo.")
+        f"Firmato il {rome_today():%d/%m/%Y} da {person.full_name}, Elena Gribaudo.")
 
     make_move(page, "Attiva il patto", "Attivazione")
     open_part(page, "Co-progettazione").get_by_role("button", name=f"Segna come: In corso ({ACTION})").click()
@@ -421,7 +427,7 @@ def test_from_referral_to_closure(sized_page):
     open_form(follow_up, "Registra un contatto")
     follow_up.get_by_label("Modalità").select_option(label="Telefono")
     follow_up.get_by_label("Note", exact=True).fill(CONTACT_NOTES)
-    follow_up.get_by_label("Prossimo contatto previsto il").fill((date.today() + timedelta(days=20)).isoformat())
+    follow_up.get_by_label("Prossimo contatto previsto il").fill((rome_today() + timedelta(days=20)).isoformat())
     follow_up.get_by_role("button", name="Registra il contatto").click()
     expect(page.get_by_text("Contatto registrato.")).to_be_visible()
     contacts = page.get_by_role("region", name="Contatti di monitoraggio")
@@ -441,7 +447,7 @@ def test_from_referral_to_closure(sized_page):
     expect(page.get_by_text("Esito salvato.")).to_be_visible()
 
     make_move(page, "Chiudi con esito", "Chiuso")
-    expect(page.locator("#workspace-header .workspace-stage")).to_contain_text(f"chiuso il {date.today():%d/%m/%Y}")
+    expect(page.locator("#workspace-header .workspace-stage")).to_contain_text(f"chiuso il {rome_today():%d/%m/%Y}")
     expect(moves_of(page).get_by_role("link", name="Riapri…")).to_be_visible()
     outcome = page.get_by_role("region", name="Esito", exact=True)
     expect(outcome).to_contain_text("Inserimento lavorativo")
