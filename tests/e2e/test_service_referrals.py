@@ -6,7 +6,8 @@ to fix; screenshots on a laptop and on a phone."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -37,7 +38,7 @@ def live_database(live_server, tmp_path_factory):
 
 def _add_service(session_factory, pact_id: int) -> int:
     """A job desk in the beneficiary's comune, with places: what the screening's "lavoro" need asks for."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with session_factory() as session:
         pact = session.get(Pact, pact_id)
         service = make_service(session, pact.beneficiary.comune, name=f"Sportello lavoro {pact_id}", now=now)
@@ -99,7 +100,8 @@ def test_consent_request_accept_start_then_mapping_and_public_board(  # noqa: F8
     # Without its day the start comes back on a page of its own, the error next to the field.
     expect(page.get_by_text("Indica il giorno in cui il servizio è iniziato.").first).to_be_visible()
     found["start refused"] = violations(page)
-    page.get_by_label("Data di inizio", exact=True).fill(datetime.now(timezone.utc).date().isoformat())
+    # Today as the office counts it (Rome): between 23:00 and midnight UTC that is already tomorrow.
+    page.get_by_label("Data di inizio", exact=True).fill(datetime.now(ZoneInfo("Europe/Rome")).date().isoformat())
     page.get_by_role("button", name="Conferma: Il servizio è iniziato").click()
     part = _services(page)
     expect(part.locator(".referral-status-started")).to_be_visible()
