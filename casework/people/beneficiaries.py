@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from casework.errors import BeneficiaryConflict, CaseworkError, InvalidInput  # 
 from casework.models import (
     Beneficiary,
     ChangeRecord,
+    DataSharingConsent,
     Gender,
     HouseholdMember,
     Pact,
@@ -461,6 +462,8 @@ class BeneficiaryRecord:
     beneficiary: Beneficiary
     pacts: list[PactSummary]
     programmes: list[Programme]  # where the user may open a new pact for the person
+    # Every consent to share the person's data the office recorded, withdrawn ones too (newest first).
+    consents: list[DataSharingConsent] = field(default_factory=list)
 
 
 def _pact_summary(registry: WorkflowRegistry, pact: Pact, now: datetime, locale: str) -> PactSummary:
@@ -499,10 +502,16 @@ def beneficiary_record(
         .options(joinedload(Pact.programme), joinedload(Pact.case_manager))
         .order_by(Pact.opened_at.desc(), Pact.id.desc())
     ).all()
+    consents = session.scalars(
+        select(DataSharingConsent).where(DataSharingConsent.beneficiary_id == beneficiary.id)
+        .options(joinedload(DataSharingConsent.organisation), joinedload(DataSharingConsent.collected_by))
+        .order_by(DataSharingConsent.given_on.desc(), DataSharingConsent.id.desc())
+    ).all()
     return BeneficiaryRecord(
         beneficiary=beneficiary,
         pacts=[_pact_summary(registry, pact, clock.now, locale) for pact in pacts],
         programmes=programmes_open_to(session, user, clock=clock) if may_manage_people(user) else [],
+        consents=list(consents),
     )
 
 

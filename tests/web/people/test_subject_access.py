@@ -99,3 +99,25 @@ def test_a_restricted_pact_stays_out_of_a_copy_made_by_someone_not_assigned(app,
     copy = json.loads(response.get_data(as_text=True))
     assert [row["id"] for row in copy["data"]["pact"]] == [pact.id]
     assert all(row["pact_id"] != second.id for row in copy["data"].get("transition_record", []))
+
+
+def test_the_persons_page_lists_her_consents_in_force_and_withdrawn(app, db, people):
+    from casework.models import DataSharingConsent, Organisation, OrganisationKind
+
+    now = datetime.now(UTC)
+    coop = Organisation(name="Cooperativa Il Ponte", kind=list(OrganisationKind)[0])
+    school = Organisation(name="Scuola media Gobetti", kind=list(OrganisationKind)[0])
+    db.add_all([coop, school])
+    db.flush()
+    db.add_all([
+        DataSharingConsent(beneficiary_id=people.beneficiary.id, organisation_id=coop.id, given_on=now.date(),
+                           purpose="Invio allo sportello lavoro", collected_by_id=people.manager.id, recorded_at=now),
+        DataSharingConsent(beneficiary_id=people.beneficiary.id, organisation_id=school.id, given_on=now.date(),
+                           purpose="Colloquio con i docenti", collected_by_id=people.manager.id, recorded_at=now,
+                           withdrawn_at=now),
+    ])
+    db.commit()
+    page = html.unescape(_client(app, "giulia").get(f"/beneficiaries/{people.beneficiary.id}").get_data(as_text=True))
+    consents = page.split('id="consents-title"', 1)[1].split("</section>", 1)[0]
+    assert "Cooperativa Il Ponte" in consents and "Invio allo sportello lavoro" in consents and "non revocato" in consents
+    assert "Scuola media Gobetti" in consents and "revocato il" in consents and "Giulia Rossi" in consents
