@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, update
@@ -22,6 +23,8 @@ from tests.administration.helpers import deliver as deliver_at
 from tests.administration.helpers import links_to
 from tests.reminders.helpers import running_smtp_server
 from tests.web.conftest import CSRF, PASSWORD, csrf_token, sign_in, submit
+
+ROME = ZoneInfo("Europe/Rome")
 
 
 @pytest.fixture
@@ -409,7 +412,7 @@ def test_the_log_is_filtered_by_actor_subject_and_dates(app, db, people):
     assert "3 entries." in page and "signed in" in page and "Unione NET" in page and "TILDE" in page and "192.0.2.4" in page
     assert "TILDE" not in admin.get(f"/admin/log?actor={people.admin.id}").get_data(as_text=True)
     assert "Unione NET" not in admin.get("/admin/log?subject_type=programme").get_data(as_text=True)
-    day = (yesterday - timedelta(days=30)).date().isoformat()
+    day = (yesterday - timedelta(days=30)).astimezone(ROME).date().isoformat()  # the log's days are Rome's
     page = admin.get(f"/admin/log?start={day}&end={day}").get_data(as_text=True)
     assert "1 entry." in page and "TILDE" in page
     response = admin.get("/admin/log?start=yesterday&actor=abc")

@@ -61,7 +61,7 @@ def waiting(app, db, people, registry) -> Pact:
     goal = ops.add_goal(db, pact, description="tornare a scuola", need_area="istruzione", clock=clock)
     ops.add_action(db, pact, description="colloquio con la scuola", performer=Performer.CASE_MANAGER, goal=goal,
                    clock=clock)
-    ops.sign_pact(db, pact, signed_on=clock.now.date(), signed_by="Maria Bianchi", consent_given=True,
+    ops.sign_pact(db, pact, signed_on=clock.now.astimezone(ZONE).date(), signed_by="Maria Bianchi", consent_given=True,
                   actor=people.manager, clock=clock)
     db.commit()
     return pact
