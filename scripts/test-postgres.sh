@@ -17,6 +17,9 @@ as_postgres() { su postgres -c "$*"; }
 if ! as_postgres "psql -p $port -tAc \"SELECT 1 FROM pg_roles WHERE rolname='casework_test'\"" | grep -q 1; then
     as_postgres "psql -p $port -qc \"CREATE ROLE casework_test LOGIN CREATEDB PASSWORD 'casework_test'\"" >&2
 fi
+# Dropping a scratch database WITH (FORCE) ends its other sessions; an autovacuum worker busy in
+# it after a large load belongs to another role, which only pg_signal_backend may end.
+as_postgres "psql -p $port -qc \"GRANT pg_signal_backend TO casework_test\"" >&2
 if ! as_postgres "psql -p $port -tAc \"SELECT 1 FROM pg_database WHERE datname='casework_test'\"" | grep -q 1; then
     as_postgres "createdb -p $port -O casework_test casework_test" >&2
 fi
