@@ -21,8 +21,8 @@ from casework.models import Beneficiary, Gender, Pact
 from casework.models.base import MAX_ID
 from casework.people import ask_supervisors_about_registration
 from casework.people import beneficiaries as people
-from casework.people.listing import DEADLINE_STATES, ListFilters, list_people
 from casework.people.erasure import may_erase_people
+from casework.people.listing import DEADLINE_STATES, ListFilters, list_people
 from casework.people.subject_access import may_copy_person_data
 from casework.security import may_read_access_histories
 from casework.services import LANGUAGES

@@ -4,7 +4,7 @@ a deliberate confirmation, and is written to the access and administrative logs.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -25,7 +25,6 @@ ERRORS = {
     "open_pact": _l("A pact of this person is still open: close it before erasing the person."),
     "already_erased": _l("This person was already erased."),
 }
-CONFIRM = _l("Tick the confirmation: an erasure cannot be undone.")
 
 
 @blueprint.route("/beneficiaries/<int:beneficiary_id>/erase", methods=["GET", "POST"])
@@ -36,9 +35,7 @@ def erase(beneficiary_id: int):
         abort(404)
     form = ErasureForm()
     record_url = url_for("beneficiaries.show", beneficiary_id=beneficiary_id)
-    if not form.validate_on_submit() or not form.confirm.data:
-        if request.method == "POST" and not form.errors:
-            form.confirm.errors = [*form.confirm.errors, str(CONFIRM)]
+    if not form.validate_on_submit():
         status = 422 if form.errors else 200
         return render_template("people/erase.html", form=form, person=person, record_url=record_url), status
     try:

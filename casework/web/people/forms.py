@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
+from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import TextInput
 
 from casework.models import Gender, Programme, Relation, Territory
@@ -171,4 +171,5 @@ class ErasureForm(FlaskForm):
     reason = StringField(_l("Reason for the erasure"), validators=[TextLimit(500)],
                          description=_l("E.g. the person's request of 3/12/2026, or the programme's retention period."))
     confirm = BooleanField(_l("I understand that the name, codice fiscale, contacts, notes and documents are erased "
-                              "for good, and only the anonymous figures stay."))
+                              "for good, and only the anonymous figures stay."),
+                           validators=[InputRequired(_l("Tick the confirmation: an erasure cannot be undone."))])
