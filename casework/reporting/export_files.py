@@ -74,6 +74,8 @@ WORDS: dict[str, Message] = {
     "dataset_note": N_("One row per pact open at some time in the period. No names, codice fiscale, free text or "
                        "exact dates; pseudonyms stay the same while the application's secret key does. Fields "
                        "described in the fields sheet and in docs/pseudonymised-dataset.md."),
+    "dataset_withheld": N_("Restricted programmes with fewer than {smallest} cases in this file that you are not "
+                           "assigned to are left out, so that no one can be told apart: {programmes}."),
     "fields_title": N_("Dataset fields"),
     "field_type": N_("Type"),
     "field_meaning": N_("Meaning"),

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from casework.i18n import gettext
@@ -48,13 +48,17 @@ from casework.reporting.exports import (
 from casework.reporting.indicators import ACTIVATION, AGE_BANDS, milestone_reached
 from casework.reporting.period import IndicatorScope
 from casework.reporting.report_tables import Column, Table
-from casework.security import pact_visibility, territory_and_below
+from casework.security import pact_assignment, pact_counting, territory_and_below
+from casework.small_counts import SMALLEST_SHOWN
 from casework.workflow import WorkflowRegistry
 
 # Changing this string changes every pseudonym, like changing the secret key does.
 PSEUDONYM_PURPOSE = b"casework:pseudonymised-dataset:v1"
 PSEUDONYM_LENGTH = 12  # base32 characters: 60 bits, no collision in any realistic caseload
 AGE_UNKNOWN = "unknown"
+# A restricted case the reader is not assigned to gets a pseudonym of its own, never the
+# person's: joined to the same person's other pacts, it would borrow their comune.
+RESTRICTED_PERSON = "restricted-beneficiary"
 
 
 def pseudonym_key(secret: str) -> bytes:
@@ -148,6 +152,7 @@ def _dataset(
             Pact.priority, Screening.need_profile, Pact.state, Pact.opened_at, Referral.referred_on,
             first_screening_at, first_signed_on, _activation_at(registry), Pact.closed_at,
             PactOutcome.outcome, PactOutcome.goals_achieved, reason,
+            and_(Programme.restricted.is_(True), not_(pact_assignment(user))),
         )
         .join(Beneficiary, Beneficiary.id == Pact.beneficiary_id)
         .join(Programme, Programme.id == Pact.programme_id)
@@ -155,13 +160,13 @@ def _dataset(
         .outerjoin(Screening, Screening.id == latest_screening_id)
         .outerjoin(Referral, Referral.pact_id == Pact.id)
         .outerjoin(PactOutcome, PactOutcome.pact_id == Pact.id)
-        .where(pact_visibility(user), Pact.opened_at < end, or_(Pact.closed_at.is_(None), Pact.closed_at >= start))
+        .where(pact_counting(user), Pact.opened_at < end, or_(Pact.closed_at.is_(None), Pact.closed_at >= start))
     )
     if scope.programme_id is not None:
         query = query.where(Pact.programme_id == scope.programme_id)
     if scope.territory_id is not None:
         query = query.where(Beneficiary.comune_id.in_(territory_and_below(scope.territory_id, name="scope_tree")))
-    found = session.execute(query).all()
+    found, withheld = _small_restricted_cells_withheld(session.execute(query).all())
 
     # The programme's workflow even without rows, so an empty file still has its columns.
     workflows = {(row.workflow_name, row.workflow_version) for row in found}
@@ -172,11 +177,12 @@ def _dataset(
     rows = []
     for (pact_id, beneficiary_id, programme_code, workflow, _version, istat_code, gender, birth_date, migrant,
          priority, need_profile, state, opened_at, referred_on, screened_at, signed_on, activated_at, closed_at,
-         outcome, goals_achieved, reason_code) in found:
+         outcome, goals_achieved, reason_code, anonymous) in found:
         referral_day = referred_on or local_date(opened_at, zone)
         needs = need_profile or {}  # no screening yet: every need column empty
         rows.append((
-            pseudonym(key, "beneficiary", beneficiary_id), pseudonym(key, "pact", pact_id), programme_code,
+            pseudonym(key, RESTRICTED_PERSON if anonymous else "beneficiary", beneficiary_id),
+            pseudonym(key, "pact", pact_id), programme_code,
             workflow, istat_code, gender.value, age_band(birth_date, scope.end), "yes" if migrant else "no",
             priority.value if priority else None,
             *(needs.get(area) for area in areas),
@@ -191,8 +197,27 @@ def _dataset(
     return Table(
         key="pseudonymised", title=word("dataset_title", locale),
         columns=_dataset_columns(areas, registry, sorted(workflows), locale),
-        rows=tuple(rows), note=word("dataset_note", locale),
+        rows=tuple(rows), note=_note(withheld, locale),
     )
+
+
+def _small_restricted_cells_withheld(found: list) -> tuple[list, list[str]]:
+    """The rows without the restricted cases the reader is not assigned to of any programme
+    with fewer than SMALLEST_SHOWN of them in the file (a handful of victims of violence could
+    be told apart), and the codes of those programmes."""
+    unassigned_restricted: dict[str, int] = {}
+    for row in found:
+        if row[-1]:
+            unassigned_restricted[row.code] = unassigned_restricted.get(row.code, 0) + 1
+    small = sorted(code for code, count in unassigned_restricted.items() if count < SMALLEST_SHOWN)
+    return [row for row in found if not (row[-1] and row.code in small)], small
+
+
+def _note(withheld: list[str], locale: str) -> str:
+    note = word("dataset_note", locale)
+    if withheld:
+        note += " " + word("dataset_withheld", locale, programmes=", ".join(withheld), smallest=SMALLEST_SHOWN)
+    return note
 
 
 def _dataset_columns(areas: list[str], registry: WorkflowRegistry, workflows: list[tuple[str, int]],

@@ -665,3 +665,42 @@ def test_a_restricted_case_is_exported_without_its_comune(session, registry, cas
     secret = by_pact(rows, SECRET, caseload.restricted)
     assert (secret["programme"], secret["comune_istat"], secret["gender"]) == ("RDM", None, "female")
     assert by_pact(rows, SECRET, caseload.a)["comune_istat"] == "001265"
+
+
+def test_restricted_cases_count_in_the_supervisor_dataset_anonymously_from_five(session, registry, caseload):
+    supervisor, manager = caseload.world.supervisor, caseload.world.manager
+    key = pseudonymised.pseudonym_key(SECRET)
+    # One restricted case the supervisor is not assigned to: too few to tell no one apart.
+    table = pseudonymised.pseudonymised_table(session, registry, supervisor, PERIOD, now=NOW, secret=SECRET,
+                                              locale="en", zone=ZONE)
+    assert pseudonymised.pseudonym(key, "pact", caseload.restricted.id) not in {row[1] for row in table.rows}
+    assert "fewer than 5 cases" in table.note and "RDM" in table.note
+
+    programme = caseload.restricted.programme
+    others = [Beneficiary(first_name=f"Persona{n}", last_name="Riservata", gender=Gender.FEMALE,
+                          comune=caseload.world.comune) for n in range(4)]
+    session.add_all(others)
+    session.flush()
+    for person in others:
+        ops.open_pact(session, registry, beneficiary=person, programme=programme, case_manager=manager,
+                      actor=manager, clock=at("2026-02-02"))
+    # Lucia also has an ordinary pact: her restricted row must not be joinable to it.
+    ordinary = ops.open_pact(session, registry, beneficiary=caseload.secret_person, programme=caseload.world.programme,
+                             case_manager=manager, actor=manager, clock=at("2026-02-03"))
+    session.commit()
+
+    table = pseudonymised.pseudonymised_table(session, registry, supervisor, PERIOD, now=NOW, secret=SECRET,
+                                              locale="en", zone=ZONE)
+    rows = [dict(zip([c.key for c in table.columns], row)) for row in table.rows]
+    restricted_rows = [row for row in rows if row["programme"] == "RDM"]
+    assert len(restricted_rows) == 5 and "fewer than 5" not in table.note
+    assert all(row["comune_istat"] is None for row in restricted_rows)
+    lucia_restricted = by_pact(rows, SECRET, caseload.restricted)
+    lucia_ordinary = by_pact(rows, SECRET, ordinary)
+    assert lucia_ordinary["person"] == pseudonymised.pseudonym(key, "beneficiary", caseload.secret_person.id)
+    assert lucia_ordinary["comune_istat"] == "001265"
+    assert lucia_restricted["person"] not in {row["person"] for row in rows if row["programme"] != "RDM"}
+
+    # The case manager assigned to them keeps her one person, one pseudonym.
+    mine = dataset(session, registry, manager)
+    assert by_pact(mine, SECRET, caseload.restricted)["person"] == lucia_ordinary["person"]
