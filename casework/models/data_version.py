@@ -63,11 +63,15 @@ class DataVersion(Base):
     version: Mapped[int] = mapped_column(BigInteger)
 
 
+# On the table, not the entity: read at every kept page, the ORM's handling of the select
+# would cost more than the database does.
+_CURRENT = select(DataVersion.__table__.c.token, DataVersion.__table__.c.version).where(
+    DataVersion.__table__.c.id == DATA_VERSION_ID)
+
+
 def current_data_version(session: Session) -> tuple[str, int] | None:
     """(token, version) as this transaction sees it; None before any change was ever counted."""
-    row = session.execute(
-        select(DataVersion.token, DataVersion.version).where(DataVersion.id == DATA_VERSION_ID)
-    ).one_or_none()
+    row = session.execute(_CURRENT).one_or_none()
     return (row.token, row.version) if row is not None else None
 
 

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.config import LOCALES
@@ -137,9 +137,23 @@ def _unread(user: User, now: datetime):
     )
 
 
+def _unread_count_statement():
+    table = Notification.__table__
+    return select(func.count()).select_from(table).where(
+        table.c.user_id == bindparam("user_id"), table.c.done_at.is_(None), table.c.resolved_at.is_(None),
+        or_(table.c.snoozed_until.is_(None), table.c.snoozed_until <= bindparam("now")),
+    )
+
+
+# Built once, on the table: the header counts at every signed-in request, and building the
+# statement anew through the ORM each time cost three times what the database does.
+_UNREAD_COUNT = _unread_count_statement()
+
+
 def unread_count(session: Session, user: User, now: datetime) -> int:
-    """Notifications waiting for the user: not done, not resolved, not snoozed past `now`."""
-    return session.scalar(select(func.count()).select_from(Notification).where(*_unread(user, now))) or 0
+    """Notifications waiting for the user: not done, not resolved, not snoozed past `now`
+    (the same as `_unread`)."""
+    return session.execute(_UNREAD_COUNT, {"user_id": user.id, "now": now}).scalar() or 0
 
 
 @dataclass(frozen=True)
