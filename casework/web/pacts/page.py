@@ -183,11 +183,15 @@ def _render(
 
 
 def _shown(pact_id: int, part: KeptPart) -> str:
+    # Drawn first, logged after, both in one transaction: the page around the part reads too (the
+    # header's count), and reading after the commit would open a second transaction. Nothing is
+    # sent before the viewing is committed to the log.
+    html = render_template("pacts/show.html", part=part)
     covered = part.facts.get("covered")
     log_access(context.db(), context.actor(), "view", "pact", pact_id, now=context.now(), ip_address=context.client_ip(),
                covered=list(covered) if covered is not None else None)
     saving.commit()
-    return render_template("pacts/show.html", part=part)
+    return html
 
 
 def _draw(
