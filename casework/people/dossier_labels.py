@@ -72,7 +72,7 @@ SECTIONS: dict[str, SectionLabels] = {
     }, _KEY),
     "pact_action": SectionLabels(N_("Actions"), {
         "pact_id": N_("Pact"), "goal_id": N_("Goal"), "description": N_("Action"), "performer": N_("Who does it"),
-        "performer_detail": N_("Details"), "due_on": N_("Due by"), "status": N_("Status"),
+        "performer_detail": N_("Who exactly"), "due_on": N_("Due by"), "status": N_("Status"),
     }, _KEY),
     "commitment": SectionLabels(N_("Commitments"), {
         "pact_id": N_("Pact"), "party": N_("Who commits"), "text": N_("Commitment"),
@@ -101,7 +101,7 @@ SECTIONS: dict[str, SectionLabels] = {
         "organisation_id": N_("Organisation that may receive the data"), "purpose": N_("Purpose"),
         "given_on": N_("Given on"), "referral_id": N_("For the referral to"), "collected_by_id": N_("Collected by"),
         "recorded_at": N_("Recorded on"), "withdrawn_at": N_("Withdrawn on"),
-    }, _KEY | {"beneficiary_id"}),
+    }, _KEY | {"beneficiary_id"}, one_card_per_row=True),
     "transition_record": SectionLabels(N_("Moves of the pacts"), {
         "at": N_("When"), "pact_id": N_("Pact"), "event": N_("Step"), "from_state": N_("From"),
         "to_state": N_("To"), "reason": N_("Reason"), "comment": N_("Comment"), "actor_id": N_("By"),
@@ -145,6 +145,15 @@ SECTIONS: dict[str, SectionLabels] = {
     }, _KEY | {"entity_id"}),  # entity_id is shown with the entity: "Pact no. 12"
 }
 
+# The order of the readable copy: the person, what they agreed to and handed in, then each pact
+# from its referral to its outcome, then the history of the records.
+READING_ORDER = (
+    "beneficiary", "household_member", "data_sharing_consent", "document", "pact", "pact_member", "referral",
+    "screening", "goal", "pact_action", "commitment", "pact_revision", "pact_approval", "follow_up_contact",
+    "journal_entry", "service_referral", "service_referral_event", "pact_outcome", "transition_record",
+    "pact_reassignment", "deadline_pause", "deadline_snooze", "change_record",
+)
+
 # The words for the codes of enum columns: the app's own labels where it has them.
 ENUM_LABELS: dict[type, dict] = {
     Gender: labels.GENDERS, Relation: labels.RELATIONS, DocumentKind: labels.DOCUMENT_KINDS,
@@ -165,6 +174,12 @@ WORKFLOW_CODES: dict[tuple[str, str], str] = {
     ("deadline_snooze", "rule_id"): "deadline",
 }
 
+# The steps of a service referral that change no status (casework.services.referrals): their code.
+SAME_STATUS_STEPS: dict[str, Message] = {
+    "consent_recorded": N_("Consent recorded"), "consent_withdrawn": N_("Consent withdrawn"),
+    "action_linked": N_("Action linked"), "provider_contact": N_("Contact at the service changed"),
+}
+
 # Columns holding a code the app words elsewhere (statuses and reasons of service referrals).
 CODE_LABELS: dict[tuple[str, str], dict[str, Message]] = {
     ("beneficiary", "preferred_language"): LANGUAGES,
@@ -172,7 +187,8 @@ CODE_LABELS: dict[tuple[str, str], dict[str, Message]] = {
     ("service_referral", "drop_reason"): labels.SERVICE_DROP_REASONS,
     ("service_referral_event", "from_status"): {s.value: m for s, m in labels.SERVICE_REFERRAL_STATUSES.items()},
     ("service_referral_event", "to_status"): {s.value: m for s, m in labels.SERVICE_REFERRAL_STATUSES.items()},
-    ("service_referral_event", "reason"): {**labels.SERVICE_DROP_REASONS, **labels.SERVICE_REFUSAL_REASONS},
+    ("service_referral_event", "reason"): {**labels.SERVICE_DROP_REASONS, **labels.SERVICE_REFUSAL_REASONS,
+                                           **SAME_STATUS_STEPS},
 }
 
 YES = N_("Yes")

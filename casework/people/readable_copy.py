@@ -15,7 +15,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, select
+from sqlalchemy import Date, DateTime, Table, TypeDecorator, select
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Session
 
 from casework.errors import UnknownWorkflow
@@ -28,6 +29,7 @@ from casework.people.dossier_labels import (
     NO,
     PACT_NUMBER,
     PERSON_RECORD,
+    READING_ORDER,
     REVISION_NUMBER,
     SECTIONS,
     WORKFLOW_CODES,
@@ -35,13 +37,15 @@ from casework.people.dossier_labels import (
 )
 from casework.people.subject_access import Dossier, DossierSection
 from casework.workflow import WorkflowRegistry
-from casework.workflow.definition import WorkflowDefinition
+from casework.workflow.definition import WorkflowDefinition, label_in
 
 # Tables whose rows are named by a column of their own, read once for all the copy.
 NAMED_BY = {"user_account": "full_name", "organisation": "name", "service": "name", "programme": "name",
             "territory": "name"}
 # Rows named from the copy itself: a goal or an action by its words, a referral by its service.
 ITEM_TABLES = {"goal": "goal", "action": "pact_action"}
+# The parts of a signed revision's snapshot (casework.pacts), read as the tables they copy.
+REVISION_PARTS = {"goals": "goal", "actions": "pact_action", "commitments": "commitment"}
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,12 @@ class ReadableSection:
 def readable_sections(
     session: Session, registry: WorkflowRegistry, dossier: Dossier, *, locale: str, zone: ZoneInfo,
 ) -> list[ReadableSection]:
+    """The dossier's sections in the order a reader expects (the person, then the pacts and
+    what they hold, then the records' history), each with its rows in words."""
     reader = _Reader(session, registry, dossier, locale, zone)
-    return [reader.section(section) for section in dossier.sections]
+    order = {table: position for position, table in enumerate(READING_ORDER)}
+    ordered = sorted(dossier.sections, key=lambda section: order.get(section.table, len(order)))
+    return [reader.section(section) for section in ordered]
 
 
 class _Reader:
@@ -71,6 +79,8 @@ class _Reader:
         self.rows = {section.table: _as_dicts(section) for section in dossier.sections}
         self.names = _names(session, dossier)
         self.definitions: dict[int, WorkflowDefinition | None] = {}
+        pacts = self.rows.get("pact", [])
+        self.only_pact = pacts[0]["id"] if len(pacts) == 1 else None
         for pact in self.rows.get("pact", []):
             try:
                 definition = registry.get(pact["workflow_name"], pact["workflow_version"]).definition
@@ -90,6 +100,9 @@ class _Reader:
             title, cards = section.table, True
         else:
             columns = [name for name in labels.columns if name in table.columns]
+            if self.only_pact is not None and all(row.get("pact_id") == self.only_pact
+                                                  for row in self.rows[section.table]):
+                columns = [name for name in columns if name != "pact_id"]  # one pact: naming it on each row is noise
             headers = tuple(self.text(labels.columns[name]) for name in columns)
             title, cards = self.text(labels.title), labels.one_card_per_row
         rows = tuple(tuple(self.value(table, name, row) for name in columns) for row in self.rows[section.table])
@@ -114,6 +127,13 @@ class _Reader:
             return f"{value / 1024:,.0f} KB".replace(",", ".") if value >= 1024 else f"{value} B"
         if key == ("pact", "id"):
             return str(value)
+        if key == ("screening", "answers"):
+            return self.answers(value, row)
+        if key == ("screening", "need_profile"):
+            return "\n".join(f"{self.workflow_word('need_area', area, row, table.name)}: {self.plain(score)}"
+                             for area, score in value.items())
+        if key == ("pact_revision", "content") and isinstance(value, dict):
+            return self.revision_content(value, row)
         for foreign in table.columns[name].foreign_keys:
             return self.reference(foreign.column.table.name, value)
         return self.plain(value)
@@ -167,6 +187,48 @@ class _Reader:
         event = row.get("event") if kind == "reason" else None
         return definition.label_of(kind, code, self.locale, event=event)
 
+    def answers(self, answers: dict[str, Any], row: dict[str, Any]) -> str:
+        """The screening's answers as "question: answer" lines, in the questionnaire's words."""
+        definition = self.definitions.get(row.get("pact_id"))
+        questions = {q.id: q for q in definition.questionnaire.questions} if definition and definition.questionnaire else {}
+        lines = []
+        for question_id, answer in answers.items():
+            question = questions.get(question_id)
+            if question is None:
+                lines.append(f"{question_id}: {self.plain(answer)}")
+                continue
+            option = next((o for o in question.options if o.value == answer), None)
+            words = label_in(option.label, self.locale) if option else self.plain(answer)
+            asked = label_in(question.label, self.locale)
+            lines.append(f"{asked} {words}" if asked.endswith("?") else f"{asked}: {words}")
+        return "\n".join(lines)
+
+    def revision_content(self, content: dict[str, Any], row: dict[str, Any]) -> str:
+        """A signed pact's goals, actions and commitments as they were signed, one line each."""
+        lines = []
+        for part, items in content.items():
+            table_name = REVISION_PARTS.get(part)
+            if table_name is None or not isinstance(items, list):
+                lines.append(f"{part}: {self.plain(items)}")
+                continue
+            labels, table = SECTIONS[table_name], Base.metadata.tables[table_name]
+            lines.append(self.text(labels.title).upper())
+            goals = {goal.get("id"): goal.get("description") for goal in content.get("goals", [])}
+            for item in items:
+                words = []
+                for name in labels.columns:
+                    value = item.get(name)
+                    if name == "pact_id" or value in (None, ""):
+                        continue
+                    if name == "goal_id":
+                        words.append(str(goals.get(value, value)))
+                    elif (table_name, name) in WORKFLOW_CODES:
+                        words.append(self.workflow_word(WORKFLOW_CODES[table_name, name], value, row, table_name))
+                    else:
+                        words.append(self.plain(_typed(table, name, value)))
+                lines.append("• " + " · ".join(words))
+        return "\n".join(lines)
+
     def changed_field(self, entity: str, field: str) -> str:
         item = item_change(field)
         if item is not None:
@@ -177,6 +239,24 @@ class _Reader:
         labels = SECTIONS.get(entity)
         words = labels.columns.get(field) if labels else None
         return self.text(words) if words else field
+
+
+def _typed(table: Table, name: str, value: Any) -> Any:
+    """A value of a JSON snapshot (codes, ISO dates) as the column itself would give it."""
+    column = table.columns.get(name)
+    if column is None or not isinstance(value, str):
+        return value
+    try:
+        if isinstance(column.type, SAEnum) and column.type.enum_class is not None:
+            return column.type.enum_class(value)
+        kind = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
+        if isinstance(kind, DateTime):
+            return datetime.fromisoformat(value)
+        if isinstance(kind, Date):
+            return date.fromisoformat(value)
+    except ValueError:
+        return value
+    return value
 
 
 def _as_dicts(section: DossierSection) -> list[dict[str, Any]]:

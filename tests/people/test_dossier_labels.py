@@ -5,7 +5,7 @@ added tomorrow fails here until someone decides how a person reads it."""
 from __future__ import annotations
 
 from casework.models import Base
-from casework.people.dossier_labels import CODE_LABELS, SECTIONS, WORKFLOW_CODES
+from casework.people.dossier_labels import CODE_LABELS, READING_ORDER, SECTIONS, WORKFLOW_CODES
 from casework.people.subject_access import _tables_about
 
 # The copy's own tables (casework.people.subject_access.person_dossier): the person, their
@@ -43,3 +43,7 @@ def test_coded_columns_name_real_columns():
     for table, column in [*WORKFLOW_CODES, *CODE_LABELS]:
         assert column in Base.metadata.tables[table].columns, (table, column)
         assert column in SECTIONS[table].columns, (table, column)
+
+
+def test_every_section_has_a_place_in_the_reading_order():
+    assert sorted(READING_ORDER) == sorted(SECTIONS)
