@@ -17,7 +17,15 @@ from casework.i18n import N_, Message
 from casework.models import labels
 from casework.models.beneficiary import Gender, Relation
 from casework.models.casefile import DocumentKind, JournalKind
-from casework.models.pact import ActionStatus, ContactChannel, GoalsAchieved, ItemStatus, Performer, Priority, ReferralSource
+from casework.models.pact import (
+    ActionStatus,
+    ContactChannel,
+    GoalsAchieved,
+    ItemStatus,
+    Performer,
+    Priority,
+    ReferralSource,
+)
 from casework.models.services import ServiceReferralStatus
 from casework.models.supervision import ApprovalDecision
 from casework.services.languages import LANGUAGES

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, DateTime, Table, TypeDecorator, select
+from sqlalchemy import Boolean, Column, Date, DateTime, Table, TypeDecorator, select
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Session
 
@@ -123,6 +123,8 @@ class _Reader:
                 return self.pact(row["entity_id"]) if value == "pact" else self.text(PERSON_RECORD)
             if name == "field":
                 return self.changed_field(row["entity"], value)
+            if name in ("old_value", "new_value"):
+                return self.changed_value(row["entity"], row["field"], value)
         if key == ("document", "size_bytes"):
             return f"{value / 1024:,.0f} KB".replace(",", ".") if value >= 1024 else f"{value} B"
         if key == ("pact", "id"):
@@ -190,7 +192,8 @@ class _Reader:
     def answers(self, answers: dict[str, Any], row: dict[str, Any]) -> str:
         """The screening's answers as "question: answer" lines, in the questionnaire's words."""
         definition = self.definitions.get(row.get("pact_id"))
-        questions = {q.id: q for q in definition.questionnaire.questions} if definition and definition.questionnaire else {}
+        questionnaire = definition.questionnaire if definition else None
+        questions = {question.id: question for question in questionnaire.questions} if questionnaire else {}
         lines = []
         for question_id, answer in answers.items():
             question = questions.get(question_id)
@@ -229,6 +232,17 @@ class _Reader:
                 lines.append("• " + " · ".join(words))
         return "\n".join(lines)
 
+    def changed_value(self, entity: str, field: str, text: str) -> str:
+        """A value of the edit history (stored as text: codes, ISO dates, ids) in words."""
+        column = _changed_column(entity, field)
+        if column is None:
+            return text
+        for foreign in column.foreign_keys:
+            return self.reference(foreign.column.table.name, int(text)) if text.isdigit() else text
+        if isinstance(column.type, Boolean):
+            return self.text(YES if text == "True" else NO) if text in ("True", "False") else text
+        return self.plain(_typed(column.table, column.name, text))
+
     def changed_field(self, entity: str, field: str) -> str:
         item = item_change(field)
         if item is not None:
@@ -239,6 +253,17 @@ class _Reader:
         labels = SECTIONS.get(entity)
         words = labels.columns.get(field) if labels else None
         return self.text(words) if words else field
+
+
+def _changed_column(entity: str, field: str) -> Column | None:
+    """The column a field of the edit history names: "phone" of a person, "goal:3:status"..."""
+    item = item_change(field)
+    if item is not None:
+        table_name, name = ITEM_TABLES[item.kind], "goal_id" if item.name == "goal" else item.name
+    else:
+        table_name, name = entity, field
+    table = Base.metadata.tables.get(table_name)
+    return table.columns.get(name) if table is not None else None
 
 
 def _typed(table: Table, name: str, value: Any) -> Any:
@@ -279,6 +304,13 @@ def _names(session: Session, dossier: Dossier) -> dict[tuple[str, int], str]:
                 if foreign.column.table.name in NAMED_BY:
                     wanted[foreign.column.table.name] |= {row[position] for row in section.values
                                                           if row[position] is not None}
+    for change in next((section.values for section in dossier.sections if section.table == "change_record"), []):
+        record = dict(zip(Base.metadata.tables["change_record"].columns.keys(), change, strict=True))
+        column = _changed_column(record["entity"], record["field"])
+        for foreign in column.foreign_keys if column is not None else ():
+            if foreign.column.table.name in NAMED_BY:
+                wanted[foreign.column.table.name] |= {int(value) for value in (record["old_value"], record["new_value"])
+                                                      if value and value.isdigit()}
     names: dict[tuple[str, int], str] = {}
     for target, ids in wanted.items():
         table = Base.metadata.tables[target]

@@ -12,8 +12,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 from flask import Flask
+from sqlalchemy import event
 
 from casework.models import (
+    Beneficiary,
+    ChangeRecord,
     ContactChannel,
     DataSharingConsent,
     Document,
@@ -23,8 +26,11 @@ from casework.models import (
     OrganisationKind,
     Pact,
     Relation,
+    User,
 )
 from casework.pacts import operations as ops
+from casework.people.readable_copy import NAMED_BY, readable_sections
+from casework.people.subject_access import person_dossier
 from tests.conftest import ZONE
 from tests.web.conftest import sign_in, submit
 
@@ -56,6 +62,15 @@ def _person_with_a_history(app, db, people) -> datetime:
         Document(beneficiary_id=people.beneficiary.id, pact_id=pact.id, kind=DocumentKind.ID_DOCUMENT,
                  original_name="carta-identita.pdf", stored_name="a" * 64, content_type="application/pdf",
                  size_bytes=204_800, sha256="f" * 64, uploaded_at=now, uploaded_by_id=people.manager.id),
+    ])
+    # The edit history keeps values as text: codes, ISO dates, ids.
+    person = people.beneficiary.id
+    comune = db.get(Beneficiary, person).comune_id
+    db.add_all([
+        ChangeRecord(entity="beneficiary", entity_id=person, field=field, old_value=old, new_value=new, at=now,
+                     actor_id=people.manager.id)
+        for field, old, new in [("gender", "male", "female"), ("migrant_background", "False", "True"),
+                                ("comune_id", "", str(comune)), ("birth_date", "1985-03-04", "1985-04-03")]
     ])
     db.commit()
     return now.replace(second=0, microsecond=0)
@@ -100,6 +115,10 @@ def test_the_readable_copy_speaks_italian_with_readable_values(app, db, people):
     documents = _section(page, "document")
     assert "Documento d'identità" in documents and "carta-identita.pdf" in documents and "200 KB" in documents
     assert "f" * 64 not in documents and "a" * 64 not in documents  # hashes and stored names stay out
+    changes = _section(page, "change_record")
+    for words in ("Dati personali", "Genere", "Maschio", "Femmina", "Background migratorio", "Sì",
+                  "Comune di residenza", "Settimo Torinese", "04/03/1985", "Giulia Rossi"):
+        assert words in changes, words
     accesses = _section(page, "accesses")
     assert "consultato" in accesses and "Giulia Rossi" in accesses
 
@@ -124,3 +143,22 @@ def test_the_json_copy_stays_complete(app, db, people):
     assert data["follow_up_contact"][0]["contact_at"].startswith(contact_at.isoformat()[:16])
     assert data["data_sharing_consent"][0]["collected_by_id"] == people.manager.id
     assert data["household_member"][0]["relation"] == "child"
+
+
+def test_names_are_read_in_a_fixed_number_of_queries(app, db, people):
+    _person_with_a_history(app, db, people)
+    casework = app.extensions["casework"]
+    dossier = person_dossier(db, db.get(User, people.manager.id), people.beneficiary.id, reason="verifica",
+                             now=datetime.now(UTC))
+    statements: list[str] = []
+
+    def count(_connection, _cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(casework["engine"], "before_cursor_execute", count)
+    try:
+        sections = readable_sections(db, casework["registry"], dossier, locale="it", zone=ZONE)
+    finally:
+        event.remove(casework["engine"], "before_cursor_execute", count)
+    assert {section.key for section in sections} == {section.table for section in dossier.sections}
+    assert len(statements) <= len(NAMED_BY)  # one per kind of thing named, whatever the history
