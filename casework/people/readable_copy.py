@@ -77,6 +77,7 @@ class _Reader:
     def __init__(self, session: Session, registry: WorkflowRegistry, dossier: Dossier, locale: str, zone: ZoneInfo):
         self.locale, self.zone = locale, zone
         self.rows = {section.table: _as_dicts(section) for section in dossier.sections}
+        self.by_id = {table: {row["id"]: row for row in rows if "id" in row} for table, rows in self.rows.items()}
         self.names = _names(session, dossier)
         self.definitions: dict[int, WorkflowDefinition | None] = {}
         pacts = self.rows.get("pact", [])
@@ -87,6 +88,9 @@ class _Reader:
             except UnknownWorkflow:
                 definition = None
             self.definitions[pact["id"]] = definition
+
+    def find(self, table: str, key: int) -> dict[str, Any] | None:
+        return self.by_id.get(table, {}).get(key)
 
     def text(self, message: Message, **params: object) -> str:
         return gettext(self.locale, message, **params)
@@ -166,20 +170,20 @@ class _Reader:
         if target == "pact_action":
             return self.item_words("pact_action", key)
         if target == "pact_revision":
-            revision = _find(self.rows.get("pact_revision", []), key)
+            revision = self.find("pact_revision", key)
             return self.text(REVISION_NUMBER, number=revision["number"] if revision else key)
         if target == "service_referral":
-            referral = _find(self.rows.get("service_referral", []), key)
+            referral = self.find("service_referral", key)
             return self.names.get(("service", referral["service_id"]), str(key)) if referral else str(key)
         return str(key)
 
     def pact(self, pact_id: int) -> str:
-        pact = _find(self.rows.get("pact", []), pact_id)
+        pact = self.find("pact", pact_id)
         programme = self.names.get(("programme", pact["programme_id"]), "") if pact else ""
         return self.text(PACT_NUMBER, programme=programme, number=pact_id).lstrip(", ")
 
     def item_words(self, table: str, key: int) -> str:
-        item = _find(self.rows.get(table, []), key)
+        item = self.find(table, key)
         return item["description"] if item else str(key)
 
     def workflow_word(self, kind: str, code: str, row: dict[str, Any], table: str) -> str:
@@ -287,10 +291,6 @@ def _typed(table: Table, name: str, value: Any) -> Any:
 def _as_dicts(section: DossierSection) -> list[dict[str, Any]]:
     names = [column.name for column in Base.metadata.tables[section.table].columns]
     return [dict(zip(names, values, strict=True)) for values in section.values]
-
-
-def _find(rows: list[dict[str, Any]], key: int) -> dict[str, Any] | None:
-    return next((row for row in rows if row["id"] == key), None)
 
 
 def _names(session: Session, dossier: Dossier) -> dict[tuple[str, int], str]:
