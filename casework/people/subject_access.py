@@ -15,7 +15,7 @@ A fixed number of queries whatever the person's history: one per table.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -45,6 +45,8 @@ LEFT_OUT = frozenset({
 class DossierSection:
     table: str  # the table the rows come from: the section's stable key
     rows: list[dict[str, Any]]  # column -> value as text, number or None
+    # The same rows as read (dates, enums...), in the table's column order: for the readable copy.
+    values: list[tuple[Any, ...]] = field(default_factory=list, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -102,21 +104,20 @@ def person_dossier(
                                     .with_only_columns(Pact.id).order_by(Pact.id)))
     person_row = session.execute(select(Beneficiary.__table__).where(Beneficiary.id == beneficiary_id)).one()
     pact_rows = session.execute(select(Pact.__table__).where(Pact.id.in_(pact_ids)).order_by(Pact.id)).all()
-    sections = [DossierSection("beneficiary", [_values(Beneficiary.__table__, person_row)]),
-                DossierSection("pact", [_values(Pact.__table__, row) for row in pact_rows])]
+    sections = [_section(Beneficiary.__table__, [person_row]), _section(Pact.__table__, pact_rows)]
     for table in _tables_about(("beneficiary", "pact")):
         condition = _about(table, beneficiary_id, pact_ids)
         if condition is None:
             continue
         rows = session.execute(select(table).where(condition).order_by(*table.primary_key.columns)).all()
         if rows:
-            sections.append(DossierSection(table.name, [_values(table, row) for row in rows]))
+            sections.append(_section(table, rows))
     changes = session.execute(select(ChangeRecord.__table__).where(or_(
         and_(ChangeRecord.entity == "beneficiary", ChangeRecord.entity_id == beneficiary_id),
         and_(ChangeRecord.entity == "pact", ChangeRecord.entity_id.in_(pact_ids)),
     )).order_by(ChangeRecord.at, ChangeRecord.id)).all()
     if changes:
-        sections.append(DossierSection("change_record", [_values(ChangeRecord.__table__, row) for row in changes]))
+        sections.append(_section(ChangeRecord.__table__, changes))
     accesses = every_access(session, user, beneficiary_id, now)
     log_access(session, user, "export", "beneficiary", beneficiary_id, now=now, ip_address=ip_address,
                detail=f"copy of the person's data: {reason}")
@@ -145,6 +146,10 @@ def _about(table: Table, beneficiary_id: int, pact_ids: list[int]):
         elif target == "pact" and pact_ids:
             conditions.append(key.parent.in_(pact_ids))
     return or_(*conditions) if conditions else None
+
+
+def _section(table: Table, rows: Any) -> DossierSection:
+    return DossierSection(table.name, [_values(table, row) for row in rows], [tuple(row) for row in rows])
 
 
 def _values(table: Table, row: Any) -> dict[str, Any]:

@@ -11,27 +11,19 @@ from flask_babel import lazy_gettext as _l
 
 from casework.errors import InvalidInput
 from casework.models import Role
+from casework.people.readable_copy import readable_sections
 from casework.people.subject_access import may_copy_person_data, person_dossier
 from casework.security import get_visible_beneficiary
 from casework.web import context, saving
+from casework.web.filters import request_locale
 from casework.web.people.forms import PersonCopyForm
 from casework.web.roles import role_required
+from casework.web.security.access_history import shown_access
 
 blueprint = Blueprint("subject_access", __name__)
 
 REASON_ERRORS = {"required": _l("Write why the copy is made: it is recorded with it."),
                  "too_long": _l("At most 500 characters.")}
-SECTION_LABELS = {
-    "beneficiary": _l("Personal data"), "household_member": _l("Household"), "pact": _l("Pacts"),
-    "referral": _l("Referrals"), "screening": _l("Screenings"), "goal": _l("Goals"), "pact_action": _l("Actions"),
-    "commitment": _l("Commitments"), "follow_up_contact": _l("Follow-up contacts"), "document": _l("Documents"),
-    "service_referral": _l("Referrals to services"), "service_referral_event": _l("Referrals to services: steps"),
-    "data_sharing_consent": _l("Consents"), "transition_record": _l("Moves of the pacts"),
-    "pact_outcome": _l("Outcomes"), "journal_entry": _l("Journal"), "pact_member": _l("Équipe"),
-    "pact_revision": _l("Revisions of the pacts"), "pact_approval": _l("Approvals"),
-    "pact_reassignment": _l("Reassignments"), "deadline_pause": _l("Deadlines paused"),
-    "deadline_snooze": _l("Reminders put off"), "change_record": _l("Changes made to the records"),
-}
 
 
 @blueprint.route("/beneficiaries/<int:beneficiary_id>/copy", methods=["GET", "POST"])
@@ -56,8 +48,10 @@ def copy(beneficiary_id: int):
         body = json.dumps(dossier.as_json(), ensure_ascii=False, indent=2)
         return Response(body, mimetype="application/json", headers={
             "Content-Disposition": f'attachment; filename="persona-{beneficiary_id}.json"'})
-    sections = [(str(SECTION_LABELS.get(section.table, section.table)), section) for section in dossier.sections]
+    sections = readable_sections(context.db(), context.registry(), dossier, locale=request_locale(),
+                                 zone=context.settings().zone)
     return render_template("people/copy.html", dossier=dossier, sections=sections,
+                           accesses=[shown_access(row) for row in dossier.accesses],
                            record_url=url_for("beneficiaries.show", beneficiary_id=beneficiary_id))
 
 

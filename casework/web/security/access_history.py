@@ -49,7 +49,8 @@ def _what(row: AccessHistoryRow) -> str:
     return f"{what} · {detail}" if detail else what
 
 
-def _shown(row: AccessHistoryRow) -> dict[str, object]:
+def shown_access(row: AccessHistoryRow) -> dict[str, object]:
+    """An access as the history pages show it: action and part of the record in words."""
     return {
         "at": row.at,
         "who": f"{row.who} ({row.username})" if row.who else _("unknown user"),
@@ -73,6 +74,6 @@ def show(beneficiary_id: int):
     title = (_("Access history of %(name)s", name=f"{person.last_name} {person.first_name}") if person
              else _("Access history of person no. %(num)d", num=found.beneficiary_id))
     return render_template(
-        "security/access_history.html", found=found, title=title, rows=[_shown(row) for row in found.rows],
+        "security/access_history.html", found=found, title=title, rows=[shown_access(row) for row in found.rows],
         record_url=None if person is None else url_for("beneficiaries.show", beneficiary_id=found.beneficiary_id),
     )
