@@ -41,7 +41,7 @@ from casework.models import (
 )
 from casework.pacts.submissions import already_submitted, insert_once
 from casework.reminders import StatePosition, next_deadline, refresh_next_deadline
-from casework.security import record_changes
+from casework.security import record_changes, refuse_if_restricted
 
 # The one version check every record shares (casework.versioning), under the names used below.
 from casework.versioning import check_version as _check_version
@@ -179,13 +179,15 @@ def transition_pact(
     `reason` is a code from the event's `reasons` (e.g. why a beneficiary withdrew); another
     code raises InvalidInput({"reason": "unknown_reason"}).
 
-    Raises EventNotAvailable, TransitionRefused (with the unmet conditions), InvalidInput or
-    PactConflict; on any of them the pact is left as it was. The row is written with one
+    Raises EventNotAvailable, TransitionRefused (with the unmet conditions), InvalidInput,
+    RecordRestricted or PactConflict; on any of them the pact is left as it was. The row is written with one
     `UPDATE ... WHERE version = <read>`: the hot path of the engine skips the ORM's flush
     machinery but keeps its optimistic locking.
     """
     session.flush()  # earlier pending changes first, so they cannot overwrite this move
     _check_version(pact, expected_version)
+    # The move below bypasses the flush, and with it the freeze of a restricted record.
+    refuse_if_restricted(session, beneficiary_ids=[pact.beneficiary_id])
     engine = registry.engine_for(pact)
     reason = _chosen_reason(engine, event, reason)
     source, target = engine.fire(event, guard_context(pact, clock, comment=comment, actor=actor, reason=reason))

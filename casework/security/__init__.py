@@ -44,8 +44,12 @@ from casework.security.passwords import (
     password_problem,
     verify_password,
 )
+from casework.security.record_freeze import install_record_freeze, open_restriction_of, refuse_if_restricted
 
 __all__ = [
+    "install_record_freeze",
+    "open_restriction_of",
+    "refuse_if_restricted",
     "AccessHistory",
     "AccessHistoryRow",
     "access_history",
@@ -88,3 +92,5 @@ __all__ = [
     "verify_password",
     "visible_service_referrals",
 ]
+
+install_record_freeze()
