@@ -64,6 +64,11 @@ def restriction_panel(person: Beneficiary) -> RestrictionPanel:
     )
 
 
+def restriction_notice(beneficiary_id: int) -> RestrictionPanel:
+    """The banner alone, for a page about one of the person's pacts (the forms are on the person's page)."""
+    return RestrictionPanel(current_restriction(context.db(), beneficiary_id), None, "", None, "")
+
+
 def _visible_or_404(beneficiary_id: int) -> Beneficiary:
     person = get_visible_beneficiary(context.db(), context.actor(), beneficiary_id, context.now())
     if person is None:

@@ -53,7 +53,8 @@ def test_the_case_manager_restricts_from_the_person_page_and_the_banner_says_who
     assert "Limita il trattamento dei dati" not in page
     assert "Revoca la limitazione" not in page  # only a supervisor lifts it
     # Reading stays allowed: the pact's page and the copy of the data.
-    assert client.get(f"/pacts/{people.pact.id}").status_code == 200
+    pact_page = client.get(f"/pacts/{people.pact.id}")
+    assert pact_page.status_code == 200 and "Limitato da Giulia Rossi il" in _page(pact_page)
     assert client.get(f"{record}/copy").status_code == 200
 
 
