@@ -229,3 +229,14 @@ def test_a_restricted_person_is_not_erased_nor_proposed_for_erasure(session, reg
     assert refused.value.errors == {"reason": "restricted"}
     session.rollback()
     assert session.get(Beneficiary, world.beneficiary.id).last_name == "Rossi"
+
+
+def test_the_loser_of_two_restrictions_at_once_is_told_not_crashed(session, world, pact, monkeypatch):
+    _restrict(session, world)
+    # As if the other request's restriction was committed after this one looked.
+    monkeypatch.setattr("casework.people.restriction.current_restriction", lambda *args: None)
+    with pytest.raises(InvalidInput) as refused:
+        restrict_processing(session, world.manager, world.beneficiary.id, reason="anche io", now=NOW)
+    assert refused.value.errors == {"reason": "already_restricted"}
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(BeneficiaryRestriction)) == 1
