@@ -26,14 +26,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.errors import UnknownWorkflow
 from casework.models import (
     AbsenceCover,
     Beneficiary,
-    BeneficiaryRestriction,
     EmailStatus,
     Notification,
     NotificationKind,
@@ -59,7 +58,7 @@ from casework.reminders.mail import email_values
 from casework.reminders.notifications import format_day, locale_of, rule_label, text
 from casework.reminders.referral_deadlines import service_names
 from casework.reminders.scheduler_lock import take_turn
-from casework.security import cover_active
+from casework.security import cover_active, restricted_pact
 from casework.workflow import WorkflowRegistry
 
 SWEEP_TURN = "sweep"
@@ -144,13 +143,6 @@ def _recipients(kind: ReminderKind, pact: _PactFacts, directory: _Directory, act
 _DEADLINES = PactDeadline.__table__
 
 
-def _restricted_pact(pact_id):
-    """The pact's person has their processing restricted (GDPR art. 18, casework.people.restriction):
-    its due rows are left due, parked, and fire at the first sweep after the restriction is lifted."""
-    return exists().where(Pact.id == pact_id, BeneficiaryRestriction.beneficiary_id == Pact.beneficiary_id,
-                          BeneficiaryRestriction.lifted_at.is_(None))
-
-
 class _Written(NamedTuple):
     """A reminder decided in this batch, as the row it becomes."""
 
@@ -169,7 +161,8 @@ def _fire_batch(
     rows = session.execute(
         select(PactDeadline.id, PactDeadline.pact_id, PactDeadline.rule_id, PactDeadline.state,
                PactDeadline.state_entered_at, PactDeadline.anchor_on, PactDeadline.extension)
-        .where(PactDeadline.next_fire_at <= now, ~_restricted_pact(PactDeadline.pact_id))
+        # A restricted person's rows stay due, parked: they fire at the first sweep once it is lifted.
+        .where(PactDeadline.next_fire_at <= now, ~restricted_pact(PactDeadline.pact_id))
         .order_by(PactDeadline.next_fire_at, PactDeadline.id).limit(policy.batch_size)
         .with_for_update(skip_locked=True, of=PactDeadline)
     ).all()

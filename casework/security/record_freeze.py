@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import event, inspect, or_, select
+from sqlalchemy import event, exists, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from casework.errors import RecordRestricted
@@ -36,6 +36,13 @@ UNFROZEN_TABLES = frozenset({
 # A pact's columns the deadline bookkeeping rewrites when a calendar or a rule changes.
 UNFROZEN_PACT_COLUMNS = frozenset({"next_deadline_at", "next_deadline_label"})
 _TRACED = ("beneficiary", "pact")
+
+
+def restricted_pact(pact_id: Any) -> Any:
+    """The WHERE condition, on a column of pact ids, that the pact's person has their processing
+    restricted now: their reminders and digests wait (parked, they go out once it is lifted)."""
+    return exists().where(Pact.id == pact_id, BeneficiaryRestriction.beneficiary_id == Pact.beneficiary_id,
+                          BeneficiaryRestriction.lifted_at.is_(None))
 
 
 def open_restriction_of(session: Session, *, beneficiary_ids: Iterable[int] = (),
@@ -145,4 +152,4 @@ def install_record_freeze() -> None:
         event.listen(Session, "before_flush", _refuse_frozen_writes)
 
 
-__all__ = ["install_record_freeze", "open_restriction_of", "refuse_if_restricted"]
+__all__ = ["install_record_freeze", "open_restriction_of", "refuse_if_restricted", "restricted_pact"]

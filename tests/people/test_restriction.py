@@ -33,9 +33,10 @@ from casework.people import beneficiaries as people
 from casework.people.erasure import erase_person, erasure_candidates
 from casework.people.restriction import current_restriction, lift_restriction, restrict_processing
 from casework.people.subject_access import person_dossier
+from casework.reminders.notifications import queue_daily_digests
 from casework.supervision.reassignment import reassign_pacts
 from tests.conftest import MONDAY_9AM, ZONE
-from tests.reminders.helpers import fired, open_pact_at, rome, sweep_at
+from tests.reminders.helpers import ROME, emails, fired, open_pact_at, rome, sweep_at
 
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 NOW = MONDAY_9AM
@@ -240,3 +241,16 @@ def test_the_loser_of_two_restrictions_at_once_is_told_not_crashed(session, worl
     assert refused.value.errors == {"reason": "already_restricted"}
     session.rollback()
     assert session.scalar(select(func.count()).select_from(BeneficiaryRestriction)) == 1
+
+
+def test_the_daily_digest_leaves_out_a_restricted_persons_deadlines(session, session_factory, registry, world):
+    restricted = open_pact_at(session, registry, world, rome(2026, 2, 2, 9), beneficiary=world.beneficiary)
+    other = open_pact_at(session, registry, world, rome(2026, 2, 2, 9))
+    restrict_processing(session, world.supervisor, world.beneficiary.id, reason="contestazione",
+                        now=rome(2026, 2, 3, 9))
+    session.commit()
+    sweep_at(session_factory, registry, rome(2026, 3, 12, 6))
+    assert queue_daily_digests(session_factory, registry, now=rome(2026, 3, 12, 7), zone=ROME, digest_hour=7,
+                               base_url="https://casework.example.org", holder="test") == 1
+    [digest] = [email for email in emails(session_factory) if email.kind == "digest"]
+    assert f"/pacts/{other.id}" in digest.body and f"/pacts/{restricted.id}" not in digest.body
