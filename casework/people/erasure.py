@@ -34,6 +34,7 @@ from casework.models import (
     ERASING_FREE_TEXT,
     Action,
     Beneficiary,
+    BeneficiaryRestriction,
     ChangeRecord,
     Commitment,
     DeadlinePause,
@@ -152,6 +153,9 @@ def erase_person(
     session.execute(delete(Document).where(documents).execution_options(synchronize_session=False))
     session.execute(delete(HouseholdMember).where(HouseholdMember.beneficiary_id == beneficiary_id)
                     .execution_options(synchronize_session=False))
+    # Past restrictions of processing stay (when, by whom), not why: the reasons may name the person.
+    session.execute(update(BeneficiaryRestriction).where(BeneficiaryRestriction.beneficiary_id == beneficiary_id)
+                    .values(reason=ERASED_TEXT, lift_reason=ERASED_TEXT).execution_options(synchronize_session=False))
     session.expire(person, ["household"])
     person.first_name, person.last_name = "Persona", f"cancellata n. {beneficiary_id}"
     person.codice_fiscale = None

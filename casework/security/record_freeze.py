@@ -35,7 +35,6 @@ UNFROZEN_TABLES = frozenset({
 })
 # A pact's columns the deadline bookkeeping rewrites when a calendar or a rule changes.
 UNFROZEN_PACT_COLUMNS = frozenset({"next_deadline_at", "next_deadline_label"})
-_TRACED = ("beneficiary", "pact")
 
 
 def restricted_pact(pact_id: Any) -> Any:

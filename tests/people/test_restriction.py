@@ -254,3 +254,18 @@ def test_the_daily_digest_leaves_out_a_restricted_persons_deadlines(session, ses
                                base_url="https://casework.example.org", holder="test") == 1
     [digest] = [email for email in emails(session_factory) if email.kind == "digest"]
     assert f"/pacts/{other.id}" in digest.body and f"/pacts/{restricted.id}" not in digest.body
+
+
+def test_an_erasure_after_the_restriction_is_lifted_empties_its_reasons(session, registry, world, pact):
+    ops.transition_pact(session, registry, pact, "withdraw", actor=world.manager, clock=CLOCK, reason="moved_away")
+    session.commit()
+    _restrict(session, world)
+    lift_restriction(session, world.supervisor, world.beneficiary.id, reason="la signora Rossi ha ritirato la richiesta",
+                     now=NOW)
+    session.commit()
+    assert erase_person(session, world.supervisor, world.beneficiary.id, reason="richiesta", now=NOW) is not None
+    session.commit()
+    session.expire_all()
+    row = session.scalars(select(BeneficiaryRestriction)).one()
+    assert (row.reason, row.lift_reason, row.restricted_by_id, row.lifted_at is not None) == (
+        "—", "—", world.supervisor.id, True)
