@@ -186,8 +186,6 @@ def transition_pact(
     """
     session.flush()  # earlier pending changes first, so they cannot overwrite this move
     _check_version(pact, expected_version)
-    # The move below bypasses the flush, and with it the freeze of a restricted record.
-    refuse_if_restricted(session, beneficiary_ids=[pact.beneficiary_id])
     engine = registry.engine_for(pact)
     reason = _chosen_reason(engine, event, reason)
     source, target = engine.fire(event, guard_context(pact, clock, comment=comment, actor=actor, reason=reason))
@@ -206,6 +204,9 @@ def transition_pact(
     moved = connection.execute(_MOVE_PACT, {**changes, "pact_id": pact.id, "read_version": read_version})
     if moved.rowcount != 1:
         raise PactConflict(pact.id, read_version)
+    # The move bypasses the flush, and with it the freeze of a restricted record: looked at here,
+    # after the write (as the flush's check does), and the caller's rollback undoes the move.
+    refuse_if_restricted(session, beneficiary_ids=[pact.beneficiary_id])
     record = {
         "pact_id": pact.id, "event": event, "from_state": source, "to_state": target,
         "actor_id": _actor_id(actor), "at": clock.now, "comment": comment.strip(), "reason": reason,

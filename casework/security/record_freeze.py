@@ -1,14 +1,17 @@
 """The freeze of a restricted record (GDPR art. 18): while a person's processing is restricted,
 nothing about them or their pacts is written, whichever form, command or job tries.
 
-One place catches every write through the ORM: before each flush, the rows about to be
-inserted, changed or deleted are traced to the people they are about (the row of the person
-themselves, or any row with a reference to the person or to a pact, read from the schema: a
-table added tomorrow is covered without anyone remembering it), and one query looks for an
-open restriction among them; if there is one, the flush raises RecordRestricted and nothing is
-written. Statements that bypass the ORM call `refuse_if_restricted` themselves (the workflow's
-move of a pact, casework.pacts.operations.transition_pact; an erasure refuses a restricted
-person before it starts).
+One place catches every write through the ORM: at the end of each flush, the rows it inserted,
+changed or deleted are traced to the people they are about (the row of the person themselves,
+or any row with a reference to the person or to a pact, read from the schema: a table added
+tomorrow is covered without anyone remembering it), and one query looks for an open restriction
+among them; if there is one, the flush raises RecordRestricted and its transaction is rolled
+back: nothing is written. After the writes, not before: on SQLite a read that opens a
+transaction's snapshot before its first write makes that write fail as soon as another writer
+commits in between (SQLITE_BUSY_SNAPSHOT, no waiting), and the write lock the flush holds makes
+the look at the restrictions current. Statements that bypass the ORM call `refuse_if_restricted`
+themselves (the workflow's move of a pact, casework.pacts.operations.transition_pact; an erasure
+refuses a restricted person before it starts).
 
 Left writable: the logs (reading a restricted record is logged), the staff's notifications and
 mail, and the deadline bookkeeping the system keeps on its own (casework.reminders parks the
@@ -139,7 +142,8 @@ def _touched(session: Session) -> tuple[set[int], set[int]]:
     return beneficiary_ids, pact_ids
 
 
-def _refuse_frozen_writes(session: Session, _context: Any, _instances: Any) -> None:
+def _refuse_frozen_writes(session: Session, _context: Any) -> None:
+    # after_flush: new, dirty, deleted and the attributes' history still show what was flushed.
     beneficiary_ids, pact_ids = _touched(session)
     refuse_if_restricted(session, beneficiary_ids=beneficiary_ids, pact_ids=pact_ids)
 
@@ -147,8 +151,8 @@ def _refuse_frozen_writes(session: Session, _context: Any, _instances: Any) -> N
 def install_record_freeze() -> None:
     """Refuse, in every session, the flushes that write about a restricted person (idempotent;
     casework.security installs it on import)."""
-    if not event.contains(Session, "before_flush", _refuse_frozen_writes):
-        event.listen(Session, "before_flush", _refuse_frozen_writes)
+    if not event.contains(Session, "after_flush", _refuse_frozen_writes):
+        event.listen(Session, "after_flush", _refuse_frozen_writes)
 
 
 __all__ = ["install_record_freeze", "open_restriction_of", "refuse_if_restricted", "restricted_pact"]

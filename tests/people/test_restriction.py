@@ -92,12 +92,16 @@ WRITES = {
         actor=w.manager, clock=CLOCK),
     "reassignment": lambda s, r, w, p, d: reassign_pacts(
         s, r, w.supervisor, {p.id: s.get(Pact, p.id).version}, w.colleague.id, "ferie", now=NOW, zone=ZONE),
-    "the person's pact deleted": lambda s, r, w, p, d: s.delete(s.get(Pact, p.id)),
+    "goal removed": lambda s, r, w, p, d: ops.remove_goal(s, s.get(Pact, p.id).goals[0], clock=CLOCK),
+    "household member removed": lambda s, r, w, p, d: s.delete(s.get(Beneficiary, w.beneficiary.id).household[0]),
 }
 
 
 @pytest.mark.parametrize("write", sorted(WRITES))
 def test_every_kind_of_write_about_a_restricted_person_is_refused(session, registry, world, pact, tmp_path, write):
+    ops.add_goal(session, pact, description="lavoro", clock=CLOCK)
+    world.beneficiary.household.append(HouseholdMember(first_name="Anna", relation=Relation.PARENT))
+    session.commit()
     _restrict(session, world)
     before = _rows(session)
     documents = tmp_path / "documents"
