@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 
@@ -51,6 +52,20 @@ class ProgrammeConflict(Conflict):
     @property
     def programme_id(self) -> int | None:
         return self.record_id
+
+
+class RecordRestricted(CaseworkError):
+    """A write to a person's record, or to one of their pacts, while the processing of their data
+    is restricted (GDPR art. 18): nothing was written. Not a Conflict: reloading will not help
+    until a supervisor lifts the restriction."""
+
+    def __init__(self, beneficiary_id: int, *, restricted_by: str, restricted_at: datetime, reason: str):
+        self.beneficiary_id = beneficiary_id
+        self.restricted_by = restricted_by
+        self.restricted_at = restricted_at
+        self.reason = reason
+        super().__init__(f"the record of person {beneficiary_id} is restricted since {restricted_at.isoformat()} "
+                         f"by {restricted_by}: nothing about them may be written")
 
 
 class EventNotAvailable(CaseworkError):

@@ -325,7 +325,7 @@ QUERIED_FOREIGN_KEYS = {
     "service_referral.pact_id", "service_referral.service_id", "service_referral.action_id",
     "service_referral_event.referral_id", "service_referral_event.pact_id",
     "data_sharing_consent.beneficiary_id", "data_sharing_consent.organisation_id", "data_sharing_consent.referral_id",
-    "second_factor.user_id", "recovery_code.user_id",
+    "second_factor.user_id", "recovery_code.user_id", "beneficiary_restriction.beneficiary_id",
 }
 # Foreign keys only followed from the row that holds them ("who recorded this"): not indexed
 # on purpose. A new foreign key must be added to one of the two sets.
@@ -339,6 +339,7 @@ UNINDEXED_FOREIGN_KEYS = {
     "absence_cover.created_by_id",
     "office_settings.updated_by_id",
     "service_referral.proposed_by_id", "service_referral_event.actor_id", "data_sharing_consent.collected_by_id",
+    "beneficiary_restriction.restricted_by_id", "beneficiary_restriction.lifted_by_id",
 }
 
 

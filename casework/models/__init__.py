@@ -45,6 +45,7 @@ from casework.models.reminders import (
     Reminder,
     ReminderKind,
 )
+from casework.models.restriction import BeneficiaryRestriction
 from casework.models.scheduler_lock import SchedulerLock
 from casework.models.second_factor import RecoveryCode, SecondFactor
 from casework.models.security import AccessLogEntry, LoginAttempt, UserSession
@@ -101,6 +102,7 @@ __all__ = [
     "ApprovalDecision",
     "Base",
     "Beneficiary",
+    "BeneficiaryRestriction",
     "CalendarFeedToken",
     "ChangeRecord",
     "ClosureDay",

@@ -41,7 +41,7 @@ from casework.models import (
 )
 from casework.pacts.submissions import already_submitted, insert_once
 from casework.reminders import StatePosition, next_deadline, refresh_next_deadline
-from casework.security import record_changes
+from casework.security import record_changes, refuse_if_restricted
 
 # The one version check every record shares (casework.versioning), under the names used below.
 from casework.versioning import check_version as _check_version
@@ -179,8 +179,8 @@ def transition_pact(
     `reason` is a code from the event's `reasons` (e.g. why a beneficiary withdrew); another
     code raises InvalidInput({"reason": "unknown_reason"}).
 
-    Raises EventNotAvailable, TransitionRefused (with the unmet conditions), InvalidInput or
-    PactConflict; on any of them the pact is left as it was. The row is written with one
+    Raises EventNotAvailable, TransitionRefused (with the unmet conditions), InvalidInput,
+    RecordRestricted or PactConflict; on any of them the pact is left as it was. The row is written with one
     `UPDATE ... WHERE version = <read>`: the hot path of the engine skips the ORM's flush
     machinery but keeps its optimistic locking.
     """
@@ -204,6 +204,9 @@ def transition_pact(
     moved = connection.execute(_MOVE_PACT, {**changes, "pact_id": pact.id, "read_version": read_version})
     if moved.rowcount != 1:
         raise PactConflict(pact.id, read_version)
+    # The move bypasses the flush, and with it the freeze of a restricted record: looked at here,
+    # after the write (as the flush's check does), and the caller's rollback undoes the move.
+    refuse_if_restricted(session, beneficiary_ids=[pact.beneficiary_id])
     record = {
         "pact_id": pact.id, "event": event, "from_state": source, "to_state": target,
         "actor_id": _actor_id(actor), "at": clock.now, "comment": comment.strip(), "reason": reason,

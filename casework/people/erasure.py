@@ -34,6 +34,7 @@ from casework.models import (
     ERASING_FREE_TEXT,
     Action,
     Beneficiary,
+    BeneficiaryRestriction,
     ChangeRecord,
     Commitment,
     DeadlinePause,
@@ -59,6 +60,7 @@ from casework.models import (
     TransitionRecord,
     User,
 )
+from casework.people.restriction import restricted_person
 from casework.people.subject_access import recorded_reason
 from casework.reminders import notify, take_turn
 from casework.security import (
@@ -115,7 +117,8 @@ def erase_person(
 ) -> Erasure | None:
     """Erase the person's identity and free text (see the module); None when `user` may not
     see them (the caller answers 404). Raises InvalidInput: reason required or too long,
-    "open_pact" while a pact of theirs is open, "already_erased"."""
+    "open_pact" while a pact of theirs is open, "already_erased", "restricted" while the
+    processing of their data is restricted."""
     if not may_erase_people(user):
         return None
     person = get_visible_beneficiary(session, user, beneficiary_id, now)
@@ -124,6 +127,9 @@ def erase_person(
     reason = recorded_reason(reason)
     if person.erased_at is not None:
         raise InvalidInput({"reason": "already_erased"})
+    # A restricted record is kept as it is until the restriction is lifted (GDPR art. 18).
+    if session.scalar(select(restricted_person(beneficiary_id))):
+        raise InvalidInput({"reason": "restricted"})
     # Every pact, seen or not: a restricted case still open elsewhere is still being worked on.
     if session.scalar(select(Pact.id).where(Pact.beneficiary_id == beneficiary_id, Pact.closed_at.is_(None)).limit(1)):
         raise InvalidInput({"reason": "open_pact"})
@@ -147,6 +153,9 @@ def erase_person(
     session.execute(delete(Document).where(documents).execution_options(synchronize_session=False))
     session.execute(delete(HouseholdMember).where(HouseholdMember.beneficiary_id == beneficiary_id)
                     .execution_options(synchronize_session=False))
+    # Past restrictions of processing stay (when, by whom), not why: the reasons may name the person.
+    session.execute(update(BeneficiaryRestriction).where(BeneficiaryRestriction.beneficiary_id == beneficiary_id)
+                    .values(reason=ERASED_TEXT, lift_reason=ERASED_TEXT).execution_options(synchronize_session=False))
     session.expire(person, ["household"])
     person.first_name, person.last_name = "Persona", f"cancellata n. {beneficiary_id}"
     person.codice_fiscale = None
@@ -164,7 +173,8 @@ def erase_person(
 def erasure_candidates(session: Session, user: User, *, now: datetime, limit: int = 200) -> list[ErasureCandidate]:
     """The people `user` sees whose every pact is closed and whose retention period (the
     longest among their pacts' programmes) has run out: a list to confirm, nothing erased.
-    A person with any pact in a programme without a retention period is kept."""
+    A person with any pact in a programme without a retention period is kept, and so is one
+    whose processing is restricted."""
     if not may_erase_people(user):
         return []
     visible = visible_beneficiaries(user, now).with_only_columns(Beneficiary.id)
@@ -179,7 +189,7 @@ def erasure_candidates(session: Session, user: User, *, now: datetime, limit: in
     rows = session.execute(
         select(Beneficiary.id, Beneficiary.first_name, Beneficiary.last_name, closed.c.last_closed, closed.c.months)
         .join(closed, closed.c.beneficiary_id == Beneficiary.id)
-        .where(Beneficiary.erased_at.is_(None), Beneficiary.id.in_(visible),
+        .where(Beneficiary.erased_at.is_(None), Beneficiary.id.in_(visible), ~restricted_person(Beneficiary.id),
                closed.c.pacts == closed.c.closed_pacts, closed.c.pacts == closed.c.with_retention)
         .order_by(closed.c.last_closed, Beneficiary.id)
     ).all()

@@ -39,7 +39,7 @@ from casework.models import (
 from casework.reminders.mail import queue_email
 from casework.reminders.referral_deadlines import service_names, with_service
 from casework.reminders.scheduler_lock import take_turn
-from casework.security import pact_visibility
+from casework.security import pact_visibility, restricted_pact
 from casework.workflow import WorkflowDefinition, WorkflowRegistry, split_referral_rule_id
 
 TEXTS: dict[str, Message] = {
@@ -336,7 +336,7 @@ def queue_daily_digests(
                 .join(Programme, Programme.id == Pact.programme_id)
                 .where(Pact.case_manager_id.in_(list(waiting)), Pact.closed_at.is_(None),
                        PactDeadline.ended_at.is_(None), PactDeadline.paused.is_(False),
-                       PactDeadline.due_on <= day + DUE_SOON)
+                       PactDeadline.due_on <= day + DUE_SOON, ~restricted_pact(Pact.id))
                 .order_by(PactDeadline.due_at, Pact.id)
             ):
                 items[row[0]].append(row)

@@ -58,7 +58,7 @@ from casework.reminders.mail import email_values
 from casework.reminders.notifications import format_day, locale_of, rule_label, text
 from casework.reminders.referral_deadlines import service_names
 from casework.reminders.scheduler_lock import take_turn
-from casework.security import cover_active
+from casework.security import cover_active, restricted_pact
 from casework.workflow import WorkflowRegistry
 
 SWEEP_TURN = "sweep"
@@ -161,7 +161,8 @@ def _fire_batch(
     rows = session.execute(
         select(PactDeadline.id, PactDeadline.pact_id, PactDeadline.rule_id, PactDeadline.state,
                PactDeadline.state_entered_at, PactDeadline.anchor_on, PactDeadline.extension)
-        .where(PactDeadline.next_fire_at <= now)
+        # A restricted person's rows stay due, parked: they fire at the first sweep once it is lifted.
+        .where(PactDeadline.next_fire_at <= now, ~restricted_pact(PactDeadline.pact_id))
         .order_by(PactDeadline.next_fire_at, PactDeadline.id).limit(policy.batch_size)
         .with_for_update(skip_locked=True, of=PactDeadline)
     ).all()

@@ -44,8 +44,18 @@ from casework.security.passwords import (
     password_problem,
     verify_password,
 )
+from casework.security.record_freeze import (
+    install_record_freeze,
+    open_restriction_of,
+    refuse_if_restricted,
+    restricted_pact,
+)
 
 __all__ = [
+    "install_record_freeze",
+    "open_restriction_of",
+    "refuse_if_restricted",
+    "restricted_pact",
     "AccessHistory",
     "AccessHistoryRow",
     "access_history",
@@ -88,3 +98,5 @@ __all__ = [
     "verify_password",
     "visible_service_referrals",
 ]
+
+install_record_freeze()

@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         users,
     )
     from casework.web.pacts import casefile, page, today
-    from casework.web.people import beneficiaries, erasure, search, subject_access
+    from casework.web.people import beneficiaries, erasure, restriction, search, subject_access
     from casework.web.reminders import calendar_feed, notifications
     from casework.web.reporting import exports, indicators
     from casework.web.reporting import service_mapping as service_mapping_pages
@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
                       account.blueprint, covers.blueprint, office.blueprint, users.blueprint,
                       admin_log.blueprint, passwords.blueprint, territories.blueprint,
                       organisations.blueprint, search.blueprint, access_history.blueprint,
-                      subject_access.blueprint, erasure.blueprint):
+                      subject_access.blueprint, erasure.blueprint, restriction.blueprint):
         app.register_blueprint(blueprint)
     from casework.web.pacts import pdf as pact_pdf  # the pact as a PDF file (WeasyPrint)
     app.register_blueprint(pact_pdf.blueprint)

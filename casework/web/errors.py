@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from casework.db import is_busy
-from casework.errors import Conflict
+from casework.errors import Conflict, RecordRestricted
 from casework.web import context
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,13 @@ def _conflict(error: Exception):
     return render_template("errors/409.html", error=error), 409
 
 
+def _restricted(error: RecordRestricted):
+    """A write on a record whose processing is restricted (GDPR art. 18): nothing was saved, and
+    the page says who restricted it; whatever form it came from."""
+    context.start_error_page()
+    return render_template("errors/restricted.html", error=error), 409
+
+
 def _busy(error: OperationalError):
     """The database stayed locked past its timeout (another process holding a transaction):
     nothing was saved, and trying again in a moment will work. Any other database failure is a 500."""
@@ -80,6 +87,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(413, _too_large)
     app.register_error_handler(Conflict, _conflict)
     app.register_error_handler(StaleDataError, _conflict)
+    app.register_error_handler(RecordRestricted, _restricted)
     app.register_error_handler(CSRFError, _csrf)
     app.register_error_handler(OperationalError, _busy)
 

@@ -240,6 +240,8 @@ ROUTES: dict[str, Access] = {
     "subject_access.copy": PACT_TEAM,
     "access_history.show": ACCESS_HISTORY,
     "erasure.erase": ERASER,
+    "restriction.restrict": PACT_TEAM,
+    "restriction.lift": ERASER,
     # The second step of signing in (it needs the password step first: otherwise back to /login),
     # and one's own second factor.
     "second_factor.code": PASSWORD_STEP_FIRST,

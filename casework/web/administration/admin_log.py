@@ -39,6 +39,8 @@ ACTION_LABELS = {
     "second_factor_throttled": _l("second factor attempt too soon after failures"),
     "enable_second_factor": _l("second factor enabled"),
     "disable_second_factor": _l("second factor turned off"),
+    "restrict_processing": _l("restricted the processing"),
+    "lift_restriction": _l("lifted the restriction"),
 }
 
 

@@ -60,6 +60,7 @@ from casework.security.audit import log_access
 from casework.web import context, saving
 from casework.web.kept_parts import KeptPart, end_of_today, kept_part
 from casework.web.pacts import forms
+from casework.web.people.restriction import restriction_notice
 from casework.web.services.referrals import services_part
 from casework.workflow import REASON_GUARD
 
@@ -220,7 +221,7 @@ def _draw(
         form_alerts=form_alerts, alerts=alerts, beneficiary_url=_beneficiary_url(pact),
         parts=parts, open_part=open_part, part_labels=PART_LABELS, part_anchors=PART_ANCHORS,
         deadline_states=DEADLINE_STATES, back=url_for("pacts.show", pact_id=pact.id),
-        services=services_part(pact),
+        services=services_part(pact), restriction=restriction_notice(pact.beneficiary_id),
     )
     title = _("Pact of %(name)s", name=page.header.beneficiary_name)
     # Whose cover the viewer sees the pact through: a cover's change moves the data version, and

@@ -38,6 +38,7 @@ from casework.web.people.forms import (
     OpenPactForm,
     VersionedForm,
 )
+from casework.web.people.restriction import restriction_panel
 
 blueprint = Blueprint("beneficiaries", __name__)
 
@@ -239,7 +240,8 @@ def _record_page(beneficiary_id: int, open_form: OpenPactForm | None = None, sta
                  if may_erase_people(context.actor()) and record.beneficiary.erased_at is None else None)
     return render_template(
         "people/show.html", record=record, person=record.beneficiary, open_form=open_form,
-        pact_links=_pact_links(), access_history_url=access_history_url, copy_url=copy_url, erase_url=erase_url, **_labels(),
+        pact_links=_pact_links(), access_history_url=access_history_url, copy_url=copy_url, erase_url=erase_url,
+        restriction=restriction_panel(record.beneficiary), **_labels(),
     ), status
 
 

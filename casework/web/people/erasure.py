@@ -24,6 +24,7 @@ ERRORS = {
     "too_long": _l("At most 500 characters."),
     "open_pact": _l("A pact of this person is still open: close it before erasing the person."),
     "already_erased": _l("This person was already erased."),
+    "restricted": _l("The processing of this person's data is restricted: lift the restriction before erasing the person."),
 }
 
 

@@ -23,6 +23,8 @@ ACTION_LABELS = {
     "print": _l("printed"),
     "export": _l("exported"),
     "download": _l("downloaded"),
+    "restrict": _l("restricted the processing"),
+    "lift_restriction": _l("lifted the restriction"),
 }
 
 # The log records which part of a page was opened in a few fixed words (casework.web.pacts,
