@@ -54,6 +54,10 @@ SECTIONS: dict[str, SectionLabels] = {
         "created_at": N_("Registered on"), "created_by_id": N_("Registered by"),
         "updated_at": N_("Last changed on"), "erased_at": N_("Erased on"),
     }, _KEY | {"last_name_key", "first_name_key", "phone_key", "version"}, one_card_per_row=True),
+    "beneficiary_restriction": SectionLabels(N_("Restrictions of processing"), {
+        "restricted_at": N_("Restricted on"), "restricted_by_id": N_("Restricted by"), "reason": N_("Reason"),
+        "lifted_at": N_("Lifted on"), "lifted_by_id": N_("Lifted by"), "lift_reason": N_("Why lifted"),
+    }, _KEY | {"beneficiary_id"}),
     "household_member": SectionLabels(N_("Household"), {
         "last_name": N_("Surname"), "first_name": N_("Name"), "relation": N_("Relation"),
         "birth_date": N_("Date of birth"),
@@ -156,7 +160,7 @@ SECTIONS: dict[str, SectionLabels] = {
 # The order of the readable copy: the person, what they agreed to and handed in, then each pact
 # from its referral to its outcome, then the history of the records.
 READING_ORDER = (
-    "beneficiary", "household_member", "data_sharing_consent", "document", "pact", "pact_member", "referral",
+    "beneficiary", "beneficiary_restriction", "household_member", "data_sharing_consent", "document", "pact", "pact_member", "referral",
     "screening", "goal", "pact_action", "commitment", "pact_revision", "pact_approval", "follow_up_contact",
     "journal_entry", "service_referral", "service_referral_event", "pact_outcome", "transition_record",
     "pact_reassignment", "deadline_pause", "deadline_snooze", "change_record",
