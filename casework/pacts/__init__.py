@@ -3,7 +3,7 @@ actions, signature, contacts, outcome), the pact page's view model, the case fil
 équipe), documents, the workflow diagram and the case manager's day (Oggi). Operations take the
 session, the actor and a clock; this package knows nothing of Flask or of a request."""
 
-from casework.pacts.goals import may_edit_items
+from casework.pacts.goals import item_change, may_edit_items
 from casework.pacts.operations import (
     add_action,
     add_commitment,
@@ -21,6 +21,7 @@ from casework.pacts.operations import (
 )
 
 __all__ = [
+    "item_change",
     "add_action",
     "add_commitment",
     "add_goal",

@@ -28,7 +28,7 @@ from casework.models.pact import (
 )
 from casework.models.services import ServiceReferralStatus
 from casework.models.supervision import ApprovalDecision
-from casework.services.languages import LANGUAGES
+from casework.services import LANGUAGES
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from casework.errors import UnknownWorkflow
 from casework.i18n import Message, gettext
 from casework.models import Base
-from casework.pacts.goals import item_change
+from casework.pacts import item_change
 from casework.people.dossier_labels import (
     CODE_LABELS,
     ENUM_LABELS,
@@ -36,8 +36,7 @@ from casework.people.dossier_labels import (
     YES,
 )
 from casework.people.subject_access import Dossier, DossierSection
-from casework.workflow import WorkflowRegistry
-from casework.workflow.definition import WorkflowDefinition, label_in
+from casework.workflow import WorkflowDefinition, WorkflowRegistry, label_in
 
 # Tables whose rows are named by a column of their own, read once for all the copy.
 NAMED_BY = {"user_account": "full_name", "organisation": "name", "service": "name", "programme": "name",
