@@ -7,6 +7,7 @@ with 409 and a page saying who restricted it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -84,49 +85,34 @@ def _show_refusal(form: RestrictionForm | LiftRestrictionForm, refused: InvalidI
 @blueprint.route("/beneficiaries/<int:beneficiary_id>/restriction", methods=["GET", "POST"])
 @role_required(Role.CASE_MANAGER, Role.SUPERVISOR)
 def restrict(beneficiary_id: int):
-    person = _visible_or_404(beneficiary_id)
-    form = RestrictionForm()
-    record_url = url_for("beneficiaries.show", beneficiary_id=beneficiary_id)
-    restriction = current_restriction(context.db(), beneficiary_id)
-
-    def page(status: int):
-        return render_template("people/restrict.html", form=form, person=person, record_url=record_url,
-                               restriction=restriction), status
-
-    if not form.validate_on_submit():
-        return page(422 if form.errors else 200)
-    try:
-        done = restrict_processing(context.db(), context.actor(), beneficiary_id, reason=form.reason.data or "",
-                                   now=context.now(), ip_address=context.client_ip())
-    except InvalidInput as refused:
-        saving.roll_back()
-        _show_refusal(form, refused)
-        return page(422)
-    if done is None:
-        abort(404)
-    saving.commit()
-    flash(_("The processing of this person's data is restricted: the record can be read but not changed "
-            "until a supervisor lifts the restriction."), "success")
-    return redirect(record_url)
+    return _decide(beneficiary_id, RestrictionForm(), "people/restrict.html", restrict_processing,
+                   _("The processing of this person's data is restricted: the record can be read but not changed "
+                     "until a supervisor lifts the restriction."))
 
 
 @blueprint.route("/beneficiaries/<int:beneficiary_id>/restriction/lift", methods=["GET", "POST"])
 @role_required(Role.SUPERVISOR)
 def lift(beneficiary_id: int):
+    return _decide(beneficiary_id, LiftRestrictionForm(), "people/lift_restriction.html", lift_restriction,
+                   _("The restriction was lifted: the record can be changed again."))
+
+
+def _decide(beneficiary_id: int, form: RestrictionForm | LiftRestrictionForm, template: str,
+            operation: Callable[..., object], done_message: str):
+    """Restricting and lifting alike: the form with its reason, the core operation, back to the record."""
     person = _visible_or_404(beneficiary_id)
-    form = LiftRestrictionForm()
     record_url = url_for("beneficiaries.show", beneficiary_id=beneficiary_id)
     restriction = current_restriction(context.db(), beneficiary_id)
 
     def page(status: int):
-        return render_template("people/lift_restriction.html", form=form, person=person, record_url=record_url,
+        return render_template(template, form=form, person=person, record_url=record_url,
                                restriction=restriction), status
 
     if not form.validate_on_submit():
         return page(422 if form.errors else 200)
     try:
-        done = lift_restriction(context.db(), context.actor(), beneficiary_id, reason=form.reason.data or "",
-                                now=context.now(), ip_address=context.client_ip())
+        done = operation(context.db(), context.actor(), beneficiary_id, reason=form.reason.data or "",
+                         now=context.now(), ip_address=context.client_ip())
     except InvalidInput as refused:
         saving.roll_back()
         _show_refusal(form, refused)
@@ -134,5 +120,5 @@ def lift(beneficiary_id: int):
     if done is None:
         abort(404)
     saving.commit()
-    flash(_("The restriction was lifted: the record can be changed again."), "success")
+    flash(done_message, "success")
     return redirect(record_url)
