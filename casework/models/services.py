@@ -260,6 +260,16 @@ class ServiceReferralEvent(Base):
     actor: Mapped[User | None] = relationship()
 
 
+class ConsentLegalBasis(enum.Enum):
+    """Why the person's data may go to the organisation (GDPR art. 6, and art. 9 for health,
+    violence or court data): what a data-protection officer asks of every sharing."""
+
+    CONSENT = "consent"  # art. 6(1)(a), 9(2)(a): the person agreed, and may withdraw
+    PUBLIC_TASK = "public_task"  # art. 6(1)(e), 9(2)(g): the comune's social services, by law
+    LEGAL_OBLIGATION = "legal_obligation"  # art. 6(1)(c): a duty of the office (a court, a report)
+    VITAL_INTERESTS = "vital_interests"  # art. 6(1)(d), 9(2)(c): to protect a life, consent impossible
+
+
 class DataSharingConsent(Base):
     """The beneficiary's consent to share their data with one organisation for one purpose.
 
@@ -281,6 +291,9 @@ class DataSharingConsent(Base):
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("service_referral.id", ondelete="SET NULL"))
     given_on: Mapped[date]
     purpose: Mapped[str] = mapped_column(Text)
+    # Rows recorded before the basis was asked were all the person's consent (migration 0022).
+    legal_basis: Mapped[ConsentLegalBasis] = mapped_column(
+        str_enum(ConsentLegalBasis, "consent_legal_basis"), server_default=ConsentLegalBasis.CONSENT.value)
     collected_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]

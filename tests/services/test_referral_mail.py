@@ -49,7 +49,7 @@ def deliver(session_factory, port: int, at=NOW):
 def request(session, world, pact, service):
     referral = propose_referral(session, world.manager, pact, service.id, now=NOW)
     record_consent(session, world.manager, referral, given_on=date(2026, 3, 2),
-                   purpose=f"Invio al servizio {service.name} per il patto n. {pact.id}", now=NOW, zone=ZONE)
+                   purpose=f"Invio al servizio {service.name} per il patto n. {pact.id}", legal_basis="consent", now=NOW, zone=ZONE)
     advance_referral(session, world.manager, referral, "request", now=NOW, expected_version=referral.version)
     session.commit()
     return referral

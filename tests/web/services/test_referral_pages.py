@@ -67,7 +67,8 @@ def step(client, db, people, referral_id: int, event: str, **fields):
 
 
 def consent(client, people, referral_id: int, **fields):
-    data = {f"consent-{referral_id}-given_on": today(), f"consent-{referral_id}-purpose": "Invio al servizio"}
+    data = {f"consent-{referral_id}-given_on": today(), f"consent-{referral_id}-purpose": "Invio al servizio",
+            f"consent-{referral_id}-legal_basis": "consent"}
     data.update({f"consent-{referral_id}-{name}": value for name, value in fields.items()})
     return post(client, people.pact.id, f"{referral_id}/consent", data)
 
@@ -255,7 +256,7 @@ def test_the_pact_page_costs_the_same_queries_for_one_or_ten_referrals(app, db, 
         made = propose_referral(db, people.manager, pact, service.id, now=now)
         from casework.services import advance_referral, record_consent
 
-        record_consent(db, people.manager, made, given_on=now.astimezone(ZONE).date(), purpose="Invio", now=now,
+        record_consent(db, people.manager, made, given_on=now.astimezone(ZONE).date(), purpose="Invio", legal_basis="consent", now=now,
                        zone=ZONE)
         advance_referral(db, people.manager, made, "request", now=now, expected_version=made.version)
     db.commit()
