@@ -271,10 +271,12 @@ class ConsentLegalBasis(enum.Enum):
 
 
 class DataSharingConsent(Base):
-    """The beneficiary's consent to share their data with one organisation for one purpose.
+    """The beneficiary's consent to share their data with one organisation for one purpose, on
+    a legal basis (`ConsentLegalBasis`), collected by a member of staff on a given day.
 
-    Required before a referral to that organisation's service is requested. Withdrawing it
-    records `withdrawn_at`; the row itself stays, as evidence of what was agreed and when.
+    Required before a referral to that organisation's service is requested. Withdrawing it (from
+    the referral or from the person's page) records `withdrawn_at`; the row itself stays, as
+    evidence of what was agreed and when.
     """
 
     __tablename__ = "data_sharing_consent"
