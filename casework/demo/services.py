@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from casework.demo.steps import Case
 from casework.demo.tables import SERVICE_PROVIDERS, SERVICE_REFERRAL_TEXTS, TERRITORIES
 from casework.models import (
+    ConsentLegalBasis,
     DataSharingConsent,
     Organisation,
     Service,
@@ -351,7 +352,8 @@ class DemoServices:
         given_on = self._local(recorded_at)
         consent = DataSharingConsent(
             beneficiary=case.beneficiary, organisation=service.organisation, given_on=given_on,
-            purpose=purpose, collected_by_id=case.manager.id, recorded_at=recorded_at,
+            purpose=purpose, legal_basis=ConsentLegalBasis.CONSENT, collected_by_id=case.manager.id,
+            recorded_at=recorded_at,
         )
         self._consents.append((consent, referral))
         return ServiceReferralEvent(

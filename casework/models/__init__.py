@@ -50,6 +50,7 @@ from casework.models.scheduler_lock import SchedulerLock
 from casework.models.second_factor import RecoveryCode, SecondFactor
 from casework.models.security import AccessLogEntry, LoginAttempt, UserSession
 from casework.models.services import (
+    ConsentLegalBasis,
     DataSharingConsent,
     Service,
     ServiceAccess,
@@ -78,6 +79,7 @@ __all__ = [
     "current_data_version",
     "has_places",
     "has_uncounted_changes",
+    "ConsentLegalBasis",
     "DataSharingConsent",
     "Service",
     "ServiceAccess",

@@ -20,7 +20,7 @@ from casework.models.pact import (
     Priority,
     ReferralSource,
 )
-from casework.models.services import ServiceAccess, ServiceCost, ServiceReferralStatus
+from casework.models.services import ConsentLegalBasis, ServiceAccess, ServiceCost, ServiceReferralStatus
 
 GENDERS: dict[Gender, Message] = {
     Gender.FEMALE: N_("Female"),
@@ -134,4 +134,11 @@ SERVICE_COSTS: dict[ServiceCost, Message] = {
     ServiceCost.FREE: N_("Free of charge"),
     ServiceCost.DISCOUNTED: N_("Discounted"),
     ServiceCost.PAID: N_("Paid"),
+}
+# The legal basis of a sharing of the person's data, as a data-protection officer reads it.
+CONSENT_LEGAL_BASES: dict[ConsentLegalBasis, Message] = {
+    ConsentLegalBasis.CONSENT: N_("Consent of the person (GDPR art. 6(1)(a) and 9(2)(a))"),
+    ConsentLegalBasis.PUBLIC_TASK: N_("Task in the public interest: social services (GDPR art. 6(1)(e) and 9(2)(g))"),
+    ConsentLegalBasis.LEGAL_OBLIGATION: N_("Legal obligation (GDPR art. 6(1)(c))"),
+    ConsentLegalBasis.VITAL_INTERESTS: N_("Vital interests of the person (GDPR art. 6(1)(d) and 9(2)(c))"),
 }

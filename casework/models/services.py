@@ -260,11 +260,23 @@ class ServiceReferralEvent(Base):
     actor: Mapped[User | None] = relationship()
 
 
-class DataSharingConsent(Base):
-    """The beneficiary's consent to share their data with one organisation for one purpose.
+class ConsentLegalBasis(enum.Enum):
+    """Why the person's data may go to the organisation (GDPR art. 6, and art. 9 for health,
+    violence or court data): what a data-protection officer asks of every sharing."""
 
-    Required before a referral to that organisation's service is requested. Withdrawing it
-    records `withdrawn_at`; the row itself stays, as evidence of what was agreed and when.
+    CONSENT = "consent"  # art. 6(1)(a), 9(2)(a): the person agreed, and may withdraw
+    PUBLIC_TASK = "public_task"  # art. 6(1)(e), 9(2)(g): the comune's social services, by law
+    LEGAL_OBLIGATION = "legal_obligation"  # art. 6(1)(c): a duty of the office (a court, a report)
+    VITAL_INTERESTS = "vital_interests"  # art. 6(1)(d), 9(2)(c): to protect a life, consent impossible
+
+
+class DataSharingConsent(Base):
+    """The beneficiary's consent to share their data with one organisation for one purpose, on
+    a legal basis (`ConsentLegalBasis`), collected by a member of staff on a given day.
+
+    Required before a referral to that organisation's service is requested. Withdrawing it (from
+    the referral or from the person's page) records `withdrawn_at`; the row itself stays, as
+    evidence of what was agreed and when.
     """
 
     __tablename__ = "data_sharing_consent"
@@ -281,6 +293,9 @@ class DataSharingConsent(Base):
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("service_referral.id", ondelete="SET NULL"))
     given_on: Mapped[date]
     purpose: Mapped[str] = mapped_column(Text)
+    # Rows recorded before the basis was asked were all the person's consent (migration 0022).
+    legal_basis: Mapped[ConsentLegalBasis] = mapped_column(
+        str_enum(ConsentLegalBasis, "consent_legal_basis"), server_default=ConsentLegalBasis.CONSENT.value)
     collected_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]

@@ -14,6 +14,7 @@ from casework.services.referrals import (
     record_consent,
     set_provider_contact,
     withdraw_consent,
+    withdraw_person_consent,
 )
 from casework.services.search import (
     SearchChoices,
@@ -73,6 +74,7 @@ __all__ = [
     "record_consent",
     "set_provider_contact",
     "withdraw_consent",
+    "withdraw_person_consent",
     "pact_services_panel",
     "search_choices",
     "SearchChoices",

@@ -24,6 +24,7 @@ from casework.models import (
     User,
 )
 from casework.models.labels import (
+    CONSENT_LEGAL_BASES,
     SERVICE_DROP_REASONS,
     SERVICE_REFERRAL_STATUSES,
     SERVICE_REFUSAL_REASONS,
@@ -90,6 +91,7 @@ class ConsentView:
     id: int
     given_on: date
     purpose: str
+    legal_basis: str  # in words
     collected_by: str
     recorded_at: datetime
 
@@ -225,6 +227,7 @@ def _referral_view(referral: ServiceReferral, consent: DataSharingConsent | None
         provider_contact=referral.provider_contact, action_id=referral.action_id,
         action_label=referral.action.description if referral.action is not None else "",
         consent=ConsentView(id=consent.id, given_on=consent.given_on, purpose=consent.purpose,
+                            legal_basis=gettext(locale, CONSENT_LEGAL_BASES[consent.legal_basis]),
                             collected_by=consent.collected_by.full_name if consent.collected_by else "",
                             recorded_at=consent.recorded_at) if consent is not None else None,
         consent_purpose=gettext(locale, _PURPOSE, service=service.name, pact=referral.pact_id),

@@ -21,6 +21,7 @@ from casework.db import fit_to_column
 from casework.i18n import N_, gettext
 from casework.models import (
     OFFICE_SETTINGS_ID,
+    ConsentLegalBasis,
     DataSharingConsent,
     EmailStatus,
     OfficeSettings,
@@ -30,6 +31,7 @@ from casework.models import (
     ServiceReferral,
     User,
 )
+from casework.models.labels import CONSENT_LEGAL_BASES
 
 KIND = "service_referral_request"
 PROVIDER_LOCALE = "it"
@@ -44,6 +46,21 @@ _BODY = N_(
     "Purpose of the referral: {purpose}\n\n"
     "The person agreed on {given_on} that these data be shared with {organisation} for this purpose. "
     "Other information about the person will be given by the case manager if needed.\n\n"
+    "Please answer {sender}, saying whether you can take on the person and from when:\n"
+    "{sender_contact}\n\n"
+    "Thank you."
+)
+# When the data go on another basis than the person's consent (a public task, a legal duty, vital
+# interests), the provider is told that basis, not that the person agreed.
+_BODY_ON_BASIS = N_(
+    "Good morning,\n\n"
+    "{referrer}{office} asks you to take on a person for the service “{service}” ({organisation}), "
+    "within the personalised pact no. {pact}.\n\n"
+    "Person referred: {person}\n"
+    "Phone: {phone}\n"
+    "Purpose of the referral: {purpose}\n\n"
+    "These data are shared with {organisation} for this purpose on this legal basis: {basis} (recorded on "
+    "{given_on}). Other information about the person will be given by the case manager if needed.\n\n"
     "Please answer {sender}, saying whether you can take on the person and from when:\n"
     "{sender_contact}\n\n"
     "Thank you."
@@ -73,12 +90,14 @@ def queue_request_email(
     office = session.get(OfficeSettings, OFFICE_SETTINGS_ID)
     office_name = office.ente_name if office is not None and office.ente_name else ""
     locale = PROVIDER_LOCALE
+    on_consent = consent.legal_basis in (None, ConsentLegalBasis.CONSENT)  # None: not flushed yet, the default
     body = gettext(
-        locale, _BODY, referrer=sender.full_name,
+        locale, _BODY if on_consent else _BODY_ON_BASIS, referrer=sender.full_name,
         office=gettext(locale, _OF_OFFICE, office=office_name) if office_name else "",
         service=service.name, organisation=service.organisation.name, pact=pact.id, person=person.full_name,
         phone=person.phone or gettext(locale, _NO_PHONE), purpose=consent.purpose,
         given_on=consent.given_on.strftime("%d/%m/%Y"),
+        basis="" if on_consent else gettext(locale, CONSENT_LEGAL_BASES[consent.legal_basis]),
         sender=sender.full_name, sender_contact=sender.email or sender.full_name,
     )
     email = OutboundEmail(

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 from transitions import Machine, MachineError
 
@@ -27,6 +27,7 @@ from casework.i18n import N_, Message, gettext
 from casework.models import (
     Action,
     ActionStatus,
+    ConsentLegalBasis,
     DataSharingConsent,
     Pact,
     Service,
@@ -37,7 +38,7 @@ from casework.models import (
 )
 from casework.models.labels import ACTION_STATUSES, SERVICE_DROP_REASONS, SERVICE_REFUSAL_REASONS
 from casework.pacts import may_edit_items
-from casework.security import can_see_pact
+from casework.security import can_see_pact, get_visible_beneficiary, record_changes
 from casework.services.referral_mail import cancel_unsent_requests, queue_request_email
 from casework.versioning import check_version, flush_checked, touch
 
@@ -354,16 +355,31 @@ def set_provider_contact(
     return referral
 
 
+def _legal_basis(value: ConsentLegalBasis | str | None) -> ConsentLegalBasis | str:
+    """The basis given, or the problem with it ("required", "not_an_option") as a str."""
+    if isinstance(value, ConsentLegalBasis):
+        return value
+    if not value:
+        return "required"
+    try:
+        return ConsentLegalBasis(value)
+    except ValueError:
+        return "not_an_option"
+
+
 def record_consent(
     session: Session, actor: User, referral: ServiceReferral, *, given_on: date | None, purpose: str,
-    now: datetime, zone: tzinfo | None = None, expected_version: int | None = None,
+    legal_basis: ConsentLegalBasis | str | None, now: datetime, zone: tzinfo | None = None,
+    expected_version: int | None = None,
 ) -> DataSharingConsent:
-    """The beneficiary's consent to share their data with the service's organisation.
+    """The beneficiary's consent to share their data with the service's organisation, on a
+    legal basis (GDPR art. 6/9: the person's consent, the comune's public task, ...).
 
     Refused: a referral that has ended ({"event": "not_possible"}), no date or a date in the
     future ({"given_on": ...}: after today in `zone`, the office's; without it, after today
-    anywhere on Earth), no purpose ({"purpose": "required"}); a closed pact; an actor not on
-    the pact; a stale `expected_version` (Conflict).
+    anywhere on Earth), no purpose ({"purpose": "required"}), no or an unknown legal basis
+    ({"legal_basis": "required"/"not_an_option"}); a closed pact; an actor not on the pact; a
+    stale `expected_version` (Conflict).
     """
     _require_actor(session, actor, referral.pact)
     if referral.status not in OPEN_STATUSES:
@@ -377,14 +393,17 @@ def record_consent(
         errors["purpose"] = "required"
     elif len(purpose.strip()) > MAX_PURPOSE:
         errors["purpose"] = "too_long"
+    basis = _legal_basis(legal_basis)
+    if not isinstance(basis, ConsentLegalBasis):
+        errors["legal_basis"] = basis
     if errors:
         raise InvalidInput(errors)
-    assert given_on is not None
+    assert given_on is not None and isinstance(basis, ConsentLegalBasis)
     check_version(referral, expected_version)
     consent = DataSharingConsent(
         beneficiary_id=referral.pact.beneficiary_id, organisation_id=referral.service.organisation_id,
-        referral_id=referral.id, given_on=given_on, purpose=purpose.strip(), collected_by_id=actor.id,
-        recorded_at=now,
+        referral_id=referral.id, given_on=given_on, purpose=purpose.strip(), legal_basis=basis,
+        collected_by_id=actor.id, recorded_at=now,
     )
     session.add(consent)
     _same_status_event(session, referral, actor, now, gettext(
@@ -418,6 +437,56 @@ def withdraw_consent(
         notes.append(gettext(actor.locale, _REQUEST_EMAIL_CANCELLED))
     _same_status_event(session, referral, actor, now, " ".join(notes), "consent_withdrawn")
     _touch_both(session, referral, expected_version, now)
+    return consent
+
+
+def withdraw_person_consent(
+    session: Session, actor: User, beneficiary_id: int, consent_id: int, *, now: datetime,
+) -> DataSharingConsent | None:
+    """Record, from the person's page, that they withdrew a consent; the row stays, as evidence.
+
+    None when `actor` may not see the person (security.get_visible_beneficiary: their case
+    manager, the supervisor of their territory) or the consent is not one of the person's: the
+    caller answers 404. A consent already withdrawn is refused ({"consent": "already_withdrawn"}),
+    also to the loser of two withdrawals at once: the row is written only while it is not
+    withdrawn, so the second finds nothing to change.
+
+    What depended on the consent stops, as with `withdraw_consent`: the request e-mails to that
+    organisation about the person not sent yet are cancelled, and each open referral of the
+    person's pacts to that organisation gets the withdrawal in its timeline and a new version,
+    so a request sent from a page read before is a Conflict (and a new request needs a new
+    consent, see `advance_referral`). The person's history of changes records who withdrew it.
+    """
+    person = get_visible_beneficiary(session, actor, beneficiary_id, now)
+    if person is None:
+        return None
+    consent = session.get(DataSharingConsent, consent_id)
+    if consent is None or consent.beneficiary_id != person.id:
+        return None
+    moment = max(now, consent.recorded_at)
+    written = session.execute(
+        update(DataSharingConsent).where(DataSharingConsent.id == consent.id, DataSharingConsent.withdrawn_at.is_(None))
+        .values(withdrawn_at=moment).execution_options(synchronize_session=False)
+    )
+    if written.rowcount != 1:
+        raise InvalidInput({"consent": "already_withdrawn"})
+    session.expire(consent, ["withdrawn_at"])
+    organisation = consent.organisation
+    notes = [gettext(actor.locale, _CONSENT_WITHDRAWN, organisation=organisation.name)]
+    if cancel_unsent_requests(session, person.id, organisation.id):
+        notes.append(gettext(actor.locale, _REQUEST_EMAIL_CANCELLED))
+    referrals = session.scalars(
+        select(ServiceReferral).join(Pact, Pact.id == ServiceReferral.pact_id)
+        .join(Service, Service.id == ServiceReferral.service_id)
+        .where(Pact.beneficiary_id == person.id, Service.organisation_id == organisation.id,
+               ServiceReferral.status.in_(OPEN_STATUSES))
+        .order_by(ServiceReferral.id)
+    ).all()
+    for referral in referrals:
+        _same_status_event(session, referral, actor, now, " ".join(notes), "consent_withdrawn")
+        _touch_both(session, referral, referral.version, now)
+    record_changes(session, "beneficiary", person.id, {"consent": organisation.name}, {"consent": ""},
+                   actor=actor, now=now)
     return consent
 
 

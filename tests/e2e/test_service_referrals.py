@@ -1,5 +1,6 @@
 """The pact's "Servizi" part in the browser: after the screening a service is suggested, proposed,
-consented to, requested, accepted and started; the supervisor then finds it in the mapping of the
+consented to, requested, accepted and started; the consent, with its legal basis, is withdrawn
+from the person's page; the supervisor then finds it in the mapping of the
 services, and the territory's public board shows the service but no person. axe-core finds nothing
 to fix; screenshots on a laptop and on a phone."""
 
@@ -111,9 +112,26 @@ def test_consent_request_accept_start_then_mapping_and_public_board(  # noqa: F8
     with live_database() as session:
         [referral] = session.scalars(select(ServiceReferral).where(ServiceReferral.service_id == service_id))
         assert (referral.status, referral.need_area) == (ServiceReferralStatus.STARTED, "lavoro")
+    with live_database() as session:
+        beneficiary_id = session.get(Pact, pact_id).beneficiary_id
+    _the_person_withdraws_the_consent_on_her_page(page, beneficiary_id, found)
     assert {name: problems for name, problems in found.items() if problems} == {}
     _supervisor_finds_it_in_the_mapping(browser, live_server, pact_id)
     _the_public_board_shows_the_service_and_no_person(browser, live_server, live_database, pact_id, person)
+
+
+def _the_person_withdraws_the_consent_on_her_page(page, beneficiary_id: int, found: dict) -> None:
+    """Her page lists the consent with its legal basis; withdrawn from there, it says so."""
+    page.goto(f"/beneficiaries/{beneficiary_id}")
+    consents = page.get_by_role("region", name="Consensi alla condivisione dei dati")
+    expect(consents).to_contain_text("Consenso dell'interessato (art. 6.1.a e 9.2.a GDPR)")
+    expect(consents).to_contain_text("non revocato")
+    found["person's consents"] = violations(page)
+    consents.locator("summary", has_text="La persona ha revocato questo consenso").click()
+    consents.get_by_role("button", name="Conferma: consenso revocato").click()
+    expect(page.get_by_text("Consenso alla condivisione dei dati con Cooperativa Il Ponte revocato.")).to_be_visible()
+    expect(page.get_by_role("region", name="Consensi alla condivisione dei dati")).to_contain_text("revocato il")
+    found["consent withdrawn"] = violations(page)
 
 
 def _supervisor_finds_it_in_the_mapping(browser, live_server, pact_id: int) -> None:

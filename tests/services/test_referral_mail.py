@@ -46,10 +46,11 @@ def deliver(session_factory, port: int, at=NOW):
     return deliver_due_emails(session_factory, mailer, clock=lambda: at, policy=POLICY, holder="test")
 
 
-def request(session, world, pact, service):
+def request(session, world, pact, service, basis="consent"):
     referral = propose_referral(session, world.manager, pact, service.id, now=NOW)
     record_consent(session, world.manager, referral, given_on=date(2026, 3, 2),
-                   purpose=f"Invio al servizio {service.name} per il patto n. {pact.id}", now=NOW, zone=ZONE)
+                   purpose=f"Invio al servizio {service.name} per il patto n. {pact.id}", legal_basis=basis,
+                   now=NOW, zone=ZONE)
     advance_referral(session, world.manager, referral, "request", now=NOW, expected_version=referral.version)
     session.commit()
     return referral
@@ -74,6 +75,18 @@ def test_the_request_reaches_the_provider_once_in_italian_with_only_name_and_pho
     for private in ("assenze", "debiti", "Settimo", "screening", "RSSMRA"):
         assert private not in body, private
     assert referral.status.value == "requested"
+
+
+def test_the_request_says_the_person_agreed_only_when_the_basis_is_their_consent(session, world, pact):
+    service = make_service(session, world.comune, now=NOW)
+    request(session, world, pact, service)
+    other = make_service(session, world.comune, name="Sportello casa", now=NOW)
+    request(session, world, pact, other, basis="public_task")
+    on_consent, on_task = [email.body for email in session.scalars(select(OutboundEmail).order_by(OutboundEmail.id))]
+    assert "Il 02/03/2026 la persona ha acconsentito" in on_consent and "base giuridica" not in on_consent
+    assert "acconsentito" not in on_task
+    assert ("sulla base giuridica seguente: Compito di interesse pubblico: servizi sociali (art. 6.1.e e 9.2.g GDPR) "
+            "(registrata il 02/03/2026)") in on_task
 
 
 def test_the_same_request_submitted_twice_sends_one_e_mail(session, session_factory, world, pact, smtp_server):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from casework.errors import Conflict, InvalidInput
 from casework.models import (
     ActionStatus,
+    ConsentLegalBasis,
     DataSharingConsent,
     OutboundEmail,
     Pact,
@@ -68,7 +69,7 @@ def step(session, world, referral, event, **kwargs):
 
 def consent(session, world, referral, **kwargs):
     given = record_consent(session, world.manager, referral, given_on=kwargs.get("given_on", TODAY),
-                           purpose=kwargs.get("purpose", "Invio al servizio Sportello lavoro"), now=NOW, zone=ZONE)
+                           purpose=kwargs.get("purpose", "Invio al servizio Sportello lavoro"), legal_basis="consent", now=NOW, zone=ZONE)
     session.commit()
     return given
 
@@ -139,7 +140,7 @@ def test_nothing_changes_on_a_closed_pact(session, world, pact, service):
     for attempt in (
         lambda: advance_referral(session, world.manager, referral, "drop", reason="other", now=NOW,
                                  expected_version=referral.version),
-        lambda: record_consent(session, world.manager, referral, given_on=TODAY, purpose="x", now=NOW, zone=ZONE),
+        lambda: record_consent(session, world.manager, referral, given_on=TODAY, purpose="x", legal_basis="consent", now=NOW, zone=ZONE),
         lambda: set_provider_contact(session, world.manager, referral, "Anna", now=NOW, expected_version=None),
     ):
         with pytest.raises(InvalidInput) as refused:
@@ -156,7 +157,7 @@ def test_a_case_manager_not_on_the_pact_may_not_act_the_supervisor_may(session, 
         advance_referral(session, world.colleague, referral, "request", now=NOW,
                          expected_version=referral.version)
     with pytest.raises(ReferralRefused):
-        record_consent(session, world.colleague, referral, given_on=TODAY, purpose="x", now=NOW, zone=ZONE)
+        record_consent(session, world.colleague, referral, given_on=TODAY, purpose="x", legal_basis="consent", now=NOW, zone=ZONE)
 
 
 # Consent and the request ----------------------------------------------------------------------
@@ -192,17 +193,35 @@ def test_a_withdrawn_consent_no_longer_allows_a_request(session, world, pact, se
     assert refused.value.errors == {"consent": "already_withdrawn"}
 
 
-@pytest.mark.parametrize(("given_on", "purpose", "errors"), [
-    (TODAY + timedelta(days=1), "Invio", {"given_on": "in_future"}),
-    (None, "Invio", {"given_on": "required"}),
-    (TODAY, "   ", {"purpose": "required"}),
-    (TODAY, "x" * 1001, {"purpose": "too_long"}),
+@pytest.mark.parametrize(("given_on", "purpose", "basis", "errors"), [
+    (TODAY + timedelta(days=1), "Invio", "consent", {"given_on": "in_future"}),
+    (None, "Invio", "consent", {"given_on": "required"}),
+    (TODAY, "   ", "consent", {"purpose": "required"}),
+    (TODAY, "x" * 1001, "consent", {"purpose": "too_long"}),
+    (TODAY, "Invio", "", {"legal_basis": "required"}),
+    (TODAY, "Invio", None, {"legal_basis": "required"}),
+    (TODAY, "Invio", "legitimate_interest", {"legal_basis": "not_an_option"}),
+    (None, "", "boh", {"given_on": "required", "purpose": "required", "legal_basis": "not_an_option"}),
 ])
-def test_a_consent_needs_a_past_date_and_a_purpose(session, world, pact, service, given_on, purpose, errors):
+def test_a_consent_needs_a_past_date_a_purpose_and_a_legal_basis(session, world, pact, service, given_on,
+                                                                 purpose, basis, errors):
     referral = proposed(session, world, pact, service)
     with pytest.raises(InvalidInput) as refused:
-        record_consent(session, world.manager, referral, given_on=given_on, purpose=purpose, now=NOW, zone=ZONE)
+        record_consent(session, world.manager, referral, given_on=given_on, purpose=purpose, legal_basis=basis,
+                       now=NOW, zone=ZONE)
     assert refused.value.errors == errors
+    session.rollback()
+    assert session.scalars(select(DataSharingConsent)).all() == []
+
+
+@pytest.mark.parametrize("basis", list(ConsentLegalBasis))
+def test_a_consent_keeps_its_legal_basis(session, world, pact, service, basis):
+    referral = proposed(session, world, pact, service)
+    given = record_consent(session, world.manager, referral, given_on=TODAY, purpose="Invio", legal_basis=basis.value,
+                           now=NOW, zone=ZONE)
+    session.commit()
+    session.expire_all()
+    assert session.get(DataSharingConsent, given.id).legal_basis == basis
 
 
 # The provider's answer and what follows -------------------------------------------------------
@@ -380,12 +399,12 @@ def test_a_consent_from_a_stale_page_or_on_an_ended_referral_is_refused(session,
     set_provider_contact(session, world.manager, referral, "Anna", now=NOW, expected_version=read)
     session.commit()
     with pytest.raises(Conflict):
-        record_consent(session, world.manager, referral, given_on=TODAY, purpose="Invio", now=NOW,
+        record_consent(session, world.manager, referral, given_on=TODAY, purpose="Invio", legal_basis="consent", now=NOW,
                        expected_version=read)
     session.rollback()
     step(session, world, referral, "drop", reason="other")
     with pytest.raises(InvalidInput) as refused:
-        record_consent(session, world.manager, referral, given_on=TODAY, purpose="Invio", now=NOW)
+        record_consent(session, world.manager, referral, given_on=TODAY, purpose="Invio", legal_basis="consent", now=NOW)
     assert refused.value.errors == {"event": "not_possible"}
 
 

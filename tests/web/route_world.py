@@ -7,8 +7,8 @@ administrator). Added here: Giulia's pact in the restricted programme (Ricominci
 another person, Sara (a case manager of the Unione with a restricted pact of her own, not
 Giulia's), Luca (a case manager of Lodi); for each of the two pacts a goal, an action, a
 commitment, a journal entry, a document of the pact and one of the person, a household
-member, a notification to Giulia and a referral to a service; a cover planned for later, a
-failed e-mail, an organisation and a service.
+member, a notification to Giulia, a referral to a service and the person's consent to it; a
+cover planned for later, a failed e-mail, an organisation and a service.
 
 Each person's name, codice fiscale and the pact's texts are MARKERS: a page shown to someone
 who may not see the pact must not contain any of them.
@@ -27,6 +27,8 @@ from casework.models import (
     OFFICE_SETTINGS_ID,
     AbsenceCover,
     Beneficiary,
+    ConsentLegalBasis,
+    DataSharingConsent,
     DocumentKind,
     EmailStatus,
     Gender,
@@ -106,6 +108,11 @@ def _fill(app: Flask, db: Session, pact: Pact, name: str, service_id: int, now: 
                                 rule_id="screening_due", due_on=now.date(), created_at=now)
     db.add_all([member, notification])
     referral = propose_referral(db, pact.case_manager, pact, service_id, now=now, need_area="lavoro")
+    consent = DataSharingConsent(beneficiary=person, organisation_id=referral.service.organisation_id,
+                                 referral_id=referral.id, given_on=now.date(), purpose=f"Invio {name}",
+                                 legal_basis=ConsentLegalBasis.CONSENT, collected_by_id=pact.case_manager_id,
+                                 recorded_at=now)
+    db.add(consent)
     db.flush()
     return Target(
         name=name, pact=pact, beneficiary=person,
@@ -114,7 +121,7 @@ def _fill(app: Flask, db: Session, pact: Pact, name: str, service_id: int, now: 
              # The ordinary pact's document, the restricted person's: both ways a file is scoped.
              "document_id": person_document.id if name == "riservato" else pact_document.id,
              "person_document_id": person_document.id, "member_id": member.id,
-             "notification_id": notification.id, "referral_id": referral.id,
+             "notification_id": notification.id, "referral_id": referral.id, "consent_id": consent.id,
              "programme_id": pact.programme_id, "name_start": person.last_name[:5], "pact_version": pact.version,
              "beneficiary_version": person.version},
         markers=(person.last_name, person.codice_fiscale or "", f"Diario segreto {name}",

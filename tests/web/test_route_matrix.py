@@ -236,6 +236,7 @@ ROUTES: dict[str, Access] = {
     "beneficiaries.add_member": PACT_TEAM,
     "beneficiaries.remove_member": PACT_TEAM,
     "beneficiaries.open_pact": PACT_TEAM,
+    "beneficiaries.withdraw_consent": PACT_TEAM,
     "casefile.beneficiary_documents": PACT_TEAM,
     "subject_access.copy": PACT_TEAM,
     "access_history.show": ACCESS_HISTORY,

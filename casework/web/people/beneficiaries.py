@@ -25,7 +25,8 @@ from casework.people.erasure import may_erase_people
 from casework.people.listing import DEADLINE_STATES, ListFilters, list_people
 from casework.people.subject_access import may_copy_person_data
 from casework.security import may_read_access_histories
-from casework.services import LANGUAGES
+from casework.models.labels import CONSENT_LEGAL_BASES
+from casework.services import LANGUAGES, withdraw_person_consent
 from casework.web import context, paging, saving
 from casework.web.filters import lazy_labels, local_date, local_datetime, translated
 from casework.web.form_limits import too_long_message
@@ -48,6 +49,10 @@ DEADLINE_CHOICES = [("late", _l("Late")), ("soon", _l("Due within 7 days"))]
 DEADLINE_LABELS = {"late": _l("Late"), "soon": _l("Due soon"), "on_time": _l("On time")}
 MEMBER_PREFIX = "member"
 LANGUAGE_LABELS = lazy_labels(LANGUAGES)
+LEGAL_BASIS_LABELS = lazy_labels(CONSENT_LEGAL_BASES)
+CONSENT_ERRORS = {"already_withdrawn": _l("This consent was already withdrawn.")}
+CONSENT_CONFLICT = _l("Someone else changed a referral to this organisation at the same moment. "
+                      "The consent was not withdrawn: try again.")
 
 ERROR_MESSAGES = {
     "required": _l("Fill in this field."),
@@ -97,6 +102,7 @@ FIELD_LABELS = {
     "citizenship": _l("Citizenship"), "migrant_background": _l("Migrant background"),
     "comune": _l("Comune of residence"), "address": _l("Address"), "phone": _l("Phone"), "email": _l("E-mail"),
     "household": _l("Household member"), "preferred_language": _l("Preferred language"),
+    "consent": _l("Consent to share data"),
 }
 
 
@@ -137,7 +143,8 @@ def _pact_links() -> bool:
 
 
 def _labels() -> dict[str, Any]:
-    return {"gender_labels": GENDER_LABELS, "relation_labels": RELATION_LABELS, "language_labels": LANGUAGE_LABELS}
+    return {"gender_labels": GENDER_LABELS, "relation_labels": RELATION_LABELS, "language_labels": LANGUAGE_LABELS,
+            "legal_basis_labels": LEGAL_BASIS_LABELS}
 
 
 @blueprint.get("/beneficiaries")
@@ -219,7 +226,8 @@ def new():
     ), done=done, invalid=invalid, refused={people.PossibleDuplicates: possible_duplicates})
 
 
-def _record_page(beneficiary_id: int, open_form: OpenPactForm | None = None, status: int = 200):
+def _record_page(beneficiary_id: int, open_form: OpenPactForm | None = None, status: int = 200, *,
+                 consent_errors: dict[int, str] | None = None):
     db = context.db()
     record = people.beneficiary_record(
         db, context.registry(), context.actor(), beneficiary_id, clock=context.clock(),
@@ -241,7 +249,7 @@ def _record_page(beneficiary_id: int, open_form: OpenPactForm | None = None, sta
     return render_template(
         "people/show.html", record=record, person=record.beneficiary, open_form=open_form,
         pact_links=_pact_links(), access_history_url=access_history_url, copy_url=copy_url, erase_url=erase_url,
-        restriction=restriction_panel(record.beneficiary), **_labels(),
+        restriction=restriction_panel(record.beneficiary), consent_errors=consent_errors or {}, **_labels(),
     ), status
 
 
@@ -277,6 +285,30 @@ def open_pact(beneficiary_id: int):
 
     return saving.save(lambda: people.open_pact_for(db, context.registry(), user, person, programme, clock),
                        done=done, invalid=invalid)
+
+
+@blueprint.post("/beneficiaries/<int:beneficiary_id>/consents/<int:consent_id>/withdraw")
+def withdraw_consent(beneficiary_id: int, consent_id: int):
+    """The person withdrew a consent: recorded from their page (CSRF checked before the view);
+    what depended on it stops (casework.services.referrals.withdraw_person_consent)."""
+
+    def invalid(error: InvalidInput) -> tuple[str, int]:
+        message = CONSENT_ERRORS.get(error.errors.get("consent", ""), _l("This value is not accepted."))
+        return _record_page(beneficiary_id, status=422, consent_errors={consent_id: str(message)})
+
+    def conflict(error: Exception) -> tuple[str, int]:
+        return _record_page(beneficiary_id, status=409, consent_errors={consent_id: str(CONSENT_CONFLICT)})
+
+    def done(consent) -> Response:
+        if consent is None:  # not a person the user sees, or not their consent: nothing was written
+            abort(404)
+        flash(_("Consent to share data with %(organisation)s withdrawn.", organisation=consent.organisation.name),
+              "success")
+        return redirect(url_for("beneficiaries.show", beneficiary_id=beneficiary_id, _anchor="consents-title"))
+
+    return saving.save(lambda: withdraw_person_consent(context.db(), context.actor(), beneficiary_id, consent_id,
+                                                       now=context.now()),
+                       done=done, invalid=invalid, conflict=conflict)
 
 
 def _visible_or_404(beneficiary_id: int, detail: str) -> Beneficiary:

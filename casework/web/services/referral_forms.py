@@ -18,12 +18,16 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
+from casework.models import ConsentLegalBasis
+from casework.models.labels import CONSENT_LEGAL_BASES
 from casework.services.pact_services import Choice, StepView
 from casework.services.referrals import MAX_NOTE, MAX_PROVIDER_CONTACT, MAX_PURPOSE
+from casework.web.filters import lazy_labels
 from casework.web.form_limits import SensibleDay, TextLimit
 
 REQUIRED = _l("This field is required.")
 CHOOSE = _l("Choose…")
+LEGAL_BASIS_LABELS = lazy_labels(CONSENT_LEGAL_BASES)
 
 # The core's InvalidInput codes, per field, in words.
 ERROR_MESSAGES = {
@@ -45,6 +49,8 @@ ERROR_MESSAGES = {
     ("on", "in_past"): _l("The agreed start cannot be a day already past."),
     ("purpose", "required"): _l("Write what the data are shared for."),
     ("purpose", "too_long"): _l("The purpose is too long: at most 1,000 characters."),
+    ("legal_basis", "required"): _l("Choose the legal basis of the sharing."),
+    ("legal_basis", "not_an_option"): _l("Choose one of the legal bases listed."),
     ("provider_contact", "too_long"): _l("The contact is too long: at most 300 characters."),
     ("action", "not_in_pact"): _l("Choose an action of this pact."),
     ("service", "unknown"): _l("This service is not in the directory."),
@@ -85,6 +91,13 @@ class ConsentForm(ServicesForm):
     purpose = TextAreaField(_l("Purpose of sharing the data"), render_kw={"rows": 2},
                             validators=[InputRequired(_l("Write what the data are shared for.")),
                                         TextLimit(MAX_PURPOSE)])
+    # Checked by the core (its codes in ERROR_MESSAGES): a missing or unknown basis gets its
+    # message next to the field like any other refusal.
+    legal_basis = SelectField(
+        _l("Legal basis"), validate_choice=False,
+        choices=[SelectChoice("", CHOOSE), *(SelectChoice(basis.value, LEGAL_BASIS_LABELS[basis])
+                                              for basis in ConsentLegalBasis)],
+    )
 
 
 class WithdrawConsentForm(ServicesForm):
@@ -123,6 +136,8 @@ def step_form(referral_id: int, step: StepView, formdata: Any = None, **data: An
 
 
 def consent_form(referral_id: int, formdata: Any = None, **data: Any) -> ConsentForm:
+    """The form recording a consent; a fresh one proposes the person's consent as the basis (what
+    the social worker collects at the desk), which they change for a public task or a legal duty."""
     return ConsentForm(formdata=formdata, prefix=f"consent-{referral_id}", data=data)
 
 

@@ -23,7 +23,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from casework.errors import Conflict, InvalidInput
-from casework.models import Pact, ServiceReferral
+from casework.models import ConsentLegalBasis, Pact, ServiceReferral
 from casework.models.labels import SERVICE_REFERRAL_STATUSES
 from casework.security import log_access
 from casework.services import (
@@ -135,7 +135,8 @@ def _part(pact: Pact, bound: dict[str, Any] | None = None, alerts: dict[int, lis
         cards.append(ReferralCard(
             view=view, steps=steps,
             consent_form=pick(f"consent-{view.id}", lambda view=view: forms.consent_form(
-                view.id, given_on=today, purpose=view.consent_purpose, version=view.version))
+                view.id, given_on=today, purpose=view.consent_purpose, version=view.version,
+                legal_basis=ConsentLegalBasis.CONSENT.value))
             if changeable and view.consent is None else None,
             consent_url=url_for("service_referrals.consent", pact_id=pact.id, referral_id=view.id),
             withdraw_form=forms.withdraw_form(view.id, consent=view.consent.id, version=view.version)
@@ -286,7 +287,8 @@ def consent(pact_id: int, referral_id: int):
     form = forms.consent_form(referral.id, request.form)
     return _save(pact, referral, form, lambda: record_consent(
         context.db(), context.actor(), referral, given_on=form.given_on.data, purpose=form.purpose.data or "",
-        now=context.now(), zone=context.settings().zone, expected_version=form.version.data,
+        legal_basis=form.legal_basis.data or "", now=context.now(), zone=context.settings().zone,
+        expected_version=form.version.data,
     ), success=lambda: _("Consent to share data for %(service)s recorded.", service=service))
 
 

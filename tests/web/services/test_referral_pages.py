@@ -67,7 +67,8 @@ def step(client, db, people, referral_id: int, event: str, **fields):
 
 
 def consent(client, people, referral_id: int, **fields):
-    data = {f"consent-{referral_id}-given_on": today(), f"consent-{referral_id}-purpose": "Invio al servizio"}
+    data = {f"consent-{referral_id}-given_on": today(), f"consent-{referral_id}-purpose": "Invio al servizio",
+            f"consent-{referral_id}-legal_basis": "consent"}
     data.update({f"consent-{referral_id}-{name}": value for name, value in fields.items()})
     return post(client, people.pact.id, f"{referral_id}/consent", data)
 
@@ -217,6 +218,33 @@ def test_provider_contact_and_linked_action(app, db, people, referral):
     assert "Colloquio di orientamento" in notes
 
 
+def test_the_consent_form_proposes_the_persons_consent_and_shows_the_basis_recorded(app, db, people, referral):
+    client = signed_in(app, "giulia", english=False)
+    services = part(text(client.get(f"/pacts/{people.pact.id}")))
+    select_field = re.search(rf'<select[^>]*name="consent-{referral.id}-legal_basis".*?</select>', services, re.DOTALL)
+    assert select_field, "no legal basis to choose"
+    assert re.search(r'<option selected value="consent">Consenso dell\'interessato \(art\. 6\.1\.a e 9\.2\.a GDPR\)',
+                     select_field.group(0))
+    assert "Obbligo di legge (art. 6.1.c GDPR)" in select_field.group(0)
+    assert consent(client, people, referral.id, legal_basis="legal_obligation").status_code == 302
+    assert db.scalars(select(DataSharingConsent.legal_basis)).one().value == "legal_obligation"
+    services = part(text(client.get(f"/pacts/{people.pact.id}")))
+    assert "Base giuridica: Obbligo di legge (art. 6.1.c GDPR)" in services
+
+
+@pytest.mark.parametrize(("basis", "message"), [
+    ("", "Scegli la base giuridica della condivisione."),
+    ("legitimate_interest", "Scegli una delle basi giuridiche dell'elenco."),
+])
+def test_a_consent_without_a_legal_basis_is_refused_next_to_the_field(app, db, people, referral, basis, message):
+    client = signed_in(app, "giulia", english=False)
+    response = consent(client, people, referral.id, legal_basis=basis)
+    assert response.status_code == 422
+    page = text(response)
+    assert re.search(rf'id="consent-{referral.id}-legal_basis-error"[^>]*>{re.escape(message)}', page), page[-3000:]
+    assert db.scalars(select(DataSharingConsent)).all() == []
+
+
 def test_withdrawing_the_consent(app, db, people, referral):
     client = signed_in(app, "giulia", english=False)
     consent(client, people, referral.id)
@@ -255,7 +283,7 @@ def test_the_pact_page_costs_the_same_queries_for_one_or_ten_referrals(app, db, 
         made = propose_referral(db, people.manager, pact, service.id, now=now)
         from casework.services import advance_referral, record_consent
 
-        record_consent(db, people.manager, made, given_on=now.astimezone(ZONE).date(), purpose="Invio", now=now,
+        record_consent(db, people.manager, made, given_on=now.astimezone(ZONE).date(), purpose="Invio", legal_basis="consent", now=now,
                        zone=ZONE)
         advance_referral(db, people.manager, made, "request", now=now, expected_version=made.version)
     db.commit()
