@@ -26,7 +26,7 @@ from casework.models.pact import (
     Priority,
     ReferralSource,
 )
-from casework.models.services import ServiceReferralStatus
+from casework.models.services import ConsentLegalBasis, ServiceReferralStatus
 from casework.models.supervision import ApprovalDecision
 from casework.services import LANGUAGES
 
@@ -111,7 +111,7 @@ SECTIONS: dict[str, SectionLabels] = {
     }, _KEY),
     "data_sharing_consent": SectionLabels(N_("Consents"), {
         "organisation_id": N_("Organisation that may receive the data"), "purpose": N_("Purpose"),
-        "given_on": N_("Given on"), "referral_id": N_("For the referral to"), "collected_by_id": N_("Collected by"),
+        "legal_basis": N_("Legal basis"), "given_on": N_("Given on"), "referral_id": N_("For the referral to"), "collected_by_id": N_("Collected by"),
         "recorded_at": N_("Recorded on"), "withdrawn_at": N_("Withdrawn on"),
     }, _KEY | {"beneficiary_id"}, one_card_per_row=True),
     "transition_record": SectionLabels(N_("Moves of the pacts"), {
@@ -172,7 +172,7 @@ ENUM_LABELS: dict[type, dict] = {
     JournalKind: labels.JOURNAL_KINDS, ReferralSource: labels.REFERRAL_SOURCES,
     ContactChannel: labels.CONTACT_CHANNELS, Priority: labels.PRIORITIES, Performer: labels.PERFORMERS,
     ActionStatus: labels.ACTION_STATUSES, ItemStatus: labels.GOAL_STATUSES, GoalsAchieved: labels.GOALS_ACHIEVED,
-    ServiceReferralStatus: labels.SERVICE_REFERRAL_STATUSES,
+    ServiceReferralStatus: labels.SERVICE_REFERRAL_STATUSES, ConsentLegalBasis: labels.CONSENT_LEGAL_BASES,
     ApprovalDecision: {ApprovalDecision.APPROVED: N_("Approved"), ApprovalDecision.SENT_BACK: N_("Sent back")},
 }
 

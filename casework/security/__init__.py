@@ -45,6 +45,7 @@ from casework.security.passwords import (
     verify_password,
 )
 from casework.security.record_freeze import (
+    asked_by_the_person,
     install_record_freeze,
     open_restriction_of,
     refuse_if_restricted,
@@ -52,6 +53,7 @@ from casework.security.record_freeze import (
 )
 
 __all__ = [
+    "asked_by_the_person",
     "install_record_freeze",
     "open_restriction_of",
     "refuse_if_restricted",

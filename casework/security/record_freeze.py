@@ -15,12 +15,15 @@ refuses a restricted person before it starts).
 
 Left writable: the logs (reading a restricted record is logged), the staff's notifications and
 mail, and the deadline bookkeeping the system keeps on its own (casework.reminders parks the
-reminders of a restricted pact instead: see the sweep).
+reminders of a restricted pact instead: see the sweep). And what the person asks for that
+processes less, written inside `asked_by_the_person` (the withdrawal of a consent: a
+restriction must not keep their data going to an organisation they no longer agree to).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from itertools import chain
 from typing import Any
 
@@ -142,7 +145,24 @@ def _touched(session: Session) -> tuple[set[int], set[int]]:
     return beneficiary_ids, pact_ids
 
 
+_ASKED_BY_THE_PERSON = "casework.asked_by_the_person"
+
+
+@contextmanager
+def asked_by_the_person(session: Session) -> Iterator[None]:
+    """Let through the writes made inside (and flushed before leaving): they carry out a request
+    of the person that reduces what is done with their data, which a restriction must not stop."""
+    session.info[_ASKED_BY_THE_PERSON] = session.info.get(_ASKED_BY_THE_PERSON, 0) + 1
+    try:
+        yield
+        session.flush()
+    finally:
+        session.info[_ASKED_BY_THE_PERSON] -= 1
+
+
 def _refuse_frozen_writes(session: Session, _context: Any) -> None:
+    if session.info.get(_ASKED_BY_THE_PERSON):
+        return
     # after_flush: new, dirty, deleted and the attributes' history still show what was flushed.
     beneficiary_ids, pact_ids = _touched(session)
     refuse_if_restricted(session, beneficiary_ids=beneficiary_ids, pact_ids=pact_ids)
@@ -155,4 +175,4 @@ def install_record_freeze() -> None:
         event.listen(Session, "after_flush", _refuse_frozen_writes)
 
 
-__all__ = ["install_record_freeze", "open_restriction_of", "refuse_if_restricted", "restricted_pact"]
+__all__ = ["asked_by_the_person", "install_record_freeze", "open_restriction_of", "refuse_if_restricted", "restricted_pact"]

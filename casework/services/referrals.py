@@ -38,7 +38,7 @@ from casework.models import (
 )
 from casework.models.labels import ACTION_STATUSES, SERVICE_DROP_REASONS, SERVICE_REFUSAL_REASONS
 from casework.pacts import may_edit_items
-from casework.security import can_see_pact, get_visible_beneficiary, record_changes
+from casework.security import asked_by_the_person, can_see_pact, get_visible_beneficiary, record_changes
 from casework.services.referral_mail import cancel_unsent_requests, queue_request_email
 from casework.versioning import check_version, flush_checked, touch
 
@@ -463,30 +463,33 @@ def withdraw_person_consent(
     consent = session.get(DataSharingConsent, consent_id)
     if consent is None or consent.beneficiary_id != person.id:
         return None
-    moment = max(now, consent.recorded_at)
-    written = session.execute(
-        update(DataSharingConsent).where(DataSharingConsent.id == consent.id, DataSharingConsent.withdrawn_at.is_(None))
-        .values(withdrawn_at=moment).execution_options(synchronize_session=False)
-    )
-    if written.rowcount != 1:
-        raise InvalidInput({"consent": "already_withdrawn"})
-    session.expire(consent, ["withdrawn_at"])
-    organisation = consent.organisation
-    notes = [gettext(actor.locale, _CONSENT_WITHDRAWN, organisation=organisation.name)]
-    if cancel_unsent_requests(session, person.id, organisation.id):
-        notes.append(gettext(actor.locale, _REQUEST_EMAIL_CANCELLED))
-    referrals = session.scalars(
-        select(ServiceReferral).join(Pact, Pact.id == ServiceReferral.pact_id)
-        .join(Service, Service.id == ServiceReferral.service_id)
-        .where(Pact.beneficiary_id == person.id, Service.organisation_id == organisation.id,
-               ServiceReferral.status.in_(OPEN_STATUSES))
-        .order_by(ServiceReferral.id)
-    ).all()
-    for referral in referrals:
-        _same_status_event(session, referral, actor, now, " ".join(notes), "consent_withdrawn")
-        _touch_both(session, referral, referral.version, now)
-    record_changes(session, "beneficiary", person.id, {"consent": organisation.name}, {"consent": ""},
-                   actor=actor, now=now)
+    # A restricted record too: withdrawing is the person asking for less processing, not more.
+    with asked_by_the_person(session):
+        moment = max(now, consent.recorded_at)
+        written = session.execute(
+            update(DataSharingConsent)
+            .where(DataSharingConsent.id == consent.id, DataSharingConsent.withdrawn_at.is_(None))
+            .values(withdrawn_at=moment).execution_options(synchronize_session=False)
+        )
+        if written.rowcount != 1:
+            raise InvalidInput({"consent": "already_withdrawn"})
+        session.expire(consent, ["withdrawn_at"])
+        organisation = consent.organisation
+        notes = [gettext(actor.locale, _CONSENT_WITHDRAWN, organisation=organisation.name)]
+        if cancel_unsent_requests(session, person.id, organisation.id):
+            notes.append(gettext(actor.locale, _REQUEST_EMAIL_CANCELLED))
+        referrals = session.scalars(
+            select(ServiceReferral).join(Pact, Pact.id == ServiceReferral.pact_id)
+            .join(Service, Service.id == ServiceReferral.service_id)
+            .where(Pact.beneficiary_id == person.id, Service.organisation_id == organisation.id,
+                   ServiceReferral.status.in_(OPEN_STATUSES))
+            .order_by(ServiceReferral.id)
+        ).all()
+        for referral in referrals:
+            _same_status_event(session, referral, actor, now, " ".join(notes), "consent_withdrawn")
+            _touch_both(session, referral, referral.version, now)
+        record_changes(session, "beneficiary", person.id, {"consent": organisation.name}, {"consent": ""},
+                       actor=actor, now=now)
     return consent
 
 

@@ -165,3 +165,24 @@ def test_a_consent_may_be_withdrawn_when_no_referral_is_open_any_more(session, w
     assert session.get(DataSharingConsent, given.id).withdrawn_at == LATER
     # Nothing to tell an ended referral.
     assert session.scalar(select(ServiceReferralEvent.id).order_by(ServiceReferralEvent.id.desc()).limit(1)) == events
+
+
+def test_a_restricted_person_may_still_withdraw_and_nothing_else_is_written(session, world, referral):
+    """A restriction freezes the record, but not the person's own request to process less: the
+    consent is withdrawn and the open referral told; the record stays frozen for the rest."""
+    from casework.errors import RecordRestricted
+    from casework.people.restriction import restrict_processing
+
+    given = give(session, world, referral)
+    restrict_processing(session, world.supervisor, world.beneficiary.id, reason="opposizione in corso", now=NOW)
+    session.commit()
+    withdraw_person_consent(session, world.manager, world.beneficiary.id, given.id, now=LATER)
+    session.commit()
+    session.expire_all()
+    assert session.get(DataSharingConsent, given.id).withdrawn_at == LATER
+    assert session.scalars(select(ServiceReferralEvent).where(
+        ServiceReferralEvent.referral_id == referral.id, ServiceReferralEvent.reason == "consent_withdrawn")).one()
+    session.get(Beneficiary, world.beneficiary.id).phone = "011 555"
+    with pytest.raises(RecordRestricted):
+        session.flush()
+    session.rollback()
