@@ -7,8 +7,10 @@ dropped afterwards). gunicorn serves it with 2 workers (config/gunicorn.conf.py 
 repository has one); once /health answers, 4 client threads of this process, each with its
 own HTTP sessions signed in as the real users of the data (the case manager with about 150 open
 pacts, the supervisor of his territory), warm up, then request every page in turn, all four
-clients on the same page at once, a fixed number of times each. Per page: p50, p95 and
-requests/s; for the CSV export also the peak RSS of the gunicorn workers while it runs.
+clients on the same page at once, a fixed number of times each, in rounds (each round a fifth
+of each page's requests, the floor's included: a slow moment of the machine falls on all the
+pages, not on one). Per page: p50, p95 and requests/s; for the CSV export, measured last, also
+the peak RSS of the gunicorn workers while it runs.
 
 The client is our own (threads and `requests` sessions), not Locust: it signs in through the
 real form with its CSRF token, counts exactly the requests asked for, streams the export
@@ -571,6 +573,23 @@ def drive(clients: list[Client], base: str, page: Page, repeats: int) -> Measure
     return Measure(page, times, wall, size=size, lines=lines)
 
 
+def interleaved(clients: list[Client], base: str, pages: list[Page], repeats: int, rounds: int) -> list[Measure]:
+    """`drive` each page `repeats` times a client, in `rounds` turns through all the pages: what
+    slows a shared machine for a while (another process, the database's own chores) then falls on
+    every page and on the floor alike, instead of on whichever page was being measured."""
+    rounds = max(1, min(rounds, repeats))
+    shares = [repeats // rounds + (1 if turn < repeats % rounds else 0) for turn in range(rounds)]
+    measures = {page.key: Measure(page, [], 0.0) for page in pages}
+    for share in shares:
+        for page in pages:
+            measure = drive(clients, base, page, share)
+            total = measures[page.key]
+            total.times += measure.times
+            total.wall += measure.wall
+            total.size, total.lines = max((total.size, total.lines), (measure.size, measure.lines))
+    return list(measures.values())
+
+
 @dataclass
 class Run:
     size: int
@@ -607,15 +626,16 @@ def bench_one(url: str, summary: dict[str, Any], *, size: int, database: str, in
                     fetch(client, server.base, page)
         measures = []
         with Writer(server.base, facts, args.write_every) if args.write_every else nullcontext() as writer:
+            measures = interleaved(clients, server.base, [page for page in pages if not page.export],
+                                   args.requests, args.rounds)
             for page in pages:
                 if page.export:
                     with PeakRss(server.process.pid) as rss:
                         measure = drive(clients, server.base, page, args.export_requests)
                     measure.rss_before, measure.rss_peak = rss.before, rss.peak
-                else:
-                    measure = drive(clients, server.base, page, args.requests)
-                measures.append(measure)
-                print(f"  {page.key:<11} p95 {measure.p95:8.1f} ms", flush=True)
+                    measures.append(measure)
+            for measure in measures:
+                print(f"  {measure.page.key:<11} p95 {measure.p95:8.1f} ms", flush=True)
         if writer is not None:
             print(f"  the writer recorded {writer.writes} contacts meanwhile", flush=True)
     return Run(size, database, measures)
@@ -636,7 +656,8 @@ def table(run: Run, args: argparse.Namespace, workers_note: str) -> str:
     floor = run.floor
     lines = [
         (f"N={run.size:,} on {run.database}: {workers_note}, {args.clients} clients; {args.requests} requests "
-         f"per client per page ({args.export_requests} for the export) after {args.warmup} warm-up"
+         f"per client per page in {args.rounds} rounds ({args.export_requests} for the export) after "
+         f"{args.warmup} warm-up"
          + (f"; a contact recorded every {args.write_every:g} s meanwhile" if args.write_every else "")),
         f"{'page':<38} {'user':<16} {'n':>4} {'p50 ms':>9} {'p95 ms':>9} {'req/s':>8} {'p95/floor':>9}  target",
     ]
@@ -712,9 +733,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, help="keep the scale data here and reuse it in later runs")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    # 4 x 25 = 100 timings a page: with 40, the p95 was the second-slowest request, and one hiccup
-    # of a shared machine moved a ratio by a whole point.
-    parser.add_argument("--requests", type=int, default=25, help="per client per page (default 25)")
+    # 4 x 50 = 200 timings a page: with 40, the p95 was the second-slowest request, and one hiccup
+    # of a shared machine moved a ratio by a whole point; with 100 it still moved by half a point.
+    parser.add_argument("--requests", type=int, default=50, help="per client per page (default 50)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="the pages take turns, each round a share of their requests (default 5)")
     parser.add_argument("--export-requests", type=int, default=2, help="per client for the export (default 2)")
     parser.add_argument("--warmup", type=int, default=2, help="requests per client per page before measuring")
     parser.add_argument("--write-every", type=float, metavar="SECONDS",
