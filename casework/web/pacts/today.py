@@ -135,6 +135,8 @@ def snooze(pact_id: int):
         return _snooze_page(pact, _blank_snooze(_next_path(request.args.get("next")), pact))
     form = snooze_form(request.form, first_day=_tomorrow())
     if not form.validate():
+        for message in form.rule_id.errors:  # a hidden field has no place for its error: above the form
+            flash(str(message), "error")
         return _snooze_page(pact, form), 422
     settings = context.settings()
 

@@ -27,7 +27,9 @@ class SnoozeForm(FlaskForm):
     class Meta:
         csrf = False  # CSRFProtect has checked the request already
 
-    rule_id = HiddenField(validators=[InputRequired()])
+    # Hidden: blank or foreign only when the page's deadline is gone (or the request forged).
+    rule_id = HiddenField(validators=[InputRequired(
+        message=_l("This deadline has changed meanwhile: go back to the list and look at it again."))])
     until_on = DateField(_l("Remind me again on"), validators=[InputRequired(message=REQUIRED), SensibleDay()])
     reason = TextAreaField(_l("Reason (optional)"), validators=[
         Optional(), Length(max=MAX_SNOOZE_REASON, message=_l("At most %(max)d characters.", max=MAX_SNOOZE_REASON)),

@@ -288,6 +288,17 @@ def test_a_snooze_of_a_deadline_that_changed_meanwhile_is_refused(app, db, peopl
     assert "This deadline has changed meanwhile" in text(response)
 
 
+@pytest.mark.parametrize("rule_id", ["", "   "])
+def test_a_snooze_without_its_deadline_says_so_above_the_form(app, db, people, rule_id):
+    """The deadline travels in a hidden field: refused, it once answered 422 with no word shown."""
+    due(db, people.pact, date(2026, 3, 9))
+    response = post(client_for(app, "giulia"), f"/oggi/patti/{people.pact.id}/rimanda",
+                    snooze_data(**{"snooze-rule_id": rule_id}))
+    assert response.status_code == 422
+    assert "This deadline has changed meanwhile" in text(response)
+    assert db.scalars(select(DeadlineSnooze)).all() == []
+
+
 # --- who may do what ----------------------------------------------------------------------------
 
 
