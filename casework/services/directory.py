@@ -237,13 +237,20 @@ def _plain_letters(word: str) -> str:
     return word.lower().rstrip(".:").replace("ì", "i").replace("è", "e")
 
 
+# Places and waiting lists of one service: far above any real one, far below what the columns hold.
+MAX_COUNT = 100_000
+
+
 def _whole(value: int | str | None) -> int | None:
-    """A count as typed: None for empty; ValueError unless a whole number, 0 or more."""
+    """A count as typed: None for empty; ValueError unless a whole number, 0 or more (OverflowError
+    beyond MAX_COUNT)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     number = value if isinstance(value, int) else int(value.strip())
     if number < 0:
         raise ValueError(value)
+    if number > MAX_COUNT:
+        raise OverflowError(value)
     return number
 
 
@@ -341,6 +348,8 @@ def clean(session: Session, actor: User, data: ServiceInput, *, current: Service
             counts[key] = _whole(getattr(data, key))
         except ValueError:
             errors[key] = "not_whole_number"
+        except OverflowError:
+            errors[key] = "too_large"
     if (counts.get("capacity") is not None and counts.get("places_available") is not None
             and counts["places_available"] > counts["capacity"]):  # type: ignore[operator]
         errors["places_available"] = "over_capacity"

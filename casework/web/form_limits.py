@@ -24,12 +24,27 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField
 from wtforms.validators import Length, Optional, Regexp, StopValidation, ValidationError
 
+from casework.models.base import MAX_ID
 from casework.web import context
 
 TOO_LONG = _l("At most %(max)s characters (you wrote %(length)s).")
 OUT_OF_RANGE_DAY = _l("Choose a date between %(first)s and %(last)s.")
 EARLIEST_DAY = date(1900, 1, 1)  # as the birth dates and the indicators' periods
 YEARS_AHEAD = 10  # a pact's goals, actions and reminders look a few years ahead at most
+
+
+def row_id(value: Any) -> int | None:
+    """A chosen row's id as a form sent it: None for none chosen (empty, or "None" as WTForms
+    writes a choice of None); for anything no row can have (not a number, not positive, beyond
+    the id columns' range) 0, which no choice and no row has, so the field's check or the core
+    refuses it. Never a number the database cannot hold: it would fail there, not here."""
+    if value in (None, "", "None"):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 0
+    return number if 0 < number <= MAX_ID else 0
 
 
 class TextLimit(Length):

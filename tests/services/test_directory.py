@@ -73,6 +73,7 @@ def test_a_supervisor_enters_a_service_and_the_history_keeps_every_field(session
     ({"capacity": "-1"}, "capacity", "not_whole_number"),
     ({"waiting_list": "tre"}, "waiting_list", "not_whole_number"),
     ({"places_available": "2.5"}, "places_available", "not_whole_number"),
+    ({"capacity": "99999999999999999999"}, "capacity", "too_large"),
     ({"capacity": "4", "places_available": "5"}, "places_available", "over_capacity"),
     ({"contact_phone": "1" * 41}, "contact_phone", "too_long"),
     ({"last_checked_on": TODAY + timedelta(days=1)}, "last_checked_on", "in_the_future"),

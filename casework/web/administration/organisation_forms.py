@@ -8,7 +8,7 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 
 from casework.models import OrganisationKind
-from casework.web.administration.territory_forms import optional_id
+from casework.web.form_limits import row_id
 
 ORGANISATION_KINDS = {
     OrganisationKind.PUBLIC_BODY: _l("public service"),
@@ -25,7 +25,7 @@ class OrganisationForm(FlaskForm):
     kind = SelectField(_l("Type"), validate_choice=False,
                        choices=[SelectChoice("", ""), *(SelectChoice(kind.value, label)
                                                         for kind, label in ORGANISATION_KINDS.items())])
-    territory_id = SelectField(_l("Territory"), coerce=optional_id, validate_choice=False)
+    territory_id = SelectField(_l("Territory"), coerce=row_id, validate_choice=False)
 
     def offer(self, territories) -> OrganisationForm:
         self.territory_id.choices = [SelectChoice("", ""), *(

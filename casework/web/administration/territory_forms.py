@@ -4,7 +4,6 @@ are checked by casework.administration.territories, whose error codes the views 
 
 from __future__ import annotations
 
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -13,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from casework.models import TerritoryKind
-from casework.models.base import MAX_ID
+from casework.web.form_limits import row_id
 
 TERRITORY_KINDS = {
     TerritoryKind.AMBITO: _l("ambito"),
@@ -23,17 +22,6 @@ TERRITORY_KINDS = {
 }
 MONTHS = [_l("January"), _l("February"), _l("March"), _l("April"), _l("May"), _l("June"), _l("July"),
           _l("August"), _l("September"), _l("October"), _l("November"), _l("December")]
-
-
-def optional_id(value: Any) -> int | None:
-    """A chosen row id, or None for "none"; anything else is no row (0), for the core to refuse."""
-    if value in (None, "", "None"):
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return 0
-    return number if 0 < number <= MAX_ID else 0
 
 
 def parent_options(rows, *, top_label=None) -> list[SelectChoice]:
@@ -50,22 +38,22 @@ class GroupForm(FlaskForm):
     kind = SelectField(_l("Kind"), validate_choice=False, choices=[
         SelectChoice(kind.value, TERRITORY_KINDS[kind]) for kind in (TerritoryKind.AMBITO, TerritoryKind.UNIONE,
                                                                      TerritoryKind.CONSORZIO)])
-    parent_id = SelectField(_l("Inside"), coerce=optional_id, validate_choice=False)
+    parent_id = SelectField(_l("Inside"), coerce=row_id, validate_choice=False)
 
 
 class ComuneForm(FlaskForm):
     istat_code = RadioField(_l("Comune"), validate_choice=False, choices=[])
-    parent_id = SelectField(_l("Inside"), coerce=optional_id, validate_choice=False)
+    parent_id = SelectField(_l("Inside"), coerce=row_id, validate_choice=False)
 
 
 class EditForm(FlaskForm):
     name = StringField(_l("Name"), render_kw={"autocomplete": "off"})
-    parent_id = SelectField(_l("Inside"), coerce=optional_id, validate_choice=False)
+    parent_id = SelectField(_l("Inside"), coerce=row_id, validate_choice=False)
     public_board = BooleanField(_l("Public board of services"))
 
 
 class HolidaysForm(FlaskForm):
-    patron_month = SelectField(_l("Patron saint's day: month"), coerce=optional_id, validate_choice=False,
+    patron_month = SelectField(_l("Patron saint's day: month"), coerce=row_id, validate_choice=False,
                                choices=[SelectChoice("", ""), *(SelectChoice(number, name) for number, name in enumerate(MONTHS, 1))])
     patron_day = IntegerField(_l("Patron saint's day: day"), validators=[Optional()],
                               render_kw={"inputmode": "numeric", "autocomplete": "off"})

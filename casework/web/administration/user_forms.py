@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from casework.administration.accounts import SIGN_IN_FILTERS, UserInput
 from casework.models import Organisation, Role, Territory, User
-from casework.web.form_limits import SensibleDay
+from casework.web.form_limits import SensibleDay, row_id
 
 ROLE_LABELS = {
     Role.CASE_MANAGER: _l("Case manager"),
@@ -41,14 +41,6 @@ SUBJECT_TYPE_LABELS = {
 
 def _choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
-
-
-def _id_or_none(value: Any) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**31 else None
 
 
 class UserForm(FlaskForm):
@@ -76,8 +68,8 @@ class UserForm(FlaskForm):
     def user_input(self) -> UserInput:
         return UserInput(
             username=self.username.data or "", full_name=self.full_name.data or "", email=self.email.data or "",
-            role=self.role.data or "", territory_id=_id_or_none(self.territory_id.data),
-            organisation_id=_id_or_none(self.organisation_id.data),
+            role=self.role.data or "", territory_id=row_id(self.territory_id.data),
+            organisation_id=row_id(self.organisation_id.data),
         )
 
 
@@ -100,7 +92,7 @@ class UserFilterForm(Form):
         return next((role for role in Role if role.value == self.role.data), None)
 
     def chosen_territory(self) -> int | None:
-        return _id_or_none(self.territory.data)
+        return row_id(self.territory.data)
 
     def chosen_state(self) -> bool | None:
         return {"active": True, "inactive": False}.get(self.state.data or "")

@@ -18,7 +18,6 @@ from casework.errors import InvalidInput
 from casework.figure_cache import FigureCache
 from casework.i18n import C_
 from casework.models import Beneficiary, Gender, Pact
-from casework.models.base import MAX_ID
 from casework.people import ask_supervisors_about_registration
 from casework.people import beneficiaries as people
 from casework.people.erasure import may_erase_people
@@ -29,7 +28,7 @@ from casework.models.labels import CONSENT_LEGAL_BASES
 from casework.services import LANGUAGES, withdraw_person_consent
 from casework.web import context, paging, saving
 from casework.web.filters import lazy_labels, local_date, local_datetime, translated
-from casework.web.form_limits import too_long_message
+from casework.web.form_limits import row_id, too_long_message
 from casework.web.kept_parts import KeptPart, address_key, end_of_today, kept_part
 from casework.web.people.forms import (
     GENDER_LABELS,
@@ -175,11 +174,7 @@ def _draw_list() -> tuple[KeptPart, datetime]:
 
 def _row_id(value: str | None) -> int | None:
     """A filter's id as typed in the address: anything that is no row id means no filter."""
-    try:
-        number = int(value or "")
-    except ValueError:
-        return None
-    return number if 0 < number <= MAX_ID else None
+    return row_id(value) or None
 
 
 @blueprint.route("/beneficiaries/new", methods=["GET", "POST"])

@@ -22,7 +22,7 @@ from casework.models.labels import GENDERS, RELATIONS
 from casework.people.beneficiaries import MAX_LENGTHS, HouseholdDetails, PersonDetails
 from casework.services import LANGUAGES
 from casework.web.filters import lazy_labels
-from casework.web.form_limits import TextLimit
+from casework.web.form_limits import TextLimit, row_id
 
 GENDER_LABELS = lazy_labels(GENDERS)
 RELATION_LABELS = lazy_labels(RELATIONS)
@@ -36,10 +36,6 @@ def _optional(enum_class: type[Enum]):
         return value if isinstance(value, enum_class) else enum_class(value)
 
     return coerce
-
-
-def _optional_int(value: Any) -> int | None:
-    return None if value is None or value == "" else int(value)
 
 
 def _choose(label: Any) -> SelectChoice:
@@ -88,7 +84,7 @@ class BeneficiaryForm(VersionedForm):
     birth_place = StringField(_l("Place of birth"), validators=_limit("birth_place"))
     citizenship = StringField(_l("Citizenship"), validators=_limit("citizenship"))
     migrant_background = BooleanField(_l("Migrant background"))
-    comune_id = SelectField(_l("Comune of residence"), coerce=_optional_int, choices=[],
+    comune_id = SelectField(_l("Comune of residence"), coerce=row_id, choices=[],
                             invalid_choice_message=_l("Choose a comune of your territory from the list."))
     address = StringField(_l("Address"), validators=_limit("address"), render_kw={"autocomplete": "off"})
     phone = StringField(_l("Phone"), validators=_limit("phone"), render_kw={"autocomplete": "off", "inputmode": "tel"})
@@ -143,7 +139,7 @@ class HouseholdMemberForm(VersionedForm):
 
 class OpenPactForm(FlaskForm):
     programme_id = SelectField(
-        _l("Programme"), coerce=_optional_int, choices=[],
+        _l("Programme"), coerce=row_id, choices=[],
         invalid_choice_message=_l("Choose one of the programmes in the list."),
     )
 

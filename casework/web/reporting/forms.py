@@ -20,6 +20,7 @@ from wtforms.widgets import TextInput
 
 from casework.models import Programme, Territory
 from casework.reporting.period import IndicatorScope
+from casework.web.form_limits import row_id
 
 REQUIRED_DATE = _l("Enter a date as dd/mm/yyyy.")
 ERROR_MESSAGES = {
@@ -34,10 +35,6 @@ FIELDS = ("programme", "territory", "start", "end")
 
 def error_message(code: str) -> str:
     return str(ERROR_MESSAGES.get(code, _l("This value is not valid.")))
-
-
-def _optional_int(value: Any) -> int | None:
-    return None if value is None or value == "" else int(value)
 
 
 class PeriodDayField(DateField):
@@ -63,9 +60,9 @@ class IndicatorFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form that only reads: nothing to forge, and its address can be shared
 
-    programme = SelectField(_l("Programme"), coerce=_optional_int, choices=[],
+    programme = SelectField(_l("Programme"), coerce=row_id, choices=[],
                             invalid_choice_message=_l("Choose one of the programmes in the list."))
-    territory = SelectField(_l("Territory"), coerce=_optional_int, choices=[],
+    territory = SelectField(_l("Territory"), coerce=row_id, choices=[],
                             invalid_choice_message=_l("Choose one of the territories in the list."))
     start = PeriodDayField(_l("From"))
     end = PeriodDayField(_l("To"))

@@ -27,7 +27,7 @@ from casework.models.labels import SERVICE_ACCESS, SERVICE_COSTS
 from casework.services import LANGUAGES, ServiceQuery, opening_table, search_services
 from casework.services.board import Board, board_service, public_board
 from casework.web import context
-from casework.web.administration.territory_forms import optional_id
+from casework.web.form_limits import row_id
 from casework.web.paging import page_number
 
 blueprint = Blueprint("public_board", __name__)
@@ -43,7 +43,7 @@ class BoardSearchForm(FlaskForm):
     q = StringField(_l("Search"), validators=[Length(max=MAX_TEXT, message=_l("Write at most %(max)d characters."))],
                     render_kw={"autocomplete": "off", "type": "search"})
     area = SelectField(_l("Macro-area"), choices=[], default="", invalid_choice_message=_l("Choose one of the options."))
-    comune = SelectField(_l("Comune"), coerce=optional_id, choices=[],
+    comune = SelectField(_l("Comune"), coerce=row_id, choices=[],
                          invalid_choice_message=_l("Choose one of the options."))
 
     def offer(self, board: Board, locale: str) -> BoardSearchForm:

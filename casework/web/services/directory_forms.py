@@ -12,16 +12,10 @@ from wtforms.fields.choices import SelectChoice
 
 from casework.services import LANGUAGES, SearchChoices, ServiceQuery
 from casework.web.filters import lazy_labels
+from casework.web.form_limits import row_id
 
 MAX_TEXT = 100
 LANGUAGE_LABELS = lazy_labels(LANGUAGES)
-
-
-def _optional_int(value: Any) -> int | None:
-    try:
-        return None if value is None or value == "" else int(value)
-    except (TypeError, ValueError):
-        return -1  # no comune: refused as a choice, never passed on
 
 
 class ServiceSearchForm(FlaskForm):
@@ -33,7 +27,7 @@ class ServiceSearchForm(FlaskForm):
                        invalid_choice_message=_l("Choose a macro-area from the list."))
     type = SelectField(_l("Type of service"), choices=[], default="",
                        invalid_choice_message=_l("Choose a type from the list."))
-    comune = SelectField(_l("Comune"), coerce=_optional_int, choices=[], default=None,
+    comune = SelectField(_l("Comune"), coerce=row_id, choices=[], default=None,
                          invalid_choice_message=_l("Choose a comune from the list."))
     language = SelectField(_l("Language spoken"), default="", choices=[
         SelectChoice("", _l("Any")), *(SelectChoice(code, label) for code, label in LANGUAGE_LABELS.items())],

@@ -68,6 +68,7 @@ ERROR_MESSAGES = {
     "invalid_email": _l("This is not an e-mail address."),
     "invalid_website": _l("This is not a website address."),
     "not_whole_number": _l("Write a whole number, 0 or more."),
+    "too_large": _l("Write a number up to 100,000."),
     "over_capacity": _l("There cannot be more places available than places in all."),
     "in_the_future": _l("This date is in the future."),
 }

@@ -19,7 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from casework.models import ServiceAccess, ServiceCost
 from casework.services import LANGUAGES
-from casework.web.administration.territory_forms import optional_id
+from casework.web.form_limits import row_id
 from casework.web.filters import lazy_labels
 from casework.web.uploads import CHECKSUM_PATTERN, TOKEN_PATTERN
 
@@ -42,12 +42,12 @@ def _number(label) -> StringField:
 
 class ServiceForm(FlaskForm):
     name = StringField(_l("Name of the service"), render_kw={"autocomplete": "off"})
-    organisation_id = SelectField(_l("Organisation"), coerce=optional_id, validate_choice=False)
-    type_id = SelectField(_l("Type of service"), coerce=optional_id, validate_choice=False)
+    organisation_id = SelectField(_l("Organisation"), coerce=row_id, validate_choice=False)
+    type_id = SelectField(_l("Type of service"), coerce=row_id, validate_choice=False)
     description = TextAreaField(_l("What it offers"), render_kw={"rows": 4})
     target_group = TextAreaField(_l("For whom"), render_kw={"rows": 2})
     eligibility = TextAreaField(_l("Requirements"), render_kw={"rows": 2})
-    comuni = SelectMultipleField(_l("Comuni served"), coerce=optional_id, validate_choice=False,
+    comuni = SelectMultipleField(_l("Comuni served"), coerce=row_id, validate_choice=False,
                                  render_kw={"size": 8})
     access = SelectField(_l("Access"), validate_choice=False, choices=[
         SelectChoice("", ""), *(SelectChoice(access.value, label) for access, label in ACCESS_LABELS.items())])
@@ -94,8 +94,8 @@ class FilterForm(FlaskForm):
         csrf = False  # a GET search changes nothing
 
     q = StringField(_l("Name contains"))
-    area = SelectField(_l("Macro-area"), coerce=optional_id, validate_choice=False)
-    organisation = SelectField(_l("Organisation"), coerce=optional_id, validate_choice=False)
+    area = SelectField(_l("Macro-area"), coerce=row_id, validate_choice=False)
+    organisation = SelectField(_l("Organisation"), coerce=row_id, validate_choice=False)
     state = SelectField(_l("State"), validate_choice=False, choices=[
         SelectChoice("", _l("All")), SelectChoice("active", _l("Active")),
         SelectChoice("inactive", _l("Deactivated")), SelectChoice("stale", _l("To check"))])

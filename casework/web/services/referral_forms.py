@@ -15,10 +15,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Optional
+from wtforms.validators import InputRequired, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from casework.models import ConsentLegalBasis
+from casework.models.base import MAX_ID
 from casework.models.labels import CONSENT_LEGAL_BASES
 from casework.services.pact_services import Choice, StepView
 from casework.services.referrals import MAX_NOTE, MAX_PROVIDER_CONTACT, MAX_PURPOSE
@@ -101,7 +102,7 @@ class ConsentForm(ServicesForm):
 
 
 class WithdrawConsentForm(ServicesForm):
-    consent = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    consent = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
     version = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
 

@@ -45,7 +45,7 @@ from casework.services.pact_services import (
 )
 from casework.services.referrals import next_status
 from casework.web import context, saving
-from casework.web.administration.territory_forms import optional_id
+from casework.web.form_limits import row_id
 from casework.web.filters import in_sentence
 from casework.web.services import referral_forms as forms
 
@@ -210,7 +210,9 @@ def _save(pact: Pact, referral: ServiceReferral | None, form: Any, write: Callab
           success: Callable[[], str], field_names: dict[str, str] | None = None) -> ResponseReturnValue:
     referral_id = referral.id if referral is not None else None
     if not form.validate():
-        stale = [str(STALE_FORM_MESSAGE)] if getattr(form, "version", None) is not None and form.version.errors else []
+        # A hidden field refused (the version, the consent's id) is a page out of date or tampered with.
+        hidden = [field for field in form if getattr(field.widget, "input_type", "") == "hidden" and field.errors]
+        stale = [str(STALE_FORM_MESSAGE)] if hidden else []
         return _form_page(pact, 422, referral_id=referral_id, form=form, messages=stale)
 
     def conflict(error: Conflict) -> tuple[str, int]:
@@ -237,7 +239,7 @@ def _save(pact: Pact, referral: ServiceReferral | None, form: Any, write: Callab
 @login_required
 def propose(pact_id: int):
     pact = context.visible_pact(pact_id)
-    service_id = optional_id(request.form.get("service"))
+    service_id = row_id(request.form.get("service"))
     if not service_id:  # missing, not a number, or past any row's id
         abort(400)
     form = forms.propose_form(service_id, request.form)

@@ -23,7 +23,7 @@ from casework.models.labels import PRIORITIES
 from casework.supervision.caseload import CaseloadChoices, CaseloadFilters, DeadlineFilter, Option
 from casework.supervision.reassignment import MAX_REASON
 from casework.web.filters import lazy
-from casework.web.form_limits import OptionalInput
+from casework.web.form_limits import OptionalInput, row_id
 
 # As the pact page writes them ("Media", "Non ancora valutata"): one way on every page.
 PRIORITY_LABELS = {
@@ -43,10 +43,6 @@ MAX_PAGE = 100_000
 
 def _choices(options: Iterable[Option], everything: str) -> list[SelectChoice]:
     return [SelectChoice("", everything), *(SelectChoice(option.value, option.label) for option in options)]
-
-
-def _number(value: str | None) -> int | None:
-    return int(value) if value else None
 
 
 class CaseloadFilterForm(FlaskForm):
@@ -72,7 +68,7 @@ class CaseloadFilterForm(FlaskForm):
             return field.data or None if not field.errors else None
 
         return CaseloadFilters(
-            programme_id=_number(accepted(self.programme)), comune_id=_number(accepted(self.comune)),
+            programme_id=row_id(accepted(self.programme)), comune_id=row_id(accepted(self.comune)),
             stage=accepted(self.stage), priority=accepted(self.priority),
         )
 
@@ -97,7 +93,7 @@ class DrillDownForm(CaseloadFilterForm):
 
     @property
     def manager_id(self) -> int | None:
-        return _number(self.manager.data) if not self.manager.errors else None
+        return row_id(self.manager.data) if not self.manager.errors else None
 
     @property
     def deadline_filter(self) -> DeadlineFilter | None:

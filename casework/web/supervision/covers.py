@@ -19,6 +19,7 @@ from casework.security import visible_case_managers
 from casework.web import context, saving
 from casework.web.people.forms import DayField
 from casework.web.roles import role_required
+from casework.web.form_limits import row_id
 
 blueprint = Blueprint("covers", __name__)
 
@@ -34,16 +35,9 @@ ERROR_MESSAGES = {
 }
 
 
-def _optional_int(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return -1  # not a case manager's id: the core says so next to the field
-
-
 class CoverForm(FlaskForm):
-    absent_user_id = SelectField(_l("Absent case manager"), coerce=_optional_int, validate_choice=False)
-    covering_user_id = SelectField(_l("Colleague who covers"), coerce=_optional_int, validate_choice=False)
+    absent_user_id = SelectField(_l("Absent case manager"), coerce=row_id, validate_choice=False)
+    covering_user_id = SelectField(_l("Colleague who covers"), coerce=row_id, validate_choice=False)
     starts_on = DayField(_l("From"))
     ends_on = DayField(_l("To (inclusive)"))
     reason = TextAreaField(_l("Reason (optional)"), render_kw={"rows": 2})

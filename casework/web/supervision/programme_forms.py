@@ -34,7 +34,6 @@ from wtforms.widgets import TextInput
 
 from casework.i18n import gettext
 from casework.models import Programme, TerritoryKind
-from casework.models.base import MAX_ID
 from casework.supervision.programmes import (
     ProgrammeInput,
     TargetInput,
@@ -43,6 +42,7 @@ from casework.supervision.programmes import (
 )
 from casework.supervision.targets import TARGET_INDICATORS
 from casework.web.people.forms import DayField
+from casework.web.form_limits import row_id
 
 TARGET_ROWS = 5  # rows offered to a new programme; an edit offers two more than it has
 MAX_TARGET_ROWS = 40
@@ -113,16 +113,6 @@ class WholeNumberField(IntegerField):
             raise ValueError(_l("Write a whole number, e.g. 30.")) from None
 
 
-def _territory_id(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        territory_id = int(value)
-    except (TypeError, ValueError):
-        return 0  # an id no territory has: refused by the core as outside the territory
-    return territory_id if 0 < territory_id <= MAX_ID else 0
-
-
 class TargetRowForm(Form):
     indicator = SelectField(
         _l("Indicator"), choices=[], default="", invalid_choice_message=_l("Choose one of the indicators in the list."),
@@ -165,7 +155,7 @@ class ProgrammeForm(FlaskForm):
     name = StringField(_l("Name"), render_kw={"autocomplete": "off"})
     funder = StringField(_l("Funder"), render_kw={"autocomplete": "off"})
     description = TextAreaField(_l("Description"), render_kw={"rows": 4})
-    territory_id = SelectField(_l("Territory"), coerce=_territory_id, choices=[], validate_choice=False)
+    territory_id = SelectField(_l("Territory"), coerce=row_id, choices=[], validate_choice=False)
     starts_on = DayField(_l("Starts on"))
     ends_on = DayField(_l("Ends on"))
     workflow_name = SelectField(_l("Workflow"), choices=[], validate_choice=False)
