@@ -38,6 +38,10 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+# The SQLite file behind each live server's address, for tests that put rows in as a maintainer would.
+LIVE_DATABASES: dict[str, Path] = {}
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The application with the demo data, served on 127.0.0.1 from a background thread."""
@@ -62,7 +66,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = make_server("127.0.0.1", _free_port(), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    address = f"http://127.0.0.1:{server.server_port}"
+    LIVE_DATABASES[address] = folder / "e2e.sqlite3"
+    yield address
     server.shutdown()
     casework["engine"].dispose()
 

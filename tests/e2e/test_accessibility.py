@@ -119,8 +119,11 @@ def test_pact_pages_from_referral_to_closure(audited_page):
     tick(signature, "La beneficiaria ha dato il consenso al trattamento dei propri dati personali, come descritto "
                     "nel patto")
     signature.get_by_role("button", name="Registra la firma").click()
+    expect(page.get_by_text("Firma registrata.")).to_be_visible()
     make_move(page, "Attiva il patto", "Attivazione")
     open_part(page, "Co-progettazione").get_by_role("button", name=f"Segna come: In corso ({ACTION})").click()
+    # The page reloads after the save: the next button pressed must be the new page's.
+    expect(page.get_by_text("Stato dell'azione salvato.")).to_be_visible()
     make_move(page, "Avvia il monitoraggio", "Monitoraggio")
     found["pact at follow-up"] = violations(page)
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from casework.db import make_engine, make_session_factory
 from casework.models import Pact, ServiceReferral, ServiceReferralStatus, Territory
-from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.conftest import LIVE_DATABASES, screenshot, sign_in
 from tests.e2e.test_accessibility import audited_page, violations  # noqa: F401 - the fixture is used by name
 from tests.e2e.test_case_manager_flow import (
     answer_screening,
@@ -28,11 +28,9 @@ from tests.services.referral_helpers import make_service
 
 
 @pytest.fixture
-def live_database(live_server, tmp_path_factory):
+def live_database(live_server):
     """The live server's own SQLite file, to put a service in the directory as its maintainer would."""
-    # The live_server fixture made the newest "e2e" folder of this run.
-    path = max(tmp_path_factory.getbasetemp().glob("e2e*/e2e.sqlite3"), key=lambda found: found.stat().st_mtime)
-    engine = make_engine(f"sqlite:///{path}")
+    engine = make_engine(f"sqlite:///{LIVE_DATABASES[live_server]}")
     yield make_session_factory(engine)
     engine.dispose()
 
@@ -128,6 +126,11 @@ def _the_person_withdraws_the_consent_on_her_page(page, beneficiary_id: int, fou
     expect(consents).to_contain_text("non revocato")
     found["person's consents"] = violations(page)
     consents.locator("summary", has_text="La persona ha revocato questo consenso").click()
+    consents.scroll_into_view_if_needed()
+    screenshot(page, "person-consents-phone")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    consents.scroll_into_view_if_needed()
+    screenshot(page, "person-consents-laptop")
     consents.get_by_role("button", name="Conferma: consenso revocato").click()
     expect(page.get_by_text("Consenso alla condivisione dei dati con Cooperativa Il Ponte revocato.")).to_be_visible()
     expect(page.get_by_role("region", name="Consensi alla condivisione dei dati")).to_contain_text("revocato il")
