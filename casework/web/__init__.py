@@ -148,14 +148,10 @@ class RowIdConverter(IntegerConverter):
 def _template_globals() -> dict[str, Any]:
     from flask_babel import get_locale
 
-    from casework.web.context import header_user
+    from casework.web.page_header import has_search_box, page_header
 
-    def header_search() -> bool:
-        signed_in = header_user()
-        return signed_in is not None and signed_in.role in _CASEWORK and "search.results" in current_app.view_functions
-
-    return {"current_locale": lambda: str(get_locale()), "main_menu": _main_menu, "header_user": header_user,
-            "header_search": header_search}
+    return {"current_locale": lambda: str(get_locale()), "main_menu": _main_menu, "page_header": page_header,
+            "header_search": has_search_box}
 
 
 def _main_menu() -> list[MenuEntry]:
