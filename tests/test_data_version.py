@@ -104,3 +104,43 @@ def test_a_savepoint_leaves_the_version_to_its_enclosing_transaction(session_fac
             other.rollback()
     session.commit()
     assert _version(session_factory) == (first[0], first[1] + 1)
+
+
+def test_a_version_read_along_with_another_query_holds_until_its_transaction_ends(session_factory, session, world):
+    """Every signed-in page reads the version in the same statement as the session: the kept
+    parts take it from there, without a query of their own, and never past that transaction."""
+    from sqlalchemy import event, select
+
+    from casework.models.data_version import data_version_columns, note_data_version
+
+    session.get(Beneficiary, world.beneficiary.id).first_name = "Mariella"
+    session.commit()
+    statements = []
+
+    def count(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with session_factory() as reader:
+            token, number = reader.execute(select(*data_version_columns())).one()
+            assert (token, number) == _version(session_factory)
+            note_data_version(reader, token, number)
+            before = len(statements)
+            assert current_data_version(reader) == (token, number)
+            assert len(statements) == before  # answered without a query
+            session.get(Beneficiary, world.beneficiary.id).first_name = "Mariellina"
+            session.commit()
+            assert current_data_version(reader) == (token, number)  # what this transaction read
+            reader.rollback()
+            assert current_data_version(reader) == (token, number + 1)  # the next one reads its own
+            note_data_version(reader, token, number)
+            reader.commit()
+            assert current_data_version(reader) == (token, number + 1)
+            note_data_version(reader, None, None)  # no version yet in an empty database
+            assert current_data_version(reader) is None
+        with session_factory() as fresh:
+            assert current_data_version(fresh) == (token, number + 1)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

@@ -29,6 +29,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     String,
+    ScalarSelect,
     TextClause,
     event,
     inspect,
@@ -53,6 +54,7 @@ QUIET_COLUMNS = {"user_account": frozenset({"last_sign_in_at", "password_hash"})
 _CHANGED = "casework_data_changed"
 _HOLDER = "casework_session"  # in a connection's info: the session holding it
 _FLUSHING = "casework_flushing"  # a flush's own statements are judged row by row (after_flush)
+_NOTED = "casework_data_version"  # the version this transaction read along with another query
 
 
 class DataVersion(Base):
@@ -71,8 +73,25 @@ _CURRENT = select(DataVersion.__table__.c.token, DataVersion.__table__.c.version
 
 def current_data_version(session: Session) -> tuple[str, int] | None:
     """(token, version) as this transaction sees it; None before any change was ever counted."""
+    if _NOTED in session.info:
+        return session.info[_NOTED]
     row = session.execute(_CURRENT).one_or_none()
     return (row.token, row.version) if row is not None else None
+
+
+def data_version_columns() -> tuple[ScalarSelect[Any], ScalarSelect[Any]]:
+    """The token and the version as two columns of another query, for `note_data_version`."""
+    table = DataVersion.__table__
+    return (select(table.c.token).where(table.c.id == DATA_VERSION_ID).scalar_subquery(),
+            select(table.c.version).where(table.c.id == DATA_VERSION_ID).scalar_subquery())
+
+
+def note_data_version(session: Session, token: str | None, version: int | None) -> None:
+    """The version read by this transaction along with another query (`data_version_columns`):
+    `current_data_version` answers it until the transaction ends, without a round trip of its
+    own. Read at the start of a request, it is older than or the same as what the request reads
+    after it, so a figure kept under it is still never older than its version."""
+    session.info[_NOTED] = (token, version) if token is not None and version is not None else None
 
 
 def has_uncounted_changes(session: Session) -> bool:
@@ -162,6 +181,12 @@ def _move_version(session: Session) -> None:
         statement = insert(DataVersion).values(id=DATA_VERSION_ID, token=secrets.token_hex(16), version=1)
         session.execute(statement.on_conflict_do_update(
             index_elements=[DataVersion.id], set_={"version": DataVersion.version + 1}))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_noted_version(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # committed, rolled back or closed: the next one reads its own
+        session.info.pop(_NOTED, None)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, ScalarSelect, Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.config import LOCALES
@@ -137,17 +137,23 @@ def _unread(user: User, now: datetime):
     )
 
 
-def _unread_count_statement():
+def _unread_count_statement(user_id: ColumnElement[Any], now: BindParameter[Any]) -> Select[Any]:
     table = Notification.__table__
     return select(func.count()).select_from(table).where(
-        table.c.user_id == bindparam("user_id"), table.c.done_at.is_(None), table.c.resolved_at.is_(None),
-        or_(table.c.snoozed_until.is_(None), table.c.snoozed_until <= bindparam("now")),
+        table.c.user_id == user_id, table.c.done_at.is_(None), table.c.resolved_at.is_(None),
+        or_(table.c.snoozed_until.is_(None), table.c.snoozed_until <= now),
     )
 
 
 # Built once, on the table: the header counts at every signed-in request, and building the
 # statement anew through the ORM each time cost three times what the database does.
-_UNREAD_COUNT = _unread_count_statement()
+_UNREAD_COUNT = _unread_count_statement(bindparam("user_id"), bindparam("now"))
+
+
+def unread_count_column(user_id: ColumnElement[Any], now_parameter: str) -> ScalarSelect[Any]:
+    """`unread_count` as a column of another query: for the user whose id is `user_id`, at the
+    instant given as the parameter named `now_parameter`."""
+    return _unread_count_statement(user_id, bindparam(now_parameter)).scalar_subquery()
 
 
 def unread_count(session: Session, user: User, now: datetime) -> int:

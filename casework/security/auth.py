@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from casework.db import fit_to_column
@@ -101,25 +103,48 @@ def start_session(
     return token, record
 
 
-# With its user: every signed-in request reads both, one round trip instead of two; built once,
-# since building it anew at every request cost more than the query.
-_SESSION_WITH_USER = (select(UserSession).where(UserSession.token_hash == bindparam("token_hash"))
-                      .options(joinedload(UserSession.user)))
+def session_lookup(*also: ColumnElement[Any]) -> Select[Any]:
+    """The statement that finds a session by its token: the session with its user (every
+    signed-in request reads both), and `also` columns read in the same statement, what the
+    request needs besides (see `resume_session_reading`). Build it once and keep it: building
+    it anew at every request costs more than the query."""
+    return (select(UserSession, *also).where(UserSession.token_hash == bindparam("token_hash"))
+            .options(joinedload(UserSession.user)))
+
+
+_SESSION_WITH_USER = session_lookup()
 
 
 def resume_session(
     session: Session, token: str, *, now: datetime, idle_timeout: timedelta, max_age: timedelta
 ) -> UserSession | None:
     """The live session for this token, or None if it ended, idled out, or its user is disabled."""
-    record = session.scalar(_SESSION_WITH_USER, {"token_hash": _hash(token)})
-    if record is None or record.ended_at is not None:
-        return None
+    record, _also = resume_session_reading(session, token, _SESSION_WITH_USER, {}, now=now, idle_timeout=idle_timeout,
+                                           max_age=max_age)
+    return record
+
+
+def resume_session_reading(
+    session: Session, token: str, lookup: Select[Any], params: Mapping[str, Any], *, now: datetime,
+    idle_timeout: timedelta, max_age: timedelta,
+) -> tuple[UserSession | None, tuple[Any, ...]]:
+    """`resume_session`, and the values of the `also` columns of `lookup` (a `session_lookup`
+    statement; `params`: their parameters): each round trip to the database costs a busy server
+    more than the query, and every request starts with this one. The values are () when no
+    session has this token."""
+    row = session.execute(lookup, {**params, "token_hash": _hash(token)}).one_or_none()
+    if row is None:
+        return None, ()
+    record = row[0]
+    also = tuple(row[1:])
+    if record.ended_at is not None:
+        return None, also
     if not record.user.active or now - record.last_seen_at > idle_timeout or now - record.created_at > max_age:
         record.ended_at = now
-        return None
+        return None, also
     if now - record.last_seen_at > TOUCH_INTERVAL:
         record.last_seen_at = now
-    return record
+    return record, also
 
 
 def end_session(session: Session, token: str, *, now: datetime) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, Response, session
+from flask import Flask, Response, request, session
 from flask_login import UserMixin
 
 from casework.models import User, UserSession
+from casework.models.data_version import data_version_columns, note_data_version
+from casework.reminders import notifications
 from casework.security import auth
 from casework.web import context, saving
 from casework.web.extensions import login_manager
+from casework.web.reminders.notifications import remember_unread_count
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; font-src 'self' data:; "
@@ -31,19 +34,36 @@ class SignedIn(UserMixin):
         return self._token
 
 
+# What every page that only reads needs besides the session, in the same statement: the header's
+# unread count and the data version the kept parts are taken under. Under load each round trip
+# to the database cost a page about as much as drawing its header.
+_LOOKUP_FOR_PAGES = auth.session_lookup(
+    notifications.unread_count_column(UserSession.user_id, "unread_now"), *data_version_columns())
+
+
 @login_manager.user_loader
 def load_signed_in(token: str) -> SignedIn | None:
     config = context.settings()
-    record = auth.resume_session(
-        context.db(), token, now=context.now(),
-        idle_timeout=timedelta(minutes=config.session_idle_minutes),
-        max_age=timedelta(hours=config.session_max_hours),
-    )
     db = context.db()
+    now = context.now()
+    expiry = {"idle_timeout": timedelta(minutes=config.session_idle_minutes),
+              "max_age": timedelta(hours=config.session_max_hours)}
+    # A form that changes things reads them after its change: only pages that only read take
+    # the count and the version from here.
+    reading = request.method in ("GET", "HEAD")
+    if reading:
+        record, also = auth.resume_session_reading(db, token, _LOOKUP_FOR_PAGES, {"unread_now": now}, now=now,
+                                                   **expiry)
+    else:
+        record, also = auth.resume_session(db, token, now=now, **expiry), ()
+    if record is not None and also:
+        unread, version_token, version = also
+        remember_unread_count(unread)
+        note_data_version(db, version_token, version)
     if db.dirty or db.new:
         # Persists last_seen_at (moved at most every few minutes), or the end of an expired
         # session. Nothing changed, nothing to commit: the request reads on in the same
-        # transaction, and what was loaded stays loaded.
+        # transaction, and what was loaded stays loaded (the commit forgets the noted version).
         saving.commit()
     context.remember_header_user(record.user if record is not None else None)
     return SignedIn(record, token) if record is not None else None

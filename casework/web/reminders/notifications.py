@@ -45,6 +45,9 @@ class Row:
 # --- the unread count in the header ---------------------------------------------------------
 
 
+_UNREAD = "unread_notifications"  # in `g`: read once per request
+
+
 @blueprint.app_context_processor
 def _header_globals() -> dict[str, Any]:
     return {"unread_notifications": unread_notifications}
@@ -54,13 +57,18 @@ def unread_notifications() -> int | None:
     """The signed-in user's unread count, once per request; None for anonymous visitors."""
     if context.rendering_error_page() or not current_user.is_authenticated:
         return None  # an error page loads nothing: the database may be what failed
-    if "unread_notifications" not in g:
+    if _UNREAD not in g:
         try:
-            g.unread_notifications = notifications.unread_count(context.db(), context.actor(), context.now())
+            remember_unread_count(notifications.unread_count(context.db(), context.actor(), context.now()))
         except SQLAlchemyError:
             # An error page after a database failure still renders, without the count.
-            g.unread_notifications = None
-    return g.unread_notifications
+            remember_unread_count(None)
+    return g.get(_UNREAD)
+
+
+def remember_unread_count(count: int | None) -> None:
+    """The count as read along with the session (casework.web.session_security)."""
+    setattr(g, _UNREAD, count)
 
 
 # --- the list ---------------------------------------------------------------------------------
