@@ -9,7 +9,8 @@ own HTTP sessions signed in as the real users of the data (the case manager with
 pacts, the supervisor of his territory), warm up, then request every page in turn, all four
 clients on the same page at once, a fixed number of times each, in rounds (each round a fifth
 of each page's requests, the floor's included: a slow moment of the machine falls on all the
-pages, not on one). Per page: p50, p95 and requests/s; for the CSV export, measured last, also
+pages, not on one). The sizes' servers run side by side on each database and the rounds go
+through every size too, so the growth compares figures taken in the same minutes. Per page: p50, p95 and requests/s; for the CSV export, measured last, also
 the peak RSS of the gunicorn workers while it runs.
 
 The client is our own (threads and `requests` sessions), not Locust: it signs in through the
@@ -57,7 +58,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -573,21 +574,23 @@ def drive(clients: list[Client], base: str, page: Page, repeats: int) -> Measure
     return Measure(page, times, wall, size=size, lines=lines)
 
 
-def interleaved(clients: list[Client], base: str, pages: list[Page], repeats: int, rounds: int) -> list[Measure]:
-    """`drive` each page `repeats` times a client, in `rounds` turns through all the pages: what
-    slows a shared machine for a while (another process, the database's own chores) then falls on
-    every page and on the floor alike, instead of on whichever page was being measured."""
+def interleaved(targets: list[tuple[list[Client], str, list[Page]]], repeats: int, rounds: int) -> list[list[Measure]]:
+    """`drive` each page of each target (clients, server address, pages) `repeats` times a
+    client, in `rounds` turns through all the targets and their pages: what slows a shared
+    machine for a while (another process, the database's own chores) then falls on every page,
+    on the floor and on every data size alike, instead of on whichever was being measured."""
     rounds = max(1, min(rounds, repeats))
     shares = [repeats // rounds + (1 if turn < repeats % rounds else 0) for turn in range(rounds)]
-    measures = {page.key: Measure(page, [], 0.0) for page in pages}
+    measures = [{page.key: Measure(page, [], 0.0) for page in pages} for _clients, _base, pages in targets]
     for share in shares:
-        for page in pages:
-            measure = drive(clients, base, page, share)
-            total = measures[page.key]
-            total.times += measure.times
-            total.wall += measure.wall
-            total.size, total.lines = max((total.size, total.lines), (measure.size, measure.lines))
-    return list(measures.values())
+        for (clients, base, pages), totals in zip(targets, measures, strict=True):
+            for page in pages:
+                measure = drive(clients, base, page, share)
+                total = totals[page.key]
+                total.times += measure.times
+                total.wall += measure.wall
+                total.size, total.lines = max((total.size, total.lines), (measure.size, measure.lines))
+    return [list(totals.values()) for totals in measures]
 
 
 @dataclass
@@ -608,8 +611,20 @@ class Run:
         return [m for m in self.measures if m.page.key != FLOOR and not m.page.export]
 
 
-def bench_one(url: str, summary: dict[str, Any], *, size: int, database: str, instance: Path,
-              args: argparse.Namespace) -> Run:
+@dataclass
+class Target:
+    """One data size's server, with its clients signed in and warmed up."""
+
+    size: int
+    facts: Facts
+    pages: list[Page]
+    server: Server
+    clients: list[Client]
+
+
+def start_target(stack: ExitStack, url: str, summary: dict[str, Any], *, size: int, instance: Path,
+                 args: argparse.Namespace) -> Target:
+    """gunicorn on this size's data, until `stack` closes; its clients signed in and warmed up."""
     engine = make_engine(url)
     try:
         facts = resolve_facts(engine, summary)
@@ -618,31 +633,45 @@ def bench_one(url: str, summary: dict[str, Any], *, size: int, database: str, in
     pages = benchmark_pages(facts)
     if args.pages:
         pages = [page for page in pages if page.key in args.pages or page.key == FLOOR]
-    with gunicorn(url, instance, workers=args.workers, timeout=args.timeout) as server:
-        clients = [Client.signed_in(server.base, pages, facts.passwords) for _ in range(args.clients)]
-        for page in pages:  # warm-up: templates compiled, caches and connections filled in each worker
-            if page.export:
-                fetch(clients[0], server.base, page)
-            else:
-                # All clients at once, as measured: one client after another kept landing on the
-                # same worker, and the other one drew its first pages (250 ms for the long pact)
-                # while measured, with the requests queued behind it.
-                drive(clients, server.base, page, args.warmup)
-        measures = []
-        with Writer(server.base, facts, args.write_every) if args.write_every else nullcontext() as writer:
-            measures = interleaved(clients, server.base, [page for page in pages if not page.export],
-                                   args.requests, args.rounds)
-            for page in pages:
+    server = stack.enter_context(gunicorn(url, instance, workers=args.workers, timeout=args.timeout))
+    clients = [Client.signed_in(server.base, pages, facts.passwords) for _ in range(args.clients)]
+    for page in pages:  # warm-up: templates compiled, caches and connections filled in each worker
+        if page.export:
+            fetch(clients[0], server.base, page)
+        else:
+            # All clients at once, as measured: one client after another kept landing on the
+            # same worker, and the other one drew its first pages (250 ms for the long pact)
+            # while measured, with the requests queued behind it.
+            drive(clients, server.base, page, args.warmup)
+    return Target(size, facts, pages, server, clients)
+
+
+def bench_sizes(targets: list[Target], *, database: str, args: argparse.Namespace) -> list[Run]:
+    """Every size's pages measured in the same rounds (`interleaved`): the growth from one size
+    to the next compares figures taken in the same minutes, not in runs minutes apart of which
+    one may have met a slower moment of the shared machine. The exports come last, one size
+    after the other (their memory is measured per server)."""
+    writers = [Writer(target.server.base, target.facts, args.write_every) for target in targets
+               ] if args.write_every else []
+    with ExitStack() as writing:
+        for writer in writers:
+            writing.enter_context(writer)
+        measured = interleaved([(target.clients, target.server.base, [page for page in target.pages if not page.export])
+                                for target in targets], args.requests, args.rounds)
+        for target, measures in zip(targets, measured, strict=True):
+            for page in target.pages:
                 if page.export:
-                    with PeakRss(server.process.pid) as rss:
-                        measure = drive(clients, server.base, page, args.export_requests)
+                    with PeakRss(target.server.process.pid) as rss:
+                        measure = drive(target.clients, target.server.base, page, args.export_requests)
                     measure.rss_before, measure.rss_peak = rss.before, rss.peak
                     measures.append(measure)
-            for measure in measures:
-                print(f"  {measure.page.key:<11} p95 {measure.p95:8.1f} ms", flush=True)
-        if writer is not None:
-            print(f"  the writer recorded {writer.writes} contacts meanwhile", flush=True)
-    return Run(size, database, measures)
+    runs = [Run(target.size, database, measures) for target, measures in zip(targets, measured, strict=True)]
+    for index, run in enumerate(runs):
+        for measure in run.measures:
+            print(f"  N={run.size:<7} {measure.page.key:<11} p95 {measure.p95:8.1f} ms", flush=True)
+        if writers:
+            print(f"  N={run.size}: the writer recorded {writers[index].writes} contacts meanwhile", flush=True)
+    return runs
 
 
 # --- The report -------------------------------------------------------------------------------
@@ -767,19 +796,22 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.cpu_count()} CPUs (shared: figures are noisy)", flush=True)
     try:
         for database in databases:
-            for size in args.sizes:
-                instance = scratch / f"instance-{database}-{size}"
-                instance.mkdir(parents=True, exist_ok=True)
-                print(f"N={size:,} on {database}:", flush=True)
-                if database == "sqlite":
-                    url, summary = sqlite_data(size, place, instance)
-                    run = bench_one(url, summary, size=size, database=database, instance=instance, args=args)
-                else:
-                    with postgres_data(args.database_url, size, place, instance, keep=bool(args.data_dir)) as (
-                            url, summary):
-                        run = bench_one(url, summary, size=size, database=database, instance=instance, args=args)
-                runs.append(run)
-                print("\n" + table(run, args, workers_note) + "\n", flush=True)
+            with ExitStack() as stack:  # the servers stop before their databases are dropped
+                targets = []
+                for size in args.sizes:
+                    instance = scratch / f"instance-{database}-{size}"
+                    instance.mkdir(parents=True, exist_ok=True)
+                    print(f"N={size:,} on {database}: data and server", flush=True)
+                    if database == "sqlite":
+                        url, summary = sqlite_data(size, place, instance)
+                    else:
+                        url, summary = stack.enter_context(
+                            postgres_data(args.database_url, size, place, instance, keep=bool(args.data_dir)))
+                    targets.append(start_target(stack, url, summary, size=size, instance=instance, args=args))
+                print(f"{database}: the sizes measured in the same rounds", flush=True)
+                for run in bench_sizes(targets, database=database, args=args):
+                    runs.append(run)
+                    print("\n" + table(run, args, workers_note) + "\n", flush=True)
     except BenchError as error:
         print(f"web bench stopped: {error}", file=sys.stderr)
         return 1
