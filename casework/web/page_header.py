@@ -33,7 +33,7 @@ _CSRF_MARKER = f"header-csrf-{_MARKER}"
 _NEXT_MARKER = f"header-next-{_MARKER}"
 _QUERY_MARKER = f"header-query-{_MARKER}"
 _SEARCHING = (Role.CASE_MANAGER, Role.SUPERVISOR)
-
+_EXTENSION = "casework_headers"  # in app.extensions: that application's kept headers
 
 
 class _KeptHeaders:
@@ -55,7 +55,9 @@ def page_header() -> Markup:
     search = has_search_box()
     # The script root: behind a proxy that mounts Casework under a prefix, addresses carry it.
     key = (signed_in, str(get_locale()), request.endpoint, request.script_root, unread, search)
-    kept: _KeptHeaders = current_app.extensions.setdefault("casework_headers", _KeptHeaders())
+    kept: _KeptHeaders | None = current_app.extensions.get(_EXTENSION)
+    if kept is None:
+        kept = current_app.extensions.setdefault(_EXTENSION, _KeptHeaders())
     with kept.lock:
         drawn = kept.drawn.get(key)
         if drawn is not None:
@@ -74,4 +76,3 @@ def page_header() -> Markup:
         .replace(_NEXT_MARKER, str(escape(request.full_path)))
         .replace(_QUERY_MARKER, str(escape(request.args.get("q", ""))))
     )
-
